@@ -1,0 +1,150 @@
+//===- Inversion.cpp - building inverse programs --------------------------===//
+#include "dialect/Inversion.h"
+#include "dialect/RevOps.h"
+
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/RegionUtils.h"
+
+using namespace mlir;
+using namespace mlir::rev;
+
+Value InversionState::lookup(OpBuilder &b, Value v) {
+  if (Value w = bindings.lookupOrNull(v))
+    return w;
+  if (!memo.empty())
+    if (Value w = memo.back().lookupOrNull(v))
+      return w;
+  if (identityOutside && !identityOutside->isAncestor(v.getParentRegion()))
+    return v;
+  Operation *def = v.getDefiningOp();
+  if (!def || !isRecomputable(def)) {
+    emitError(v.getLoc()) << "cannot invert: this value has no counterpart in the inverse "
+                             "program (is a variable version used after it was consumed?)";
+    return {};
+  }
+  IRMapping mapping;
+  for (Value operand : def->getOperands()) {
+    Value w = lookup(b, operand);
+    if (!w)
+      return {};
+    mapping.map(operand, w);
+  }
+  for (Region &region : def->getRegions())
+    if (failed(lookupCaptures(b, region, mapping)))
+      return {};
+  Operation *clone = b.clone(*def, mapping);
+  if (memo.empty())
+    memo.emplace_back();
+  for (auto [orig, copy] : llvm::zip(def->getResults(), clone->getResults()))
+    memo.back().map(orig, copy);
+  return memo.back().lookup(v);
+}
+
+FailureOr<SmallVector<Value>> InversionState::lookupAll(OpBuilder &b, ValueRange values) {
+  SmallVector<Value> out;
+  for (Value v : values) {
+    Value w = lookup(b, v);
+    if (!w)
+      return failure();
+    out.push_back(w);
+  }
+  return out;
+}
+
+LogicalResult InversionState::lookupCaptures(OpBuilder &b, Region &src, IRMapping &mapping) {
+  llvm::SetVector<Value> captured;
+  getUsedValuesDefinedAbove(src, captured);
+  for (Value v : captured) {
+    Value w = lookup(b, v);
+    if (!w)
+      return failure();
+    mapping.map(v, w);
+  }
+  return success();
+}
+
+LogicalResult InversionState::cloneRegion(OpBuilder &b, Region &src, Region &dst) {
+  IRMapping mapping;
+  if (failed(lookupCaptures(b, src, mapping)))
+    return failure();
+  src.cloneInto(&dst, mapping);
+  return success();
+}
+
+FailureOr<SmallVector<Value>> InversionState::invertBlock(OpBuilder &b, Block &src,
+                                                          ValueRange finals,
+                                                          ValueRange initials) {
+  Operation *terminator = src.getTerminator();
+  assert(terminator->getNumOperands() == finals.size() && "one final value per yield operand");
+  for (auto [orig, inv] : llvm::zip(terminator->getOperands(), finals))
+    bind(orig, inv);
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(src.without_terminator()))) {
+    if (isRecomputable(&op))
+      continue; // recomputed on demand by lookup()
+    auto invertible = dyn_cast<InvertibleOpInterface>(&op);
+    if (!invertible)
+      return op.emitOpError("has no inverse: it is neither pure nor an invertible op");
+    memo.emplace_back();
+    LogicalResult res = invertible.buildInverse(b, *this);
+    memo.pop_back();
+    if (failed(res))
+      return failure();
+  }
+  memo.emplace_back();
+  FailureOr<SmallVector<Value>> restored = lookupAll(b, initials);
+  memo.pop_back();
+  return restored;
+}
+
+FailureOr<FuncOp> mlir::rev::buildInverseFunction(FuncOp func, StringRef name) {
+  OpBuilder b(func);
+  b.setInsertionPointAfter(func);
+  auto inv = FuncOp::create(b, func.getLoc(), name, func.getFunctionType());
+  inv->setAttr(kInverseOfAttr, FlatSymbolRefAttr::get(func.getSymNameAttr()));
+  if (auto vis = func.getSymVisibilityAttr())
+    inv.setSymVisibilityAttr(vis);
+  if (auto argAttrs = func.getArgAttrsAttr())
+    inv.setArgAttrsAttr(argAttrs);
+  Block &src = func.getBody().front();
+  Block *dst = new Block();
+  inv.getBody().push_back(dst);
+  InversionState st;
+  SmallVector<Value> dstScalars, srcScalars;
+  for (BlockArgument a : src.getArguments()) {
+    BlockArgument na = dst->addArgument(a.getType(), a.getLoc());
+    if (isa<MemRefType>(a.getType())) {
+      st.bind(a, na);
+    } else {
+      dstScalars.push_back(na);
+      srcScalars.push_back(a);
+    }
+  }
+  b.setInsertionPointToStart(dst);
+  FailureOr<SmallVector<Value>> restored = st.invertBlock(b, src, dstScalars, srcScalars);
+  if (failed(restored)) {
+    inv.erase();
+    return failure();
+  }
+  ReturnOp::create(b, func.getLoc(), *restored);
+  return inv;
+}
+
+FailureOr<FuncOp> mlir::rev::getOrCreateInverseFunction(FuncOp func) {
+  Operation *table = SymbolTable::getNearestSymbolTable(func);
+  FuncOp found;
+  table->walk([&](FuncOp candidate) {
+    auto of = candidate->getAttrOfType<FlatSymbolRefAttr>(kInverseOfAttr);
+    if (!found && of && of.getValue() == func.getSymName())
+      found = candidate;
+  });
+  if (found)
+    return found;
+  // A function that is itself the inverse of @g has @g as its inverse.
+  if (auto of = func->getAttrOfType<FlatSymbolRefAttr>(kInverseOfAttr))
+    if (auto g = dyn_cast_or_null<FuncOp>(SymbolTable::lookupSymbolIn(table, of)))
+      return g;
+  std::string name = (func.getSymName() + "_inv").str();
+  for (unsigned i = 0; SymbolTable::lookupSymbolIn(table, name); ++i)
+    name = (func.getSymName() + "_inv_" + Twine(i)).str();
+  return buildInverseFunction(func, name);
+}

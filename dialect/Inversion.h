@@ -1,0 +1,79 @@
+//===- Inversion.h - building inverse programs ----------------*- C++ -*-===//
+//
+// The machinery shared by --rev-invert, the lowering of rev.uncall and
+// rev.routine, and the ops' InvertibleOpInterface implementations.
+//
+// The inverse of a block walks its ops backwards. An InversionState maps each
+// SSA value of the forward program to the value holding it in the inverse
+// program at the current point: variable versions are bound as the inverse
+// restores them; pure values (arith, math, memref.load, ...) are recomputed
+// right before the op that needs them, never cached across a state change.
+//
+//===----------------------------------------------------------------------===//
+#ifndef REV_DIALECT_INVERSION_H
+#define REV_DIALECT_INVERSION_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Operation.h"
+#include "llvm/ADT/SmallVector.h"
+
+namespace mlir::rev {
+class FuncOp;
+
+/// True if `op` is a side-effect free (or read-only) computation that the
+/// inverse may recompute anywhere its operands are current: it is not an
+/// invertible op, not a terminator and writes nothing.
+bool isRecomputable(Operation *op);
+
+class InversionState {
+public:
+  /// Values defined outside `scope` that are not bound map to themselves
+  /// (used when an inverse is built in place, e.g. to uncompute a routine).
+  explicit InversionState(Region *identityOutside = nullptr)
+      : identityOutside(identityOutside) {}
+
+  /// The inverse-side value of the forward value `v` at the insertion point
+  /// of `b`. Pure values are recomputed there. Returns null (after emitting an
+  /// error at `v`'s location) when `v` has no value on the inverse side.
+  Value lookup(OpBuilder &b, Value v);
+  /// Looks up every value of `values`; fails if any lookup fails.
+  FailureOr<SmallVector<Value>> lookupAll(OpBuilder &b, ValueRange values);
+
+  /// Records that the inverse restored the forward value `original` as `inv`.
+  void bind(Value original, Value inv) { bindings.map(original, inv); }
+
+  /// Emits the inverse of the ops of `src` at the insertion point of `b`.
+  /// `finals` are the inverse-side values of the terminator's operands; the
+  /// result holds the inverse-side values of `initials` (usually the block's
+  /// threaded arguments) once everything is undone.
+  FailureOr<SmallVector<Value>> invertBlock(OpBuilder &b, Block &src,
+                                            ValueRange finals,
+                                            ValueRange initials);
+
+  /// Clones `src` into the empty region `dst`, mapping the values it uses
+  /// from above through lookup() at the insertion point of `b` (call this
+  /// before the op owning `dst` is inserted... the lookups are emitted at the
+  /// builder's insertion point).
+  LogicalResult cloneRegion(OpBuilder &b, Region &src, Region &dst);
+
+  /// Looks up the values used in `src` but defined above it, at `b`.
+  LogicalResult lookupCaptures(OpBuilder &b, Region &src, IRMapping &mapping);
+
+private:
+  IRMapping bindings;
+  /// One recomputation cache per op being inverted (innermost last).
+  SmallVector<IRMapping> memo;
+  Region *identityOutside;
+};
+
+/// Builds `@name`, the inverse of `func`, right after it in the symbol table
+/// parent, marked `rev.inverse_of = @func`.
+FailureOr<FuncOp> buildInverseFunction(FuncOp func, StringRef name);
+
+/// Returns the inverse of `func` in its module, generating it (as
+/// `<name>_inv`, made unique) if none exists yet.
+FailureOr<FuncOp> getOrCreateInverseFunction(FuncOp func);
+} // namespace mlir::rev
+
+#endif

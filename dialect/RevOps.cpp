@@ -1,0 +1,914 @@
+//===- RevOps.cpp - ops of the rev dialect --------------------------------===//
+#include "dialect/RevOps.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/FunctionImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallPtrSet.h"
+
+using namespace mlir;
+using namespace mlir::rev;
+
+#include "dialect/RevInterfaces.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+/// Depth-first walk of the pure expression DAG that computes `root`, calling
+/// `fn` on every value of it (root included). Stops at values that are not
+/// recomputable (variables, block arguments).
+void mlir::rev::walkPureSlice(Value root, llvm::function_ref<void(Value)> fn) {
+  SmallVector<Value> stack{root};
+  llvm::SmallPtrSet<Operation *, 16> seenOps;
+  llvm::DenseSet<Value> seen;
+  while (!stack.empty()) {
+    Value v = stack.pop_back_val();
+    if (!seen.insert(v).second)
+      continue;
+    fn(v);
+    Operation *def = v.getDefiningOp();
+    if (!def || !isRecomputable(def) || !seenOps.insert(def).second)
+      continue;
+    for (Value operand : def->getOperands())
+      stack.push_back(operand);
+    def->walk([&](Operation *nested) {
+      if (nested == def)
+        return;
+      for (Value operand : nested->getOperands())
+        if (!def->isAncestor(operand.getParentBlock()->getParentOp()))
+          stack.push_back(operand);
+    });
+  }
+}
+
+static bool dependsOn(Value v, Value target) {
+  bool found = false;
+  walkPureSlice(v, [&](Value x) { found |= x == target; });
+  return found;
+}
+
+/// A memref.load in the pure slice of `v` that reads `ref[indices]` with the
+/// very same SSA indices, if any.
+static Operation *findSameElementLoad(Value v, Value ref, ValueRange indices) {
+  Operation *hit = nullptr;
+  walkPureSlice(v, [&](Value x) {
+    auto load = x.getDefiningOp<memref::LoadOp>();
+    if (!hit && load && load.getMemRef() == ref &&
+        llvm::equal(load.getIndices(), indices))
+      hit = load;
+  });
+  return hit;
+}
+
+static LogicalResult verifyIndices(Operation *op, Value ref, ValueRange indices,
+                                   StringRef what) {
+  auto type = cast<MemRefType>(ref.getType());
+  if (static_cast<int64_t>(indices.size()) != type.getRank())
+    return op->emitOpError() << what << " has " << indices.size()
+                             << " indices but the memref has rank " << type.getRank();
+  return success();
+}
+
+Block::BlockArgListType mlir::rev::getThreadedArgs(Block &block) {
+  if (isa_and_nonnull<ForOp>(block.getParentOp()))
+    return block.getArguments().drop_front();
+  return block.getArguments();
+}
+
+bool mlir::rev::writesMemRef(Operation *root, Value memref) {
+  bool writes = false;
+  root->walk([&](Operation *op) {
+    if (isa<CallOp, UncallOp>(op)) {
+      if (llvm::is_contained(op->getOperands(), memref))
+        writes = true;
+      return;
+    }
+    auto iface = dyn_cast<MemoryEffectOpInterface>(op);
+    if (!iface)
+      return;
+    SmallVector<MemoryEffects::EffectInstance> effects;
+    iface.getEffects(effects);
+    for (auto &e : effects)
+      if (isa<MemoryEffects::Write>(e.getEffect()) && e.getValue() == memref)
+        writes = true;
+  });
+  return writes;
+}
+
+bool mlir::rev::isRecomputable(Operation *op) {
+  if (isa<InvertibleOpInterface>(op) || op->hasTrait<OpTrait::IsTerminator>())
+    return false;
+  if (isMemoryEffectFree(op))
+    return true;
+  // Read-only ops (memref.load, ...): recomputable while what they read is
+  // unchanged, which the verifier guarantees.
+  std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
+      getEffectsRecursively(op);
+  if (!effects)
+    return false;
+  return llvm::all_of(*effects, [](const MemoryEffects::EffectInstance &e) {
+    return isa<MemoryEffects::Read>(e.getEffect());
+  });
+}
+
+/// Parses `init <literal> : <type>` (the literal carries the variable's
+/// type, as in arith.constant) or `: <type>` (zero).
+static ParseResult parseInitAndType(OpAsmParser &parser, TypedAttr &init, Type &type) {
+  if (succeeded(parser.parseOptionalKeyword("init"))) {
+    SMLoc loc = parser.getCurrentLocation();
+    Attribute raw;
+    if (parser.parseAttribute(raw))
+      return failure();
+    init = dyn_cast<TypedAttr>(raw);
+    if (!init || !isa<IntegerAttr, FloatAttr>(raw))
+      return parser.emitError(loc) << "expected an integer or float literal, got " << raw;
+    type = init.getType();
+    return success();
+  }
+  return parser.parseColonType(type);
+}
+
+static void printInitAndType(OpAsmPrinter &p, TypedAttr init, Type type) {
+  if (init) {
+    p << " init ";
+    p.printAttribute(init);
+  } else {
+    p << " : " << type;
+  }
+}
+
+static LogicalResult verifyInit(Operation *op, TypedAttr init, Type type) {
+  if (init && init.getType() != type)
+    return op->emitOpError() << "init value type " << init.getType()
+                             << " does not match the variable type " << type;
+  if (init && !isa<IntegerAttr, FloatAttr>(init))
+    return op->emitOpError("init value must be an integer or float literal");
+  return success();
+}
+
+static TypedAttr initOrZero(TypedAttr init, Type type) {
+  if (init)
+    return init;
+  Builder b(type.getContext());
+  return cast<TypedAttr>(b.getZeroAttr(type));
+}
+
+//===----------------------------------------------------------------------===//
+// Scalar updates
+//===----------------------------------------------------------------------===//
+
+template <typename OpT>
+static LogicalResult verifyUpdate(OpT op) {
+  if (dependsOn(op.getDelta(), op.getTarget()))
+    return op.emitOpError()
+           << "delta is computed from the variable it updates: an update "
+              "y += f(y) is not reversible in place (use a fresh ancilla)";
+  return success();
+}
+
+template <typename InvOp, typename OpT>
+static LogicalResult invertUpdate(OpT op, OpBuilder &b, InversionState &st) {
+  Value y = st.lookup(b, op.getResult());
+  Value d = st.lookup(b, op.getDelta());
+  if (!y || !d)
+    return failure();
+  auto inv = InvOp::create(b, op.getLoc(), y, d);
+  st.bind(op.getTarget(), inv.getResult());
+  return success();
+}
+
+#define REV_UPDATE_OP(OP, INV)                                                 \
+  LogicalResult OP::verify() { return verifyUpdate(*this); }                   \
+  SmallVector<OpOperand *> OP::getConsumedOperands() {                         \
+    return {&getTargetMutable()};                                              \
+  }                                                                            \
+  LogicalResult OP::buildInverse(OpBuilder &b, InversionState &st) {           \
+    return invertUpdate<INV>(*this, b, st);                                    \
+  }
+REV_UPDATE_OP(AddOp, SubOp)
+REV_UPDATE_OP(SubOp, AddOp)
+REV_UPDATE_OP(XorOp, XorOp)
+REV_UPDATE_OP(MulOp, DivOp)
+REV_UPDATE_OP(DivOp, MulOp)
+#undef REV_UPDATE_OP
+
+SmallVector<OpOperand *> NegOp::getConsumedOperands() { return {&getTargetMutable()}; }
+LogicalResult NegOp::buildInverse(OpBuilder &b, InversionState &st) {
+  Value y = st.lookup(b, getResult());
+  if (!y)
+    return failure();
+  st.bind(getTarget(), NegOp::create(b, getLoc(), y).getResult());
+  return success();
+}
+
+LogicalResult SwapOp::verify() {
+  if (getLhs() == getRhs())
+    return emitOpError("swaps a variable with itself");
+  return success();
+}
+SmallVector<OpOperand *> SwapOp::getConsumedOperands() {
+  return {&getLhsMutable(), &getRhsMutable()};
+}
+LogicalResult SwapOp::buildInverse(OpBuilder &b, InversionState &st) {
+  Value l = st.lookup(b, getLhsResult()), r = st.lookup(b, getRhsResult());
+  if (!l || !r)
+    return failure();
+  auto inv = SwapOp::create(b, getLoc(), l, r);
+  st.bind(getLhs(), inv.getLhsResult());
+  st.bind(getRhs(), inv.getRhsResult());
+  return success();
+}
+
+template <typename OpT>
+static LogicalResult verifyRot(OpT op) {
+  if (op.getLhs() == op.getRhs())
+    return op.emitOpError("rotates a variable with itself");
+  if (dependsOn(op.getTheta(), op.getLhs()) || dependsOn(op.getTheta(), op.getRhs()))
+    return op.emitOpError("angle is computed from a rotated variable: not reversible in place");
+  return success();
+}
+template <typename InvOp, typename OpT>
+static LogicalResult invertRot(OpT op, OpBuilder &b, InversionState &st) {
+  Value l = st.lookup(b, op.getLhsResult()), r = st.lookup(b, op.getRhsResult());
+  Value t = st.lookup(b, op.getTheta());
+  if (!l || !r || !t)
+    return failure();
+  auto inv = InvOp::create(b, op.getLoc(), l, r, t);
+  st.bind(op.getLhs(), inv.getLhsResult());
+  st.bind(op.getRhs(), inv.getRhsResult());
+  return success();
+}
+LogicalResult RotOp::verify() { return verifyRot(*this); }
+LogicalResult IRotOp::verify() { return verifyRot(*this); }
+SmallVector<OpOperand *> RotOp::getConsumedOperands() {
+  return {&getLhsMutable(), &getRhsMutable()};
+}
+SmallVector<OpOperand *> IRotOp::getConsumedOperands() {
+  return {&getLhsMutable(), &getRhsMutable()};
+}
+LogicalResult RotOp::buildInverse(OpBuilder &b, InversionState &st) {
+  return invertRot<IRotOp>(*this, b, st);
+}
+LogicalResult IRotOp::buildInverse(OpBuilder &b, InversionState &st) {
+  return invertRot<RotOp>(*this, b, st);
+}
+
+//===----------------------------------------------------------------------===//
+// In-place element updates
+//===----------------------------------------------------------------------===//
+
+template <typename OpT>
+static LogicalResult verifyUpdateAt(OpT op) {
+  if (failed(verifyIndices(op, op.getRef(), op.getIndices(), "element")))
+    return failure();
+  if (Operation *load = findSameElementLoad(op.getDelta(), op.getRef(), op.getIndices())) {
+    auto diag = op.emitOpError()
+                << "delta reads the element it updates (A[i] += f(A[i]) is not "
+                   "reversible in place)";
+    diag.attachNote(load->getLoc()) << "element read here";
+    return diag;
+  }
+  return success();
+}
+
+template <typename InvOp, typename OpT>
+static LogicalResult invertUpdateAt(OpT op, OpBuilder &b, InversionState &st) {
+  Value ref = st.lookup(b, op.getRef());
+  FailureOr<SmallVector<Value>> idx = st.lookupAll(b, op.getIndices());
+  Value d = st.lookup(b, op.getDelta());
+  if (!ref || failed(idx) || !d)
+    return failure();
+  InvOp::create(b, op.getLoc(), ref, *idx, d);
+  return success();
+}
+
+#define REV_UPDATE_AT_OP(OP, INV)                                              \
+  LogicalResult OP::verify() { return verifyUpdateAt(*this); }                 \
+  LogicalResult OP::buildInverse(OpBuilder &b, InversionState &st) {           \
+    return invertUpdateAt<INV>(*this, b, st);                                  \
+  }
+REV_UPDATE_AT_OP(AddAtOp, SubAtOp)
+REV_UPDATE_AT_OP(SubAtOp, AddAtOp)
+REV_UPDATE_AT_OP(XorAtOp, XorAtOp)
+REV_UPDATE_AT_OP(MulAtOp, DivAtOp)
+REV_UPDATE_AT_OP(DivAtOp, MulAtOp)
+#undef REV_UPDATE_AT_OP
+
+LogicalResult NegAtOp::verify() {
+  return verifyIndices(*this, getRef(), getIndices(), "element");
+}
+LogicalResult NegAtOp::buildInverse(OpBuilder &b, InversionState &st) {
+  Value ref = st.lookup(b, getRef());
+  FailureOr<SmallVector<Value>> idx = st.lookupAll(b, getIndices());
+  if (!ref || failed(idx))
+    return failure();
+  NegAtOp::create(b, getLoc(), ref, *idx);
+  return success();
+}
+
+template <typename OpT>
+static LogicalResult verifyPairAt(OpT op) {
+  if (failed(verifyIndices(op, op.getLhs(), op.getLhsIndices(), "first element")) ||
+      failed(verifyIndices(op, op.getRhs(), op.getRhsIndices(), "second element")))
+    return failure();
+  if (cast<MemRefType>(op.getLhs().getType()).getElementType() !=
+      cast<MemRefType>(op.getRhs().getType()).getElementType())
+    return op.emitOpError("element types of the two memrefs differ");
+  return success();
+}
+
+LogicalResult SwapAtOp::verify() { return verifyPairAt(*this); }
+LogicalResult SwapAtOp::buildInverse(OpBuilder &b, InversionState &st) {
+  Value l = st.lookup(b, getLhs()), r = st.lookup(b, getRhs());
+  FailureOr<SmallVector<Value>> li = st.lookupAll(b, getLhsIndices());
+  FailureOr<SmallVector<Value>> ri = st.lookupAll(b, getRhsIndices());
+  if (!l || !r || failed(li) || failed(ri))
+    return failure();
+  SwapAtOp::create(b, getLoc(), l, *li, r, *ri);
+  return success();
+}
+
+template <typename OpT>
+static LogicalResult verifyRotAt(OpT op) {
+  if (failed(verifyPairAt(op)))
+    return failure();
+  if (cast<MemRefType>(op.getLhs().getType()).getElementType() != op.getTheta().getType())
+    return op.emitOpError("angle type differs from the element type");
+  if (op.getLhs() == op.getRhs() &&
+      llvm::equal(op.getLhsIndices(), op.getRhsIndices()))
+    return op.emitOpError("rotates an element with itself");
+  if (findSameElementLoad(op.getTheta(), op.getLhs(), op.getLhsIndices()) ||
+      findSameElementLoad(op.getTheta(), op.getRhs(), op.getRhsIndices()))
+    return op.emitOpError("angle reads a rotated element: not reversible in place");
+  return success();
+}
+template <typename InvOp, typename OpT>
+static LogicalResult invertRotAt(OpT op, OpBuilder &b, InversionState &st) {
+  Value l = st.lookup(b, op.getLhs()), r = st.lookup(b, op.getRhs());
+  FailureOr<SmallVector<Value>> li = st.lookupAll(b, op.getLhsIndices());
+  FailureOr<SmallVector<Value>> ri = st.lookupAll(b, op.getRhsIndices());
+  Value t = st.lookup(b, op.getTheta());
+  if (!l || !r || failed(li) || failed(ri) || !t)
+    return failure();
+  InvOp::create(b, op.getLoc(), l, *li, r, *ri, t);
+  return success();
+}
+LogicalResult RotAtOp::verify() { return verifyRotAt(*this); }
+LogicalResult IRotAtOp::verify() { return verifyRotAt(*this); }
+LogicalResult RotAtOp::buildInverse(OpBuilder &b, InversionState &st) {
+  return invertRotAt<IRotAtOp>(*this, b, st);
+}
+LogicalResult IRotAtOp::buildInverse(OpBuilder &b, InversionState &st) {
+  return invertRotAt<RotAtOp>(*this, b, st);
+}
+
+//===----------------------------------------------------------------------===//
+// Ancillas
+//===----------------------------------------------------------------------===//
+
+TypedAttr AllocOp::getInitValue() { return initOrZero(getInitAttr(), getType()); }
+TypedAttr FreeOp::getInitValue() { return initOrZero(getInitAttr(), getTarget().getType()); }
+
+LogicalResult AllocOp::verify() { return verifyInit(*this, getInitAttr(), getType()); }
+LogicalResult FreeOp::verify() {
+  return verifyInit(*this, getInitAttr(), getTarget().getType());
+}
+
+ParseResult AllocOp::parse(OpAsmParser &parser, OperationState &result) {
+  TypedAttr init;
+  Type type;
+  if (parser.parseOptionalAttrDict(result.attributes) || parseInitAndType(parser, init, type))
+    return failure();
+  if (init)
+    result.addAttribute(getInitAttrName(result.name), init);
+  result.addTypes(type);
+  return success();
+}
+
+void AllocOp::print(OpAsmPrinter &p) {
+  p.printOptionalAttrDict((*this)->getAttrs(), {getInitAttrName()});
+  printInitAndType(p, getInitAttr(), getType());
+}
+
+ParseResult FreeOp::parse(OpAsmParser &parser, OperationState &result) {
+  OpAsmParser::UnresolvedOperand target;
+  TypedAttr init;
+  Type type;
+  if (parser.parseOperand(target) || parser.parseOptionalAttrDict(result.attributes) ||
+      parseInitAndType(parser, init, type) ||
+      parser.resolveOperand(target, type, result.operands))
+    return failure();
+  if (init)
+    result.addAttribute(getInitAttrName(result.name), init);
+  return success();
+}
+
+void FreeOp::print(OpAsmPrinter &p) {
+  p << " " << getTarget();
+  p.printOptionalAttrDict((*this)->getAttrs(), {getInitAttrName()});
+  printInitAndType(p, getInitAttr(), getTarget().getType());
+}
+
+LogicalResult AllocOp::buildInverse(OpBuilder &b, InversionState &st) {
+  Value v = st.lookup(b, getResult());
+  if (!v)
+    return failure();
+  FreeOp::create(b, getLoc(), v, getInitAttr());
+  return success();
+}
+
+SmallVector<OpOperand *> FreeOp::getConsumedOperands() { return {&getTargetMutable()}; }
+LogicalResult FreeOp::buildInverse(OpBuilder &b, InversionState &st) {
+  auto alloc = AllocOp::create(b, getLoc(), getTarget().getType(), getInitAttr());
+  st.bind(getTarget(), alloc.getResult());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Functions, calls, returns
+//===----------------------------------------------------------------------===//
+
+SmallVector<Type> FuncOp::stateTypes(TypeRange inputs) {
+  SmallVector<Type> out;
+  for (Type t : inputs)
+    if (!isa<MemRefType>(t))
+      out.push_back(t);
+  return out;
+}
+
+void FuncOp::build(OpBuilder &b, OperationState &state, StringRef name, FunctionType type) {
+  state.addAttribute(SymbolTable::getSymbolAttrName(), b.getStringAttr(name));
+  state.addAttribute(getFunctionTypeAttrName(state.name), TypeAttr::get(type));
+  state.addRegion();
+}
+
+ParseResult FuncOp::parse(OpAsmParser &parser, OperationState &result) {
+  auto buildFuncType = [](Builder &b, ArrayRef<Type> args, ArrayRef<Type> results,
+                          function_interface_impl::VariadicFlag, std::string &) {
+    return b.getFunctionType(args, results);
+  };
+  return function_interface_impl::parseFunctionOp(
+      parser, result, /*allowVariadic=*/false, getFunctionTypeAttrName(result.name),
+      buildFuncType, getArgAttrsAttrName(result.name), getResAttrsAttrName(result.name));
+}
+
+void FuncOp::print(OpAsmPrinter &p) {
+  function_interface_impl::printFunctionOp(p, *this, /*isVariadic=*/false,
+                                           getFunctionTypeAttrName(),
+                                           getArgAttrsAttrName(), getResAttrsAttrName());
+}
+
+LogicalResult FuncOp::verify() {
+  SmallVector<Type> expected = stateTypes(getArgumentTypes());
+  if (!llvm::equal(expected, getResultTypes()))
+    return emitOpError() << "results must be the scalar (non-memref) argument types in order: "
+                         << "expected (" << TypeRange(expected) << "), got ("
+                         << TypeRange(getResultTypes()) << ")";
+  if (getBody().empty())
+    return emitOpError("must have a body: reversible functions cannot be external");
+  return success();
+}
+
+LogicalResult FuncOp::verifyRegions() { return verifyReversibleBody(*this); }
+
+LogicalResult ReturnOp::verify() {
+  auto func = (*this)->getParentOfType<FuncOp>();
+  if (!llvm::equal(getOperandTypes(), func.getResultTypes()))
+    return emitOpError() << "returns (" << getOperandTypes()
+                         << ") but the function's variables are ("
+                         << TypeRange(func.getResultTypes()) << ")";
+  return success();
+}
+
+template <typename OpT>
+static LogicalResult verifyCallShape(OpT op) {
+  SmallVector<Type> expected = FuncOp::stateTypes(op.getOperands().getTypes());
+  if (!llvm::equal(expected, op.getResultTypes()))
+    return op.emitOpError()
+           << "results must be the final versions of the scalar operands, in order: "
+              "expected (" << TypeRange(expected) << "), got ("
+           << op.getResultTypes() << ")";
+  return success();
+}
+
+template <typename OpT>
+static LogicalResult verifyCallee(OpT op, SymbolTableCollection &tables) {
+  Operation *sym = tables.lookupNearestSymbolFrom(op, op.getCalleeAttr());
+  if (!sym)
+    return op.emitOpError() << "callee " << op.getCalleeAttr() << " does not exist";
+  auto callee = dyn_cast<FuncOp>(sym);
+  if (!callee)
+    return op.emitOpError() << "callee " << op.getCalleeAttr() << " is a '"
+                            << sym->getName()
+                            << "', not a rev.func: only reversible functions can be "
+                            << (std::is_same_v<OpT, UncallOp> ? "uncalled" : "called here");
+  if (!llvm::equal(callee.getArgumentTypes(), op.getOperands().getTypes()))
+    return op.emitOpError() << "operand types (" << op.getOperands().getTypes()
+                            << ") do not match " << op.getCalleeAttr() << "'s arguments ("
+                            << TypeRange(callee.getArgumentTypes()) << ")";
+  // A memref passed twice where the callee writes one of the two is aliasing.
+  Block &entry = callee.getBody().front();
+  for (unsigned i = 0, e = op.getNumOperands(); i < e; ++i)
+    for (unsigned j = i + 1; j < e; ++j) {
+      if (op.getOperand(i) != op.getOperand(j) || !isa<MemRefType>(op.getOperand(i).getType()))
+        continue;
+      if (writesMemRef(callee, entry.getArgument(i)) ||
+          writesMemRef(callee, entry.getArgument(j)))
+        return op.emitOpError() << "passes the same memref as operands #" << i << " and #"
+                                << j << " and the callee writes it: aliasing is not reversible";
+    }
+  return success();
+}
+
+template <typename InvOp, typename OpT>
+static LogicalResult invertCall(OpT op, OpBuilder &b, InversionState &st) {
+  SmallVector<Value> operands;
+  auto results = op.getResults();
+  unsigned r = 0;
+  for (Value v : op.getOperands()) {
+    Value w = isa<MemRefType>(v.getType()) ? st.lookup(b, v) : st.lookup(b, results[r++]);
+    if (!w)
+      return failure();
+    operands.push_back(w);
+  }
+  auto inv = InvOp::create(b, op.getLoc(), op.getResultTypes(), op.getCalleeAttr(), operands);
+  r = 0;
+  for (Value v : op.getOperands())
+    if (!isa<MemRefType>(v.getType()))
+      st.bind(v, inv.getResult(r++));
+  return success();
+}
+
+template <typename OpT>
+static SmallVector<OpOperand *> scalarOperands(OpT op) {
+  SmallVector<OpOperand *> out;
+  for (OpOperand &o : op->getOpOperands())
+    if (!isa<MemRefType>(o.get().getType()))
+      out.push_back(&o);
+  return out;
+}
+
+LogicalResult CallOp::verify() { return verifyCallShape(*this); }
+LogicalResult UncallOp::verify() { return verifyCallShape(*this); }
+LogicalResult CallOp::verifySymbolUses(SymbolTableCollection &t) { return verifyCallee(*this, t); }
+LogicalResult UncallOp::verifySymbolUses(SymbolTableCollection &t) { return verifyCallee(*this, t); }
+SmallVector<OpOperand *> CallOp::getConsumedOperands() { return scalarOperands(*this); }
+SmallVector<OpOperand *> UncallOp::getConsumedOperands() { return scalarOperands(*this); }
+LogicalResult CallOp::buildInverse(OpBuilder &b, InversionState &st) {
+  return invertCall<UncallOp>(*this, b, st);
+}
+LogicalResult UncallOp::buildInverse(OpBuilder &b, InversionState &st) {
+  return invertCall<CallOp>(*this, b, st);
+}
+
+//===----------------------------------------------------------------------===//
+// Region ops: shared helpers
+//===----------------------------------------------------------------------===//
+
+static LogicalResult verifyArgTypes(Operation *op, Region &region, StringRef name,
+                                    TypeRange leading, TypeRange types) {
+  Block &block = region.front();
+  SmallVector<Type> expected(leading.begin(), leading.end());
+  expected.append(types.begin(), types.end());
+  if (!llvm::equal(block.getArgumentTypes(), expected))
+    return op->emitOpError() << "'" << name << "' region arguments ("
+                             << block.getArgumentTypes() << ") must be ("
+                             << TypeRange(expected) << ")";
+  return success();
+}
+
+static LogicalResult verifyYieldTypes(Operation *op, Region &region, StringRef name,
+                                      TypeRange types) {
+  auto yield = dyn_cast<YieldOp>(region.front().getTerminator());
+  if (!yield)
+    return op->emitOpError() << "'" << name << "' region must end with rev.yield";
+  if (!llvm::equal(yield.getOperandTypes(), types))
+    return yield.emitOpError() << "yields (" << yield.getOperandTypes() << ") but '"
+                               << name << "' of '" << op->getName() << "' expects ("
+                               << types << ")";
+  return success();
+}
+
+/// A pre/post region: arguments are the state, the body is pure, it ends
+/// in rev.cond.
+static LogicalResult verifyCondRegion(Operation *op, Region &region, StringRef name,
+                                      TypeRange types) {
+  if (failed(verifyArgTypes(op, region, name, {}, types)))
+    return failure();
+  if (!isa<CondOp>(region.front().getTerminator()))
+    return op->emitOpError() << "'" << name << "' region must end with rev.cond";
+  for (Operation &inner : region.front().without_terminator())
+    if (!isRecomputable(&inner))
+      return inner.emitOpError() << "is not allowed in the '" << name
+                                 << "' condition of '" << op->getName()
+                                 << "': conditions must be pure (they are re-evaluated "
+                                    "by the inverse)";
+  return success();
+}
+
+/// Inverts the single block of `src` into the empty region `dst`: the new
+/// block takes (leading args..., the final versions) and yields the
+/// restored initial versions.
+static LogicalResult invertBodyInto(OpBuilder &b, InversionState &st, Location loc,
+                                    Region &src, Region &dst, unsigned numLeading) {
+  Block &srcBlock = src.front();
+  Block *dstBlock = new Block();
+  dst.push_back(dstBlock);
+  for (BlockArgument a : srcBlock.getArguments().take_front(numLeading))
+    st.bind(a, dstBlock->addArgument(a.getType(), a.getLoc()));
+  for (Value v : srcBlock.getTerminator()->getOperands())
+    dstBlock->addArgument(v.getType(), v.getLoc());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(dstBlock);
+  FailureOr<SmallVector<Value>> restored =
+      st.invertBlock(b, srcBlock, dstBlock->getArguments().drop_front(numLeading),
+                     srcBlock.getArguments().drop_front(numLeading));
+  if (failed(restored))
+    return failure();
+  YieldOp::create(b, loc, *restored);
+  return success();
+}
+
+/// Binds the op's inits to the inverse op's results.
+static void bindResults(InversionState &st, ValueRange inits, ValueRange invResults) {
+  for (auto [init, res] : llvm::zip(inits, invResults))
+    st.bind(init, res);
+}
+
+static LogicalResult inferSame(ValueRange operands, SmallVectorImpl<Type> &types) {
+  llvm::append_range(types, operands.getTypes());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ForOp
+//===----------------------------------------------------------------------===//
+
+void ForOp::build(OpBuilder &b, OperationState &state, Value lb, Value ub, Value step,
+                  ValueRange inits, bool reverse) {
+  state.addOperands({lb, ub, step});
+  state.addOperands(inits);
+  if (reverse)
+    state.addAttribute(getReverseAttrName(state.name), b.getUnitAttr());
+  state.addTypes(inits.getTypes());
+  Region *body = state.addRegion();
+  Block *block = new Block();
+  body->push_back(block);
+  block->addArgument(b.getIndexType(), state.location);
+  for (Value v : inits)
+    block->addArgument(v.getType(), v.getLoc());
+}
+
+ParseResult ForOp::parse(OpAsmParser &parser, OperationState &result) {
+  Builder &b = parser.getBuilder();
+  Type indexType = b.getIndexType();
+  if (succeeded(parser.parseOptionalKeyword("reverse")))
+    result.addAttribute(getReverseAttrName(result.name), b.getUnitAttr());
+  OpAsmParser::Argument iv;
+  OpAsmParser::UnresolvedOperand lb, ub, step;
+  if (parser.parseArgument(iv) || parser.parseEqual() || parser.parseOperand(lb) ||
+      parser.parseKeyword("to") || parser.parseOperand(ub) || parser.parseKeyword("step") ||
+      parser.parseOperand(step))
+    return failure();
+  iv.type = indexType;
+  SmallVector<OpAsmParser::Argument> regionArgs{iv};
+  SmallVector<OpAsmParser::UnresolvedOperand> inits;
+  SMLoc initsLoc = parser.getCurrentLocation();
+  if (succeeded(parser.parseOptionalKeyword("iter_args"))) {
+    if (parser.parseAssignmentList(regionArgs, inits) ||
+        parser.parseArrowTypeList(result.types))
+      return failure();
+  }
+  if (regionArgs.size() != result.types.size() + 1)
+    return parser.emitError(initsLoc)
+           << "expected as many iter_args as result types (" << result.types.size() << ")";
+  for (auto [arg, type] : llvm::zip(llvm::drop_begin(regionArgs), result.types))
+    arg.type = type;
+  if (parser.resolveOperand(lb, indexType, result.operands) ||
+      parser.resolveOperand(ub, indexType, result.operands) ||
+      parser.resolveOperand(step, indexType, result.operands) ||
+      parser.resolveOperands(inits, result.types, initsLoc, result.operands))
+    return failure();
+  Region *body = result.addRegion();
+  if (parser.parseRegion(*body, regionArgs))
+    return failure();
+  ForOp::ensureTerminator(*body, b, result.location);
+  return parser.parseOptionalAttrDict(result.attributes);
+}
+
+void ForOp::print(OpAsmPrinter &p) {
+  if (getReverse())
+    p << " reverse";
+  p << " " << getInductionVar() << " = " << getLowerBound() << " to " << getUpperBound()
+    << " step " << getStep();
+  if (!getInits().empty()) {
+    p << " iter_args(";
+    llvm::interleaveComma(llvm::zip(getRegionIterArgs(), getInits()), p,
+                          [&](auto it) { p << std::get<0>(it) << " = " << std::get<1>(it); });
+    p << ") -> (";
+    llvm::interleaveComma(getResultTypes(), p);
+    p << ")";
+  }
+  p << " ";
+  p.printRegion(getBody(), /*printEntryBlockArgs=*/false,
+                /*printBlockTerminators=*/!getInits().empty());
+  p.printOptionalAttrDict((*this)->getAttrs(), {getReverseAttrName()});
+}
+
+LogicalResult ForOp::verifyRegions() {
+  if (failed(verifyArgTypes(*this, getBody(), "body", IndexType::get(getContext()),
+                            getInits().getTypes())) ||
+      failed(verifyYieldTypes(*this, getBody(), "body", getInits().getTypes())))
+    return failure();
+  // The bounds are fixed before the loop: the body must not write what they read.
+  for (Value bound : {getLowerBound(), getUpperBound(), getStep()}) {
+    LogicalResult res = success();
+    walkPureSlice(bound, [&](Value x) {
+      auto load = x.getDefiningOp<memref::LoadOp>();
+      if (succeeded(res) && load && writesMemRef(*this, load.getMemRef())) {
+        res = emitOpError("loop bounds read a memref that the loop body writes");
+        res = failure();
+      }
+    });
+    if (failed(res))
+      return failure();
+  }
+  return success();
+}
+
+SmallVector<OpOperand *> ForOp::getConsumedOperands() {
+  return llvm::map_to_vector(getInitsMutable(), [](OpOperand &o) { return &o; });
+}
+
+LogicalResult ForOp::buildInverse(OpBuilder &b, InversionState &st) {
+  Value lb = st.lookup(b, getLowerBound()), ub = st.lookup(b, getUpperBound()),
+        step = st.lookup(b, getStep());
+  FailureOr<SmallVector<Value>> finals = st.lookupAll(b, getResults());
+  if (!lb || !ub || !step || failed(finals))
+    return failure();
+  auto inv = ForOp::create(b, getLoc(), lb, ub, step, *finals, !getReverse());
+  // Rebuild the body from scratch: invertBodyInto creates the block.
+  inv.getBody().getBlocks().clear();
+  if (failed(invertBodyInto(b, st, getLoc(), getBody(), inv.getBody(), /*numLeading=*/1)))
+    return failure();
+  bindResults(st, getInits(), inv.getResults());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// IfOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult IfOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                     ValueRange operands, DictionaryAttr,
+                                     OpaqueProperties, RegionRange,
+                                     SmallVectorImpl<Type> &types) {
+  return inferSame(operands, types);
+}
+
+LogicalResult IfOp::verifyRegions() {
+  TypeRange types = getInits().getTypes();
+  if (failed(verifyCondRegion(*this, getPre(), "pre", types)) ||
+      failed(verifyArgTypes(*this, getThenRegion(), "then", {}, types)) ||
+      failed(verifyYieldTypes(*this, getThenRegion(), "then", types)))
+    return failure();
+  if (hasElse() && (failed(verifyArgTypes(*this, getElseRegion(), "else", {}, types)) ||
+                    failed(verifyYieldTypes(*this, getElseRegion(), "else", types))))
+    return failure();
+  if (hasPost())
+    return verifyCondRegion(*this, getPost(), "post", types);
+  // Without a post condition, the branches must leave what `pre` reads alone.
+  Block &pre = getPre().front();
+  auto unchangedBy = [&](Region &branch, unsigned i) {
+    return branch.empty() ||
+           branch.front().getTerminator()->getOperand(i) == branch.front().getArgument(i);
+  };
+  for (BlockArgument arg : pre.getArguments()) {
+    if (arg.use_empty())
+      continue;
+    unsigned i = arg.getArgNumber();
+    if (!unchangedBy(getThenRegion(), i) || !unchangedBy(getElseRegion(), i))
+      return emitOpError() << "has no 'post' condition but its branches change variable #"
+                           << i << ", which 'pre' reads: add a post condition";
+  }
+  for (Operation &op : pre.without_terminator())
+    if (auto load = dyn_cast<memref::LoadOp>(op))
+      if (writesMemRef(*this, load.getMemRef()))
+        return emitOpError("has no 'post' condition but its branches write a memref "
+                           "that 'pre' reads: add a post condition");
+  return success();
+}
+
+SmallVector<OpOperand *> IfOp::getConsumedOperands() {
+  return llvm::map_to_vector(getInitsMutable(), [](OpOperand &o) { return &o; });
+}
+
+LogicalResult IfOp::buildInverse(OpBuilder &b, InversionState &st) {
+  FailureOr<SmallVector<Value>> finals = st.lookupAll(b, getResults());
+  if (failed(finals))
+    return failure();
+  // The inverse tests `post` first and `pre` last.
+  Region &newPre = hasPost() ? getPost() : getPre();
+  IRMapping preMap, postMap;
+  if (failed(st.lookupCaptures(b, newPre, preMap)) ||
+      (hasPost() && failed(st.lookupCaptures(b, getPre(), postMap))))
+    return failure();
+  auto inv = IfOp::create(b, getLoc(), *finals);
+  newPre.cloneInto(&inv.getPre(), preMap);
+  if (hasPost())
+    getPre().cloneInto(&inv.getPost(), postMap);
+  if (failed(invertBodyInto(b, st, getLoc(), getThenRegion(), inv.getThenRegion(), 0)))
+    return failure();
+  if (hasElse() &&
+      failed(invertBodyInto(b, st, getLoc(), getElseRegion(), inv.getElseRegion(), 0)))
+    return failure();
+  bindResults(st, getInits(), inv.getResults());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// WhileOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult WhileOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                        ValueRange operands, DictionaryAttr,
+                                        OpaqueProperties, RegionRange,
+                                        SmallVectorImpl<Type> &types) {
+  return inferSame(operands, types);
+}
+
+LogicalResult WhileOp::verifyRegions() {
+  TypeRange types = getInits().getTypes();
+  if (failed(verifyCondRegion(*this, getPre(), "pre", types)) ||
+      failed(verifyArgTypes(*this, getBody(), "do", {}, types)) ||
+      failed(verifyYieldTypes(*this, getBody(), "do", types)) ||
+      failed(verifyCondRegion(*this, getPost(), "post", types)))
+    return failure();
+  return success();
+}
+
+SmallVector<OpOperand *> WhileOp::getConsumedOperands() {
+  return llvm::map_to_vector(getInitsMutable(), [](OpOperand &o) { return &o; });
+}
+
+LogicalResult WhileOp::buildInverse(OpBuilder &b, InversionState &st) {
+  FailureOr<SmallVector<Value>> finals = st.lookupAll(b, getResults());
+  IRMapping preMap, postMap;
+  if (failed(finals) || failed(st.lookupCaptures(b, getPost(), preMap)) ||
+      failed(st.lookupCaptures(b, getPre(), postMap)))
+    return failure();
+  auto inv = WhileOp::create(b, getLoc(), *finals);
+  getPost().cloneInto(&inv.getPre(), preMap);
+  getPre().cloneInto(&inv.getPost(), postMap);
+  if (failed(invertBodyInto(b, st, getLoc(), getBody(), inv.getBody(), 0)))
+    return failure();
+  bindResults(st, getInits(), inv.getResults());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// RoutineOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RoutineOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                          ValueRange operands, DictionaryAttr,
+                                          OpaqueProperties, RegionRange,
+                                          SmallVectorImpl<Type> &types) {
+  return inferSame(operands, types);
+}
+
+LogicalResult RoutineOp::verifyRegions() {
+  if (failed(verifyArgTypes(*this, getCompute(), "compute", {}, getInits().getTypes())))
+    return failure();
+  auto yield = dyn_cast<YieldOp>(getCompute().front().getTerminator());
+  if (!yield)
+    return emitOpError("'compute' region must end with rev.yield");
+  TypeRange mid = yield.getOperandTypes();
+  if (failed(verifyArgTypes(*this, getBody(), "body", {}, mid)) ||
+      failed(verifyYieldTypes(*this, getBody(), "body", mid)))
+    return failure();
+  return success();
+}
+
+SmallVector<OpOperand *> RoutineOp::getConsumedOperands() {
+  return llvm::map_to_vector(getInitsMutable(), [](OpOperand &o) { return &o; });
+}
+
+LogicalResult RoutineOp::buildInverse(OpBuilder &b, InversionState &st) {
+  FailureOr<SmallVector<Value>> finals = st.lookupAll(b, getResults());
+  IRMapping computeMap;
+  if (failed(finals) || failed(st.lookupCaptures(b, getCompute(), computeMap)))
+    return failure();
+  auto inv = RoutineOp::create(b, getLoc(), *finals);
+  getCompute().cloneInto(&inv.getCompute(), computeMap);
+  if (failed(invertBodyInto(b, st, getLoc(), getBody(), inv.getBody(), 0)))
+    return failure();
+  bindResults(st, getInits(), inv.getResults());
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "dialect/RevOps.cpp.inc"

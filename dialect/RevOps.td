@@ -1,0 +1,407 @@
+//===- RevOps.td - the rev dialect --------------------------*- tablegen -*-===//
+//
+// The reversible dialect: every state-changing op carries its inverse through
+// InvertibleOpInterface. Scalars are SSA versions of variables (an update op
+// consumes the current version and yields the next); arrays are memrefs
+// updated in place by the *_at ops.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef REV_OPS
+#define REV_OPS
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/IR/RegionKindInterface.td"
+include "mlir/Interfaces/FunctionInterfaces.td"
+include "mlir/Interfaces/CallInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "dialect/RevInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Dialect
+//===----------------------------------------------------------------------===//
+
+def Rev_Dialect : Dialect {
+  let name = "rev";
+  let cppNamespace = "::mlir::rev";
+  let summary = "Reversible programming: ops that carry their inverse.";
+  let description = [{
+    Programs in `rev` can run backwards: every op has an exact inverse
+    (InvertibleOpInterface), so `--rev-invert` turns `@f` into `@f_inv` and
+    the AD pass recovers earlier states by uncomputing instead of taping.
+  }];
+}
+
+class Rev_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Rev_Dialect, mnemonic, traits>;
+
+//===----------------------------------------------------------------------===//
+// Type constraints
+//===----------------------------------------------------------------------===//
+
+def Rev_Int : AnyTypeOf<[AnySignlessInteger, Index], "signless integer or index">;
+def Rev_Float : AnyTypeOf<[F16, BF16, F32, F64], "floating-point">;
+def Rev_Scalar : AnyTypeOf<[Rev_Int, Rev_Float], "integer, index or float">;
+def Rev_IntMemRef : MemRefOf<[AnySignlessInteger, Index]>;
+def Rev_FloatMemRef : MemRefOf<[F16, BF16, F32, F64]>;
+def Rev_ScalarMemRef : MemRefOf<[AnySignlessInteger, Index, F16, BF16, F32, F64]>;
+
+//===----------------------------------------------------------------------===//
+// Scalar update ops: %y1 = rev.add %y0, %d  (y += d)
+//===----------------------------------------------------------------------===//
+
+class Rev_UpdateOp<string mnemonic, Type ty, string doc>
+    : Rev_Op<mnemonic, [Pure,
+        AllTypesMatch<["target", "delta", "result"]>,
+        DeclareOpInterfaceMethods<Rev_InvertibleOpInterface,
+                                  ["getConsumedOperands"]>]> {
+  let summary = doc;
+  let description = [{
+    Consumes the version `$target` of a variable and yields its next version.
+    `$delta` is read only and must not be computed from `$target`.
+  }];
+  let arguments = (ins ty:$target, ty:$delta);
+  let results = (outs ty:$result);
+  let assemblyFormat = "$target `,` $delta attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Rev_AddOp : Rev_UpdateOp<"add", Rev_Scalar, "y += d (inverse: rev.sub)">;
+def Rev_SubOp : Rev_UpdateOp<"sub", Rev_Scalar, "y -= d (inverse: rev.add)">;
+def Rev_XorOp : Rev_UpdateOp<"xor", Rev_Int, "y ^= d (self-inverse)">;
+def Rev_MulOp : Rev_UpdateOp<"mul", Rev_Float, "y *= d, d != 0 (inverse: rev.div)">;
+def Rev_DivOp : Rev_UpdateOp<"div", Rev_Float, "y /= d, d != 0 (inverse: rev.mul)">;
+
+def Rev_NegOp : Rev_Op<"neg", [Pure, AllTypesMatch<["target", "result"]>,
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+  let summary = "y = -y (self-inverse; two's complement for integers)";
+  let arguments = (ins Rev_Scalar:$target);
+  let results = (outs Rev_Scalar:$result);
+  let assemblyFormat = "$target attr-dict `:` type($result)";
+}
+
+def Rev_SwapOp : Rev_Op<"swap", [Pure,
+    AllTypesMatch<["lhs", "rhs", "lhs_result", "rhs_result"]>,
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+  let summary = "(a, b) -> (b, a) (self-inverse)";
+  let arguments = (ins Rev_Scalar:$lhs, Rev_Scalar:$rhs);
+  let results = (outs Rev_Scalar:$lhs_result, Rev_Scalar:$rhs_result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs_result)";
+  let hasVerifier = 1;
+}
+
+class Rev_RotOp<string mnemonic, string doc> : Rev_Op<mnemonic, [Pure,
+    AllTypesMatch<["lhs", "rhs", "theta", "lhs_result", "rhs_result"]>,
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+  let summary = doc;
+  let arguments = (ins Rev_Float:$lhs, Rev_Float:$rhs, Rev_Float:$theta);
+  let results = (outs Rev_Float:$lhs_result, Rev_Float:$rhs_result);
+  let assemblyFormat = "$lhs `,` $rhs `,` $theta attr-dict `:` type($lhs_result)";
+  let hasVerifier = 1;
+}
+
+def Rev_RotOp : Rev_RotOp<"rot",
+  "(a, b) -> (a cos t - b sin t, a sin t + b cos t) (inverse: rev.irot)">;
+def Rev_IRotOp : Rev_RotOp<"irot",
+  "(a, b) -> (a cos t + b sin t, -a sin t + b cos t) (inverse: rev.rot)">;
+
+//===----------------------------------------------------------------------===//
+// In-place memref element updates: rev.add_at %A[%i], %d  (A[i] += d)
+//===----------------------------------------------------------------------===//
+
+class Rev_UpdateAtOp<string mnemonic, Type memTy, string doc>
+    : Rev_Op<mnemonic, [
+        TypesMatchWith<"delta type is the element type", "ref", "delta",
+                       "::llvm::cast<::mlir::MemRefType>($_self).getElementType()">,
+        DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>]> {
+  let summary = doc;
+  let description = [{
+    Updates one element of `$ref` in place. `$delta` must not read the same
+    element (rejected statically when the indices are the same SSA values,
+    checked at run time in checked mode otherwise).
+  }];
+  let arguments = (ins Arg<memTy, "", [MemRead, MemWrite]>:$ref,
+                       Variadic<Index>:$indices, AnyType:$delta);
+  let assemblyFormat = "$ref `[` $indices `]` `,` $delta attr-dict `:` type($ref)";
+  let hasVerifier = 1;
+}
+
+def Rev_AddAtOp : Rev_UpdateAtOp<"add_at", Rev_ScalarMemRef, "A[i] += d">;
+def Rev_SubAtOp : Rev_UpdateAtOp<"sub_at", Rev_ScalarMemRef, "A[i] -= d">;
+def Rev_XorAtOp : Rev_UpdateAtOp<"xor_at", Rev_IntMemRef, "A[i] ^= d">;
+def Rev_MulAtOp : Rev_UpdateAtOp<"mul_at", Rev_FloatMemRef, "A[i] *= d, d != 0">;
+def Rev_DivAtOp : Rev_UpdateAtOp<"div_at", Rev_FloatMemRef, "A[i] /= d, d != 0">;
+
+def Rev_NegAtOp : Rev_Op<"neg_at", [
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>]> {
+  let summary = "A[i] = -A[i] (self-inverse)";
+  let arguments = (ins Arg<Rev_ScalarMemRef, "", [MemRead, MemWrite]>:$ref,
+                       Variadic<Index>:$indices);
+  let assemblyFormat = "$ref `[` $indices `]` attr-dict `:` type($ref)";
+  let hasVerifier = 1;
+}
+
+def Rev_SwapAtOp : Rev_Op<"swap_at", [AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>]> {
+  let summary = "swap A[i] and B[j] in place (self-inverse)";
+  let arguments = (ins Arg<Rev_ScalarMemRef, "", [MemRead, MemWrite]>:$lhs,
+                       Variadic<Index>:$lhs_indices,
+                       Arg<Rev_ScalarMemRef, "", [MemRead, MemWrite]>:$rhs,
+                       Variadic<Index>:$rhs_indices);
+  let assemblyFormat = [{
+    $lhs `[` $lhs_indices `]` `,` $rhs `[` $rhs_indices `]` attr-dict `:`
+    type($lhs) `,` type($rhs)
+  }];
+  let hasVerifier = 1;
+}
+
+class Rev_RotAtOp<string mnemonic, string doc> : Rev_Op<mnemonic, [
+    AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>]> {
+  let summary = doc;
+  let arguments = (ins Arg<Rev_FloatMemRef, "", [MemRead, MemWrite]>:$lhs,
+                       Variadic<Index>:$lhs_indices,
+                       Arg<Rev_FloatMemRef, "", [MemRead, MemWrite]>:$rhs,
+                       Variadic<Index>:$rhs_indices,
+                       Rev_Float:$theta);
+  let assemblyFormat = [{
+    $lhs `[` $lhs_indices `]` `,` $rhs `[` $rhs_indices `]` `,` $theta attr-dict
+    `:` type($lhs) `,` type($rhs) `,` type($theta)
+  }];
+  let hasVerifier = 1;
+}
+
+def Rev_RotAtOp : Rev_RotAtOp<"rot_at", "rotate (A[i], B[j]) by theta in place">;
+def Rev_IRotAtOp : Rev_RotAtOp<"irot_at", "inverse rotation of (A[i], B[j]) in place">;
+
+//===----------------------------------------------------------------------===//
+// Ancillas
+//===----------------------------------------------------------------------===//
+
+def Rev_AllocOp : Rev_Op<"alloc", [
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>]> {
+  let summary = "a fresh ancilla holding zero (or `init`); inverse: rev.free";
+  let description = [{
+    `%t = rev.alloc : f64` creates a new variable equal to 0;
+    `%t = rev.alloc init 2.5 : f64` one equal to 2.5.
+  }];
+  let arguments = (ins OptionalAttr<TypedAttrInterface>:$init);
+  let results = (outs Rev_Scalar:$result);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The ancilla's value (zero when no `init` is given).
+    ::mlir::TypedAttr getInitValue();
+  }];
+}
+
+def Rev_FreeOp : Rev_Op<"free", [
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+  let summary = "release an ancilla that is back to zero (or `init`); inverse: rev.alloc";
+  let description = [{
+    Consumes the last version of an ancilla. The program guarantees that the
+    value is back to its initial value (exactly for integers, within `atol`
+    for floats); checked mode asserts it at run time.
+  }];
+  let arguments = (ins Rev_Scalar:$target, OptionalAttr<TypedAttrInterface>:$init);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::TypedAttr getInitValue();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Functions and calls
+//===----------------------------------------------------------------------===//
+
+def Rev_FuncOp : Rev_Op<"func", [
+    FunctionOpInterface, IsolatedFromAbove, AutomaticAllocationScope]> {
+  let summary = "a reversible function";
+  let description = [{
+    `rev.func @f(%x: f64, %A: memref<?xf64>) -> f64` returns the final
+    versions of its scalar arguments, in order; memref arguments are updated
+    in place. Its inverse has the same signature.
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name,
+                       TypeAttrOf<FunctionType>:$function_type,
+                       OptionalAttr<StrAttr>:$sym_visibility,
+                       OptionalAttr<DictArrayAttr>:$arg_attrs,
+                       OptionalAttr<DictArrayAttr>:$res_attrs);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let builders = [OpBuilder<(ins "::llvm::StringRef":$name, "::mlir::FunctionType":$type)>];
+  let extraClassDeclaration = [{
+    ::llvm::ArrayRef<::mlir::Type> getArgumentTypes() { return getFunctionType().getInputs(); }
+    ::llvm::ArrayRef<::mlir::Type> getResultTypes() { return getFunctionType().getResults(); }
+    ::mlir::Region *getCallableRegion() { return &getBody(); }
+    /// Result types implied by the argument types: the non-memref ones, in order.
+    static ::llvm::SmallVector<::mlir::Type> stateTypes(::mlir::TypeRange inputs);
+  }];
+}
+
+def Rev_ReturnOp : Rev_Op<"return", [Pure, HasParent<"FuncOp">, ReturnLike, Terminator]> {
+  let summary = "return the final versions of the scalar arguments";
+  let arguments = (ins Variadic<AnyType>:$operands);
+  let builders = [OpBuilder<(ins), [{ build($_builder, $_state, ::mlir::ValueRange()); }]>];
+  let assemblyFormat = "attr-dict ($operands^ `:` type($operands))?";
+  let hasVerifier = 1;
+}
+
+class Rev_CallBase<string mnemonic, string doc> : Rev_Op<mnemonic, [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>,
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+  let summary = doc;
+  let description = [{
+    Scalars are passed by value and their final versions come back as
+    results (the call consumes them); memrefs are passed by reference.
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$callee, Variadic<AnyType>:$operands);
+  let results = (outs Variadic<AnyType>:$results);
+  let assemblyFormat = [{
+    $callee `(` $operands `)` attr-dict `:` functional-type($operands, $results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Rev_CallOp : Rev_CallBase<"call", "run a rev.func (inverse: rev.uncall)">;
+def Rev_UncallOp : Rev_CallBase<"uncall", "run the inverse of a rev.func (inverse: rev.call)">;
+
+//===----------------------------------------------------------------------===//
+// Terminators of regions
+//===----------------------------------------------------------------------===//
+
+def Rev_YieldOp : Rev_Op<"yield", [Pure, ReturnLike, Terminator,
+    ParentOneOf<["ForOp", "IfOp", "WhileOp", "RoutineOp"]>]> {
+  let summary = "yield the final versions of a region's variables";
+  let arguments = (ins Variadic<AnyType>:$operands);
+  let builders = [OpBuilder<(ins), [{ build($_builder, $_state, ::mlir::ValueRange()); }]>];
+  let assemblyFormat = "attr-dict ($operands^ `:` type($operands))?";
+}
+
+def Rev_CondOp : Rev_Op<"cond", [Pure, Terminator,
+    ParentOneOf<["IfOp", "WhileOp"]>]> {
+  let summary = "the value of a pre or post condition region";
+  let arguments = (ins I1:$condition);
+  let assemblyFormat = "$condition attr-dict";
+}
+
+//===----------------------------------------------------------------------===//
+// Region ops
+//===----------------------------------------------------------------------===//
+
+def Rev_ForOp : Rev_Op<"for", [
+    SingleBlockImplicitTerminator<"YieldOp">, RecursiveMemoryEffects,
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+  let summary = "reversible counted loop";
+  let description = [{
+    ```
+    %r = rev.for %i = %lb to %ub step %s iter_args(%x = %x0) -> (f64) {
+      ...
+      rev.yield %x1 : f64
+    }
+    ```
+    Runs the body for i = lb, lb+s, ..., < ub (step > 0). With `reverse`
+    the same indices are visited from the last one down to `lb`; this is
+    the inverse loop. The bounds are fixed before the loop: the body must
+    not write anything they read.
+  }];
+  let arguments = (ins Index:$lowerBound, Index:$upperBound, Index:$step,
+                       Variadic<AnyType>:$inits, UnitAttr:$reverse);
+  let results = (outs Variadic<AnyType>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasRegionVerifier = 1;
+  let skipDefaultBuilders = 1;
+  let builders = [OpBuilder<(ins "::mlir::Value":$lb, "::mlir::Value":$ub,
+      "::mlir::Value":$step, "::mlir::ValueRange":$inits, CArg<"bool", "false">:$reverse)>];
+  let extraClassDeclaration = [{
+    ::mlir::Block *getBodyBlock() { return &getBody().front(); }
+    ::mlir::BlockArgument getInductionVar() { return getBodyBlock()->getArgument(0); }
+    ::mlir::Block::BlockArgListType getRegionIterArgs() {
+      return getBodyBlock()->getArguments().drop_front();
+    }
+  }];
+}
+
+def Rev_IfOp : Rev_Op<"if", [RecursiveMemoryEffects,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>,
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+  let summary = "reversible conditional with a pre and a post condition";
+  let description = [{
+    ```
+    %r = rev.if %x : f64 pre {
+    ^bb0(%a: f64):  ... rev.cond %c
+    } then {
+    ^bb0(%a: f64):  ... rev.yield %a1 : f64
+    } else {
+    ^bb0(%a: f64):  ... rev.yield %a2 : f64
+    } post {
+    ^bb0(%a: f64):  ... rev.cond %c2
+    }
+    ```
+    `pre` is evaluated on the state entering, `post` on the state leaving;
+    they must agree (checked mode asserts it). The inverse swaps them and
+    inverts both branches. `else` may be omitted (identity). `post` may be
+    omitted when neither branch changes what `pre` reads.
+  }];
+  let arguments = (ins Variadic<AnyType>:$inits);
+  let results = (outs Variadic<AnyType>:$results);
+  let regions = (region SizedRegion<1>:$pre, SizedRegion<1>:$thenRegion,
+                        AnyRegion:$elseRegion, AnyRegion:$post);
+  let assemblyFormat = [{
+    ($inits^ `:` type($inits))? `pre` $pre `then` $thenRegion
+    (`else` $elseRegion^)? (`post` $post^)? attr-dict
+  }];
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    bool hasElse() { return !getElseRegion().empty(); }
+    bool hasPost() { return !getPost().empty(); }
+  }];
+}
+
+def Rev_WhileOp : Rev_Op<"while", [RecursiveMemoryEffects,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>,
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+  let summary = "reversible while loop with a pre and a post condition";
+  let description = [{
+    NiLang semantics: `post` is false on entry and true after every
+    iteration; the body runs while `pre` holds. The inverse is the loop
+    `while (post, pre)` over the inverted body.
+  }];
+  let arguments = (ins Variadic<AnyType>:$inits);
+  let results = (outs Variadic<AnyType>:$results);
+  let regions = (region SizedRegion<1>:$pre, SizedRegion<1>:$body,
+                        SizedRegion<1>:$post);
+  let assemblyFormat = [{
+    ($inits^ `:` type($inits))? `pre` $pre `do` $body `post` $post attr-dict
+  }];
+  let hasRegionVerifier = 1;
+}
+
+def Rev_RoutineOp : Rev_Op<"routine", [RecursiveMemoryEffects,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>,
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+  let summary = "compute - use - uncompute";
+  let description = [{
+    Runs `compute` (state S -> S', e.g. allocating and filling ancillas),
+    then `body` (S' -> S'), then the inverse of `compute` (S' -> S), which
+    is generated automatically. The inverse keeps `compute` and inverts
+    `body`.
+  }];
+  let arguments = (ins Variadic<AnyType>:$inits);
+  let results = (outs Variadic<AnyType>:$results);
+  let regions = (region SizedRegion<1>:$compute, SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    ($inits^ `:` type($inits))? `compute` $compute `body` $body attr-dict
+  }];
+  let hasRegionVerifier = 1;
+}
+
+#endif // REV_OPS

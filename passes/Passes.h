@@ -1,0 +1,41 @@
+//===- Passes.h - passes of the rev project -------------------*- C++ -*-===//
+#ifndef REV_PASSES_PASSES_H
+#define REV_PASSES_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassOptions.h"
+
+#include "dialect/RevDialect.h"
+
+namespace mlir::rev {
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+/// Options of the `rev-to-llvm` pipeline.
+struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
+  PassOptions::Option<bool> checks{*this, "checks",
+                                   llvm::cl::desc("Insert run-time reversibility assertions"),
+                                   llvm::cl::init(false)};
+  PassOptions::Option<double> atol{
+      *this, "atol", llvm::cl::desc("Absolute tolerance for float ancillas in checked mode"),
+      llvm::cl::init(1e-8)};
+};
+
+/// rev -> std -> LLVM dialect, ready for mlir-runner or the ExecutionEngine.
+void buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions &options);
+
+/// Registers the passes and the `rev-to-llvm` pipeline.
+void registerRevPassesAndPipelines();
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+} // namespace mlir::rev
+
+#endif
