@@ -50,9 +50,14 @@ private:
   LogicalResult expandRoutines(ModuleOp module);
   LogicalResult lowerOp(Operation *op);
 
-  void check(OpBuilder &b, Location loc, Value cond, Operation *op, StringRef what) {
-    cf::AssertOp::create(b, loc, cond, (what + " (" + describe(op) + ")").str());
-  }
+  /// Checked mode: if `cond` is false at run time, print "rev: <what> (<op>
+  /// at <loc>)" on stderr (unbuffered, through write(2)) and exit(1), which
+  /// flushes what the program printed before.
+  void check(OpBuilder &b, Location loc, Value cond, Operation *op, StringRef what);
+  FailureOr<func::FuncOp> declare(StringRef name, FunctionType type);
+  ModuleOp module;
+  unsigned numMessages = 0;
+  bool failedDeclare = false;
   void checkNonZero(OpBuilder &b, Location loc, Value d, Operation *op, StringRef what);
   void checkNoAlias(OpBuilder &b, Operation *op, Value ref, ValueRange indices,
                     ArrayRef<Value> deltas);
@@ -125,6 +130,61 @@ LogicalResult Lowering::expandRoutines(ModuleOp module) {
       r.erase();
     }
   }
+}
+
+//===----------------------------------------------------------------------===//
+// Checked mode
+//===----------------------------------------------------------------------===//
+
+FailureOr<func::FuncOp> Lowering::declare(StringRef name, FunctionType type) {
+  if (Operation *existing = SymbolTable::lookupSymbolIn(module, name)) {
+    auto f = dyn_cast<func::FuncOp>(existing);
+    if (!f || f.getFunctionType() != type)
+      return existing->emitOpError() << "symbol @" << name
+                                     << " is reserved by checked mode (C library " << name
+                                     << type << ")";
+    return f;
+  }
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  auto f = func::FuncOp::create(b, module.getLoc(), name, type);
+  f.setPrivate();
+  return f;
+}
+
+void Lowering::check(OpBuilder &b, Location loc, Value cond, Operation *op, StringRef what) {
+  std::string text = ("rev: " + what + " (" + describe(op) + ")\n").str();
+  MLIRContext *ctx = b.getContext();
+  Type i8 = b.getI8Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
+  FailureOr<func::FuncOp> write =
+      declare("write", FunctionType::get(ctx, {i32, i64, i64}, {i64}));
+  FailureOr<func::FuncOp> exitFn = declare("exit", FunctionType::get(ctx, {i32}, {}));
+  if (failed(write) || failed(exitFn)) {
+    failedDeclare = true;
+    return;
+  }
+  // The message as a private constant global.
+  auto type = MemRefType::get({static_cast<int64_t>(text.size())}, i8);
+  auto data = DenseElementsAttr::get(RankedTensorType::get(type.getShape(), i8),
+                                     llvm::ArrayRef<char>(text.data(), text.size()));
+  std::string name = "__rev_check_msg_" + std::to_string(numMessages++);
+  {
+    OpBuilder gb = OpBuilder::atBlockBegin(module.getBody());
+    memref::GlobalOp::create(gb, loc, name, gb.getStringAttr("private"), type, data,
+                             /*constant=*/true, /*alignment=*/IntegerAttr());
+  }
+  Value one = arith::ConstantIntOp::create(b, loc, 1, 1);
+  Value failedCond = arith::XOrIOp::create(b, loc, cond, one);
+  scf::IfOp::create(b, loc, failedCond, [&](OpBuilder &nb, Location nloc) {
+    Value msg = memref::GetGlobalOp::create(nb, nloc, type, name);
+    Value ptr = memref::ExtractAlignedPointerAsIndexOp::create(nb, nloc, msg);
+    Value ptr64 = arith::IndexCastOp::create(nb, nloc, i64, ptr);
+    Value fd = arith::ConstantIntOp::create(nb, nloc, 2, 32);
+    Value len = arith::ConstantIntOp::create(nb, nloc, text.size(), 64);
+    func::CallOp::create(nb, nloc, *write, ValueRange{fd, ptr64, len});
+    Value code = arith::ConstantIntOp::create(nb, nloc, 1, 32);
+    func::CallOp::create(nb, nloc, *exitFn, ValueRange{code});
+    scf::YieldOp::create(nb, nloc);
+  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -379,7 +439,8 @@ LogicalResult Lowering::lowerOp(Operation *op) {
   return op->emitOpError("unexpected op in convert-rev-to-std");
 }
 
-LogicalResult Lowering::run(ModuleOp module) {
+LogicalResult Lowering::run(ModuleOp m) {
+  module = m;
   // Expanding a routine may create uncalls (the uncompute of a call), and a
   // generated inverse function may hold routines: iterate to a fixpoint.
   auto count = [&] {
@@ -400,6 +461,8 @@ LogicalResult Lowering::run(ModuleOp module) {
     if (failed(lowerOp(op)))
       return failure();
 
+  if (failedDeclare)
+    return failure();
   SmallVector<FuncOp> funcs(module.getOps<FuncOp>());
   for (FuncOp f : funcs) {
     OpBuilder b(f);

@@ -17,12 +17,12 @@ rev.func @scalar_updates(%x: f64, %y: f64, %k: i64, %n: index) -> (f64, f64, i64
   %y4 = rev.div %y3, %x : f64
   // CHECK: %[[Y5:.*]] = rev.neg %[[Y4]] : f64
   %y5 = rev.neg %y4 : f64
-  // CHECK: %[[A:.*]]:2 = rev.swap %[[X]], %[[Y5]] : f64
+  // CHECK: %[[A0:.*]], %[[A1:.*]] = rev.swap %[[X]], %[[Y5]] : f64
   %a:2 = rev.swap %x, %y5 : f64
   %t = arith.constant 0.5 : f64
-  // CHECK: %[[B:.*]]:2 = rev.rot %[[A]]#0, %[[A]]#1, %{{.*}} : f64
+  // CHECK: %[[B0:.*]], %[[B1:.*]] = rev.rot %[[A0]], %[[A1]], %{{.*}} : f64
   %b:2 = rev.rot %a#0, %a#1, %t : f64
-  // CHECK: %[[C:.*]]:2 = rev.irot %[[B]]#0, %[[B]]#1, %{{.*}} : f64
+  // CHECK: rev.irot %[[B0]], %[[B1]], %{{.*}} : f64
   %c:2 = rev.irot %b#0, %b#1, %t : f64
   %one = arith.constant 1 : i64
   // CHECK: %[[K1:.*]] = rev.xor %[[K]], %{{.*}} : i64
