@@ -469,6 +469,8 @@ LogicalResult FuncOp::verify() {
                          << TypeRange(getResultTypes()) << ")";
   if (getBody().empty())
     return emitOpError("must have a body: reversible functions cannot be external");
+  if (!getBody().hasOneBlock())
+    return emitOpError("body must be a single block (use rev.if/rev.while for control flow)");
   return success();
 }
 
