@@ -69,5 +69,7 @@ if [ ! -f build/build.ninja ]; then
     "${extra[@]}" >build-configure.log 2>&1 || { cat build-configure.log; exit 1; }
 fi
 log "building (ninja)"
+# Relative paths in ccache's hash: a fresh clone in another folder hits the cache.
+export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=1
 ninja -C build -j"$(nproc)" >build.log 2>&1 || { tail -n 80 build.log; exit 1; }
 log "build ok"
