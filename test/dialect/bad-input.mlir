@@ -29,7 +29,7 @@ rev.func @h(%x: f64) -> f64 {
 
 // -----
 
-// CHECK: bad-input.mlir:[[@LINE+3]]:{{[0-9]+}}: error: 'rev.yield' op expects parent op to be one of
+// CHECK: bad-input.mlir:[[@LINE+2]]:{{[0-9]+}}: error: 'rev.yield' op expects parent op to be one of
 rev.func @k(%x: f64) -> f64 {
   rev.yield %x : f64
 }
