@@ -9,61 +9,17 @@ from mlir_rev.jit import Program
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-SOURCE = """
-// x(t), v(t) of particles in a harmonic potential, velocity Verlet.
-rev.func @leapfrog(%X: memref<?xf64>, %V: memref<?xf64>, %k: f64, %dt: f64, %steps: index)
-    -> (f64, f64, index) {
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %n = memref.dim %X, %c0 : memref<?xf64>
-  %half = arith.constant 0.5 : f64
-  %kdt = arith.mulf %k, %dt : f64
-  %kh = arith.mulf %kdt, %half : f64
-  rev.for %s = %c0 to %steps step %c1 {
-    rev.for %i = %c0 to %n step %c1 {
-      %x = memref.load %X[%i] : memref<?xf64>
-      %f = arith.mulf %kh, %x : f64
-      rev.sub_at %V[%i], %f : memref<?xf64>
-      %v = memref.load %V[%i] : memref<?xf64>
-      %dx = arith.mulf %v, %dt : f64
-      rev.add_at %X[%i], %dx : memref<?xf64>
-      %x2 = memref.load %X[%i] : memref<?xf64>
-      %f2 = arith.mulf %kh, %x2 : f64
-      rev.sub_at %V[%i], %f2 : memref<?xf64>
-    }
-  }
-  rev.return %k, %dt, %steps : f64, f64, index
-}
-
-// exp(x) by its Taylor series: term *= x / i; s += term, for i = 1..n.
-// The term is a variable too, so the whole loop runs backwards exactly.
-rev.func @exp_series(%x: f64, %s: f64, %term: f64, %n: index) -> (f64, f64, f64, index) {
-  %c1 = arith.constant 1 : index
-  %n1 = arith.addi %n, %c1 : index
-  %r:2 = rev.for %i = %c1 to %n1 step %c1 iter_args(%a = %s, %t = %term) -> (f64, f64) {
-    %ii = arith.index_cast %i : index to i64
-    %fi = arith.sitofp %ii : i64 to f64
-    %q = arith.divf %x, %fi : f64
-    %t1 = rev.mul %t, %q : f64
-    %a1 = rev.add %a, %t1 : f64
-    rev.yield %a1, %t1 : f64, f64
-  }
-  rev.return %x, %r#0, %r#1, %n : f64, f64, f64, index
-}
-"""
+EXAMPLES = [os.path.join(ROOT, "examples", name) for name in ("leapfrog.mlir", "exp_series.mlir")]
 
 
 def main():
     print("== the inverse that --rev-invert generates for @exp_series ==")
-    src = os.path.join(os.environ.get("TMPDIR", "/tmp"), "rev_demo.mlir")
-    with open(src, "w") as f:
-        f.write(SOURCE)
-    out = subprocess.run([os.path.join(ROOT, "build", "bin", "rev-opt"), src,
+    out = subprocess.run([os.path.join(ROOT, "build", "bin", "rev-opt"), EXAMPLES[1],
                           "--rev-invert=funcs=exp_series", "--canonicalize"],
                          check=True, capture_output=True, text=True).stdout
     print(out[out.index("rev.func @exp_series_inv"):].rstrip().rstrip("}").rstrip())
 
-    prog = Program(SOURCE, checks=True)
+    prog = Program("".join(open(path).read() for path in EXAMPLES), checks=True)
 
     print("\n== exp(x) by a reversible series, forwards then backwards ==")
     x = 1.5

@@ -1,4 +1,6 @@
 """The Python runtime: build or parse rev programs, run them both ways."""
+import os
+
 import numpy as np
 import pytest
 
@@ -6,31 +8,9 @@ from mlir_rev import ir
 from mlir_rev.dialects import arith, math, memref, rev
 from mlir_rev.jit import Program, RevError
 
-LEAPFROG = """
-rev.func @leapfrog(%X: memref<?xf64>, %V: memref<?xf64>, %k: f64, %dt: f64, %steps: index)
-    -> (f64, f64, index) {
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %n = memref.dim %X, %c0 : memref<?xf64>
-  %half = arith.constant 0.5 : f64
-  %kh = arith.mulf %k, %dt : f64
-  %khh = arith.mulf %kh, %half : f64
-  rev.for %s = %c0 to %steps step %c1 {
-    rev.for %i = %c0 to %n step %c1 {
-      %x = memref.load %X[%i] : memref<?xf64>
-      %f = arith.mulf %khh, %x : f64
-      rev.sub_at %V[%i], %f : memref<?xf64>
-      %v = memref.load %V[%i] : memref<?xf64>
-      %dx = arith.mulf %v, %dt : f64
-      rev.add_at %X[%i], %dx : memref<?xf64>
-      %x2 = memref.load %X[%i] : memref<?xf64>
-      %f2 = arith.mulf %khh, %x2 : f64
-      rev.sub_at %V[%i], %f2 : memref<?xf64>
-    }
-  }
-  rev.return %k, %dt, %steps : f64, f64, index
-}
-"""
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+with open(os.path.join(ROOT, "examples", "leapfrog.mlir")) as f:
+    LEAPFROG = f.read()
 
 
 def leapfrog_numpy(x, v, k, dt, steps):

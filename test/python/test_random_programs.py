@@ -9,9 +9,17 @@ from mlir_rev.jit import Program
 NVARS = 4
 
 
+def header(name, ty):
+    return (f"rev.func @{name}(" + ", ".join(f"%v{i}: {ty}" for i in range(NVARS)) +
+            ") -> (" + ", ".join([ty] * NVARS) + ") {")
+
+
+def footer(cur, ty):
+    return ["  rev.return " + ", ".join(cur) + " : " + ", ".join([ty] * NVARS), "}"]
+
+
 def random_int_function(rng, name, nops):
-    lines = [f"rev.func @{name}(" + ", ".join(f"%v{i}: i64" for i in range(NVARS)) +
-             ") -> (" + ", ".join(["i64"] * NVARS) + ") {"]
+    lines = [header(name, "i64")]
     cur = [f"%v{i}" for i in range(NVARS)]
     for n in range(nops):
         t = int(rng.integers(NVARS))
@@ -41,14 +49,12 @@ def random_int_function(rng, name, nops):
             op = kind
         lines.append(f"  %n{n} = rev.{op} {cur[t]}, %d{n} : i64")
         cur[t] = f"%n{n}"
-    lines.append("  rev.return " + ", ".join(cur) + " : " + ", ".join(["i64"] * NVARS))
-    lines.append("}")
+    lines += footer(cur, "i64")
     return "\n".join(lines)
 
 
 def random_float_function(rng, name, nops):
-    lines = [f"rev.func @{name}(" + ", ".join(f"%v{i}: f64" for i in range(NVARS)) +
-             ") -> (" + ", ".join(["f64"] * NVARS) + ") {"]
+    lines = [header(name, "f64")]
     cur = [f"%v{i}" for i in range(NVARS)]
     for n in range(nops):
         t = int(rng.integers(NVARS))
@@ -85,8 +91,7 @@ def random_float_function(rng, name, nops):
             lines.append(f"  %d{n} = arith.mulf %p{n}, %c{n} : f64")
         lines.append(f"  %n{n} = rev.{kind} {cur[t]}, %d{n} : f64")
         cur[t] = f"%n{n}"
-    lines.append("  rev.return " + ", ".join(cur) + " : " + ", ".join(["f64"] * NVARS))
-    lines.append("}")
+    lines += footer(cur, "f64")
     return "\n".join(lines)
 
 
