@@ -56,8 +56,9 @@ private:
   void check(OpBuilder &b, Location loc, Value cond, Operation *op, StringRef what);
   FailureOr<func::FuncOp> declare(StringRef name, FunctionType type);
   ModuleOp module;
+  /// C library functions the checks call (declared once, in checked mode).
+  func::FuncOp writeFn, exitFn;
   unsigned numMessages = 0;
-  bool failedDeclare = false;
   void checkNonZero(OpBuilder &b, Location loc, Value d, Operation *op, StringRef what);
   void checkNoAlias(OpBuilder &b, Operation *op, Value ref, ValueRange indices,
                     ArrayRef<Value> deltas);
@@ -153,15 +154,7 @@ FailureOr<func::FuncOp> Lowering::declare(StringRef name, FunctionType type) {
 
 void Lowering::check(OpBuilder &b, Location loc, Value cond, Operation *op, StringRef what) {
   std::string text = ("rev: " + what + " (" + describe(op) + ")\n").str();
-  MLIRContext *ctx = b.getContext();
-  Type i8 = b.getI8Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
-  FailureOr<func::FuncOp> write =
-      declare("write", FunctionType::get(ctx, {i32, i64, i64}, {i64}));
-  FailureOr<func::FuncOp> exitFn = declare("exit", FunctionType::get(ctx, {i32}, {}));
-  if (failed(write) || failed(exitFn)) {
-    failedDeclare = true;
-    return;
-  }
+  Type i8 = b.getI8Type(), i64 = b.getI64Type();
   // The message as a private constant global.
   auto type = MemRefType::get({static_cast<int64_t>(text.size())}, i8);
   auto data = DenseElementsAttr::get(RankedTensorType::get(type.getShape(), i8),
@@ -180,9 +173,9 @@ void Lowering::check(OpBuilder &b, Location loc, Value cond, Operation *op, Stri
     Value ptr64 = arith::IndexCastOp::create(nb, nloc, i64, ptr);
     Value fd = arith::ConstantIntOp::create(nb, nloc, 2, 32);
     Value len = arith::ConstantIntOp::create(nb, nloc, text.size(), 64);
-    func::CallOp::create(nb, nloc, *write, ValueRange{fd, ptr64, len});
+    func::CallOp::create(nb, nloc, writeFn, ValueRange{fd, ptr64, len});
     Value code = arith::ConstantIntOp::create(nb, nloc, 1, 32);
-    func::CallOp::create(nb, nloc, *exitFn, ValueRange{code});
+    func::CallOp::create(nb, nloc, exitFn, ValueRange{code});
     scf::YieldOp::create(nb, nloc);
   });
 }
@@ -441,6 +434,17 @@ LogicalResult Lowering::lowerOp(Operation *op) {
 
 LogicalResult Lowering::run(ModuleOp m) {
   module = m;
+  if (checks) {
+    MLIRContext *ctx = m.getContext();
+    Type i32 = IntegerType::get(ctx, 32), i64 = IntegerType::get(ctx, 64);
+    FailureOr<func::FuncOp> write =
+        declare("write", FunctionType::get(ctx, {i32, i64, i64}, {i64}));
+    FailureOr<func::FuncOp> exitDecl = declare("exit", FunctionType::get(ctx, {i32}, {}));
+    if (failed(write) || failed(exitDecl))
+      return failure();
+    writeFn = *write;
+    exitFn = *exitDecl;
+  }
   // Expanding a routine may create uncalls (the uncompute of a call), and a
   // generated inverse function may hold routines: iterate to a fixpoint.
   auto count = [&] {
@@ -461,8 +465,6 @@ LogicalResult Lowering::run(ModuleOp m) {
     if (failed(lowerOp(op)))
       return failure();
 
-  if (failedDeclare)
-    return failure();
   SmallVector<FuncOp> funcs(module.getOps<FuncOp>());
   for (FuncOp f : funcs) {
     OpBuilder b(f);

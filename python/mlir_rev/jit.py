@@ -92,10 +92,9 @@ def _signature(op) -> Signature:
     args = []
     for t in ftype.inputs:
         if isinstance(t, MemRefType):
-            mt = MemRefType(t)
             dyn = ShapedType.get_dynamic_size()
-            shape = tuple(None if d == dyn else d for d in mt.shape)
-            args.append(_Arg("memref", _elem_name(mt.element_type), shape))
+            shape = tuple(None if d == dyn else d for d in t.shape)
+            args.append(_Arg("memref", _elem_name(t.element_type), shape))
         else:
             args.append(_Arg("scalar", _elem_name(t)))
     return Signature(name, args)
@@ -130,7 +129,6 @@ class Program:
                 if op.operation.name == "rev.func" and "rev.inverse_of" in op.attributes:
                     of = op.attributes["rev.inverse_of"].value
                     self.inverse_names.setdefault(of, op.attributes["sym_name"].value)
-            self.ir = str(self.module)
             pipeline = (f"builtin.module(rev-to-llvm{{checks={int(checks)} "
                         f"atol={atol!r}}})")
             self._run(pipeline, "lowering")
@@ -162,17 +160,11 @@ class Program:
             raise RevError(f"@{name} has no inverse")
         return self._invoke(inv, self.signatures[name], args)
 
-    def __getattr__(self, name):
-        sigs = self.__dict__.get("signatures", {})
-        if name in sigs:
-            return lambda *a: self.call(name, *a)
-        raise AttributeError(name)
-
     def _invoke(self, symbol: str, sig: Signature, args):
         if len(args) != len(sig.args):
             raise RevError(f"@{sig.name} takes {len(sig.args)} arguments "
                            f"({len(sig.scalars)} scalars), got {len(args)}")
-        keep = []
+        # ctypes pointers keep their targets alive for the call.
         packed = []
         for i, (a, v) in enumerate(zip(sig.args, args)):
             ctype, dtype = _CTYPES[a.type]
@@ -190,7 +182,6 @@ class Program:
                         raise RevError(f"argument #{i} of @{sig.name} must be an "
                                        f"integer ({a.type}), got {type(v).__name__}")
                     c = ctype(int(v))
-                keep.append(c)
                 packed.append(ctypes.pointer(c))
             else:
                 if not isinstance(v, np.ndarray):
@@ -207,9 +198,7 @@ class Program:
                 if not v.flags["C_CONTIGUOUS"] or not v.flags["WRITEABLE"]:
                     raise RevError(f"argument #{i} of @{sig.name} must be a writable "
                                    f"C-contiguous array")
-                desc = get_ranked_memref_descriptor(v)
-                keep.extend([v, desc])
-                packed.append(ctypes.pointer(ctypes.pointer(desc)))
+                packed.append(ctypes.pointer(ctypes.pointer(get_ranked_memref_descriptor(v))))
         scalars = sig.scalars
         if len(scalars) == 1:
             res = _CTYPES[scalars[0].type][0]()
