@@ -96,6 +96,26 @@ FailureOr<SmallVector<Value>> InversionState::invertBlock(OpBuilder &b, Block &s
   return restored;
 }
 
+LogicalResult mlir::rev::invertRegionInto(OpBuilder &b, InversionState &st, Location loc,
+                                          Region &src, Region &dst, unsigned numLeading) {
+  Block &srcBlock = src.front();
+  Block *dstBlock = new Block();
+  dst.push_back(dstBlock);
+  for (BlockArgument a : srcBlock.getArguments().take_front(numLeading))
+    st.bind(a, dstBlock->addArgument(a.getType(), a.getLoc()));
+  for (Value v : srcBlock.getTerminator()->getOperands())
+    dstBlock->addArgument(v.getType(), v.getLoc());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(dstBlock);
+  FailureOr<SmallVector<Value>> restored =
+      st.invertBlock(b, srcBlock, dstBlock->getArguments().drop_front(numLeading),
+                     srcBlock.getArguments().drop_front(numLeading));
+  if (failed(restored))
+    return failure();
+  YieldOp::create(b, loc, *restored);
+  return success();
+}
+
 FailureOr<FuncOp> mlir::rev::buildInverseFunction(FuncOp func, StringRef name) {
   OpBuilder b(func);
   b.setInsertionPointAfter(func);

@@ -60,12 +60,28 @@ public:
   /// Looks up the values used in `src` but defined above it, at `b`.
   LogicalResult lookupCaptures(OpBuilder &b, Region &src, IRMapping &mapping);
 
+  /// Opens/closes a recomputation cache: values recomputed by lookup() are
+  /// reused until the matching popMemo() (open one per state change).
+  void pushMemo() { memo.emplace_back(); }
+  void popMemo() { memo.pop_back(); }
+
+  /// Whether a rev.discard may be inverted (as a zero rev.alloc): only set
+  /// while the AD pass inverts a backward sweep whose discarded adjoints are
+  /// known to be zero again (the compute part of a routine).
+  bool allowDiscard = false;
+
 private:
   IRMapping bindings;
   /// One recomputation cache per op being inverted (innermost last).
   SmallVector<IRMapping> memo;
   Region *identityOutside;
 };
+
+/// Inverts the single block of `src` into the empty region `dst`: the new
+/// block takes (the first `numLeading` arguments of `src`, bound to their
+/// copies, then the final versions) and yields the restored initial versions.
+LogicalResult invertRegionInto(OpBuilder &b, InversionState &st, Location loc, Region &src,
+                               Region &dst, unsigned numLeading);
 
 /// Builds `@name`, the inverse of `func`, right after it in the symbol table
 /// parent, marked `rev.inverse_of = @func`.

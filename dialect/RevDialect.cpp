@@ -1,6 +1,11 @@
 //===- RevDialect.cpp - the rev dialect -----------------------------------===//
 #include "dialect/RevDialect.h"
+#include "dialect/Derivatives.h"
 #include "dialect/RevOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 using namespace mlir;
 using namespace mlir::rev;
@@ -12,4 +17,7 @@ void RevDialect::initialize() {
 #define GET_OP_LIST
 #include "dialect/RevOps.cpp.inc"
       >();
+  // The arith/math ops' derivative rules (their dialects are loaded first,
+  // as dependent dialects).
+  attachPartialDerivativeModels(getContext());
 }

@@ -6,6 +6,11 @@
 #include "mlir/IR/OpDefinition.h"
 #include "dialect/Inversion.h"
 
+namespace mlir::rev {
+class AdjointState;
+class TangentState;
+} // namespace mlir::rev
+
 #include "dialect/RevInterfaces.h.inc"
 
 #endif

@@ -416,7 +416,10 @@ LogicalResult AllocOp::buildInverse(OpBuilder &b, InversionState &st) {
   Value v = st.lookup(b, getResult());
   if (!v)
     return failure();
-  FreeOp::create(b, getLoc(), v, getInitAttr());
+  if (getAdjoint())
+    DiscardOp::create(b, getLoc(), v);
+  else
+    FreeOp::create(b, getLoc(), v, getInitAttr());
   return success();
 }
 
@@ -611,29 +614,6 @@ static LogicalResult verifyCondRegion(Operation *op, Region &region, StringRef n
   return success();
 }
 
-/// Inverts the single block of `src` into the empty region `dst`: the new
-/// block takes (leading args..., the final versions) and yields the
-/// restored initial versions.
-static LogicalResult invertBodyInto(OpBuilder &b, InversionState &st, Location loc,
-                                    Region &src, Region &dst, unsigned numLeading) {
-  Block &srcBlock = src.front();
-  Block *dstBlock = new Block();
-  dst.push_back(dstBlock);
-  for (BlockArgument a : srcBlock.getArguments().take_front(numLeading))
-    st.bind(a, dstBlock->addArgument(a.getType(), a.getLoc()));
-  for (Value v : srcBlock.getTerminator()->getOperands())
-    dstBlock->addArgument(v.getType(), v.getLoc());
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(dstBlock);
-  FailureOr<SmallVector<Value>> restored =
-      st.invertBlock(b, srcBlock, dstBlock->getArguments().drop_front(numLeading),
-                     srcBlock.getArguments().drop_front(numLeading));
-  if (failed(restored))
-    return failure();
-  YieldOp::create(b, loc, *restored);
-  return success();
-}
-
 /// Binds the op's inits to the inverse op's results.
 static void bindResults(InversionState &st, ValueRange inits, ValueRange invResults) {
   for (auto [init, res] : llvm::zip(inits, invResults))
@@ -754,7 +734,7 @@ LogicalResult ForOp::buildInverse(OpBuilder &b, InversionState &st) {
   auto inv = ForOp::create(b, getLoc(), lb, ub, step, *finals, !getReverse());
   // Rebuild the body from scratch: invertBodyInto creates the block.
   inv.getBody().getBlocks().clear();
-  if (failed(invertBodyInto(b, st, getLoc(), getBody(), inv.getBody(), /*numLeading=*/1)))
+  if (failed(invertRegionInto(b, st, getLoc(), getBody(), inv.getBody(), /*numLeading=*/1)))
     return failure();
   bindResults(st, getInits(), inv.getResults());
   return success();
@@ -822,10 +802,10 @@ LogicalResult IfOp::buildInverse(OpBuilder &b, InversionState &st) {
   newPre.cloneInto(&inv.getPre(), preMap);
   if (hasPost())
     getPre().cloneInto(&inv.getPost(), postMap);
-  if (failed(invertBodyInto(b, st, getLoc(), getThenRegion(), inv.getThenRegion(), 0)))
+  if (failed(invertRegionInto(b, st, getLoc(), getThenRegion(), inv.getThenRegion(), 0)))
     return failure();
   if (hasElse() &&
-      failed(invertBodyInto(b, st, getLoc(), getElseRegion(), inv.getElseRegion(), 0)))
+      failed(invertRegionInto(b, st, getLoc(), getElseRegion(), inv.getElseRegion(), 0)))
     return failure();
   bindResults(st, getInits(), inv.getResults());
   return success();
@@ -865,7 +845,7 @@ LogicalResult WhileOp::buildInverse(OpBuilder &b, InversionState &st) {
   auto inv = WhileOp::create(b, getLoc(), *finals);
   getPost().cloneInto(&inv.getPre(), preMap);
   getPre().cloneInto(&inv.getPost(), postMap);
-  if (failed(invertBodyInto(b, st, getLoc(), getBody(), inv.getBody(), 0)))
+  if (failed(invertRegionInto(b, st, getLoc(), getBody(), inv.getBody(), 0)))
     return failure();
   bindResults(st, getInits(), inv.getResults());
   return success();
@@ -906,7 +886,7 @@ LogicalResult RoutineOp::buildInverse(OpBuilder &b, InversionState &st) {
     return failure();
   auto inv = RoutineOp::create(b, getLoc(), *finals);
   getCompute().cloneInto(&inv.getCompute(), computeMap);
-  if (failed(invertBodyInto(b, st, getLoc(), getBody(), inv.getBody(), 0)))
+  if (failed(invertRegionInto(b, st, getLoc(), getBody(), inv.getBody(), 0)))
     return failure();
   bindResults(st, getInits(), inv.getResults());
   return success();

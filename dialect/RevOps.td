@@ -27,6 +27,8 @@ include "dialect/RevInterfaces.td"
 
 def Rev_Dialect : Dialect {
   let name = "rev";
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect"];
   let cppNamespace = "::mlir::rev";
   let summary = "Reversible programming: ops that carry their inverse.";
   let description = [{
@@ -58,7 +60,8 @@ class Rev_UpdateOp<string mnemonic, Type ty, string doc>
     : Rev_Op<mnemonic, [Pure,
         AllTypesMatch<["target", "delta", "result"]>,
         DeclareOpInterfaceMethods<Rev_InvertibleOpInterface,
-                                  ["getConsumedOperands"]>]> {
+                                  ["getConsumedOperands"]>,
+        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
   let summary = doc;
   let description = [{
     Consumes the version `$target` of a variable and yields its next version.
@@ -77,7 +80,8 @@ def Rev_MulOp : Rev_UpdateOp<"mul", Rev_Float, "y *= d, d != 0 (inverse: rev.div
 def Rev_DivOp : Rev_UpdateOp<"div", Rev_Float, "y /= d, d != 0 (inverse: rev.mul)">;
 
 def Rev_NegOp : Rev_Op<"neg", [Pure, AllTypesMatch<["target", "result"]>,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
+        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
   let summary = "y = -y (self-inverse; two's complement for integers)";
   let arguments = (ins Rev_Scalar:$target);
   let results = (outs Rev_Scalar:$result);
@@ -86,7 +90,8 @@ def Rev_NegOp : Rev_Op<"neg", [Pure, AllTypesMatch<["target", "result"]>,
 
 def Rev_SwapOp : Rev_Op<"swap", [Pure,
     AllTypesMatch<["lhs", "rhs", "lhs_result", "rhs_result"]>,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
+        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
   let summary = "(a, b) -> (b, a) (self-inverse)";
   let arguments = (ins Rev_Scalar:$lhs, Rev_Scalar:$rhs);
   let results = (outs Rev_Scalar:$lhs_result, Rev_Scalar:$rhs_result);
@@ -96,7 +101,8 @@ def Rev_SwapOp : Rev_Op<"swap", [Pure,
 
 class Rev_RotOp<string mnemonic, string doc> : Rev_Op<mnemonic, [Pure,
     AllTypesMatch<["lhs", "rhs", "theta", "lhs_result", "rhs_result"]>,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
+        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
   let summary = doc;
   let arguments = (ins Rev_Float:$lhs, Rev_Float:$rhs, Rev_Float:$theta);
   let results = (outs Rev_Float:$lhs_result, Rev_Float:$rhs_result);
@@ -117,7 +123,8 @@ class Rev_UpdateAtOp<string mnemonic, Type memTy, string doc>
     : Rev_Op<mnemonic, [
         TypesMatchWith<"delta type is the element type", "ref", "delta",
                        "::llvm::cast<::mlir::MemRefType>($_self).getElementType()">,
-        DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>]> {
+        DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>,
+        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
   let summary = doc;
   let description = [{
     Updates one element of `$ref` in place. `$delta` must not read the same
@@ -137,7 +144,8 @@ def Rev_MulAtOp : Rev_UpdateAtOp<"mul_at", Rev_FloatMemRef, "A[i] *= d, d != 0">
 def Rev_DivAtOp : Rev_UpdateAtOp<"div_at", Rev_FloatMemRef, "A[i] /= d, d != 0">;
 
 def Rev_NegAtOp : Rev_Op<"neg_at", [
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>,
+        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
   let summary = "A[i] = -A[i] (self-inverse)";
   let arguments = (ins Arg<Rev_ScalarMemRef, "", [MemRead, MemWrite]>:$ref,
                        Variadic<Index>:$indices);
@@ -146,7 +154,8 @@ def Rev_NegAtOp : Rev_Op<"neg_at", [
 }
 
 def Rev_SwapAtOp : Rev_Op<"swap_at", [AttrSizedOperandSegments,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>,
+        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
   let summary = "swap A[i] and B[j] in place (self-inverse)";
   let arguments = (ins Arg<Rev_ScalarMemRef, "", [MemRead, MemWrite]>:$lhs,
                        Variadic<Index>:$lhs_indices,
@@ -161,7 +170,8 @@ def Rev_SwapAtOp : Rev_Op<"swap_at", [AttrSizedOperandSegments,
 
 class Rev_RotAtOp<string mnemonic, string doc> : Rev_Op<mnemonic, [
     AttrSizedOperandSegments,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>,
+        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
   let summary = doc;
   let arguments = (ins Arg<Rev_FloatMemRef, "", [MemRead, MemWrite]>:$lhs,
                        Variadic<Index>:$lhs_indices,
@@ -183,13 +193,17 @@ def Rev_IRotAtOp : Rev_RotAtOp<"irot_at", "inverse rotation of (A[i], B[j]) in p
 //===----------------------------------------------------------------------===//
 
 def Rev_AllocOp : Rev_Op<"alloc", [
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>,
+        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
   let summary = "a fresh ancilla holding zero (or `init`); inverse: rev.free";
   let description = [{
     `%t = rev.alloc : f64` creates a new variable equal to 0;
     `%t = rev.alloc init 2.5 : f64` one equal to 2.5.
+    `adjoint` marks the adjoint of an ancilla in a generated backward
+    function: its release is a `rev.discard` (see there), not a checked
+    `rev.free`.
   }];
-  let arguments = (ins OptionalAttr<TypedAttrInterface>:$init);
+  let arguments = (ins OptionalAttr<TypedAttrInterface>:$init, UnitAttr:$adjoint);
   let results = (outs Rev_Scalar:$result);
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
@@ -200,7 +214,8 @@ def Rev_AllocOp : Rev_Op<"alloc", [
 }
 
 def Rev_FreeOp : Rev_Op<"free", [
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
+        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
   let summary = "release an ancilla that is back to zero (or `init`); inverse: rev.alloc";
   let description = [{
     Consumes the last version of an ancilla. The program guarantees that the
@@ -213,6 +228,26 @@ def Rev_FreeOp : Rev_Op<"free", [
   let extraClassDeclaration = [{
     ::mlir::TypedAttr getInitValue();
   }];
+}
+
+
+def Rev_DiscardOp : Rev_Op<"discard", [
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
+    DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
+  let summary = "drop the adjoint of an ancilla (generated backward functions only)";
+  let description = [{
+    The backward sweep reaches an ancilla's `rev.alloc` with the ancilla's
+    adjoint still live: it is the derivative with respect to a constant, so
+    the gradient does not need it, and `rev.discard` ends it without a check.
+    This loses information, so it may only appear in generated derivative
+    functions. Its inverse (`rev.alloc`, zero) is exact only where the
+    dropped value is known to be zero again, which the AD pass arranges for
+    ancillas inside `rev.routine`; `--rev-invert` and `--rev-ad` refuse it
+    elsewhere with a located error.
+  }];
+  let arguments = (ins Rev_Float:$target);
+  let assemblyFormat = "$target attr-dict `:` type($target)";
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -256,7 +291,8 @@ def Rev_ReturnOp : Rev_Op<"return", [Pure, HasParent<"FuncOp">, ReturnLike, Term
 
 class Rev_CallBase<string mnemonic, string doc> : Rev_Op<mnemonic, [
     DeclareOpInterfaceMethods<SymbolUserOpInterface>,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
+        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
   let summary = doc;
   let description = [{
     Scalars are passed by value and their final versions come back as
@@ -298,7 +334,8 @@ def Rev_CondOp : Rev_Op<"cond", [Pure, Terminator,
 
 def Rev_ForOp : Rev_Op<"for", [
     SingleBlockImplicitTerminator<"YieldOp">, RecursiveMemoryEffects,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
+        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
   let summary = "reversible counted loop";
   let description = [{
     ```
@@ -332,7 +369,8 @@ def Rev_ForOp : Rev_Op<"for", [
 
 def Rev_IfOp : Rev_Op<"if", [RecursiveMemoryEffects,
     DeclareOpInterfaceMethods<InferTypeOpInterface>,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
+        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
   let summary = "reversible conditional with a pre and a post condition";
   let description = [{
     ```
@@ -368,7 +406,8 @@ def Rev_IfOp : Rev_Op<"if", [RecursiveMemoryEffects,
 
 def Rev_WhileOp : Rev_Op<"while", [RecursiveMemoryEffects,
     DeclareOpInterfaceMethods<InferTypeOpInterface>,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
+        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
   let summary = "reversible while loop with a pre and a post condition";
   let description = [{
     NiLang semantics: `post` is false on entry and true after every
@@ -387,7 +426,8 @@ def Rev_WhileOp : Rev_Op<"while", [RecursiveMemoryEffects,
 
 def Rev_RoutineOp : Rev_Op<"routine", [RecursiveMemoryEffects,
     DeclareOpInterfaceMethods<InferTypeOpInterface>,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
+        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
   let summary = "compute - use - uncompute";
   let description = [{
     Runs `compute` (state S -> S', e.g. allocating and filling ancillas),

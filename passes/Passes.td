@@ -50,4 +50,49 @@ def ConvertRevToStd : Pass<"convert-rev-to-std", "::mlir::ModuleOp"> {
   ];
 }
 
+
+def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
+  let summary = "Reverse-mode AD by reverse computing: emit @f_grad for each rev.func @f";
+  let description = [{
+    For every selected `rev.func @f`, emits the backward sweep `@f_bwd`
+    (marked `rev.backward_of = @f`) and `@f_grad` (marked
+    `rev.gradient_of = @f`), which runs `@f` and then `@f_bwd`. Both take
+    f's arguments, then one adjoint per float scalar argument, then one
+    shadow memref per float memref argument, and return f's scalars
+    followed by their adjoints. On entry to `@f_grad` the adjoints and
+    shadows hold the adjoints of f's outputs (the seeds); on exit the
+    scalars are back to their inputs and the adjoints/shadows hold the
+    adjoints of f's inputs. No tape: the backward sweep recovers each
+    earlier state by uncomputing (InvertibleOpInterface), then applies the
+    op's adjoint update (AdjointOpInterface); pure expressions are
+    differentiated through PartialDerivativeOpInterface. Callees get
+    backward functions on demand. The result is a rev.func, so it can be
+    inverted and differentiated again.
+  }];
+  let options = [
+    ListOption<"funcs", "funcs", "std::string",
+               "Functions to differentiate (default: every rev.func that is not "
+               "a generated backward sweep and has no gradient yet)">,
+  ];
+  let dependentDialects = ["::mlir::rev::RevDialect"];
+}
+
+def RevFwd : Pass<"rev-fwd", "::mlir::ModuleOp"> {
+  let summary = "Forward-mode (tangent) AD: emit @f_fwd for each rev.func @f";
+  let description = [{
+    Emits `@f_fwd` (marked `rev.tangent_of = @f`) with the same layout as
+    the gradient: f's arguments, one tangent per float scalar argument, one
+    tangent memref per float memref argument; it returns f's results
+    followed by their tangents and updates the tangent memrefs in place.
+    Applied to a gradient function it gives Hessian-vector products
+    (forward over reverse).
+  }];
+  let options = [
+    ListOption<"funcs", "funcs", "std::string",
+               "Functions to differentiate (default: every rev.func that has no "
+               "tangent function yet and is not one)">,
+  ];
+  let dependentDialects = ["::mlir::rev::RevDialect"];
+}
+
 #endif // REV_PASSES

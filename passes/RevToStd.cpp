@@ -337,6 +337,8 @@ LogicalResult Lowering::lowerOp(Operation *op) {
   }
   if (auto alloc = dyn_cast<AllocOp>(op))
     return replace(arith::ConstantOp::create(b, loc, alloc.getInitValue()).getResult());
+  if (isa<DiscardOp>(op)) // an ancilla's adjoint, dropped unchecked
+    return replace({});
   if (auto free = dyn_cast<FreeOp>(op)) {
     if (checks) {
       Value v = free.getTarget();

@@ -108,8 +108,12 @@ class Program:
             op and location on stderr and exits the process).
     """
 
-    def __init__(self, source, *, checks: bool = False, atol: float = 1e-8,
-                 opt_level: int = 2):
+    def __init__(self, source, *, grad=(), fwd=(), hvp=(), checks: bool = False,
+                 atol: float = 1e-8, opt_level: int = 2):
+        """grad: functions to differentiate with --rev-ad (gives `@f_grad`);
+        fwd: functions to differentiate with --rev-fwd (gives `@f_fwd`);
+        hvp: functions whose gradient is differentiated forwards (gives
+        `@f_grad` and its tangent, for Hessian-vector products)."""
         self._ctx = Context()
         text = source if isinstance(source, str) else str(source)
         with self._ctx, Location.unknown():
@@ -117,18 +121,24 @@ class Program:
                 self.module = Module.parse(text)
             except MLIRError as e:
                 raise RevError("invalid rev program:\n" + _format(e)) from None
+            ad = list(dict.fromkeys([*grad, *hvp]))
+            if ad:
+                self._run("builtin.module(rev-ad{funcs=%s})" % ",".join(ad), "rev-ad")
+            self.gradient_names = self._derived("rev.gradient_of")
+            tangents = list(dict.fromkeys(
+                [*fwd, *(self.gradient_names[f] for f in hvp)]))
+            if tangents:
+                self._run("builtin.module(rev-fwd{funcs=%s})" % ",".join(tangents),
+                          "rev-fwd")
+            self.tangent_names = self._derived("rev.tangent_of")
             self.signatures = {}
             for op in self.module.body.operations:
                 if op.operation.name == "rev.func":
                     sig = _signature(op.operation)
                     self.signatures[sig.name] = sig
             # Generate every inverse up front so that uncall("f") is available.
-            self.inverse_names = {}
             self._run("builtin.module(rev-invert)", "inversion")
-            for op in self.module.body.operations:
-                if op.operation.name == "rev.func" and "rev.inverse_of" in op.attributes:
-                    of = op.attributes["rev.inverse_of"].value
-                    self.inverse_names.setdefault(of, op.attributes["sym_name"].value)
+            self.inverse_names = self._derived("rev.inverse_of")
             pipeline = (f"builtin.module(rev-to-llvm{{checks={int(checks)} "
                         f"atol={atol!r}}})")
             self._run(pipeline, "lowering")
@@ -137,6 +147,15 @@ class Program:
                     ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so")]
             self._engine = ExecutionEngine(self.module, opt_level=opt_level,
                                            shared_libs=libs)
+
+    def _derived(self, attr: str) -> dict:
+        """{f: name of the function marked `attr = @f`}."""
+        out = {}
+        for op in self.module.body.operations:
+            if op.operation.name == "rev.func" and attr in op.attributes:
+                of = op.attributes[attr].value
+                out.setdefault(of, op.attributes["sym_name"].value)
+        return out
 
     def _run(self, pipeline: str, what: str):
         try:
