@@ -24,6 +24,13 @@ from .jit import Program, RevError
 __all__ = ["Derivatives", "grad", "vjp", "jacobian", "hvp"]
 
 
+def _as_tuple(res):
+    """Program.call's result (None, a number or a tuple) as a tuple."""
+    if res is None:
+        return ()
+    return res if isinstance(res, tuple) else (res,)
+
+
 class Derivatives:
     """A compiled function with its gradient (and optionally its HVP)."""
 
@@ -79,13 +86,24 @@ class Derivatives:
         adjoint of its final contents). Returns (f's scalar results, then
         its final float memrefs), and the adjoints of the inputs."""
         args = self._check_args(args)
-        shadows = [np.array(s, dtype=args[i].dtype, copy=True)
-                   for s, i in zip(memref_seeds, self.active_memrefs)]
+        if len(scalar_seeds) != len(self.active_scalars):
+            raise RevError(f"@{self.name} has {len(self.active_scalars)} float scalar "
+                           f"results, got {len(scalar_seeds)} seeds")
+        if len(memref_seeds) != len(self.active_memrefs):
+            raise RevError(f"@{self.name} has {len(self.active_memrefs)} float memref "
+                           f"arguments, got {len(memref_seeds)} shadow seeds")
+        shadows = []
+        for s, i in zip(memref_seeds, self.active_memrefs):
+            s = np.asarray(s)
+            if s.shape != args[i].shape:
+                raise RevError(f"the shadow of argument #{i} of @{self.name} must have "
+                               f"the argument's shape {args[i].shape}, got {s.shape}")
+            shadows.append(np.array(s, dtype=args[i].dtype, copy=True))
         outs = self.program.call(self.name, *[np.array(v, copy=True)
                                               if isinstance(v, np.ndarray) else v
                                               for v in args])
         res = self.program.call(self.grad_name, *args, *scalar_seeds, *shadows)
-        res = res if isinstance(res, tuple) else (res,)
+        res = _as_tuple(res)
         bars = res[len(self.scalar_pos):]
         return outs, self._pack(bars, shadows)
 
@@ -97,7 +115,7 @@ class Derivatives:
         args = self._check_args(args)
         sbar, shadows = self._output_seed(args, output)
         res = self.program.call(self.grad_name, *args, *sbar, *shadows)
-        res = res if isinstance(res, tuple) else (res,)
+        res = _as_tuple(res)
         return self._pack(res[len(self.scalar_pos):], shadows)
 
     def jacobian(self, *args):
@@ -138,7 +156,7 @@ class Derivatives:
         shadow_tangents = [np.zeros_like(s) for s in shadows]
         res = self.program.call(self.hvp_name, *args, *sbar, *shadows, *scalar_tangents,
                                 *memref_tangents, *shadow_tangents)
-        res = res if isinstance(res, tuple) else (res,)
+        res = _as_tuple(res)
         k = len(self.scalar_pos) + n_s  # f_grad's scalar results
         hv_scalars = res[k + n_s:k + 2 * n_s]
         return self._pack(hv_scalars, shadow_tangents)

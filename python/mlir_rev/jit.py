@@ -121,15 +121,15 @@ class Program:
                 self.module = Module.parse(text)
             except MLIRError as e:
                 raise RevError("invalid rev program:\n" + _format(e)) from None
-            ad = list(dict.fromkeys([*grad, *hvp]))
-            if ad:
-                self._run("builtin.module(rev-ad{funcs=%s})" % ",".join(ad), "rev-ad")
+            # One pass per name, in order, so that grad=["f", "f_grad"] gives
+            # a second derivative.
+            for name in dict.fromkeys([*grad, *hvp]):
+                self._run("builtin.module(rev-ad{funcs=%s})" % name, "rev-ad")
             self.gradient_names = self._derived("rev.gradient_of")
             tangents = list(dict.fromkeys(
                 [*fwd, *(self.gradient_names[f] for f in hvp)]))
-            if tangents:
-                self._run("builtin.module(rev-fwd{funcs=%s})" % ",".join(tangents),
-                          "rev-fwd")
+            for name in tangents:
+                self._run("builtin.module(rev-fwd{funcs=%s})" % name, "rev-fwd")
             self.tangent_names = self._derived("rev.tangent_of")
             self.signatures = {}
             for op in self.module.body.operations:
