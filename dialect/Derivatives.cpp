@@ -278,11 +278,7 @@ LogicalResult AdjointState::adjointRegionInto(OpBuilder &b, Location loc, Region
 FailureOr<FuncOp> AdjointState::backwardOf(FuncOp callee, Operation *user) {
   if (FuncOp found = findDerivative(callee, kBackwardOfAttr))
     return found;
-  if (callee->hasAttr("rev.ad_in_progress")) {
-    user->emitOpError() << "cannot differentiate a recursive call of @"
-                        << callee.getSymName();
-    return failure();
-  }
+  // A recursive call finds the function being built (it is created first).
   return buildBackwardFunction(callee, uniqueName(callee, callee.getSymName() + "_bwd"));
 }
 
@@ -390,11 +386,6 @@ LogicalResult TangentState::tangentRegionInto(OpBuilder &b, Location loc, Region
 FailureOr<FuncOp> TangentState::tangentFunctionOf(FuncOp callee, Operation *user) {
   if (FuncOp found = findDerivative(callee, kTangentOfAttr))
     return found;
-  if (callee->hasAttr("rev.ad_in_progress")) {
-    user->emitOpError() << "cannot differentiate a recursive call of @"
-                        << callee.getSymName();
-    return failure();
-  }
   return buildTangentFunction(callee, uniqueName(callee, callee.getSymName() + "_fwd"));
 }
 
@@ -418,19 +409,7 @@ static FuncOp createDerivativeFunc(FuncOp func, StringRef name, StringRef attr) 
   return out;
 }
 
-namespace {
-/// Marks a function while its derivative is being built (recursion check).
-struct InProgress {
-  FuncOp func;
-  explicit InProgress(FuncOp f) : func(f) {
-    func->setAttr("rev.ad_in_progress", UnitAttr::get(f.getContext()));
-  }
-  ~InProgress() { func->removeAttr("rev.ad_in_progress"); }
-};
-} // namespace
-
 FailureOr<FuncOp> mlir::rev::buildBackwardFunction(FuncOp func, StringRef name) {
-  InProgress guard(func);
   FuncOp bwd = createDerivativeFunc(func, name, kBackwardOfAttr);
   Block &src = func.getBody().front();
   Block *dst = &bwd.getBody().front();
@@ -479,7 +458,6 @@ FailureOr<FuncOp> mlir::rev::buildGradientFunction(FuncOp func, FuncOp bwd, Stri
 }
 
 FailureOr<FuncOp> mlir::rev::buildTangentFunction(FuncOp func, StringRef name) {
-  InProgress guard(func);
   FuncOp fwd = createDerivativeFunc(func, name, kTangentOfAttr);
   Block &src = func.getBody().front();
   Block *dst = &fwd.getBody().front();

@@ -536,8 +536,12 @@ LogicalResult AllocOp::buildAdjoint(OpBuilder &b, AdjointState &st) {
 }
 LogicalResult AllocOp::buildTangent(OpBuilder &b, TangentState &st) {
   b.clone(**this, st.map);
-  if (isActiveScalar(getType()))
-    st.setTangent(getResult(), AllocOp::create(b, getLoc(), getType(), TypedAttr()).getResult());
+  if (isActiveScalar(getType())) {
+    // The tangent of an adjoint ancilla is released like it (discarded).
+    auto alloc = AllocOp::create(b, getLoc(), getType(), TypedAttr());
+    alloc.setAdjoint(getAdjoint());
+    st.setTangent(getResult(), alloc.getResult());
+  }
   return success();
 }
 

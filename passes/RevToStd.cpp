@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "dialect/Derivatives.h"
 #include "dialect/Inversion.h"
 #include "dialect/RevOps.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
@@ -60,9 +61,13 @@ private:
   func::FuncOp writeFn, exitFn;
   unsigned numMessages = 0;
   void checkNonZero(OpBuilder &b, Location loc, Value d, Operation *op, StringRef what);
-  void checkNoAlias(OpBuilder &b, Operation *op, Value ref, ValueRange indices,
-                    ArrayRef<Value> deltas);
+  void checkNoAlias(OpBuilder &b, Operation *op, Value ref, ValueRange indices);
+  /// The loads in the pure slices of each *_at op's delta/angle, collected
+  /// before anything is lowered (lowering turns variable updates into pure
+  /// arith ops, which would wrongly extend the slices).
+  llvm::DenseMap<Operation *, SmallVector<memref::LoadOp>> sliceLoads;
   Value anyDiffer(OpBuilder &b, Location loc, ValueRange a, ValueRange c);
+  void checkShadowShapes(FuncOp f);
 };
 
 //===----------------------------------------------------------------------===//
@@ -195,6 +200,43 @@ Value anyDifferImpl(OpBuilder &b, Location loc, ValueRange a, ValueRange c) {
   return acc;
 }
 
+/// A derivative function's shadow memrefs must have their memrefs' shapes
+/// (a shorter shadow would be read out of bounds).
+void Lowering::checkShadowShapes(FuncOp f) {
+  StringRef of;
+  for (StringRef attr : {kGradientOfAttr, kBackwardOfAttr, kTangentOfAttr})
+    if (auto ref = f->getAttrOfType<FlatSymbolRefAttr>(attr))
+      of = ref.getValue();
+  auto primal = of.empty() ? FuncOp() : SymbolTable::lookupNearestSymbolFrom<FuncOp>(
+                                            f, StringAttr::get(f.getContext(), of));
+  if (!primal || f.getBody().empty())
+    return;
+  Block &entry = f.getBody().front();
+  OpBuilder b = OpBuilder::atBlockBegin(&entry);
+  Location loc = f.getLoc();
+  unsigned shadow = primal.getNumArguments();
+  for (Type t : primal.getArgumentTypes())
+    shadow += isActiveScalar(t);
+  for (auto [i, t] : llvm::enumerate(primal.getArgumentTypes())) {
+    if (!isActiveMemRef(t))
+      continue;
+    auto type = cast<MemRefType>(t);
+    Value a = entry.getArgument(i), s = entry.getArgument(shadow++);
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      if (!type.isDynamicDim(d))
+        continue;
+      Value di = arith::ConstantIndexOp::create(b, loc, d);
+      Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                       memref::DimOp::create(b, loc, a, di),
+                                       memref::DimOp::create(b, loc, s, di));
+      check(b, loc, ok, f,
+            ("the shadow of memref argument #" + Twine(i) + " has a different size in "
+             "dimension " + Twine(d))
+                .str());
+    }
+  }
+}
+
 Value Lowering::anyDiffer(OpBuilder &b, Location loc, ValueRange a, ValueRange c) {
   if (Value v = anyDifferImpl(b, loc, a, c))
     return v;
@@ -210,17 +252,10 @@ void Lowering::checkNonZero(OpBuilder &b, Location loc, Value d, Operation *op,
 
 /// Same-element aliasing: every load of `ref` in the pure slices of `deltas`
 /// must read another element than `indices`.
-void Lowering::checkNoAlias(OpBuilder &b, Operation *op, Value ref, ValueRange indices,
-                            ArrayRef<Value> deltas) {
-  llvm::SetVector<Operation *> loads;
-  for (Value d : deltas)
-    walkPureSlice(d, [&](Value x) {
-      if (auto load = x.getDefiningOp<memref::LoadOp>())
-        if (load.getMemRef() == ref)
-          loads.insert(load);
-    });
-  for (Operation *l : loads) {
-    auto load = cast<memref::LoadOp>(l);
+void Lowering::checkNoAlias(OpBuilder &b, Operation *op, Value ref, ValueRange indices) {
+  for (memref::LoadOp load : sliceLoads.lookup(op)) {
+    if (load.getMemRef() != ref)
+      continue;
     check(b, op->getLoc(), anyDiffer(b, op->getLoc(), indices, load.getIndices()), op,
           "element aliasing: the delta reads the element being updated");
   }
@@ -295,7 +330,7 @@ LogicalResult Lowering::lowerOp(Operation *op) {
         checkNonZero(b, loc, d, op, "zero multiplier: A[i] *= 0 is not reversible");
       if (isa<DivAtOp>(op))
         checkNonZero(b, loc, d, op, "zero divisor");
-      checkNoAlias(b, op, ref, idx, {d});
+      checkNoAlias(b, op, ref, idx);
     }
     Value y = memref::LoadOp::create(b, loc, ref, idx);
     memref::StoreOp::create(b, loc, arithBinary(b, loc, op, y, d), ref, idx);
@@ -325,8 +360,8 @@ LogicalResult Lowering::lowerOp(Operation *op) {
       if (lhs == rhs)
         check(b, loc, anyDiffer(b, loc, li, ri), op,
               "element aliasing: both rotated elements are the same");
-      checkNoAlias(b, op, lhs, li, {theta});
-      checkNoAlias(b, op, rhs, ri, {theta});
+      checkNoAlias(b, op, lhs, li);
+      checkNoAlias(b, op, rhs, ri);
     }
     Value x = memref::LoadOp::create(b, loc, lhs, li);
     Value y = memref::LoadOp::create(b, loc, rhs, ri);
@@ -463,6 +498,28 @@ LogicalResult Lowering::run(ModuleOp m) {
     if (isa<RevDialect>(op->getDialect()) && !isa<FuncOp, ReturnOp, YieldOp, CondOp>(op))
       ops.push_back(op);
   });
+  if (checks)
+    for (FuncOp f : module.getOps<FuncOp>())
+      checkShadowShapes(f);
+  if (checks)
+    for (Operation *op : ops) {
+      Value read;
+      if (isa<AddAtOp, SubAtOp, XorAtOp, MulAtOp, DivAtOp>(op))
+        read = op->getOperands().back();
+      else if (auto rot = dyn_cast<RotAtOp>(op))
+        read = rot.getTheta();
+      else if (auto irot = dyn_cast<IRotAtOp>(op))
+        read = irot.getTheta();
+      if (!read)
+        continue;
+      llvm::SetVector<Operation *> loads;
+      walkPureSlice(read, [&](Value x) {
+        if (auto load = x.getDefiningOp<memref::LoadOp>())
+          loads.insert(load);
+      });
+      for (Operation *l : loads)
+        sliceLoads[op].push_back(cast<memref::LoadOp>(l));
+    }
   for (Operation *op : ops)
     if (failed(lowerOp(op)))
       return failure();
