@@ -35,7 +35,9 @@ def ConvertRevToStd : Pass<"convert-rev-to-std", "::mlir::ModuleOp"> {
     the op and its source location are inserted for: ancillas not restored
     (floats within `atol`), `rev.if`/`rev.while` condition mismatches,
     zero multipliers/divisors, non-positive loop steps and same-element
-    aliasing in the `*_at` ops.
+    aliasing in the `*_at` ops. Independently of `checks`, generated
+    derivative functions (`--rev-ad`, `--rev-fwd`) check at entry that each
+    dynamically sized shadow memref has its memref's sizes.
   }];
   let options = [
     Option<"checks", "checks", "bool", /*default=*/"false",

@@ -471,7 +471,14 @@ LogicalResult Lowering::lowerOp(Operation *op) {
 
 LogicalResult Lowering::run(ModuleOp m) {
   module = m;
-  if (checks) {
+  // Derivative functions always check their shadows' shapes (cheap, and a
+  // wrong shadow would otherwise be read out of bounds): they need the
+  // run-time reporting even without checked mode.
+  bool derivatives = false;
+  for (FuncOp f : m.getOps<FuncOp>())
+    for (StringRef attr : {kGradientOfAttr, kBackwardOfAttr, kTangentOfAttr})
+      derivatives |= f->hasAttr(attr);
+  if (checks || derivatives) {
     MLIRContext *ctx = m.getContext();
     Type i32 = IntegerType::get(ctx, 32), i64 = IntegerType::get(ctx, 64);
     FailureOr<func::FuncOp> write =
@@ -498,9 +505,8 @@ LogicalResult Lowering::run(ModuleOp m) {
     if (isa<RevDialect>(op->getDialect()) && !isa<FuncOp, ReturnOp, YieldOp, CondOp>(op))
       ops.push_back(op);
   });
-  if (checks)
-    for (FuncOp f : module.getOps<FuncOp>())
-      checkShadowShapes(f);
+  for (FuncOp f : module.getOps<FuncOp>())
+    checkShadowShapes(f);
   if (checks)
     for (Operation *op : ops) {
       Value read;

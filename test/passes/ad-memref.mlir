@@ -68,3 +68,28 @@ rev.func @add_sub_at(%A: memref<4xf64>, %K: memref<4xi32>, %x: f64) -> f64 {
   rev.sub_at %K[%c1], %one : memref<4xi32>
   rev.return %x : f64
 }
+
+// div_at: copy in, uncompute (mul_at), x_bar -= s * A[i] / x^2 (A[i] recovered),
+// copy out, Abar[i] /= x. xor_at (integers) is only uncomputed.
+// CHECK-LABEL: rev.func @div_xor_at_bwd(
+// CHECK-SAME: %[[A:[^:]*]]: memref<4xf64>, %[[K:[^:]*]]: memref<4xi64>, %[[X:[^:]*]]: f64, %[[XB:[^:]*]]: f64, %[[AB:[^:]*]]: memref<4xf64>) -> (f64, f64)
+// CHECK: %[[S:.*]] = rev.add %{{.*}}, %{{.*}} : f64
+// CHECK: rev.mul_at %[[A]][%{{.*}}], %[[X]]
+// CHECK: %[[Y0:.*]] = memref.load %[[A]]
+// CHECK: %[[P:.*]] = arith.mulf %[[S]], %[[Y0]]
+// CHECK: %[[X2:.*]] = arith.mulf %[[X]], %[[X]]
+// CHECK: %[[Q:.*]] = arith.divf %[[P]], %[[X2]]
+// CHECK: %[[N:.*]] = arith.negf %[[Q]]
+// CHECK: %[[XB1:.*]] = rev.add %[[XB]], %[[N]]
+// CHECK: rev.free
+// CHECK-NEXT: rev.div_at %[[AB]][%{{.*}}], %[[X]]
+// CHECK: rev.xor_at %[[K]]
+// CHECK-NEXT: rev.return %[[X]], %[[XB1]]
+rev.func @div_xor_at(%A: memref<4xf64>, %K: memref<4xi64>, %x: f64) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %k = memref.load %K[%c1] : memref<4xi64>
+  rev.xor_at %K[%c0], %k : memref<4xi64>
+  rev.div_at %A[%c0], %x : memref<4xf64>
+  rev.return %x : f64
+}

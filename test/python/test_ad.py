@@ -674,7 +674,8 @@ def test_derivatives_pass_every_runtime_check():
     assert "checked ok" in res.stdout
 
 
-def test_checked_mode_rejects_inconsistent_shadow_at_run_time():
+@pytest.mark.parametrize("checks", [False, True])
+def test_inconsistent_shadow_is_a_run_time_error(checks):
     import subprocess
     import sys
     from mlir_rev import jit
@@ -682,7 +683,7 @@ def test_checked_mode_rejects_inconsistent_shadow_at_run_time():
     script = (f"import sys; sys.path.insert(0, {pkg!r})\n"
               "import numpy as np\n"
               "from mlir_rev.jit import Program\n"
-              f"p = Program({example('coupled.mlir')!r}, grad=['coupled'], checks=True)\n"
+              f"p = Program({example('coupled.mlir')!r}, grad=['coupled'], checks={checks})\n"
               "p.call('coupled_grad', 0.1, 0.2, np.ones(8), 1.0, 0.0, np.zeros(4))\n"
               "print('no error')\n")
     res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
@@ -691,3 +692,41 @@ def test_checked_mode_rejects_inconsistent_shadow_at_run_time():
     assert "no error" not in res.stdout
     assert ("rev: the shadow of memref argument #2 has a different size in dimension 0 "
             "(rev.func at ") in res.stderr
+
+
+def test_grad_of_a_module_built_with_the_python_builders():
+    """f(x, s, A): A[i] += x i; s += 2 sin(x); s *= 1.5 (built, not parsed)."""
+    from mlir_rev import ir
+    from test_jit import build_series_module
+    with ir.Context(), ir.Location.unknown():
+        module = build_series_module()
+        g = grad(module, "f", output=1)
+    A = np.arange(5, dtype=np.float64)
+    dx, ds, dA = g(0.7, 1.25, A)
+    assert rel_err([dx, ds], [1.5 * 2 * math.cos(0.7), 1.5]) < EXACT_RTOL
+    assert np.all(dA == 0.0)  # A does not influence s
+    dx, ds, dA = grad(str(module), "f", output=(2, 3))(0.7, 1.25, A)  # d A_out[3]
+    assert rel_err([dx, ds], [3.0, 0.0]) < EXACT_RTOL
+    assert np.array_equal(dA, np.eye(5)[3])
+
+
+def test_grad_errors_are_exceptions_with_locations():
+    with pytest.raises(RevError, match=r"(?s)rev-ad failed:\nloc\(\"-\":3:8\): 'math.floor' op "
+                                       r"has no derivative rule.*loc\(\"-\":4:9\): needed by "
+                                       r"the adjoint of this op"):
+        grad("rev.func @f(%y: f64, %x: f64) -> (f64, f64) {\n"
+             "  %c = arith.constant 1.0 : f64\n"
+             "  %f = math.floor %x : f64\n"
+             "  %y1 = rev.add %y, %f : f64\n"
+             "  rev.return %y1, %x : f64, f64\n}", "f")
+    with pytest.raises(RevError, match="reads the variable that this op updates|delta is "
+                                       "computed from the variable it updates"):
+        grad("rev.func @f(%y: f64) -> f64 {\n  %s = math.sin %y : f64\n"
+             "  %y1 = rev.add %y, %s : f64\n  rev.return %y1 : f64\n}", "f")
+    with pytest.raises(RevError, match="no rev.func named @g"):
+        grad(POLY, "g")
+    d = Derivatives(POLY, "poly")
+    with pytest.raises(RevError, match="out of range"):
+        d.gradient(0.1, 0.2, output=5)
+    with pytest.raises(RevError, match="takes 2 arguments"):
+        d.gradient(0.1)
