@@ -143,26 +143,28 @@ LogicalResult tangentUpdate(OpT op, OpBuilder &b, TangentState &st, Kind kind) {
 }
 } // namespace
 
-#define REV_UPDATE_AD(OP, KIND)                                                \
+/// Both rules of OP through shared templates, `KIND` selecting the update.
+#define REV_AD_VIA(OP, ADJOINT, TANGENT, KIND)                                 \
   LogicalResult OP::buildAdjoint(OpBuilder &b, AdjointState &st) {             \
-    return adjointUpdate(*this, b, st, KIND);                                  \
+    return ADJOINT(*this, b, st, KIND);                                        \
   }                                                                            \
   LogicalResult OP::buildTangent(OpBuilder &b, TangentState &st) {             \
-    return tangentUpdate(*this, b, st, KIND);                                  \
+    return TANGENT(*this, b, st, KIND);                                        \
   }
-REV_UPDATE_AD(AddOp, Kind::Add)
-REV_UPDATE_AD(SubOp, Kind::Sub)
-REV_UPDATE_AD(MulOp, Kind::Mul)
-REV_UPDATE_AD(DivOp, Kind::Div)
-#undef REV_UPDATE_AD
-
-LogicalResult XorOp::buildAdjoint(OpBuilder &b, AdjointState &st) {
-  return st.uncompute(b, *this);
-}
-LogicalResult XorOp::buildTangent(OpBuilder &b, TangentState &st) {
-  b.clone(**this, st.map);
-  return success();
-}
+/// Integer-only ops are inactive: uncomputed backwards, copied forwards.
+#define REV_INACTIVE_AD(OP)                                                    \
+  LogicalResult OP::buildAdjoint(OpBuilder &b, AdjointState &st) {             \
+    return st.uncompute(b, *this);                                             \
+  }                                                                            \
+  LogicalResult OP::buildTangent(OpBuilder &b, TangentState &st) {             \
+    b.clone(**this, st.map);                                                   \
+    return success();                                                          \
+  }
+REV_AD_VIA(AddOp, adjointUpdate, tangentUpdate, Kind::Add)
+REV_AD_VIA(SubOp, adjointUpdate, tangentUpdate, Kind::Sub)
+REV_AD_VIA(MulOp, adjointUpdate, tangentUpdate, Kind::Mul)
+REV_AD_VIA(DivOp, adjointUpdate, tangentUpdate, Kind::Div)
+REV_INACTIVE_AD(XorOp)
 
 LogicalResult NegOp::buildAdjoint(OpBuilder &b, AdjointState &st) {
   if (!isActiveScalar(getType()))
@@ -366,26 +368,11 @@ LogicalResult tangentUpdateAt(OpT op, OpBuilder &b, TangentState &st, Kind kind)
 }
 } // namespace
 
-#define REV_UPDATE_AT_AD(OP, KIND)                                             \
-  LogicalResult OP::buildAdjoint(OpBuilder &b, AdjointState &st) {             \
-    return adjointUpdateAt(*this, b, st, KIND);                                \
-  }                                                                            \
-  LogicalResult OP::buildTangent(OpBuilder &b, TangentState &st) {             \
-    return tangentUpdateAt(*this, b, st, KIND);                                \
-  }
-REV_UPDATE_AT_AD(AddAtOp, Kind::Add)
-REV_UPDATE_AT_AD(SubAtOp, Kind::Sub)
-REV_UPDATE_AT_AD(MulAtOp, Kind::Mul)
-REV_UPDATE_AT_AD(DivAtOp, Kind::Div)
-#undef REV_UPDATE_AT_AD
-
-LogicalResult XorAtOp::buildAdjoint(OpBuilder &b, AdjointState &st) {
-  return st.uncompute(b, *this);
-}
-LogicalResult XorAtOp::buildTangent(OpBuilder &b, TangentState &st) {
-  b.clone(**this, st.map);
-  return success();
-}
+REV_AD_VIA(AddAtOp, adjointUpdateAt, tangentUpdateAt, Kind::Add)
+REV_AD_VIA(SubAtOp, adjointUpdateAt, tangentUpdateAt, Kind::Sub)
+REV_AD_VIA(MulAtOp, adjointUpdateAt, tangentUpdateAt, Kind::Mul)
+REV_AD_VIA(DivAtOp, adjointUpdateAt, tangentUpdateAt, Kind::Div)
+REV_INACTIVE_AD(XorAtOp)
 
 LogicalResult NegAtOp::buildAdjoint(OpBuilder &b, AdjointState &st) {
   if (failed(st.uncompute(b, *this)))

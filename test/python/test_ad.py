@@ -730,3 +730,30 @@ def test_grad_errors_are_exceptions_with_locations():
         d.gradient(0.1, 0.2, output=5)
     with pytest.raises(RevError, match="takes 2 arguments"):
         d.gradient(0.1)
+
+
+MIXED_PRECISION = """
+rev.func @mixed(%y: f32, %x: f64, %A: memref<3xf32>) -> (f32, f64) {
+  %c1 = arith.constant 1 : index
+  %a = memref.load %A[%c1] : memref<3xf32>
+  %ae = arith.extf %a : f32 to f64
+  %p = arith.mulf %ae, %x : f64
+  %s = math.sin %p : f64
+  %t = arith.truncf %s : f64 to f32
+  %y1 = rev.add %y, %t : f32
+  %c0 = arith.constant 0 : index
+  %y2 = rev.mul %y1, %a : f32
+  rev.add_at %A[%c0], %y2 : memref<3xf32>
+  rev.return %y2, %x : f32, f64
+}
+"""
+
+
+def test_f32_and_mixed_precision():
+    A = np.array([0.5, 1.25, -2.0], dtype=np.float32)
+    dy, dx, dA = grad(MIXED_PRECISION, "mixed", output=0)(0.3, 0.7, A)
+    a, x, y = 1.25, 0.7, 0.3
+    # y2 = (y + sin(a x)) a
+    exact = [a, a * a * math.cos(a * x), [0.0, y + math.sin(a * x) + a * x * math.cos(a * x), 0.0]]
+    assert abs(dy - exact[0]) < 1e-6 and abs(dx - exact[1]) < 1e-6
+    assert dA.dtype == np.float32 and np.allclose(dA, exact[2], rtol=1e-6, atol=1e-6)
