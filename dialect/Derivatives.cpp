@@ -132,7 +132,8 @@ LogicalResult AdjointState::uncompute(OpBuilder &b, Operation *op) {
   return res;
 }
 
-LogicalResult AdjointState::accumulate(OpBuilder &b, Value root, Value seed, Operation *user) {
+LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
+                                       function_ref<Value(OpBuilder &)> seed, Operation *user) {
   if (!isActiveScalar(root.getType()))
     return success();
   Location loc = user->getLoc();
@@ -157,8 +158,14 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root, Value seed, Ope
   };
   visit(root);
 
+  // Sensitivities d root / d v (the seed is applied at the leaves); `one`
+  // stands for the root's own sensitivity and is never materialised.
+  Value one = root;
+  auto times = [&](Value partial, Value sens, Type to) {
+    return sens == one ? castFloat(b, loc, partial, to) : chainProduct(b, loc, partial, sens, to);
+  };
   llvm::DenseMap<Value, Value> bars;
-  bars[root] = seed;
+  bars[root] = one;
   for (Operation *op : llvm::reverse(order)) {
     if (op->getNumResults() != 1 || op->getNumRegions() != 0) {
       auto diag = op->emitOpError("cannot be differentiated: only single-result ops "
@@ -183,26 +190,30 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root, Value seed, Ope
     for (auto [operand, partial] : llvm::zip(op->getOperands(), partials)) {
       if (!partial || !isActiveScalar(operand.getType()))
         continue;
-      Value contrib = chainProduct(b, loc, partial, rbar, operand.getType());
+      Value contrib = times(partial, rbar, operand.getType());
       Value &acc = bars[operand];
       acc = acc ? arith::AddFOp::create(b, loc, acc, contrib).getResult() : contrib;
     }
   }
   for (Value leaf : leaves) {
-    Value bar = bars.lookup(leaf);
-    if (!bar)
+    Value sens = bars.lookup(leaf);
+    if (!sens)
       continue;
-    if (auto load = leaf.getDefiningOp<memref::LoadOp>()) {
+    auto load = leaf.getDefiningOp<memref::LoadOp>();
+    if (!load && !isVersion(leaf))
+      continue; // a constant (or a value of integers only)
+    Value bar = sens == one ? castFloat(b, loc, seed(b), leaf.getType())
+                            : chainProduct(b, loc, sens, seed(b), leaf.getType());
+    if (load) {
       FailureOr<Value> shadow = getShadow(load.getMemRef(), user);
       FailureOr<SmallVector<Value>> idx = inv.lookupAll(b, load.getIndices());
       if (failed(shadow) || failed(idx))
         return failure();
       AddAtOp::create(b, loc, *shadow, *idx, bar);
-    } else if (isVersion(leaf)) {
+    } else {
       Value a = getAdjoint(b, leaf);
       setAdjoint(leaf, AddOp::create(b, loc, a, bar).getResult());
     }
-    // Otherwise a constant (or a value of integers only): nothing to do.
   }
   return success();
 }

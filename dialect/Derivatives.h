@@ -79,9 +79,13 @@ public:
 
   /// Reverse sweep through the pure expression DAG computing `root`: adds
   /// `seed * d root / d leaf` to the adjoint of every float variable version
-  /// it reads and to the shadow element of every float load. `user` is the op
-  /// the expression belongs to (for diagnostics).
-  LogicalResult accumulate(OpBuilder &b, Value root, Value seed, Operation *user);
+  /// it reads and to the shadow element of every float load. The partial
+  /// derivatives are built once; `seed` builds the seed right before each
+  /// leaf's update (so a seed read from a shadow memref is loaded afresh
+  /// after the previous update wrote that memref). `user` is the op the
+  /// expression belongs to (for diagnostics).
+  LogicalResult accumulate(OpBuilder &b, Value root,
+                           llvm::function_ref<Value(OpBuilder &)> seed, Operation *user);
 
   /// Backward sweep over `src` (its terminator's operands are `finals` in the
   /// backward program, the float ones with adjoints `finalAdjoints`). Returns

@@ -4,10 +4,10 @@
 // update, DESIGN.md's AD section) and its tangent step. Adjoint and tangent
 // updates are rev ops, so derivative programs stay reversible.
 //
-// Shadow elements read by an adjoint update are first copied into a scalar
-// ancilla (`s = 0; s += Abar[i]`) and given back afterwards
-// (`s -= Abar[i]; free s`), so that the update never reads a shadow memref
-// that it writes.
+// A shadow element that seeds adjoint updates (Abar[i] for A[i] += d) is
+// loaded afresh right before each update (AdjointState::accumulate builds the
+// seed per leaf), so no update uses a load taken before a write of the same
+// memref, and no ancilla is needed.
 //
 //===----------------------------------------------------------------------===//
 #include "dialect/Derivatives.h"
@@ -41,17 +41,9 @@ struct Memo {
   ~Memo() { st.inv.popMemo(); }
 };
 
-/// s = 0; s += shadow[idx]
-Value copyIn(OpBuilder &b, Location loc, Value shadow, ValueRange idx) {
-  Type t = cast<MemRefType>(shadow.getType()).getElementType();
-  Value s = AllocOp::create(b, loc, t, TypedAttr()).getResult();
-  Value e = memref::LoadOp::create(b, loc, shadow, idx);
-  return AddOp::create(b, loc, s, e).getResult();
-}
-/// s -= shadow[idx]; free s
-void copyOut(OpBuilder &b, Location loc, Value s, Value shadow, ValueRange idx) {
-  Value e = memref::LoadOp::create(b, loc, shadow, idx);
-  FreeOp::create(b, loc, SubOp::create(b, loc, s, e).getResult(), TypedAttr());
+/// The current value of shadow[idx].
+Value loadShadow(OpBuilder &b, Location loc, Value shadow, ValueRange idx) {
+  return memref::LoadOp::create(b, loc, shadow, idx);
 }
 
 /// d(rot(a, b, t))/dt contracted with (abar, bbar), from the state before.
@@ -96,7 +88,7 @@ LogicalResult adjointUpdate(OpT op, OpBuilder &b, AdjointState &st, Kind kind) {
     if (kind == Kind::Div) // d(y/d)/dd = -y/d^2
       seed = f.neg(f.div(seed, f.mul(d, d)));
   }
-  if (failed(st.accumulate(b, op.getDelta(), seed, op)))
+  if (failed(st.accumulate(b, op.getDelta(), [&](OpBuilder &) { return seed; }, op)))
     return failure();
   if (kind == Kind::Mul)
     ybar = MulOp::create(b, loc, ybar, d).getResult();
@@ -216,7 +208,8 @@ LogicalResult adjointRot(OpT op, OpBuilder &b, AdjointState &st, bool inverse) {
   Value t = st.lookup(b, op.getTheta());
   if (!a || !c || !t)
     return failure();
-  if (failed(st.accumulate(b, op.getTheta(), rotThetaSeed(f, inverse, a, c, t, abar, bbar), op)))
+  Value seed = rotThetaSeed(f, inverse, a, c, t, abar, bbar);
+  if (failed(st.accumulate(b, op.getTheta(), [&](OpBuilder &) { return seed; }, op)))
     return failure();
   auto adj = AdjOp::create(b, loc, abar, bbar, t);
   st.setAdjoint(op.getLhs(), adj.getLhsResult());
@@ -276,14 +269,6 @@ LogicalResult adjointUpdateAt(OpT op, OpBuilder &b, AdjointState &st, Kind kind)
   FailureOr<Value> shadow = st.getShadow(op.getRef(), op);
   if (failed(shadow))
     return failure();
-  Value s;
-  {
-    Memo memo(st);
-    FailureOr<SmallVector<Value>> idx = st.inv.lookupAll(b, op.getIndices());
-    if (failed(idx))
-      return failure();
-    s = copyIn(b, loc, *shadow, *idx);
-  }
   if (failed(st.uncompute(b, op)))
     return failure();
   Memo memo(st);
@@ -291,20 +276,24 @@ LogicalResult adjointUpdateAt(OpT op, OpBuilder &b, AdjointState &st, Kind kind)
   Value ref = st.lookup(b, op.getRef());
   if (failed(idx) || !ref)
     return failure();
-  Value seed = kind == Kind::Sub ? f.neg(s) : s;
-  Value d;
+  // The seed: +-Abar[i], or Abar[i] * y (mul), -Abar[i] * y / d^2 (div).
+  Value factor, d;
   if (kind == Kind::Mul || kind == Kind::Div) {
-    Value y0 = memref::LoadOp::create(b, loc, ref, *idx);
+    factor = memref::LoadOp::create(b, loc, ref, *idx); // the recovered A[i]
     d = st.lookup(b, op.getDelta());
     if (!d)
       return failure();
-    seed = f.mul(s, y0);
     if (kind == Kind::Div)
-      seed = f.neg(f.div(seed, f.mul(d, d)));
+      factor = f.neg(f.div(factor, f.mul(d, d)));
   }
+  auto seed = [&](OpBuilder &) -> Value {
+    Value s = loadShadow(b, loc, *shadow, *idx);
+    if (kind == Kind::Sub)
+      return f.neg(s);
+    return factor ? f.mul(s, factor) : s;
+  };
   if (failed(st.accumulate(b, op.getDelta(), seed, op)))
     return failure();
-  copyOut(b, loc, s, *shadow, *idx);
   if (kind == Kind::Mul)
     MulAtOp::create(b, loc, *shadow, *idx, d);
   else if (kind == Kind::Div)
@@ -436,16 +425,6 @@ LogicalResult adjointRotAt(OpT op, OpBuilder &b, AdjointState &st, bool inverse)
   FailureOr<Value> l = st.getShadow(op.getLhs(), op), r = st.getShadow(op.getRhs(), op);
   if (failed(l) || failed(r))
     return failure();
-  Value sa, sb;
-  {
-    Memo memo(st);
-    FailureOr<SmallVector<Value>> li = st.inv.lookupAll(b, op.getLhsIndices());
-    FailureOr<SmallVector<Value>> ri = st.inv.lookupAll(b, op.getRhsIndices());
-    if (failed(li) || failed(ri))
-      return failure();
-    sa = copyIn(b, loc, *l, *li);
-    sb = copyIn(b, loc, *r, *ri);
-  }
   if (failed(st.uncompute(b, op)))
     return failure();
   Memo memo(st);
@@ -457,10 +436,13 @@ LogicalResult adjointRotAt(OpT op, OpBuilder &b, AdjointState &st, bool inverse)
     return failure();
   Value a = memref::LoadOp::create(b, loc, lhs, *li);
   Value c = memref::LoadOp::create(b, loc, rhs, *ri);
-  if (failed(st.accumulate(b, op.getTheta(), rotThetaSeed(f, inverse, a, c, t, sa, sb), op)))
+  auto seed = [&](OpBuilder &) {
+    Value abar = loadShadow(b, loc, *l, *li);
+    Value bbar = loadShadow(b, loc, *r, *ri);
+    return rotThetaSeed(f, inverse, a, c, t, abar, bbar);
+  };
+  if (failed(st.accumulate(b, op.getTheta(), seed, op)))
     return failure();
-  copyOut(b, loc, sa, *l, *li);
-  copyOut(b, loc, sb, *r, *ri);
   AdjOp::create(b, loc, *l, *li, *r, *ri, t);
   return success();
 }

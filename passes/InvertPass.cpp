@@ -3,6 +3,7 @@
 
 #include "dialect/Inversion.h"
 #include "dialect/RevOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/SymbolTable.h"
 
 namespace mlir::rev {
@@ -46,10 +47,47 @@ struct RevInvertPass : public rev::impl::RevInvertBase<RevInvertPass> {
                       << ": the symbol already exists";
         return signalPassFailure();
       }
+      if (skipUninvertible) {
+        ScopedDiagnosticHandler quiet(&getContext(), [](Diagnostic &) { return success(); });
+        FailureOr<FuncOp> inv = buildInverseFunction(f, name);
+        if (succeeded(inv))
+          table.insert(*inv);
+        continue;
+      }
       FailureOr<FuncOp> inv = buildInverseFunction(f, name);
       if (failed(inv))
         return signalPassFailure();
       table.insert(*inv);
+    }
+    if (skipUninvertible)
+      pruneInversesOfUninvertible(module, table);
+  }
+
+  /// Erases the generated inverses that uncall a function without an inverse
+  /// (their lowering would need one), until none is left.
+  static void pruneInversesOfUninvertible(ModuleOp module, SymbolTable &table) {
+    auto hasInverse = [&](StringRef name) {
+      for (FuncOp g : module.getOps<FuncOp>())
+        if (auto of = g->getAttrOfType<FlatSymbolRefAttr>(kInverseOfAttr))
+          if (of.getValue() == name)
+            return true;
+      // The inverse of an inverse is the original function.
+      auto f = table.lookup<FuncOp>(name);
+      return f && f->hasAttr(kInverseOfAttr);
+    };
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (FuncOp g : llvm::make_early_inc_range(module.getOps<FuncOp>())) {
+        if (!g->hasAttr(kInverseOfAttr))
+          continue;
+        WalkResult r = g.walk([&](UncallOp u) {
+          return hasInverse(u.getCallee()) ? WalkResult::advance() : WalkResult::interrupt();
+        });
+        if (r.wasInterrupted()) {
+          table.erase(g);
+          changed = true;
+        }
+      }
     }
   }
 };

@@ -19,6 +19,10 @@ def RevInvert : Pass<"rev-invert", "::mlir::ModuleOp"> {
                "Names of the functions to invert (default: every rev.func)">,
     Option<"suffix", "suffix", "std::string", /*default=*/"\"_inv\"",
            "Suffix appended to a function's name to name its inverse">,
+    Option<"skipUninvertible", "skip-uninvertible", "bool", /*default=*/"false",
+           "Leave out, silently, the functions that cannot be inverted (a "
+           "backward function that dropped an ancilla's adjoint) and the "
+           "inverses that would uncall them, instead of failing">,
   ];
   let dependentDialects = ["::mlir::rev::RevDialect"];
 }

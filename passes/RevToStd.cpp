@@ -128,6 +128,11 @@ LogicalResult Lowering::expandRoutines(ModuleOp module) {
       SmallVector<Value> after = inlineClone(b, r.getBody().front(), mid);
       // Uncompute: the inverse of `compute`, from the state after `body`.
       InversionState st(&r.getCompute());
+      // A compute region with rev.discard is the inverse of a backward sweep
+      // (RoutineOp::buildAdjoint): inverting it gives that sweep back, where
+      // each discarded adjoint is a fresh zero (only derivative functions may
+      // hold discards, see DiscardOp::verify).
+      st.allowDiscard = true;
       FailureOr<SmallVector<Value>> restored =
           st.invertBlock(b, compute, after, compute.getArguments());
       if (failed(restored))

@@ -136,8 +136,9 @@ class Program:
                 if op.operation.name == "rev.func":
                     sig = _signature(op.operation)
                     self.signatures[sig.name] = sig
-            # Generate every inverse up front so that uncall("f") is available.
-            self._run("builtin.module(rev-invert)", "inversion")
+            # Generate every inverse up front so that uncall("f") is available
+            # (a backward function that dropped an ancilla's adjoint has none).
+            self._run("builtin.module(rev-invert{skip-uninvertible=1})", "inversion")
             self.inverse_names = self._derived("rev.inverse_of")
             pipeline = (f"builtin.module(rev-to-llvm{{checks={int(checks)} "
                         f"atol={atol!r}}})")
@@ -176,7 +177,9 @@ class Program:
             raise RevError(f"no rev.func named @{name}")
         inv = self.inverse_names.get(name)
         if inv is None:
-            raise RevError(f"@{name} has no inverse")
+            raise RevError(f"@{name} has no inverse: it cannot be inverted (a derivative "
+                           f"function that drops an ancilla's adjoint outside a routine); "
+                           f"`rev-opt --rev-invert=funcs={name}` shows where")
         return self._invoke(inv, self.signatures[name], args)
 
     def _invoke(self, symbol: str, sig: Signature, args):

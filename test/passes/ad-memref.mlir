@@ -1,9 +1,8 @@
 // RUN: rev-opt %s --rev-ad | FileCheck %s
 
 // Adjoint rules of the in-place element forms: memrefs get shadow memrefs.
-// A shadow element that an adjoint update reads is first copied into a
-// scalar ancilla (s = 0; s += Abar[i]) and given back afterwards
-// (s -= Abar[i]; free s), so no update reads a shadow element it writes.
+// A shadow element that seeds adjoint updates (Abar[i] for A[i] += d) is
+// loaded afresh right before each update that uses it.
 
 // CHECK-LABEL: rev.func @at_bwd(
 // CHECK-SAME: %[[A:[^:]*]]: memref<?xf64>, %[[B:[^:]*]]: memref<?xf64>, %[[I:[^:]*]]: index, %[[J:[^:]*]]: index, %[[AB:[^:]*]]: memref<?xf64>, %[[BB:[^:]*]]: memref<?xf64>) -> (index, index)
@@ -13,26 +12,17 @@
 // swap_at: uncompute, swap the shadow elements.
 // CHECK-NEXT: rev.swap_at %[[A]][%[[I]]], %[[B]][%[[J]]]
 // CHECK-NEXT: rev.swap_at %[[AB]][%[[I]]], %[[BB]][%[[J]]]
-// rot_at: copy both shadow elements in, uncompute, theta's adjoint, copy out, rotate the shadows back.
-// CHECK: %[[SA0:.*]] = rev.alloc : f64
-// CHECK-NEXT: %[[LA:.*]] = memref.load %[[AB]][%[[I]]]
-// CHECK-NEXT: %[[SA:.*]] = rev.add %[[SA0]], %[[LA]]
-// CHECK: %[[SB:.*]] = rev.add %{{.*}}, %{{.*}}
+// rot_at by a constant angle: uncompute, rotate the shadows back.
 // CHECK: rev.irot_at %[[A]][%[[I]]], %[[B]][%[[J]]], %[[T:.*]] :
-// CHECK: %[[LA2:.*]] = memref.load %[[AB]][%[[I]]]
-// CHECK-NEXT: %[[SA1:.*]] = rev.sub %[[SA]], %[[LA2]]
-// CHECK-NEXT: rev.free %[[SA1]] : f64
-// CHECK: rev.free
-// CHECK-NEXT: rev.irot_at %[[AB]][%[[I]]], %[[BB]][%[[J]]], %[[T]]
-// mul_at: copy in, uncompute (div_at), B's shadow += s * A[i] * exp(B[j]), copy out, Abar[i] *= exp(B[j]).
-// CHECK: %[[S:.*]] = rev.add %{{.*}}, %{{.*}} : f64
+// CHECK: rev.irot_at %[[AB]][%[[I]]], %[[BB]][%[[J]]], %{{.*}} :
+// mul_at: uncompute (div_at), Bbar[j] += exp(B[j]) * Abar[i] * A[i], Abar[i] *= exp(B[j]).
 // CHECK: rev.div_at %[[A]][%[[I]]], %{{.*}}
 // CHECK: %[[Y0:.*]] = memref.load %[[A]][%[[I]]]
 // CHECK: %[[E:.*]] = math.exp
+// CHECK: %[[S:.*]] = memref.load %[[AB]][%[[I]]]
 // CHECK: %[[SY:.*]] = arith.mulf %[[S]], %[[Y0]]
 // CHECK: %[[C:.*]] = arith.mulf %[[E]], %[[SY]]
 // CHECK: rev.add_at %[[BB]][%[[J]]], %[[C]]
-// CHECK: rev.free
 // CHECK-NEXT: rev.mul_at %[[AB]][%[[I]]], %[[E]]
 // CHECK-NEXT: rev.return %[[I]], %[[J]]
 rev.func @at(%A: memref<?xf64>, %B: memref<?xf64>, %i: index, %j: index) -> (index, index) {
@@ -51,13 +41,13 @@ rev.func @at(%A: memref<?xf64>, %B: memref<?xf64>, %i: index, %j: index) -> (ind
 // CHECK-LABEL: rev.func @add_sub_at_bwd(
 // CHECK-SAME: %[[A:[^:]*]]: memref<4xf64>, %[[K:[^:]*]]: memref<4xi32>, %[[X:[^:]*]]: f64, %[[XB:[^:]*]]: f64, %[[AB:[^:]*]]: memref<4xf64>) -> (f64, f64)
 // CHECK: rev.add_at %[[K]]
-// CHECK: %[[S:.*]] = rev.add %{{.*}}, %{{.*}} : f64
 // CHECK: rev.add_at %[[A]][%{{.*}}], %[[X]]
-// CHECK: %[[N:.*]] = arith.negf %[[S]]
+// CHECK: %[[S1:.*]] = memref.load %[[AB]]
+// CHECK: %[[N:.*]] = arith.negf %[[S1]]
 // CHECK: %[[XB1:.*]] = rev.add %[[XB]], %[[N]]
-// CHECK: %[[T:.*]] = rev.add %{{.*}}, %{{.*}} : f64
 // CHECK: rev.sub_at %[[A]][%{{.*}}], %[[X]]
-// CHECK: %[[XB2:.*]] = rev.add %[[XB1]], %[[T]]
+// CHECK: %[[S0:.*]] = memref.load %[[AB]]
+// CHECK: %[[XB2:.*]] = rev.add %[[XB1]], %[[S0]]
 // CHECK: rev.return %[[X]], %[[XB2]]
 rev.func @add_sub_at(%A: memref<4xf64>, %K: memref<4xi32>, %x: f64) -> f64 {
   %c0 = arith.constant 0 : index
@@ -69,19 +59,18 @@ rev.func @add_sub_at(%A: memref<4xf64>, %K: memref<4xi32>, %x: f64) -> f64 {
   rev.return %x : f64
 }
 
-// div_at: copy in, uncompute (mul_at), x_bar -= s * A[i] / x^2 (A[i] recovered),
-// copy out, Abar[i] /= x. xor_at (integers) is only uncomputed.
+// div_at: uncompute (mul_at), x_bar += Abar[i] * -(A[i] / x^2) (A[i]
+// recovered), Abar[i] /= x. xor_at (integers) is only uncomputed.
 // CHECK-LABEL: rev.func @div_xor_at_bwd(
 // CHECK-SAME: %[[A:[^:]*]]: memref<4xf64>, %[[K:[^:]*]]: memref<4xi64>, %[[X:[^:]*]]: f64, %[[XB:[^:]*]]: f64, %[[AB:[^:]*]]: memref<4xf64>) -> (f64, f64)
-// CHECK: %[[S:.*]] = rev.add %{{.*}}, %{{.*}} : f64
 // CHECK: rev.mul_at %[[A]][%{{.*}}], %[[X]]
 // CHECK: %[[Y0:.*]] = memref.load %[[A]]
-// CHECK: %[[P:.*]] = arith.mulf %[[S]], %[[Y0]]
 // CHECK: %[[X2:.*]] = arith.mulf %[[X]], %[[X]]
-// CHECK: %[[Q:.*]] = arith.divf %[[P]], %[[X2]]
+// CHECK: %[[Q:.*]] = arith.divf %[[Y0]], %[[X2]]
 // CHECK: %[[N:.*]] = arith.negf %[[Q]]
-// CHECK: %[[XB1:.*]] = rev.add %[[XB]], %[[N]]
-// CHECK: rev.free
+// CHECK: %[[S:.*]] = memref.load %[[AB]]
+// CHECK: %[[P:.*]] = arith.mulf %[[S]], %[[N]]
+// CHECK: %[[XB1:.*]] = rev.add %[[XB]], %[[P]]
 // CHECK-NEXT: rev.div_at %[[AB]][%{{.*}}], %[[X]]
 // CHECK: rev.xor_at %[[K]]
 // CHECK-NEXT: rev.return %[[X]], %[[XB1]]
@@ -92,4 +81,23 @@ rev.func @div_xor_at(%A: memref<4xf64>, %K: memref<4xi64>, %x: f64) -> f64 {
   rev.xor_at %K[%c0], %k : memref<4xi64>
   rev.div_at %A[%c0], %x : memref<4xf64>
   rev.return %x : f64
+}
+
+// rot_at by a variable angle: theta's adjoint is seeded with shadow elements
+// loaded after the uncompute.
+// CHECK-LABEL: rev.func @rot_at_bwd(
+// CHECK-SAME: %[[A:[^:]*]]: memref<2xf64>, %[[T:[^:]*]]: f64, %[[TB:[^:]*]]: f64, %[[AB:[^:]*]]: memref<2xf64>) -> (f64, f64)
+// CHECK: rev.irot_at %[[A]][%{{.*}}], %[[A]][%{{.*}}], %[[T]]
+// CHECK: %[[I:.*]] = arith.constant 0 : index
+// CHECK: %[[J:.*]] = arith.constant 1 : index
+// CHECK: %[[SA:.*]] = memref.load %[[AB]][%[[I]]]
+// CHECK-NEXT: %[[SB:.*]] = memref.load %[[AB]][%[[J]]]
+// CHECK: %[[TB1:.*]] = rev.add %[[TB]], %{{.*}}
+// CHECK-NEXT: rev.irot_at %[[AB]][%[[I]]], %[[AB]][%[[J]]], %[[T]]
+// CHECK-NEXT: rev.return %[[T]], %[[TB1]]
+rev.func @rot_at(%A: memref<2xf64>, %t: f64) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  rev.rot_at %A[%c0], %A[%c1], %t : memref<2xf64>, memref<2xf64>, f64
+  rev.return %t : f64
 }

@@ -567,27 +567,40 @@ def test_inverse_of_gradient_runs_back_with_memrefs_and_loops():
     (CHAIN, "chain", [1.7, 0.9, -1.4, 0.6], 0),
     (EXPRESSIONS, "expr", [0.3, 1.2, 0.5], 2),
     (ROUTINE, "r", [0.8, 0.1], 1),
+    (BRANCHY, "branchy", [0.7, 0.9, 0], 1),
+    (AT_FORMS, "at", [0.6, np.array([0.3, -0.7, 1.1, 0.4]), np.array([0.9, 0.2, -0.5, 1.3])],
+     (1, 2)),
 ])
 def test_ad_twice_gives_second_derivatives(src, name, args, output):
-    """--rev-ad applied to @f_grad: d/dx of <e_i, grad f> = row i of the Hessian."""
+    """--rev-ad applied to @f_grad: seeding the adjoint of f_grad's output
+    `adjoint of input i` gives row i of the Hessian of one output of f."""
     d = Derivatives(src, name)
     gname = d.grad_name
     p = Program(src, grad=[name, gname])
     gg = p.gradient_names[gname]
-    n_s = len(d.scalar_pos)
-    na = len(d.active_scalars)
-    sbar = [0.0] * na
-    sbar[d.active_scalars.index(d.scalar_pos[output])] = 1.0
-    for i in range(na):
-        # f_grad's outputs: scalars, then adjoints; seed the adjoint of input i
-        seed = [0.0] * (n_s + na)
-        seed[n_s + i] = 1.0
-        res = p.call(gg, *args, *sbar, *seed)
-        second = np.array(res[n_s + na:n_s + 2 * na])  # adjoints of f's inputs
-        e = np.zeros(na)
-        e[i] = 1.0
-        fd = fd_of_gradient(d, args, list(e), output)
-        assert rel_err(second, fd) < FD_RTOL, (i, second, fd)
+    n_s, na, nm = len(d.scalar_pos), len(d.active_scalars), len(d.active_memrefs)
+    sbar, shadows = d._output_seed(args, output)
+    sizes = [args[i].size for i in d.active_memrefs]
+    for j in range(na + sum(sizes)):
+        e = np.zeros(na + sum(sizes))
+        e[j] = 1.0
+        # adjoints of f_grad's float scalars (f's, then f's adjoints) and
+        # shadows of its float memrefs (f's, then f's shadows)
+        seed_scalars = [0.0] * na + list(e[:na])
+        f_memref_shadows = [np.zeros_like(args[i]) for i in d.active_memrefs]
+        shadow_shadows, k = [], na
+        for i, n in zip(d.active_memrefs, sizes):
+            shadow_shadows.append(e[k:k + n].reshape(args[i].shape).copy())
+            k += n
+        v = list(e[:na]) + [x.copy() for x in shadow_shadows]  # the call updates them
+        call_args = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+        res = p.call(gg, *call_args, *sbar, *[x.copy() for x in shadows], *seed_scalars,
+                     *f_memref_shadows, *shadow_shadows)
+        res = res if isinstance(res, tuple) else (res,)
+        row = np.concatenate([np.asarray(res[n_s + na:n_s + 2 * na], dtype=np.float64)] +
+                             [x.ravel() for x in f_memref_shadows])
+        fd = fd_of_gradient(d, args, v, output)
+        assert rel_err(row, fd) < FD_RTOL, (j, row, fd)
 
 
 def test_vjp_rejects_inconsistent_shadows():
@@ -757,3 +770,125 @@ def test_f32_and_mixed_precision():
     exact = [a, a * a * math.cos(a * x), [0.0, y + math.sin(a * x) + a * x * math.cos(a * x), 0.0]]
     assert abs(dy - exact[0]) < 1e-6 and abs(dx - exact[1]) < 1e-6
     assert dA.dtype == np.float32 and np.allclose(dA, exact[2], rtol=1e-6, atol=1e-6)
+
+
+TOP_LEVEL_ANCILLA = """
+rev.func @anc(%x: f64, %y: f64) -> (f64, f64) {
+  %t0 = rev.alloc : f64
+  %s = math.sin %x : f64
+  %t1 = rev.add %t0, %s : f64
+  %p = arith.mulf %t1, %t1 : f64
+  %y1 = rev.add %y, %p : f64
+  %t2 = rev.sub %t1, %s : f64
+  rev.free %t2 : f64
+  rev.return %x, %y1 : f64, f64
+}
+"""
+
+
+def test_ancilla_outside_a_routine():
+    """First derivatives work; the backward function drops the ancilla's
+    adjoint (rev.discard), so it has no inverse and cannot be differentiated
+    again: both are clear errors, not wrong answers."""
+    dx, dy = grad(TOP_LEVEL_ANCILLA, "anc", output=1)(0.8, 0.1)
+    assert rel_err([dx, dy], [2 * math.sin(0.8) * math.cos(0.8), 1.0]) < EXACT_RTOL
+    check_fd(TOP_LEVEL_ANCILLA, "anc", [0.8, 0.1])
+    p = Program(TOP_LEVEL_ANCILLA, grad=["anc"])
+    assert "anc" in p.inverse_names and "anc_grad" not in p.inverse_names
+    with pytest.raises(RevError, match="@anc_grad has no inverse"):
+        p.uncall("anc_grad", 0.8, 0.1, 0.0, 1.0)
+    with pytest.raises(RevError, match=r"rev.discard' op cannot be differentiated: rev.discard "
+                                       r"dropped an ancilla's adjoint"):
+        Program(TOP_LEVEL_ANCILLA, grad=["anc", "anc_grad"])
+    # the tangent (forward mode) of the gradient is fine: Hessian-vector products
+    hx, hy = hvp(TOP_LEVEL_ANCILLA, "anc", output=1)(0.8, 0.1, v=[1.0, 0.0])
+    assert rel_err([hx, hy], [2 * math.cos(1.6), 0.0]) < EXACT_RTOL
+
+
+COMPUTE_TEMPORARY = """
+rev.func @ct(%x: f64, %y: f64) -> (f64, f64) {
+  %o:2 = rev.routine %x, %y : f64, f64 compute {
+  ^bb0(%p: f64, %q: f64):
+    %w0 = rev.alloc : f64
+    %s = math.sin %p : f64
+    %w1 = rev.add %w0, %s : f64
+    %t0 = rev.alloc : f64
+    %ww = arith.mulf %w1, %w1 : f64
+    %t1 = rev.add %t0, %ww : f64
+    %w2 = rev.sub %w1, %s : f64
+    rev.free %w2 : f64
+    rev.yield %p, %q, %t1 : f64, f64, f64
+  } body {
+  ^bb0(%p: f64, %q: f64, %t: f64):
+    %q1 = rev.add %q, %t : f64
+    rev.yield %p, %q1, %t : f64, f64, f64
+  }
+  rev.return %o#0, %o#1 : f64, f64
+}
+"""
+
+
+def test_routine_whose_compute_frees_a_temporary():
+    """The backward routine's compute (the inverse of a backward sweep) then
+    holds a discard; the lowering inverts it back exactly."""
+    dx, dy = grad(COMPUTE_TEMPORARY, "ct", output=1)(0.4, 0.2)
+    assert rel_err([dx, dy], [math.sin(0.8), 1.0]) < EXACT_RTOL
+    hx, _ = hvp(COMPUTE_TEMPORARY, "ct", output=1)(0.4, 0.2, v=[1.0, 0.0])
+    assert rel_err(hx, 2 * math.cos(0.8)) < EXACT_RTOL
+    p = Program(COMPUTE_TEMPORARY, grad=["ct"])
+    out = p.call("ct_grad", 0.4, 0.2, 0.0, 1.0)
+    assert rel_err(p.uncall("ct_grad", *out), (0.4, 0.2, 0.0, 1.0)) < 1e-12
+
+
+NESTED = """
+rev.func @nest(%x: f64, %y: f64, %A: memref<?xf64>) -> (f64, f64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %A, %c0 : memref<?xf64>
+  %r:2 = rev.for %i = %c0 to %n step %c1 iter_args(%a = %x, %b = %y) -> (f64, f64) {
+    %o:2 = rev.routine %a, %b : f64, f64 compute {
+    ^bb0(%p: f64, %q: f64):
+      %t0 = rev.alloc : f64
+      %e = memref.load %A[%i] : memref<?xf64>
+      %pe = arith.mulf %p, %e : f64
+      %s = math.sin %pe : f64
+      %t1 = rev.add %t0, %s : f64
+      %u0 = rev.alloc init 1.0 : f64
+      %u1 = rev.mul %u0, %t1 : f64
+      rev.yield %p, %q, %t1, %u1 : f64, f64, f64, f64
+    } body {
+    ^bb0(%p: f64, %q: f64, %t: f64, %u: f64):
+      %tu = arith.mulf %t, %u : f64
+      %q1 = rev.add %q, %tu : f64
+      rev.yield %p, %q1, %t, %u : f64, f64, f64, f64
+    }
+    %ct = math.cos %o#1 : f64
+    %p1 = rev.add %o#0, %ct : f64
+    %c = math.tanh %o#1 : f64
+    rev.add_at %A[%i], %c : memref<?xf64>
+    rev.yield %p1, %o#1 : f64, f64
+  }
+  rev.return %r#0, %r#1 : f64, f64
+}
+"""
+
+
+def test_loop_of_routines_over_a_memref_to_second_order():
+    A = np.array([0.3, -0.2, 0.5, 0.1])
+    args = [0.4, 0.2, A]
+    check_fd(NESTED, "nest", args)
+    for output in (0, 1):
+        d = Derivatives(NESTED, "nest", second_order=True)
+        v = [0.3, -0.1, np.array([0.1, 0.0, -0.2, 0.05])]
+        hv = d.hvp(*args, v=v, output=output)
+        flat = np.concatenate([np.atleast_1d(np.asarray(a, dtype=np.float64)).ravel()
+                               for a in hv])
+        assert rel_err(flat, fd_of_gradient(d, args, v, output)) < FD_RTOL
+    # reverse over reverse and the inverse of the gradient
+    p = Program(NESTED, grad=["nest", "nest_grad"])
+    A2, Ab = A.copy(), np.array([0.1, 0.2, 0.3, 0.4])
+    Ab0 = Ab.copy()
+    out = p.call("nest_grad", 0.4, 0.2, A2, 1.0, 0.5, Ab)
+    back = p.uncall("nest_grad", *out[:2], A2, *out[2:], Ab)
+    assert rel_err(back, (0.4, 0.2, 1.0, 0.5)) < 1e-12
+    assert rel_err(A2, A) < 1e-12 and rel_err(Ab, Ab0) < 1e-12
