@@ -164,17 +164,17 @@ def main():
     ms = lambda s: f"{s * 1e3:.2f}"
     mib = lambda k: f"{k / 1024:.1f}"
     header = ("| T | rev objective (ms) | rev gradient (ms) | rev ratio | rev gradient extra "
-              "memory (MiB) | JAX objective (ms) | JAX gradient (ms) | JAX ratio | JAX "
-              "gradient extra memory (MiB) | rev gradient / JAX gradient time | max rel. "
-              "difference of the gradients |")
+              "memory (MiB) | rev peak RSS (MiB) | JAX objective (ms) | JAX gradient (ms) | "
+              "JAX ratio | JAX gradient extra memory (MiB) | JAX peak RSS (MiB) | rev gradient "
+              "/ JAX gradient time | max rel. difference of the gradients |")
     lines = [header, "|" + "|".join(["---"] * (header.count("|") - 1)) + "|"]
     for row in rows:
         r, j = row["rev"], row["jax"]
         lines.append(
             f"| {row['T']:.0e} | {ms(r['t_obj'])} | {ms(r['t_grad'])} | "
-            f"{r['t_grad'] / r['t_obj']:.2f} | {mib(r['extra_kib'])} | "
+            f"{r['t_grad'] / r['t_obj']:.2f} | {mib(r['extra_kib'])} | {mib(r['peak_kib'])} | "
             f"{ms(j['t_obj'])} | {ms(j['t_grad'])} | {j['t_grad'] / j['t_obj']:.2f} | "
-            f"{mib(j['extra_kib'])} | {r['t_grad'] / j['t_grad']:.3f} | "
+            f"{mib(j['extra_kib'])} | {mib(j['peak_kib'])} | {r['t_grad'] / j['t_grad']:.3f} | "
             f"{row['grad_rel_diff']:.1e} |")
     machine = (f"{platform.node()} ({os.cpu_count()} cores, {platform.machine()}), "
                f"Python {platform.python_version()}, JAX {rows[0]['jax'].get('version', '?')}, "
@@ -188,7 +188,9 @@ def main():
         f.write("Produced by `bash benchmarks/run.sh` (benchmarks/coupled_recurrence.py). "
                 "Times are medians; extra memory is the rise of the resident-set high-water "
                 "mark during the first gradient call over the resident set just before it "
-                "(inputs and compiled code already resident). Machine: " + machine + "\n\n")
+                "(inputs and compiled code already resident); peak RSS is the child process's "
+                "high-water mark during that call (libraries, compiled code and inputs "
+                "included). Machine: " + machine + "\n\n")
         f.write(table + "\n")
     with open(os.path.join(RESULTS, "coupled_recurrence.json"), "w") as f:
         json.dump(dict(machine=machine, rows=rows), f, indent=1)
