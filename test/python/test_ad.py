@@ -892,3 +892,72 @@ def test_loop_of_routines_over_a_memref_to_second_order():
     back = p.uncall("nest_grad", *out[:2], A2, *out[2:], Ab)
     assert rel_err(back, (0.4, 0.2, 1.0, 0.5)) < 1e-12
     assert rel_err(A2, A) < 1e-12 and rel_err(Ab, Ab0) < 1e-12
+
+
+CAPTURED = """
+rev.func @h(%a: f64, %w: f64) -> (f64, f64) {
+  %e = math.exp %w : f64
+  %a1 = rev.mul %a, %e : f64
+  rev.return %a1, %w : f64, f64
+}
+rev.func @cap(%x: f64, %y: f64, %z: f64, %k: i64) -> (f64, f64, f64, i64) {
+  %c0 = arith.constant 0 : index
+  %c3 = arith.constant 3 : index
+  %c1 = arith.constant 1 : index
+  %r:2 = rev.for %i = %c0 to %c3 step %c1 iter_args(%a = %y, %b = %z) -> (f64, f64) {
+    %c:2 = rev.call @h(%a, %b) : (f64, f64) -> (f64, f64)
+    %q:2 = rev.if %c#0, %c#1 : f64, f64 pre {
+    ^bb0(%u: f64, %v: f64):
+      %zero = arith.constant 0.0 : f64
+      %cmp = arith.cmpf ogt, %x, %zero : f64
+      rev.cond %cmp
+    } then {
+    ^bb0(%u: f64, %v: f64):
+      %xx = arith.mulf %x, %u : f64
+      %v1 = rev.add %v, %xx : f64
+      rev.yield %u, %v1 : f64, f64
+    } else {
+    ^bb0(%u: f64, %v: f64):
+      %xx = math.cos %x : f64
+      %v1 = rev.sub %v, %xx : f64
+      rev.yield %u, %v1 : f64, f64
+    }
+    rev.yield %q#0, %q#1 : f64, f64
+  }
+  %w:3 = rev.while %r#0, %r#1, %k : f64, f64, i64 pre {
+  ^bb0(%a: f64, %b: f64, %n: i64):
+    %lim = arith.constant 3 : i64
+    %cmp = arith.cmpi slt, %n, %lim : i64
+    rev.cond %cmp
+  } do {
+  ^bb0(%a: f64, %b: f64, %n: i64):
+    %xs = arith.mulf %x, %x : f64
+    %b1 = rev.add %b, %xs : f64
+    %one = arith.constant 1 : i64
+    %n1 = rev.add %n, %one : i64
+    rev.yield %a, %b1, %n1 : f64, f64, i64
+  } post {
+  ^bb0(%a: f64, %b: f64, %n: i64):
+    %zero = arith.constant 0 : i64
+    %cmp = arith.cmpi sgt, %n, %zero : i64
+    rev.cond %cmp
+  }
+  rev.return %x, %w#0, %w#1, %w#2 : f64, f64, f64, i64
+}
+"""
+
+
+@pytest.mark.parametrize("x", [0.6, -0.5])
+def test_regions_reading_outer_variables_and_calls_in_loops(x):
+    """x is read (never threaded) inside a for, both branches of an if and a
+    while: its adjoint is threaded through the backward region ops."""
+    args = [x, 0.3, 0.2, 0]
+    check_fd(CAPTURED, "cap", args)
+    d = Derivatives(CAPTURED, "cap", second_order=True)
+    for output in (1, 2):
+        v = [0.3, -0.2, 0.5]
+        assert rel_err(d.hvp(*args, v=v, output=output),
+                       fd_of_gradient(d, args, v, output)) < FD_RTOL
+    p = Program(CAPTURED, grad=["cap"])
+    out = p.call("cap_grad", *args, 0.0, 1.0, 0.5)
+    assert rel_err(p.uncall("cap_grad", *out), (*args, 0.0, 1.0, 0.5)) < 1e-12
