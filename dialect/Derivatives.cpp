@@ -286,7 +286,7 @@ LogicalResult AdjointState::adjointRegionInto(OpBuilder &b, Location loc, Region
   return success();
 }
 
-FailureOr<FuncOp> AdjointState::backwardOf(FuncOp callee, Operation *user) {
+FailureOr<FuncOp> AdjointState::backwardOf(FuncOp callee) {
   if (FuncOp found = findDerivative(callee, kBackwardOfAttr))
     return found;
   // A recursive call finds the function being built (it is created first).
@@ -394,7 +394,7 @@ LogicalResult TangentState::tangentRegionInto(OpBuilder &b, Location loc, Region
   return success();
 }
 
-FailureOr<FuncOp> TangentState::tangentFunctionOf(FuncOp callee, Operation *user) {
+FailureOr<FuncOp> TangentState::tangentFunctionOf(FuncOp callee) {
   if (FuncOp found = findDerivative(callee, kTangentOfAttr))
     return found;
   return buildTangentFunction(callee, uniqueName(callee, callee.getSymName() + "_fwd"));

@@ -66,7 +66,6 @@ public:
   /// zero ancilla.
   Value getAdjoint(OpBuilder &b, Value v);
   void setAdjoint(Value v, Value adjoint) { adjoints[v] = adjoint; }
-  bool hasAdjoint(Value v) const { return adjoints.count(v); }
   void eraseAdjoint(Value v) { adjoints.erase(v); }
 
   /// Recomputes the forward value `v` in the backward program.
@@ -103,7 +102,7 @@ public:
                                   unsigned numLeading, ArrayRef<Value> captured);
 
   /// Returns the backward function of `callee` (generating it if needed).
-  FailureOr<FuncOp> backwardOf(FuncOp callee, Operation *user);
+  FailureOr<FuncOp> backwardOf(FuncOp callee);
 
 private:
   llvm::DenseMap<Value, Value> adjoints;
@@ -136,7 +135,7 @@ public:
   LogicalResult tangentRegionInto(OpBuilder &b, Location loc, Region &src, Region &dst,
                                   unsigned numLeading);
   /// Returns the tangent function of `callee` (generating it if needed).
-  FailureOr<FuncOp> tangentFunctionOf(FuncOp callee, Operation *user);
+  FailureOr<FuncOp> tangentFunctionOf(FuncOp callee);
 
 private:
   llvm::DenseMap<Value, Value> tangents;
@@ -145,7 +144,7 @@ private:
 
 /// Clones the pure condition region `src` into the empty region `dst`, whose
 /// block takes `types` (a prefix of which are the types of `src`'s arguments).
-/// Values used from above are looked up with `mapValue`.
+/// Values used from above are mapped through `outer`.
 void cloneCondRegion(OpBuilder &b, Region &src, Region &dst, TypeRange types,
                      IRMapping &outer);
 

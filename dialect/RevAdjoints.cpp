@@ -583,7 +583,7 @@ LogicalResult adjointCall(Operation *op, OpBuilder &b, AdjointState &st, bool un
   FailureOr<FuncOp> fn = calledFunction(op, uncall);
   if (failed(fn))
     return failure();
-  FailureOr<FuncOp> bwd = st.backwardOf(*fn, op);
+  FailureOr<FuncOp> bwd = st.backwardOf(*fn);
   if (failed(bwd))
     return failure();
   SmallVector<Value> operands, adjs, shadows;
@@ -624,7 +624,7 @@ LogicalResult tangentCall(Operation *op, OpBuilder &b, TangentState &st, bool un
   FailureOr<FuncOp> fn = calledFunction(op, uncall);
   if (failed(fn))
     return failure();
-  FailureOr<FuncOp> fwd = st.tangentFunctionOf(*fn, op);
+  FailureOr<FuncOp> fwd = st.tangentFunctionOf(*fn);
   if (failed(fwd))
     return failure();
   SmallVector<Value> operands = mapAll(st, op->getOperands());
