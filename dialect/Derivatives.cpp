@@ -3,6 +3,7 @@
 #include "dialect/RevOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -51,6 +52,14 @@ SmallVector<Value> mlir::rev::capturedActiveVersions(ArrayRef<Region *> regions)
     });
   return out.takeVector();
 }
+
+Value FloatOps::add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+Value FloatOps::sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+Value FloatOps::mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+Value FloatOps::div(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
+Value FloatOps::neg(Value x) { return arith::NegFOp::create(b, loc, x); }
+Value FloatOps::sin(Value x) { return math::SinOp::create(b, loc, x); }
+Value FloatOps::cos(Value x) { return math::CosOp::create(b, loc, x); }
 
 static Value castFloat(OpBuilder &b, Location loc, Value v, Type to) {
   if (v.getType() == to)

@@ -50,6 +50,19 @@ FunctionType derivativeFunctionType(FunctionType primal);
 /// be threaded through the backward region op.
 SmallVector<Value> capturedActiveVersions(ArrayRef<Region *> regions);
 
+/// Float arithmetic at one location, for writing derivative rules.
+struct FloatOps {
+  OpBuilder &b;
+  Location loc;
+  Value add(Value x, Value y);
+  Value sub(Value x, Value y);
+  Value mul(Value x, Value y);
+  Value div(Value x, Value y);
+  Value neg(Value x);
+  Value sin(Value x);
+  Value cos(Value x);
+};
+
 /// Builds `partial * bar` (casting the product to `to`), the contribution of
 /// one operand in a chain rule.
 Value chainProduct(OpBuilder &b, Location loc, Value partial, Value bar, Type to);

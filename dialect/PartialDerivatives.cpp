@@ -19,17 +19,10 @@ using namespace mlir;
 using namespace mlir::rev;
 
 namespace {
-/// Small arithmetic helpers over one float type.
-struct F {
-  OpBuilder &b;
-  Location loc;
+/// FloatOps over one float type (the result's), with constants and selects.
+struct F : FloatOps {
   Type t;
   Value c(double v) { return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v)); }
-  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value div(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
-  Value neg(Value x) { return arith::NegFOp::create(b, loc, x); }
   Value sel(Value cond, Value x, Value y) { return arith::SelectOp::create(b, loc, cond, x, y); }
   Value cmp(arith::CmpFPredicate p, Value x, Value y) {
     return arith::CmpFOp::create(b, loc, p, x, y);
@@ -45,7 +38,7 @@ struct Model
     : public PartialDerivativeOpInterface::ExternalModel<Model<OpT, rule>, OpT> {
   SmallVector<Value> buildPartials(Operation *op, OpBuilder &b, ValueRange operands,
                                    Value result) const {
-    F f{b, op->getLoc(), result.getType()};
+    F f{{b, op->getLoc()}, result.getType()};
     return rule(f, operands, result);
   }
 };
@@ -95,12 +88,8 @@ SmallVector<Value> log10Rule(F &f, ValueRange x, Value) {
 SmallVector<Value> log1pRule(F &f, ValueRange x, Value) {
   return {f.div(f.c(1), f.add(f.c(1), x[0]))};
 }
-SmallVector<Value> sinRule(F &f, ValueRange x, Value) {
-  return {math::CosOp::create(f.b, f.loc, x[0])};
-}
-SmallVector<Value> cosRule(F &f, ValueRange x, Value) {
-  return {f.neg(math::SinOp::create(f.b, f.loc, x[0]))};
-}
+SmallVector<Value> sinRule(F &f, ValueRange x, Value) { return {f.cos(x[0])}; }
+SmallVector<Value> cosRule(F &f, ValueRange x, Value) { return {f.neg(f.sin(x[0]))}; }
 SmallVector<Value> tanRule(F &f, ValueRange, Value r) { return {f.add(f.c(1), f.mul(r, r))}; }
 SmallVector<Value> tanhRule(F &f, ValueRange, Value r) { return {f.sub(f.c(1), f.mul(r, r))}; }
 SmallVector<Value> sinhRule(F &f, ValueRange x, Value) {

@@ -22,18 +22,6 @@ using namespace mlir;
 using namespace mlir::rev;
 
 namespace {
-struct Fb {
-  OpBuilder &b;
-  Location loc;
-  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value div(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
-  Value neg(Value x) { return arith::NegFOp::create(b, loc, x); }
-  Value cos(Value x) { return math::CosOp::create(b, loc, x); }
-  Value sin(Value x) { return math::SinOp::create(b, loc, x); }
-};
-
 /// Opens a recomputation scope of the backward program's state.
 struct Memo {
   AdjointState &st;
@@ -46,15 +34,20 @@ Value loadShadow(OpBuilder &b, Location loc, Value shadow, ValueRange idx) {
   return memref::LoadOp::create(b, loc, shadow, idx);
 }
 
-/// d(rot(a, b, t))/dt contracted with (abar, bbar), from the state before.
-Value rotThetaSeed(Fb &f, bool inverse, Value a, Value b, Value t, Value abar, Value bbar) {
+/// (d a'/dt, d b'/dt) of (a', b') = rot(a, b, t) (irot with `inverse`), from
+/// the state before.
+std::pair<Value, Value> rotThetaDerivative(FloatOps &f, bool inverse, Value a, Value b,
+                                           Value t) {
   Value c = f.cos(t), s = f.sin(t);
   if (!inverse) // (a c - b s, a s + b c)' = (-a s - b c, a c - b s)
-    return f.add(f.neg(f.mul(abar, f.add(f.mul(a, s), f.mul(b, c)))),
-                 f.mul(bbar, f.sub(f.mul(a, c), f.mul(b, s))));
+    return {f.neg(f.add(f.mul(a, s), f.mul(b, c))), f.sub(f.mul(a, c), f.mul(b, s))};
   // (a c + b s, -a s + b c)' = (-a s + b c, -a c - b s)
-  return f.sub(f.mul(abar, f.sub(f.mul(b, c), f.mul(a, s))),
-               f.mul(bbar, f.add(f.mul(a, c), f.mul(b, s))));
+  return {f.sub(f.mul(b, c), f.mul(a, s)), f.neg(f.add(f.mul(a, c), f.mul(b, s)))};
+}
+
+/// abar * d a'/dt + bbar * d b'/dt: the seed of theta's adjoint.
+Value rotThetaSeed(FloatOps &f, std::pair<Value, Value> d, Value abar, Value bbar) {
+  return f.add(f.mul(abar, d.first), f.mul(bbar, d.second));
 }
 } // namespace
 
@@ -70,7 +63,7 @@ LogicalResult adjointUpdate(OpT op, OpBuilder &b, AdjointState &st, Kind kind) {
   if (!isActiveScalar(op.getType()))
     return st.uncompute(b, op);
   Location loc = op.getLoc();
-  Fb f{b, loc};
+  FloatOps f{b, loc};
   Value ybar = st.getAdjoint(b, op.getResult());
   if (failed(st.uncompute(b, op)))
     return failure();
@@ -102,7 +95,7 @@ template <typename OpT>
 LogicalResult tangentUpdate(OpT op, OpBuilder &b, TangentState &st, Kind kind) {
   if (isActiveScalar(op.getType())) {
     Location loc = op.getLoc();
-    Fb f{b, loc};
+    FloatOps f{b, loc};
     Value ydot = st.getTangentVar(op.getTarget());
     Value y0 = st.map.lookup(op.getTarget()), d = st.map.lookup(op.getDelta());
     if (kind == Kind::Mul)
@@ -199,7 +192,7 @@ namespace {
 template <typename OpT, typename AdjOp>
 LogicalResult adjointRot(OpT op, OpBuilder &b, AdjointState &st, bool inverse) {
   Location loc = op.getLoc();
-  Fb f{b, loc};
+  FloatOps f{b, loc};
   Value abar = st.getAdjoint(b, op.getLhsResult()), bbar = st.getAdjoint(b, op.getRhsResult());
   if (failed(st.uncompute(b, op)))
     return failure();
@@ -208,7 +201,7 @@ LogicalResult adjointRot(OpT op, OpBuilder &b, AdjointState &st, bool inverse) {
   Value t = st.lookup(b, op.getTheta());
   if (!a || !c || !t)
     return failure();
-  Value seed = rotThetaSeed(f, inverse, a, c, t, abar, bbar);
+  Value seed = rotThetaSeed(f, rotThetaDerivative(f, inverse, a, c, t), abar, bbar);
   if (failed(st.accumulate(b, op.getTheta(), [&](OpBuilder &) { return seed; }, op)))
     return failure();
   auto adj = AdjOp::create(b, loc, abar, bbar, t);
@@ -220,7 +213,7 @@ LogicalResult adjointRot(OpT op, OpBuilder &b, AdjointState &st, bool inverse) {
 template <typename OpT>
 LogicalResult tangentRot(OpT op, OpBuilder &b, TangentState &st, bool inverse) {
   Location loc = op.getLoc();
-  Fb f{b, loc};
+  FloatOps f{b, loc};
   Value a = st.map.lookup(op.getLhs()), c = st.map.lookup(op.getRhs());
   Value t = st.map.lookup(op.getTheta());
   auto rot = OpT::create(b, loc, st.getTangentVar(op.getLhs()), st.getTangentVar(op.getRhs()), t);
@@ -229,9 +222,7 @@ LogicalResult tangentRot(OpT op, OpBuilder &b, TangentState &st, bool inverse) {
   if (failed(tdot))
     return failure();
   if (*tdot) {
-    Value cs = f.cos(t), sn = f.sin(t);
-    Value da = inverse ? f.sub(f.mul(c, cs), f.mul(a, sn)) : f.neg(f.add(f.mul(a, sn), f.mul(c, cs)));
-    Value db = inverse ? f.neg(f.add(f.mul(a, cs), f.mul(c, sn))) : f.sub(f.mul(a, cs), f.mul(c, sn));
+    auto [da, db] = rotThetaDerivative(f, inverse, a, c, t);
     adot = AddOp::create(b, loc, adot, f.mul(*tdot, da)).getResult();
     bdot = AddOp::create(b, loc, bdot, f.mul(*tdot, db)).getResult();
   }
@@ -265,7 +256,7 @@ LogicalResult adjointUpdateAt(OpT op, OpBuilder &b, AdjointState &st, Kind kind)
   if (!isActiveMemRef(op.getRef().getType()))
     return st.uncompute(b, op);
   Location loc = op.getLoc();
-  Fb f{b, loc};
+  FloatOps f{b, loc};
   FailureOr<Value> shadow = st.getShadow(op.getRef(), op);
   if (failed(shadow))
     return failure();
@@ -316,7 +307,7 @@ template <typename OpT>
 LogicalResult tangentUpdateAt(OpT op, OpBuilder &b, TangentState &st, Kind kind) {
   if (isActiveMemRef(op.getRef().getType())) {
     Location loc = op.getLoc();
-    Fb f{b, loc};
+    FloatOps f{b, loc};
     FailureOr<Value> shadow = tangentShadow(st, op.getRef(), op);
     if (failed(shadow))
       return failure();
@@ -421,7 +412,7 @@ namespace {
 template <typename OpT, typename AdjOp>
 LogicalResult adjointRotAt(OpT op, OpBuilder &b, AdjointState &st, bool inverse) {
   Location loc = op.getLoc();
-  Fb f{b, loc};
+  FloatOps f{b, loc};
   FailureOr<Value> l = st.getShadow(op.getLhs(), op), r = st.getShadow(op.getRhs(), op);
   if (failed(l) || failed(r))
     return failure();
@@ -436,10 +427,14 @@ LogicalResult adjointRotAt(OpT op, OpBuilder &b, AdjointState &st, bool inverse)
     return failure();
   Value a = memref::LoadOp::create(b, loc, lhs, *li);
   Value c = memref::LoadOp::create(b, loc, rhs, *ri);
+  // The derivative is built once, at the first leaf (none for a constant angle).
+  std::optional<std::pair<Value, Value>> d;
   auto seed = [&](OpBuilder &) {
+    if (!d)
+      d = rotThetaDerivative(f, inverse, a, c, t);
     Value abar = loadShadow(b, loc, *l, *li);
     Value bbar = loadShadow(b, loc, *r, *ri);
-    return rotThetaSeed(f, inverse, a, c, t, abar, bbar);
+    return rotThetaSeed(f, *d, abar, bbar);
   };
   if (failed(st.accumulate(b, op.getTheta(), seed, op)))
     return failure();
@@ -450,7 +445,7 @@ LogicalResult adjointRotAt(OpT op, OpBuilder &b, AdjointState &st, bool inverse)
 template <typename OpT>
 LogicalResult tangentRotAt(OpT op, OpBuilder &b, TangentState &st, bool inverse) {
   Location loc = op.getLoc();
-  Fb f{b, loc};
+  FloatOps f{b, loc};
   FailureOr<Value> l = tangentShadow(st, op.getLhs(), op), r = tangentShadow(st, op.getRhs(), op);
   if (failed(l) || failed(r))
     return failure();
@@ -459,9 +454,7 @@ LogicalResult tangentRotAt(OpT op, OpBuilder &b, TangentState &st, bool inverse)
   Value a = memref::LoadOp::create(b, loc, st.map.lookup(op.getLhs()), li);
   Value c = memref::LoadOp::create(b, loc, st.map.lookup(op.getRhs()), ri);
   OpT::create(b, loc, *l, li, *r, ri, t);
-  Value cs = f.cos(t), sn = f.sin(t);
-  Value da = inverse ? f.sub(f.mul(c, cs), f.mul(a, sn)) : f.neg(f.add(f.mul(a, sn), f.mul(c, cs)));
-  Value db = inverse ? f.neg(f.add(f.mul(a, cs), f.mul(c, sn))) : f.sub(f.mul(a, cs), f.mul(c, sn));
+  auto [da, db] = rotThetaDerivative(f, inverse, a, c, t);
   for (auto [shadow, idx, dd] : {std::tuple{*l, li, da}, std::tuple{*r, ri, db}}) {
     st.clearCache();
     FailureOr<Value> tdot = st.tangentOf(b, op.getTheta(), op);
