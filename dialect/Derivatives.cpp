@@ -74,25 +74,6 @@ Value mlir::rev::chainProduct(OpBuilder &b, Location loc, Value partial, Value b
   return castFloat(b, loc, p, to);
 }
 
-std::string mlir::rev::uniqueName(FuncOp func, const Twine &base) {
-  Operation *table = SymbolTable::getNearestSymbolTable(func);
-  std::string name = base.str();
-  for (unsigned i = 0; SymbolTable::lookupSymbolIn(table, name); ++i)
-    name = (base + "_" + Twine(i)).str();
-  return name;
-}
-
-FuncOp mlir::rev::findDerivative(FuncOp func, StringRef attr) {
-  Operation *table = SymbolTable::getNearestSymbolTable(func);
-  FuncOp found;
-  table->walk([&](FuncOp candidate) {
-    auto of = candidate->getAttrOfType<FlatSymbolRefAttr>(attr);
-    if (!found && of && of.getValue() == func.getSymName())
-      found = candidate;
-  });
-  return found;
-}
-
 void mlir::rev::cloneCondRegion(OpBuilder &b, Region &src, Region &dst, TypeRange types,
                                 IRMapping &mapping) {
   Block *block = new Block();
@@ -295,13 +276,6 @@ LogicalResult AdjointState::adjointRegionInto(OpBuilder &b, Location loc, Region
   return success();
 }
 
-FailureOr<FuncOp> AdjointState::backwardOf(FuncOp callee) {
-  if (FuncOp found = findDerivative(callee, kBackwardOfAttr))
-    return found;
-  // A recursive call finds the function being built (it is created first).
-  return buildBackwardFunction(callee, uniqueName(callee, callee.getSymName() + "_bwd"));
-}
-
 //===----------------------------------------------------------------------===//
 // TangentState
 //===----------------------------------------------------------------------===//
@@ -403,30 +377,13 @@ LogicalResult TangentState::tangentRegionInto(OpBuilder &b, Location loc, Region
   return success();
 }
 
-FailureOr<FuncOp> TangentState::tangentFunctionOf(FuncOp callee) {
-  if (FuncOp found = findDerivative(callee, kTangentOfAttr))
-    return found;
-  return buildTangentFunction(callee, uniqueName(callee, callee.getSymName() + "_fwd"));
-}
-
 //===----------------------------------------------------------------------===//
 // Functions
 //===----------------------------------------------------------------------===//
 
 /// Creates `@name` with the derivative layout of `func`, right after it.
 static FuncOp createDerivativeFunc(FuncOp func, StringRef name, StringRef attr) {
-  OpBuilder b(func);
-  b.setInsertionPointAfter(func);
-  auto out = FuncOp::create(b, func.getLoc(), name,
-                            derivativeFunctionType(func.getFunctionType()));
-  out->setAttr(attr, FlatSymbolRefAttr::get(func.getSymNameAttr()));
-  if (auto vis = func.getSymVisibilityAttr())
-    out.setSymVisibilityAttr(vis);
-  Block *block = new Block();
-  out.getBody().push_back(block);
-  for (Type t : out.getArgumentTypes())
-    block->addArgument(t, func.getLoc());
-  return out;
+  return createMarkedFunction(func, name, derivativeFunctionType(func.getFunctionType()), attr);
 }
 
 FailureOr<FuncOp> mlir::rev::buildBackwardFunction(FuncOp func, StringRef name) {
@@ -499,4 +456,16 @@ FailureOr<FuncOp> mlir::rev::buildTangentFunction(FuncOp func, StringRef name) {
   }
   ReturnOp::create(b, func.getLoc(), *out);
   return fwd;
+}
+
+FailureOr<FuncOp> mlir::rev::getOrCreateBackwardFunction(FuncOp func) {
+  if (FuncOp found = findMarkedFunction(func, kBackwardOfAttr))
+    return found;
+  return buildBackwardFunction(func, uniqueSymbolName(func, func.getSymName() + "_bwd"));
+}
+
+FailureOr<FuncOp> mlir::rev::getOrCreateTangentFunction(FuncOp func) {
+  if (FuncOp found = findMarkedFunction(func, kTangentOfAttr))
+    return found;
+  return buildTangentFunction(func, uniqueSymbolName(func, func.getSymName() + "_fwd"));
 }

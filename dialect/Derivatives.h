@@ -114,8 +114,6 @@ public:
   LogicalResult adjointRegionInto(OpBuilder &b, Location loc, Region &src, Region &dst,
                                   unsigned numLeading, ArrayRef<Value> captured);
 
-  /// Returns the backward function of `callee` (generating it if needed).
-  FailureOr<FuncOp> backwardOf(FuncOp callee);
 
 private:
   llvm::DenseMap<Value, Value> adjoints;
@@ -147,8 +145,6 @@ public:
   /// mapped versions and their tangents.
   LogicalResult tangentRegionInto(OpBuilder &b, Location loc, Region &src, Region &dst,
                                   unsigned numLeading);
-  /// Returns the tangent function of `callee` (generating it if needed).
-  FailureOr<FuncOp> tangentFunctionOf(FuncOp callee);
 
 private:
   llvm::DenseMap<Value, Value> tangents;
@@ -168,10 +164,11 @@ FailureOr<FuncOp> buildGradientFunction(FuncOp func, FuncOp bwd, StringRef name)
 /// Builds `@name`, the tangent of `func`, marked `rev.tangent_of`.
 FailureOr<FuncOp> buildTangentFunction(FuncOp func, StringRef name);
 
-/// Finds the function marked `attr = @func` in func's symbol table.
-FuncOp findDerivative(FuncOp func, StringRef attr);
-/// A symbol name `base` made unique in func's symbol table.
-std::string uniqueName(FuncOp func, const Twine &base);
+/// The backward (`@f_bwd`) / tangent (`@f_fwd`) function of `func`, found by
+/// its marker or generated. A recursive call finds the function being built
+/// (it is created, marked, before its body).
+FailureOr<FuncOp> getOrCreateBackwardFunction(FuncOp func);
+FailureOr<FuncOp> getOrCreateTangentFunction(FuncOp func);
 
 /// Attaches PartialDerivativeOpInterface to the supported arith/math ops.
 void attachPartialDerivativeModels(MLIRContext *ctx);

@@ -116,22 +116,50 @@ LogicalResult mlir::rev::invertRegionInto(OpBuilder &b, InversionState &st, Loca
   return success();
 }
 
-FailureOr<FuncOp> mlir::rev::buildInverseFunction(FuncOp func, StringRef name) {
+FuncOp mlir::rev::findMarkedFunction(FuncOp func, StringRef attr) {
+  Operation *table = SymbolTable::getNearestSymbolTable(func);
+  FuncOp found;
+  table->walk([&](FuncOp candidate) {
+    auto of = candidate->getAttrOfType<FlatSymbolRefAttr>(attr);
+    if (!found && of && of.getValue() == func.getSymName())
+      found = candidate;
+  });
+  return found;
+}
+
+std::string mlir::rev::uniqueSymbolName(FuncOp func, const Twine &base) {
+  Operation *table = SymbolTable::getNearestSymbolTable(func);
+  std::string name = base.str();
+  for (unsigned i = 0; SymbolTable::lookupSymbolIn(table, name); ++i)
+    name = (base + "_" + Twine(i)).str();
+  return name;
+}
+
+FuncOp mlir::rev::createMarkedFunction(FuncOp func, StringRef name, FunctionType type,
+                                       StringRef attr) {
   OpBuilder b(func);
   b.setInsertionPointAfter(func);
-  auto inv = FuncOp::create(b, func.getLoc(), name, func.getFunctionType());
-  inv->setAttr(kInverseOfAttr, FlatSymbolRefAttr::get(func.getSymNameAttr()));
+  auto out = FuncOp::create(b, func.getLoc(), name, type);
+  out->setAttr(attr, FlatSymbolRefAttr::get(func.getSymNameAttr()));
   if (auto vis = func.getSymVisibilityAttr())
-    inv.setSymVisibilityAttr(vis);
+    out.setSymVisibilityAttr(vis);
+  Block *block = new Block();
+  out.getBody().push_back(block);
+  for (auto [i, t] : llvm::enumerate(type.getInputs()))
+    block->addArgument(t, i < func.getNumArguments() ? func.getArgument(i).getLoc()
+                                                      : func.getLoc());
+  return out;
+}
+
+FailureOr<FuncOp> mlir::rev::buildInverseFunction(FuncOp func, StringRef name) {
+  FuncOp inv = createMarkedFunction(func, name, func.getFunctionType(), kInverseOfAttr);
   if (auto argAttrs = func.getArgAttrsAttr())
     inv.setArgAttrsAttr(argAttrs);
   Block &src = func.getBody().front();
-  Block *dst = new Block();
-  inv.getBody().push_back(dst);
+  Block *dst = &inv.getBody().front();
   InversionState st;
   SmallVector<Value> dstScalars, srcScalars;
-  for (BlockArgument a : src.getArguments()) {
-    BlockArgument na = dst->addArgument(a.getType(), a.getLoc());
+  for (auto [a, na] : llvm::zip(src.getArguments(), dst->getArguments())) {
     if (isa<MemRefType>(a.getType())) {
       st.bind(a, na);
     } else {
@@ -139,7 +167,7 @@ FailureOr<FuncOp> mlir::rev::buildInverseFunction(FuncOp func, StringRef name) {
       srcScalars.push_back(a);
     }
   }
-  b.setInsertionPointToStart(dst);
+  OpBuilder b = OpBuilder::atBlockBegin(dst);
   FailureOr<SmallVector<Value>> restored = st.invertBlock(b, src, dstScalars, srcScalars);
   if (failed(restored)) {
     inv.erase();
@@ -149,22 +177,17 @@ FailureOr<FuncOp> mlir::rev::buildInverseFunction(FuncOp func, StringRef name) {
   return inv;
 }
 
-FailureOr<FuncOp> mlir::rev::getOrCreateInverseFunction(FuncOp func) {
-  Operation *table = SymbolTable::getNearestSymbolTable(func);
-  FuncOp found;
-  table->walk([&](FuncOp candidate) {
-    auto of = candidate->getAttrOfType<FlatSymbolRefAttr>(kInverseOfAttr);
-    if (!found && of && of.getValue() == func.getSymName())
-      found = candidate;
-  });
-  if (found)
+FuncOp mlir::rev::findInverseFunction(FuncOp func) {
+  if (FuncOp found = findMarkedFunction(func, kInverseOfAttr))
     return found;
   // A function that is itself the inverse of @g has @g as its inverse.
   if (auto of = func->getAttrOfType<FlatSymbolRefAttr>(kInverseOfAttr))
-    if (auto g = dyn_cast_or_null<FuncOp>(SymbolTable::lookupSymbolIn(table, of)))
-      return g;
-  std::string name = (func.getSymName() + "_inv").str();
-  for (unsigned i = 0; SymbolTable::lookupSymbolIn(table, name); ++i)
-    name = (func.getSymName() + "_inv_" + Twine(i)).str();
-  return buildInverseFunction(func, name);
+    return SymbolTable::lookupNearestSymbolFrom<FuncOp>(func, of);
+  return {};
+}
+
+FailureOr<FuncOp> mlir::rev::getOrCreateInverseFunction(FuncOp func) {
+  if (FuncOp found = findInverseFunction(func))
+    return found;
+  return buildInverseFunction(func, uniqueSymbolName(func, func.getSymName() + "_inv"));
 }

@@ -83,6 +83,22 @@ private:
 LogicalResult invertRegionInto(OpBuilder &b, InversionState &st, Location loc, Region &src,
                                Region &dst, unsigned numLeading);
 
+/// The function of func's symbol table marked `attr = @func` (e.g.
+/// `rev.inverse_of = @f`), or null.
+FuncOp findMarkedFunction(FuncOp func, StringRef attr);
+
+/// `base`, or `base_<i>` for the first i that is free in func's symbol table.
+std::string uniqueSymbolName(FuncOp func, const Twine &base);
+
+/// Creates `@name` of type `type` right after `func`, marked `attr = @func`,
+/// with func's visibility and an entry block (arguments at func's argument
+/// locations, extra ones at func's location).
+FuncOp createMarkedFunction(FuncOp func, StringRef name, FunctionType type, StringRef attr);
+
+/// The inverse of `func` if the module has one (a function marked
+/// `rev.inverse_of = @func`, or the function `func` is the inverse of).
+FuncOp findInverseFunction(FuncOp func);
+
 /// Builds `@name`, the inverse of `func`, right after it in the symbol table
 /// parent, marked `rev.inverse_of = @func`.
 FailureOr<FuncOp> buildInverseFunction(FuncOp func, StringRef name);

@@ -576,7 +576,7 @@ LogicalResult adjointCall(Operation *op, OpBuilder &b, AdjointState &st, bool un
   FailureOr<FuncOp> fn = calledFunction(op, uncall);
   if (failed(fn))
     return failure();
-  FailureOr<FuncOp> bwd = st.backwardOf(*fn);
+  FailureOr<FuncOp> bwd = getOrCreateBackwardFunction(*fn);
   if (failed(bwd))
     return failure();
   SmallVector<Value> operands, adjs, shadows;
@@ -617,7 +617,7 @@ LogicalResult tangentCall(Operation *op, OpBuilder &b, TangentState &st, bool un
   FailureOr<FuncOp> fn = calledFunction(op, uncall);
   if (failed(fn))
     return failure();
-  FailureOr<FuncOp> fwd = st.tangentFunctionOf(*fn);
+  FailureOr<FuncOp> fwd = getOrCreateTangentFunction(*fn);
   if (failed(fwd))
     return failure();
   SmallVector<Value> operands = mapAll(st, op->getOperands());

@@ -44,22 +44,16 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
     ModuleOp module = getOperation();
     FailureOr<SmallVector<FuncOp>> selected =
         selectFunctions(module, funcs, "rev-ad", [](FuncOp f) {
-          return !f->hasAttr(kBackwardOfAttr) && !findDerivative(f, kGradientOfAttr);
+          return !f->hasAttr(kBackwardOfAttr) && !findMarkedFunction(f, kGradientOfAttr);
         });
     if (failed(selected))
       return signalPassFailure();
     for (FuncOp f : *selected) {
-      if (findDerivative(f, kGradientOfAttr))
+      if (findMarkedFunction(f, kGradientOfAttr))
         continue;
-      FuncOp bwd = findDerivative(f, kBackwardOfAttr);
-      if (!bwd) {
-        FailureOr<FuncOp> built =
-            buildBackwardFunction(f, uniqueName(f, f.getSymName() + "_bwd"));
-        if (failed(built))
-          return signalPassFailure();
-        bwd = *built;
-      }
-      if (failed(buildGradientFunction(f, bwd, uniqueName(f, f.getSymName() + "_grad"))))
+      FailureOr<FuncOp> bwd = getOrCreateBackwardFunction(f);
+      if (failed(bwd) ||
+          failed(buildGradientFunction(f, *bwd, uniqueSymbolName(f, f.getSymName() + "_grad"))))
         return signalPassFailure();
     }
   }
@@ -72,14 +66,12 @@ struct RevFwdPass : public rev::impl::RevFwdBase<RevFwdPass> {
     ModuleOp module = getOperation();
     FailureOr<SmallVector<FuncOp>> selected =
         selectFunctions(module, funcs, "rev-fwd", [](FuncOp f) {
-          return !f->hasAttr(kTangentOfAttr) && !findDerivative(f, kTangentOfAttr);
+          return !f->hasAttr(kTangentOfAttr) && !findMarkedFunction(f, kTangentOfAttr);
         });
     if (failed(selected))
       return signalPassFailure();
     for (FuncOp f : *selected) {
-      if (findDerivative(f, kTangentOfAttr))
-        continue;
-      if (failed(buildTangentFunction(f, uniqueName(f, f.getSymName() + "_fwd"))))
+      if (failed(getOrCreateTangentFunction(f)))
         return signalPassFailure();
     }
   }

@@ -35,11 +35,7 @@ struct RevInvertPass : public rev::impl::RevInvertBase<RevInvertPass> {
 
     for (FuncOp f : selected) {
       // Skip functions whose inverse already exists in the module.
-      bool hasInverse = false;
-      for (FuncOp g : module.getOps<FuncOp>())
-        if (auto of = g->getAttrOfType<FlatSymbolRefAttr>(kInverseOfAttr))
-          hasInverse |= of.getValue() == f.getSymName();
-      if (hasInverse)
+      if (findMarkedFunction(f, kInverseOfAttr))
         continue;
       std::string name = (f.getSymName() + suffix).str();
       if (table.lookup(name)) {
@@ -67,13 +63,8 @@ struct RevInvertPass : public rev::impl::RevInvertBase<RevInvertPass> {
   /// (their lowering would need one), until none is left.
   static void pruneInversesOfUninvertible(ModuleOp module, SymbolTable &table) {
     auto hasInverse = [&](StringRef name) {
-      for (FuncOp g : module.getOps<FuncOp>())
-        if (auto of = g->getAttrOfType<FlatSymbolRefAttr>(kInverseOfAttr))
-          if (of.getValue() == name)
-            return true;
-      // The inverse of an inverse is the original function.
       auto f = table.lookup<FuncOp>(name);
-      return f && f->hasAttr(kInverseOfAttr);
+      return f && findInverseFunction(f);
     };
     for (bool changed = true; changed;) {
       changed = false;
