@@ -23,15 +23,33 @@ bool mlir::rev::isActiveMemRef(Type type) {
   return m && isa<FloatType>(m.getElementType());
 }
 
+SmallVector<int> mlir::rev::derivativeArgPositions(TypeRange primalInputs) {
+  SmallVector<int> pos(primalInputs.size(), -1);
+  int next = primalInputs.size();
+  for (auto [i, t] : llvm::enumerate(primalInputs))
+    if (isActiveScalar(t))
+      pos[i] = next++;
+  for (auto [i, t] : llvm::enumerate(primalInputs))
+    if (isActiveMemRef(t))
+      pos[i] = next++;
+  return pos;
+}
+
 FunctionType mlir::rev::derivativeFunctionType(FunctionType primal) {
   SmallVector<Type> inputs(primal.getInputs());
-  for (Type t : primal.getInputs())
-    if (isActiveScalar(t))
-      inputs.push_back(t);
-  for (Type t : primal.getInputs())
-    if (isActiveMemRef(t))
-      inputs.push_back(t);
+  SmallVector<int> pos = derivativeArgPositions(primal.getInputs());
+  inputs.resize(inputs.size() + llvm::count_if(pos, [](int p) { return p >= 0; }));
+  for (auto [i, p] : llvm::enumerate(pos))
+    if (p >= 0)
+      inputs[p] = inputs[i];
   return FunctionType::get(primal.getContext(), inputs, FuncOp::stateTypes(inputs));
+}
+
+FuncOp mlir::rev::differentiatedFunction(FuncOp derivative) {
+  for (StringRef attr : {kGradientOfAttr, kBackwardOfAttr, kTangentOfAttr})
+    if (auto of = derivative->getAttrOfType<FlatSymbolRefAttr>(attr))
+      return SymbolTable::lookupNearestSymbolFrom<FuncOp>(derivative, of);
+  return {};
 }
 
 /// A variable version: a block argument or the result of a state-changing op.
@@ -391,20 +409,22 @@ FailureOr<FuncOp> mlir::rev::buildBackwardFunction(FuncOp func, StringRef name) 
   Block &src = func.getBody().front();
   Block *dst = &bwd.getBody().front();
   AdjointState st;
-  unsigned n = src.getNumArguments();
   SmallVector<Value> finals, finalAdjoints;
-  unsigned next = n;
-  for (BlockArgument a : src.getArguments())
-    if (!isa<MemRefType>(a.getType()))
-      finals.push_back(dst->getArgument(a.getArgNumber()));
+  SmallVector<int> pos = derivativeArgPositions(src.getArgumentTypes());
+  for (auto [a, p] : llvm::zip(src.getArguments(), pos)) {
+    Value na = dst->getArgument(a.getArgNumber());
+    bool memref = isa<MemRefType>(a.getType());
+    if (memref)
+      st.inv.bind(a, na);
     else
-      st.inv.bind(a, dst->getArgument(a.getArgNumber()));
-  for (BlockArgument a : src.getArguments())
-    if (isActiveScalar(a.getType()))
-      finalAdjoints.push_back(dst->getArgument(next++));
-  for (BlockArgument a : src.getArguments())
-    if (isActiveMemRef(a.getType()))
-      st.shadows[a] = dst->getArgument(next++);
+      finals.push_back(na);
+    if (p < 0)
+      continue;
+    if (memref)
+      st.shadows[a] = dst->getArgument(p);
+    else
+      finalAdjoints.push_back(dst->getArgument(p));
+  }
   OpBuilder b = OpBuilder::atBlockBegin(dst);
   FailureOr<SmallVector<Value>> out = st.adjointBlock(b, src, finals, finalAdjoints);
   if (failed(out)) {
@@ -439,15 +459,16 @@ FailureOr<FuncOp> mlir::rev::buildTangentFunction(FuncOp func, StringRef name) {
   Block &src = func.getBody().front();
   Block *dst = &fwd.getBody().front();
   TangentState st;
-  unsigned next = src.getNumArguments();
-  for (BlockArgument a : src.getArguments())
+  SmallVector<int> pos = derivativeArgPositions(src.getArgumentTypes());
+  for (auto [a, p] : llvm::zip(src.getArguments(), pos)) {
     st.map.map(a, dst->getArgument(a.getArgNumber()));
-  for (BlockArgument a : src.getArguments())
-    if (isActiveScalar(a.getType()))
-      st.setTangent(a, dst->getArgument(next++));
-  for (BlockArgument a : src.getArguments())
-    if (isActiveMemRef(a.getType()))
-      st.shadows[a] = dst->getArgument(next++);
+    if (p < 0)
+      continue;
+    if (isa<MemRefType>(a.getType()))
+      st.shadows[a] = dst->getArgument(p);
+    else
+      st.setTangent(a, dst->getArgument(p));
+  }
   OpBuilder b = OpBuilder::atBlockBegin(dst);
   FailureOr<SmallVector<Value>> out = st.tangentBlock(b, src);
   if (failed(out)) {

@@ -44,6 +44,13 @@ bool isActiveMemRef(Type type);
 /// The layout of derivative functions: f's inputs, then one adjoint/tangent
 /// per active scalar input, then one shadow per active memref input.
 FunctionType derivativeFunctionType(FunctionType primal);
+/// In that layout, the argument position of the derivative (adjoint, tangent
+/// or shadow) of each primal input; -1 for inactive ones.
+SmallVector<int> derivativeArgPositions(TypeRange primalInputs);
+
+/// For a generated gradient, backward or tangent function, the function it
+/// differentiates; null otherwise.
+FuncOp differentiatedFunction(FuncOp derivative);
 
 /// Float variable versions defined outside `regions` whose values are read
 /// inside them (directly or through pure expressions): their adjoints must

@@ -579,28 +579,30 @@ LogicalResult adjointCall(Operation *op, OpBuilder &b, AdjointState &st, bool un
   FailureOr<FuncOp> bwd = getOrCreateBackwardFunction(*fn);
   if (failed(bwd))
     return failure();
-  SmallVector<Value> operands, adjs, shadows;
+  // The backward function's operands: the callee's final state, then the
+  // adjoints and shadows at their places in the derivative layout.
+  SmallVector<int> pos = derivativeArgPositions(op->getOperandTypes());
+  SmallVector<Value> operands(bwd->getNumArguments());
   {
     Memo memo(st);
     unsigned r = 0;
-    for (Value v : op->getOperands()) {
+    for (auto [i, v] : llvm::enumerate(op->getOperands())) {
       Value res = isa<MemRefType>(v.getType()) ? Value() : op->getResult(r++);
-      Value w = st.lookup(b, res ? res : v);
-      if (!w)
+      operands[i] = st.lookup(b, res ? res : v);
+      if (!operands[i])
         return failure();
-      operands.push_back(w);
-      if (res && isActiveScalar(res.getType()))
-        adjs.push_back(st.getAdjoint(b, res));
-      if (!res && isActiveMemRef(v.getType())) {
+      if (pos[i] < 0)
+        continue;
+      if (res) {
+        operands[pos[i]] = st.getAdjoint(b, res);
+      } else {
         FailureOr<Value> s = st.getShadow(v, op);
         if (failed(s))
           return failure();
-        shadows.push_back(*s);
+        operands[pos[i]] = *s;
       }
     }
   }
-  llvm::append_range(operands, adjs);
-  llvm::append_range(operands, shadows);
   auto call = CallOp::create(b, op->getLoc(), bwd->getResultTypes(), bwd->getSymName(), operands);
   unsigned r = 0, k = op->getNumResults();
   for (Value v : op->getOperands()) {
@@ -620,17 +622,21 @@ LogicalResult tangentCall(Operation *op, OpBuilder &b, TangentState &st, bool un
   FailureOr<FuncOp> fwd = getOrCreateTangentFunction(*fn);
   if (failed(fwd))
     return failure();
+  SmallVector<int> pos = derivativeArgPositions(op->getOperandTypes());
   SmallVector<Value> operands = mapAll(st, op->getOperands());
-  for (Value v : op->getOperands())
-    if (isActiveScalar(v.getType()))
-      operands.push_back(st.getTangentVar(v));
-  for (Value v : op->getOperands())
-    if (isActiveMemRef(v.getType())) {
+  operands.resize(fwd->getNumArguments());
+  for (auto [i, v] : llvm::enumerate(op->getOperands())) {
+    if (pos[i] < 0)
+      continue;
+    if (isActiveScalar(v.getType())) {
+      operands[pos[i]] = st.getTangentVar(v);
+    } else {
       FailureOr<Value> s = tangentShadow(st, v, op);
       if (failed(s))
         return failure();
-      operands.push_back(*s);
+      operands[pos[i]] = *s;
     }
+  }
   auto call = CallOp::create(b, op->getLoc(), fwd->getResultTypes(), fwd->getSymName(), operands);
   unsigned k = op->getNumResults();
   for (auto [i, res] : llvm::enumerate(op->getResults())) {

@@ -208,25 +208,18 @@ Value anyDifferImpl(OpBuilder &b, Location loc, ValueRange a, ValueRange c) {
 /// A derivative function's shadow memrefs must have their memrefs' shapes
 /// (a shorter shadow would be read out of bounds).
 void Lowering::checkShadowShapes(FuncOp f) {
-  StringRef of;
-  for (StringRef attr : {kGradientOfAttr, kBackwardOfAttr, kTangentOfAttr})
-    if (auto ref = f->getAttrOfType<FlatSymbolRefAttr>(attr))
-      of = ref.getValue();
-  auto primal = of.empty() ? FuncOp() : SymbolTable::lookupNearestSymbolFrom<FuncOp>(
-                                            f, StringAttr::get(f.getContext(), of));
+  FuncOp primal = differentiatedFunction(f);
   if (!primal || f.getBody().empty())
     return;
   Block &entry = f.getBody().front();
   OpBuilder b = OpBuilder::atBlockBegin(&entry);
   Location loc = f.getLoc();
-  unsigned shadow = primal.getNumArguments();
-  for (Type t : primal.getArgumentTypes())
-    shadow += isActiveScalar(t);
+  SmallVector<int> pos = derivativeArgPositions(primal.getArgumentTypes());
   for (auto [i, t] : llvm::enumerate(primal.getArgumentTypes())) {
     if (!isActiveMemRef(t))
       continue;
     auto type = cast<MemRefType>(t);
-    Value a = entry.getArgument(i), s = entry.getArgument(shadow++);
+    Value a = entry.getArgument(i), s = entry.getArgument(pos[i]);
     for (int64_t d = 0; d < type.getRank(); ++d) {
       if (!type.isDynamicDim(d))
         continue;
@@ -479,10 +472,8 @@ LogicalResult Lowering::run(ModuleOp m) {
   // Derivative functions always check their shadows' shapes (cheap, and a
   // wrong shadow would otherwise be read out of bounds): they need the
   // run-time reporting even without checked mode.
-  bool derivatives = false;
-  for (FuncOp f : m.getOps<FuncOp>())
-    for (StringRef attr : {kGradientOfAttr, kBackwardOfAttr, kTangentOfAttr})
-      derivatives |= f->hasAttr(attr);
+  bool derivatives = llvm::any_of(
+      m.getOps<FuncOp>(), [](FuncOp f) { return bool(differentiatedFunction(f)); });
   if (checks || derivatives) {
     MLIRContext *ctx = m.getContext();
     Type i32 = IntegerType::get(ctx, 32), i64 = IntegerType::get(ctx, 64);
