@@ -43,6 +43,7 @@ class Derivatives:
             raise RevError(f"no rev.func named @{name}")
         self.sig = self.program.signatures[name]
         self.grad_name = self.program.gradient_names[name]
+        self.bwd_name = self.program.backward_names[name]
         self.hvp_name = (self.program.tangent_names.get(self.grad_name)
                          if second_order else None)
         a = self.sig.args
@@ -99,13 +100,25 @@ class Derivatives:
                 raise RevError(f"the shadow of argument #{i} of @{self.name} must have "
                                f"the argument's shape {args[i].shape}, got {s.shape}")
             shadows.append(np.array(s, dtype=args[i].dtype, copy=True))
-        outs = self.program.call(self.name, *[np.array(v, copy=True)
-                                              if isinstance(v, np.ndarray) else v
-                                              for v in args])
-        res = self.program.call(self.grad_name, *args, *scalar_seeds, *shadows)
-        res = _as_tuple(res)
-        bars = res[len(self.scalar_pos):]
-        return outs, self._pack(bars, shadows)
+        final, outs = self._forward(args)
+        return outs, self._backward(final, scalar_seeds, shadows)
+
+    def _forward(self, args):
+        """Runs @f once on `args` (updated in place): f's arguments holding its
+        final state, and its outputs (scalar results, then copies of the final
+        float memrefs)."""
+        res = _as_tuple(self.program.call(self.name, *args))
+        final = list(args)
+        for p, r in zip(self.scalar_pos, res):
+            final[p] = r
+        return final, res + tuple(args[i].copy() for i in self.active_memrefs)
+
+    def _backward(self, final, scalar_seeds, shadows):
+        """The input adjoints, by @f_bwd from f's final state (not modified):
+        floats for the float scalars, then `shadows` (updated in place)."""
+        state = [np.array(v, copy=True) if isinstance(v, np.ndarray) else v for v in final]
+        res = _as_tuple(self.program.call(self.bwd_name, *state, *scalar_seeds, *shadows))
+        return self._pack(res[len(self.scalar_pos):], shadows)
 
     def _pack(self, scalar_bars, arrays):
         return tuple([float(b) for b in scalar_bars] + list(arrays))
@@ -119,8 +132,10 @@ class Derivatives:
         return self._pack(res[len(self.scalar_pos):], shadows)
 
     def jacobian(self, *args):
-        """The full Jacobian d outputs / d inputs (one backward sweep per output)."""
+        """The full Jacobian d outputs / d inputs: one forward run, then one
+        backward sweep per output from the final state."""
         args = self._check_args(args)
+        final, _ = self._forward(args)  # args are copies
         n_s = len(self.active_scalars)
         sizes = [args[i].size for i in self.active_memrefs]
         n = n_s + sum(sizes)
@@ -130,7 +145,7 @@ class Derivatives:
             outputs += [((arg, np.unravel_index(k, args[arg].shape)),)
                         for k in range(args[arg].size)]
         for (out,) in outputs:
-            g = self.gradient(*args, output=out)
+            g = self._backward(final, *self._output_seed(args, out))
             rows.append(np.concatenate([np.asarray(g[:n_s], dtype=np.float64)] +
                                        [np.asarray(a, dtype=np.float64).ravel()
                                         for a in g[n_s:]]) if n else np.zeros(0))

@@ -126,6 +126,7 @@ class Program:
             for name in dict.fromkeys([*grad, *hvp]):
                 self._run("builtin.module(rev-ad{funcs=%s})" % name, "rev-ad")
             self.gradient_names = self._derived("rev.gradient_of")
+            self.backward_names = self._derived("rev.backward_of")
             tangents = list(dict.fromkeys(
                 [*fwd, *(self.gradient_names[f] for f in hvp)]))
             for name in tangents:
