@@ -645,8 +645,7 @@ def test_recursive_call_graph():
 
 
 CHECKED_SCRIPT = r"""
-import numpy as np, sys
-sys.path[:0] = {paths!r}
+import numpy as np
 import test_ad as t
 from mlir_rev.ad import Derivatives
 cases = [
@@ -672,35 +671,23 @@ print("checked ok")
 """
 
 
-def test_derivatives_pass_every_runtime_check():
+def test_derivatives_pass_every_runtime_check(run_python):
     """Checked mode (ancillas restored, conditions, aliasing, nonzero factors)
     holds in every generated derivative function. A failed check exits the
     process, hence the subprocess."""
-    import subprocess
-    import sys
-    here = os.path.dirname(os.path.abspath(__file__))
-    from mlir_rev import jit
-    pkg = os.path.dirname(os.path.dirname(os.path.abspath(jit.__file__)))
-    res = subprocess.run([sys.executable, "-c", CHECKED_SCRIPT.format(paths=[here, pkg])],
-                         capture_output=True, text=True, timeout=600)
+    res = run_python(CHECKED_SCRIPT, timeout=600)
     assert res.returncode == 0, res.stderr
     assert "checked ok" in res.stdout
 
 
 @pytest.mark.parametrize("checks", [False, True])
-def test_inconsistent_shadow_is_a_run_time_error(checks):
-    import subprocess
-    import sys
-    from mlir_rev import jit
-    pkg = os.path.dirname(os.path.dirname(os.path.abspath(jit.__file__)))
-    script = (f"import sys; sys.path.insert(0, {pkg!r})\n"
-              "import numpy as np\n"
+def test_inconsistent_shadow_is_a_run_time_error(checks, run_python):
+    script = ("import numpy as np\n"
               "from mlir_rev.jit import Program\n"
               f"p = Program({example('coupled.mlir')!r}, grad=['coupled'], checks={checks})\n"
               "p.call('coupled_grad', 0.1, 0.2, np.ones(8), 1.0, 0.0, np.zeros(4))\n"
               "print('no error')\n")
-    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=300)
+    res = run_python(script)
     assert res.returncode != 0
     assert "no error" not in res.stdout
     assert ("rev: the shadow of memref argument #2 has a different size in dimension 0 "

@@ -2,15 +2,9 @@
 runs in one process beside the upstream `mlir` Python bindings
 (xtc-mlir-python-bindings, pinned in requirements.txt), in either import
 order, and the two do not share dialect registrations."""
-import os
-import subprocess
-import sys
-
 import pytest
 
 SCRIPT = r"""
-import sys
-sys.path.insert(0, {pkg!r})
 order = {order!r}
 if order == "upstream-first":
     import mlir.ir as up
@@ -42,10 +36,7 @@ print("coexist ok")
 
 
 @pytest.mark.parametrize("order", ["upstream-first", "rev-first"])
-def test_imports_beside_upstream_mlir(order):
-    from mlir_rev import jit
-    pkg = os.path.dirname(os.path.dirname(os.path.abspath(jit.__file__)))
-    res = subprocess.run([sys.executable, "-c", SCRIPT.format(pkg=pkg, order=order)],
-                         capture_output=True, text=True, timeout=300)
+def test_imports_beside_upstream_mlir(order, run_python):
+    res = run_python(SCRIPT.format(order=order))
     assert res.returncode == 0, res.stderr
     assert "coexist ok" in res.stdout
