@@ -140,6 +140,19 @@ LogicalResult AdjointState::uncompute(OpBuilder &b, Operation *op) {
   return res;
 }
 
+/// The derivative rule of a pure op in an expression that `user` (at
+/// `userLoc`) differentiates in `mode` ("adjoint" or "tangent"); a located
+/// error if it has none.
+static FailureOr<PartialDerivativeOpInterface> derivativeRule(Operation *op, Location userLoc,
+                                                              StringRef mode) {
+  auto iface = dyn_cast<PartialDerivativeOpInterface>(op);
+  if (iface && op->getNumResults() == 1 && op->getNumRegions() == 0)
+    return iface;
+  auto diag = op->emitOpError("has no derivative rule (PartialDerivativeOpInterface)");
+  diag.attachNote(userLoc) << "needed by the " << mode << " of this op";
+  return diag;
+}
+
 LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
                                        function_ref<Value(OpBuilder &)> seed, Operation *user) {
   if (!isActiveScalar(root.getType()))
@@ -175,26 +188,17 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
   llvm::DenseMap<Value, Value> bars;
   bars[root] = one;
   for (Operation *op : llvm::reverse(order)) {
-    if (op->getNumResults() != 1 || op->getNumRegions() != 0) {
-      auto diag = op->emitOpError("cannot be differentiated: only single-result ops "
-                                  "without regions are supported in an expression");
-      diag.attachNote(loc) << "in the adjoint of this op";
-      return diag;
-    }
     Value rbar = bars.lookup(op->getResult(0));
     if (!rbar)
-      continue;
-    auto iface = dyn_cast<PartialDerivativeOpInterface>(op);
-    if (!iface) {
-      auto diag = op->emitOpError("has no derivative rule (PartialDerivativeOpInterface)");
-      diag.attachNote(loc) << "needed by the adjoint of this op";
-      return diag;
-    }
+      continue; // only reached through non-differentiable operands
+    FailureOr<PartialDerivativeOpInterface> iface = derivativeRule(op, loc, "adjoint");
+    if (failed(iface))
+      return failure();
     FailureOr<SmallVector<Value>> operands = inv.lookupAll(b, op->getOperands());
     Value result = inv.lookup(b, op->getResult(0));
     if (failed(operands) || !result)
       return failure();
-    SmallVector<Value> partials = iface.buildPartials(b, *operands, result);
+    SmallVector<Value> partials = iface->buildPartials(b, *operands, result);
     for (auto [operand, partial] : llvm::zip(op->getOperands(), partials)) {
       if (!partial || !isActiveScalar(operand.getType()))
         continue;
@@ -326,16 +330,13 @@ FailureOr<Value> TangentState::tangentOf(OpBuilder &b, Value v, Operation *user)
       idx.push_back(map.lookup(i));
     result = memref::LoadOp::create(b, loc, shadow, idx);
   } else if (llvm::any_of(def->getOperandTypes(), isActiveScalar)) {
-    auto iface = dyn_cast<PartialDerivativeOpInterface>(def);
-    if (!iface || def->getNumResults() != 1 || def->getNumRegions() != 0) {
-      auto diag = def->emitOpError("has no derivative rule (PartialDerivativeOpInterface)");
-      diag.attachNote(loc) << "needed by the tangent of this op";
-      return diag;
-    }
+    FailureOr<PartialDerivativeOpInterface> iface = derivativeRule(def, loc, "tangent");
+    if (failed(iface))
+      return failure();
     SmallVector<Value> operands;
     for (Value o : def->getOperands())
       operands.push_back(map.lookup(o));
-    SmallVector<Value> partials = iface.buildPartials(b, operands, map.lookup(v));
+    SmallVector<Value> partials = iface->buildPartials(b, operands, map.lookup(v));
     for (auto [o, partial] : llvm::zip(def->getOperands(), partials)) {
       if (!partial)
         continue;
