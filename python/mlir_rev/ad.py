@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .jit import Program, RevError
+from .jit import Program, RevError, _check_name, _is_int, _is_real
 
 __all__ = ["Derivatives", "grad", "vjp", "jacobian", "hvp"]
 
@@ -36,7 +36,7 @@ class Derivatives:
 
     def __init__(self, source, name: str, *, second_order: bool = False,
                  checks: bool = False, atol: float = 1e-8):
-        self.name = name
+        self.name = _check_name(name, "the function to differentiate")
         self.program = Program(source, grad=[name], hvp=[name] if second_order else (),
                                checks=checks, atol=atol)
         if name not in self.program.signatures:
@@ -59,23 +59,47 @@ class Derivatives:
                            f"got {len(args)}")
         return [np.array(v, copy=True) if isinstance(v, np.ndarray) else v for v in args]
 
+    def _check_output(self, output, args=None):
+        """The output selector as ("scalar", k) or ("memref", arg, index tuple);
+        the element index is checked against args[arg] when args are given."""
+        if _is_int(output):
+            # index into f's scalar results (which mirror its scalar args)
+            k = int(output)
+            if not 0 <= k < len(self.scalar_pos):
+                raise RevError(f"@{self.name} has {len(self.scalar_pos)} scalar results, "
+                               f"output={output} is out of range")
+            if self.scalar_pos[k] not in self.active_scalars:
+                raise RevError(f"scalar result #{k} of @{self.name} is not a float")
+            return ("scalar", k)
+        if not (isinstance(output, tuple) and len(output) == 2 and _is_int(output[0])):
+            raise RevError(f"output must be the index of a scalar result of @{self.name} "
+                           f"or (memref argument position, element index), got {output!r}")
+        arg, idx = int(output[0]), output[1]
+        if arg not in self.active_memrefs:
+            raise RevError(f"argument #{arg} of @{self.name} is not a float memref "
+                           f"(float memref arguments: {self.active_memrefs})")
+        idx = tuple(idx) if isinstance(idx, (tuple, list)) else (idx,)
+        if not all(_is_int(i) for i in idx):
+            raise RevError(f"output=({arg}, {output[1]!r}): the element index must be "
+                           f"integers")
+        idx = tuple(int(i) for i in idx)
+        if args is not None:
+            shape = args[arg].shape
+            if len(idx) != len(shape) or not all(0 <= i < d for i, d in zip(idx, shape)):
+                raise RevError(f"output=({arg}, {output[1]!r}): element index out of range "
+                               f"for argument #{arg} of @{self.name} of shape {shape}")
+        return ("memref", arg, idx)
+
     def _output_seed(self, args, output):
         """Seeds (scalar adjoints, shadow arrays) selecting one output."""
         sbar = [0.0] * len(self.active_scalars)
         shadows = [np.zeros_like(args[i]) for i in self.active_memrefs]
-        if isinstance(output, int):
-            # index into f's scalar results (which mirror its scalar args)
-            if not 0 <= output < len(self.scalar_pos):
-                raise RevError(f"@{self.name} has {len(self.scalar_pos)} scalar results, "
-                               f"output={output} is out of range")
-            pos = self.scalar_pos[output]
-            if pos not in self.active_scalars:
-                raise RevError(f"scalar result #{output} of @{self.name} is not a float")
+        sel = self._check_output(output, args)
+        if sel[0] == "scalar":
+            pos = self.scalar_pos[sel[1]]
             sbar[self.active_scalars.index(pos)] = 1.0
         else:
-            arg, idx = output
-            if arg not in self.active_memrefs:
-                raise RevError(f"argument #{arg} of @{self.name} is not a float memref")
+            _, arg, idx = sel
             shadows[self.active_memrefs.index(arg)][idx] = 1.0
         return sbar, shadows
 
@@ -160,14 +184,40 @@ class Derivatives:
             raise RevError("compile with second_order=True to get Hessian-vector products")
         args = self._check_args(args)
         n_s = len(self.active_scalars)
-        if len(v) != n_s + len(self.active_memrefs):
-            raise RevError(f"v must have {n_s + len(self.active_memrefs)} entries "
-                           f"(one per float scalar and float memref argument)")
+        n_v = n_s + len(self.active_memrefs)
+        try:
+            v = list(v)
+        except TypeError:
+            raise RevError(f"v must be a sequence of {n_v} entries (one per float scalar "
+                           f"and float memref argument of @{self.name}), got "
+                           f"{type(v).__name__}") from None
+        if len(v) != n_v:
+            raise RevError(f"v must have {n_v} entries (one per float scalar and float "
+                           f"memref argument of @{self.name}), got {len(v)}")
+        for k, (x, i) in enumerate(zip(v, self.active_scalars + self.active_memrefs)):
+            if k < n_s:
+                if not (_is_real(x) or (isinstance(x, np.ndarray) and x.ndim == 0)):
+                    raise RevError(f"v[{k}] (the direction of scalar argument #{i} of "
+                                   f"@{self.name}) must be a number, got "
+                                   f"{type(x).__name__}")
+                continue
+            try:
+                shape = np.shape(x)
+            except ValueError:  # ragged nested lists
+                shape = "a ragged sequence"
+            if shape != args[i].shape:
+                raise RevError(f"v[{k}] (the direction of argument #{i} of @{self.name}) "
+                               f"must have the argument's shape {args[i].shape}, got "
+                               f"{shape}")
         sbar, shadows = self._output_seed(args, output)
         # @f_grad's float scalars: f's, then the adjoints; memrefs: f's, then shadows.
-        scalar_tangents = [float(x) for x in v[:n_s]] + [0.0] * n_s
-        memref_tangents = [np.array(x, dtype=args[i].dtype, copy=True)
-                           for x, i in zip(v[n_s:], self.active_memrefs)]
+        try:
+            scalar_tangents = [float(x) for x in v[:n_s]] + [0.0] * n_s
+            memref_tangents = [np.array(x, dtype=args[i].dtype, copy=True)
+                               for x, i in zip(v[n_s:], self.active_memrefs)]
+        except (TypeError, ValueError) as e:
+            raise RevError(f"v for @{self.name}: entries must be numbers and arrays of "
+                           f"numbers ({e})") from None
         shadow_tangents = [np.zeros_like(s) for s in shadows]
         res = self.program.call(self.hvp_name, *args, *sbar, *shadows, *scalar_tangents,
                                 *memref_tangents, *shadow_tangents)
@@ -183,6 +233,7 @@ def grad(source, name: str, *, output=0, **kw):
     output: the index of a scalar result of @name, or (memref argument
     position, element index) for an element of a memref's final contents."""
     d = Derivatives(source, name, **kw)
+    d._check_output(output)
     return lambda *args: d.gradient(*args, output=output)
 
 
@@ -199,4 +250,5 @@ def jacobian(source, name: str, **kw):
 def hvp(source, name: str, *, output=0, **kw):
     """A compiled callable: (args..., v=direction) -> H v."""
     d = Derivatives(source, name, second_order=True, **kw)
+    d._check_output(output)
     return lambda *args, v: d.hvp(*args, v=v, output=output)

@@ -8,12 +8,19 @@
 `Program` compiles once; calls are cheap. Scalars go in as Python numbers and
 come back (the final versions of the scalar arguments, a tuple when there are
 several); memref arguments are NumPy arrays updated in place.
+
+Every mistake at this boundary raises `RevError` before any code runs: an
+integer outside its type's range (i8..i64, index: signed), a memref argument
+that shares memory with another one, an unknown function name or one that is
+not an MLIR bare identifier, an option out of range, a missing runtime library.
 """
 
 from __future__ import annotations
 
 import ctypes
+import math
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +29,6 @@ from .execution_engine import ExecutionEngine
 from .ir import (Context, FunctionType, Location, MemRefType, MLIRError, Module,
                  ShapedType)
 from .passmanager import PassManager
-from .runtime import get_ranked_memref_descriptor
 
 __all__ = ["Program", "RevError", "Signature"]
 
@@ -40,6 +46,109 @@ _CTYPES = {
     "i8": (ctypes.c_int8, np.int8),
     "index": (ctypes.c_int64, np.int64),
 }
+
+# The integers each integer type takes (index is 64-bit on the host).
+_INT_BITS = {"i64": 64, "i32": 32, "i16": 16, "i8": 8, "index": 64}
+
+# Function names go into pass-pipeline strings (`rev-ad{funcs=NAME}`): only
+# MLIR bare identifiers are accepted, so that no name can change the pipeline.
+_BARE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_$.]*\Z")
+
+# ctypes types are created once per layout: ctypes caches every POINTER(T) for
+# the life of the process, so a fresh Structure class per call would leak.
+_RESULT_TYPES: dict = {}
+_MEMREF_TYPES: dict = {}
+
+
+def _results_type(types: tuple):
+    """The ctypes Structure returning scalar results of these types (cached)."""
+    t = _RESULT_TYPES.get(types)
+    if t is None:
+        fields = [(f"r{i}", _CTYPES[s][0]) for i, s in enumerate(types)]
+        t = type("Results_" + "_".join(types), (ctypes.Structure,), {"_fields_": fields})
+        _RESULT_TYPES[types] = t
+    return t
+
+
+def _memref_type(rank: int, ctype):
+    """The ctypes memref descriptor of this rank and element type (cached)."""
+    key = (rank, ctype)
+    t = _MEMREF_TYPES.get(key)
+    if t is None:
+        fields = [("allocated", ctypes.c_longlong), ("aligned", ctypes.POINTER(ctype)),
+                  ("offset", ctypes.c_longlong)]
+        if rank:
+            fields += [("shape", ctypes.c_longlong * rank),
+                       ("strides", ctypes.c_longlong * rank)]
+        t = type(f"MemRef{rank}d_{ctype.__name__}", (ctypes.Structure,),
+                 {"_fields_": fields})
+        _MEMREF_TYPES[key] = t
+    return t
+
+
+def _memref_descriptor(v: np.ndarray, ctype):
+    """A descriptor of the C-contiguous array v (identity layout)."""
+    d = _memref_type(v.ndim, ctype)()
+    d.allocated = v.ctypes.data
+    d.aligned = ctypes.cast(ctypes.c_void_p(v.ctypes.data), ctypes.POINTER(ctype))
+    d.offset = 0
+    if v.ndim:
+        stride = 1
+        for k in range(v.ndim - 1, -1, -1):
+            d.shape[k] = v.shape[k]
+            d.strides[k] = stride
+            stride *= v.shape[k]
+    return d
+
+
+def _check_name(name, what: str) -> str:
+    if not isinstance(name, str):
+        raise RevError(f"{what}: a function name must be a string, got "
+                       f"{type(name).__name__} {name!r}")
+    if not _BARE_ID.match(name):
+        raise RevError(f"{what}: {name!r} is not a valid function name (an MLIR bare "
+                       f"identifier: a letter or _, then letters, digits, _ $ .)")
+    return name
+
+
+def _names(names, what: str) -> list:
+    """A list of validated function names (one string is one name)."""
+    if isinstance(names, str):
+        names = [names]
+    try:
+        names = list(names)
+    except TypeError:
+        raise RevError(f"{what} must be a list of function names, got "
+                       f"{type(names).__name__}") from None
+    return [_check_name(n, what) for n in names]
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
+        v, (bool, np.bool_))
+
+
+# Libraries that loaded once (a bad one would abort the process inside the
+# ExecutionEngine, so each is dlopen'ed through ctypes first).
+_LOADED_LIBS: set = set()
+
+
+def _check_shared_libs(libs):
+    for lib in libs:
+        if lib in _LOADED_LIBS:
+            continue
+        if not os.path.isfile(lib):
+            raise RevError(f"runtime library not found: {lib} (set REV_MLIR_LIB_DIR to "
+                           f"the directory holding the MLIR runner libraries)")
+        try:
+            ctypes.CDLL(lib)
+        except OSError as e:
+            raise RevError(f"cannot load runtime library {lib}: {e}") from None
+        _LOADED_LIBS.add(lib)
 
 
 def _format(err: MLIRError) -> str:
@@ -106,6 +215,8 @@ class Program:
     source: MLIR text or an `mlir_rev.ir.Module` (it is not modified).
     checks: insert run-time reversibility assertions (a failed one prints the
             op and location on stderr and exits the process).
+    atol: the tolerance of the checks (a finite number >= 0).
+    opt_level: the JIT's LLVM optimisation level, 0..3.
     """
 
     def __init__(self, source, *, grad=(), fwd=(), hvp=(), checks: bool = False,
@@ -114,6 +225,19 @@ class Program:
         fwd: functions to differentiate with --rev-fwd (gives `@f_fwd`);
         hvp: functions whose gradient is differentiated forwards (gives
         `@f_grad` and its tangent, for Hessian-vector products)."""
+        if not (_is_int(opt_level) and 0 <= opt_level <= 3):
+            raise RevError(f"opt_level must be an integer in 0..3, got {opt_level!r}")
+        opt_level = int(opt_level)
+        try:
+            ok = _is_real(atol) and math.isfinite(float(atol)) and float(atol) >= 0
+        except OverflowError:
+            ok = False
+        if not ok:
+            raise RevError(f"atol must be a finite number >= 0, got {atol!r}")
+        atol = float(atol)
+        if not (isinstance(checks, (bool, np.bool_)) or (_is_int(checks) and checks in (0, 1))):
+            raise RevError(f"checks must be True or False, got {checks!r}")
+        grad, fwd, hvp = _names(grad, "grad"), _names(fwd, "fwd"), _names(hvp, "hvp")
         self._ctx = Context()
         text = source if isinstance(source, str) else str(source)
         with self._ctx, Location.unknown():
@@ -124,12 +248,14 @@ class Program:
             # One pass per name, in order, so that grad=["f", "f_grad"] gives
             # a second derivative.
             for name in dict.fromkeys([*grad, *hvp]):
+                self._require_func(name, "grad" if name in grad else "hvp")
                 self._run("builtin.module(rev-ad{funcs=%s})" % name, "rev-ad")
             self.gradient_names = self._derived("rev.gradient_of")
             self.backward_names = self._derived("rev.backward_of")
             tangents = list(dict.fromkeys(
                 [*fwd, *(self.gradient_names[f] for f in hvp)]))
             for name in tangents:
+                self._require_func(name, "fwd")
                 self._run("builtin.module(rev-fwd{funcs=%s})" % name, "rev-fwd")
             self.tangent_names = self._derived("rev.tangent_of")
             self.signatures = {}
@@ -147,8 +273,23 @@ class Program:
             libdir = _mlir_lib_dir()
             libs = [os.path.join(libdir, n) for n in
                     ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so")]
-            self._engine = ExecutionEngine(self.module, opt_level=opt_level,
-                                           shared_libs=libs)
+            _check_shared_libs(libs)
+            try:
+                self._engine = ExecutionEngine(self.module, opt_level=opt_level,
+                                               shared_libs=libs)
+            except Exception as e:
+                msg = _format(e) if isinstance(e, MLIRError) else str(e)
+                raise RevError("JIT compilation failed:\n" + msg) from None
+
+    def _func_names(self) -> list:
+        return [op.attributes["sym_name"].value for op in self.module.body.operations
+                if op.operation.name == "rev.func"]
+
+    def _require_func(self, name: str, what: str):
+        names = self._func_names()
+        if name not in names:
+            raise RevError(f"{what}: no rev.func named @{name} (the module has "
+                           f"{', '.join('@' + n for n in names) or 'none'})")
 
     def _derived(self, attr: str) -> dict:
         """{f: name of the function marked `attr = @f`}."""
@@ -166,16 +307,23 @@ class Program:
             raise RevError(f"{what} failed:\n" + _format(e)) from None
 
     # -- calling -------------------------------------------------------------
+    def _lookup(self, name) -> Signature:
+        sig = self.signatures.get(name) if isinstance(name, str) else None
+        if sig is None:
+            if not isinstance(name, str):
+                raise RevError(f"a function name must be a string, got "
+                               f"{type(name).__name__} {name!r}")
+            known = ", ".join("@" + n for n in self.signatures) or "none"
+            raise RevError(f"no rev.func named @{name} (the program has {known})")
+        return sig
+
     def call(self, name: str, *args):
         """Runs rev.func @name; returns its scalar results (memrefs in place)."""
-        if name not in self.signatures:
-            raise RevError(f"no rev.func named @{name}")
-        return self._invoke(name, self.signatures[name], args)
+        return self._invoke(name, self._lookup(name), args)
 
     def uncall(self, name: str, *args):
         """Runs the inverse of rev.func @name (same signature)."""
-        if name not in self.signatures:
-            raise RevError(f"no rev.func named @{name}")
+        self._lookup(name)
         inv = self.inverse_names.get(name)
         if inv is None:
             raise RevError(f"@{name} has no inverse: it cannot be inverted (a derivative "
@@ -189,23 +337,11 @@ class Program:
                            f"({len(sig.scalars)} scalars), got {len(args)}")
         # ctypes pointers keep their targets alive for the call.
         packed = []
+        arrays = []
         for i, (a, v) in enumerate(zip(sig.args, args)):
             ctype, dtype = _CTYPES[a.type]
             if a.kind == "scalar":
-                if isinstance(v, np.ndarray) and v.ndim > 0:
-                    raise RevError(f"argument #{i} of @{sig.name} is a scalar "
-                                   f"{a.type}, got an array")
-                if a.type.startswith("f"):
-                    if not isinstance(v, (int, float, np.integer, np.floating)):
-                        raise RevError(f"argument #{i} of @{sig.name} must be a "
-                                       f"number, got {type(v).__name__}")
-                    c = ctype(float(v))
-                else:
-                    if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
-                        raise RevError(f"argument #{i} of @{sig.name} must be an "
-                                       f"integer ({a.type}), got {type(v).__name__}")
-                    c = ctype(int(v))
-                packed.append(ctypes.pointer(c))
+                packed.append(ctypes.pointer(self._scalar(sig, i, a, v)))
             else:
                 if not isinstance(v, np.ndarray):
                     raise RevError(f"argument #{i} of @{sig.name} must be a NumPy "
@@ -221,7 +357,16 @@ class Program:
                 if not v.flags["C_CONTIGUOUS"] or not v.flags["WRITEABLE"]:
                     raise RevError(f"argument #{i} of @{sig.name} must be a writable "
                                    f"C-contiguous array")
-                packed.append(ctypes.pointer(ctypes.pointer(get_ranked_memref_descriptor(v))))
+                # The arrays are C-contiguous, so overlapping extents (what
+                # may_share_memory compares) is exactly sharing memory.
+                for j, w in arrays:
+                    if np.may_share_memory(v, w):
+                        raise RevError(
+                            f"arguments #{j} and #{i} of @{sig.name} share memory (the "
+                            f"same array or overlapping views): each memref argument "
+                            f"needs its own buffer, pass a copy")
+                arrays.append((i, v))
+                packed.append(ctypes.pointer(ctypes.pointer(_memref_descriptor(v, ctype))))
         scalars = sig.scalars
         if len(scalars) == 1:
             res = _CTYPES[scalars[0].type][0]()
@@ -230,10 +375,39 @@ class Program:
         if not scalars:
             self._engine.invoke(symbol, *packed)
             return None
-
-        class Results(ctypes.Structure):
-            _fields_ = [(f"r{i}", _CTYPES[s.type][0]) for i, s in enumerate(scalars)]
-
-        res = Results()
+        res = _results_type(tuple(s.type for s in scalars))()
         self._engine.invoke(symbol, ctypes.pointer(ctypes.pointer(res)), *packed)
         return tuple(getattr(res, f"r{i}") for i in range(len(scalars)))
+
+    @staticmethod
+    def _scalar(sig: Signature, i: int, a: _Arg, v):
+        """The ctypes value of scalar argument #i (range-checked)."""
+        ctype = _CTYPES[a.type][0]
+        if isinstance(v, np.ndarray) and v.ndim > 0:
+            raise RevError(f"argument #{i} of @{sig.name} is a scalar "
+                           f"{a.type}, got an array")
+        if a.type.startswith("f"):
+            if not isinstance(v, (int, float, np.integer, np.floating)):
+                raise RevError(f"argument #{i} of @{sig.name} must be a "
+                               f"number, got {type(v).__name__}")
+            try:
+                x = float(v)
+            except OverflowError:
+                raise RevError(f"argument #{i} of @{sig.name} ({a.type}) is too large "
+                               f"for a float: an integer of {len(str(abs(int(v))))} "
+                               f"digits") from None
+            c = ctype(x)
+            if math.isfinite(x) and not math.isfinite(c.value):
+                raise RevError(f"argument #{i} of @{sig.name} ({a.type}) is out of "
+                               f"range for {a.type}: {v!r}")
+            return c
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+            raise RevError(f"argument #{i} of @{sig.name} must be an "
+                           f"integer ({a.type}), got {type(v).__name__}")
+        n = int(v)
+        bits = _INT_BITS[a.type]
+        lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+        if not lo <= n <= hi:
+            raise RevError(f"argument #{i} of @{sig.name} is out of range for "
+                           f"{a.type} (signed, {lo}..{hi}): got {n}")
+        return ctype(n)
