@@ -1,6 +1,5 @@
 //===- RevDialect.cpp - the rev dialect -----------------------------------===//
 #include "dialect/RevDialect.h"
-#include "dialect/Derivatives.h"
 #include "dialect/RevOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -17,7 +16,4 @@ void RevDialect::initialize() {
 #define GET_OP_LIST
 #include "dialect/RevOps.cpp.inc"
       >();
-  // The arith/math ops' derivative rules (their dialects are loaded first,
-  // as dependent dialects).
-  attachPartialDerivativeModels(getContext());
 }

@@ -1,9 +1,13 @@
-//===- RevInterfaces.td - interfaces of the rev dialect ----*- tablegen -*-===//
+//===- RevInterfaces.td - interfaces of the rev IR ----------*- tablegen -*-===//
 //
 // InvertibleOpInterface: every op of a reversible program that changes state
 // implements it. It names the SSA versions the op consumes and builds the
-// op's inverse; the inversion pass, the lowering of routines/uncalls and the
-// verifier are written against this interface only.
+// op's inverse through an InverseBuilder (dialect/InverseBuilder.h), whose
+// implementation (the inversion engine) lives in transforms/.
+//
+// UpdateOpInterface: the ops generated from the table of update kinds
+// (RevUpdateKinds.td): `y op= d` and `A[i] op= d`. Passes and conversions
+// read an update's kind, rule and arithmetic through it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,12 +25,13 @@ def Rev_InvertibleOpInterface : OpInterface<"InvertibleOpInterface"> {
     variables it updates) and every one of its results is a new version of a
     variable. All other operands are read only. The inverse is built by
     `buildInverse`, at the builder's insertion point, given an
-    `InversionState` that maps each value of the forward program to the value
+    `InverseBuilder` that maps each value of the forward program to the value
     that holds it in the inverse program at that point:
-      * `state.lookup(b, v)` yields the inverse-side value of `v` (results of
+      * `inv.lookup(b, v)` yields the inverse-side value of `v` (results of
         this op are current there; pure operands are recomputed);
-      * `state.bind(v, w)` records that the inverse restored the consumed
-        version `v` as `w`.
+      * `inv.bind(v, w)` records that the inverse restored the consumed
+        version `v` as `w`;
+      * `inv.invertRegionInto(...)` inverts a nested region.
   }];
 
   let methods = [
@@ -44,65 +49,53 @@ def Rev_InvertibleOpInterface : OpInterface<"InvertibleOpInterface"> {
       /*retTy=*/"::llvm::LogicalResult",
       /*methodName=*/"buildInverse",
       /*args=*/(ins "::mlir::OpBuilder &":$builder,
-                    "::mlir::rev::InversionState &":$state)>,
+                    "::mlir::rev::InverseBuilder &":$inverse)>,
   ];
 }
 
-
-def Rev_AdjointOpInterface : OpInterface<"AdjointOpInterface"> {
+def Rev_UpdateOpInterface : OpInterface<"UpdateOpInterface"> {
   let cppNamespace = "::mlir::rev";
   let description = [{
-    A reversible op that knows its derivative rules (DESIGN.md, AD section).
-
-    `buildAdjoint` emits the op's step of the backward sweep at the builder's
-    insertion point: it uncomputes the op (through its inverse, so no value
-    is taped) and applies the op's adjoint update. The state maps each
-    forward value to its counterpart in the backward program (through
-    `state.inv`) and each float variable version to its current adjoint.
-    Adjoint updates are rev ops themselves, so the backward program is
-    reversible and can be inverted or differentiated again.
-
-    `buildTangent` emits the op together with its tangent (forward-mode)
-    update.
+    An update `y op= d` (scalar form: consumes `y`, yields its next version)
+    or `A[i] op= d` (element form: updates the memref in place), generated
+    from one row of the update-kind table (RevUpdateKinds.td). The row gives
+    the inverse kind, the arithmetic, the derivative rule and the run-time
+    check, so that inversion, AD, checks and lowering are written once per
+    rule, never per kind.
   }];
 
   let methods = [
-    InterfaceMethod<
-      /*desc=*/"Uncompute this op and apply its adjoint update.",
-      /*retTy=*/"::llvm::LogicalResult",
-      /*methodName=*/"buildAdjoint",
-      /*args=*/(ins "::mlir::OpBuilder &":$builder,
-                    "::mlir::rev::AdjointState &":$state)>,
-    InterfaceMethod<
-      /*desc=*/"Emit this op (mapped) and its tangent update.",
-      /*retTy=*/"::llvm::LogicalResult",
-      /*methodName=*/"buildTangent",
-      /*args=*/(ins "::mlir::OpBuilder &":$builder,
-                    "::mlir::rev::TangentState &":$state)>,
-  ];
-}
-
-def Rev_PartialDerivativeOpInterface : OpInterface<"PartialDerivativeOpInterface"> {
-  let cppNamespace = "::mlir::rev";
-  let description = [{
-    A pure, single-result float op (arith.mulf, math.sin, ...) whose partial
-    derivatives the AD passes can build: d result / d operand_i, one value
-    per operand, in the result's type (null where the operand is not
-    differentiable, e.g. the condition of a select). The AD passes derive
-    both the reverse sweep (vector-Jacobian product) and the tangent
-    (Jacobian-vector product) through an expression DAG from these. rev
-    attaches external models to the arith and math ops it supports; other
-    dialects can attach their own.
-  }];
-
-  let methods = [
-    InterfaceMethod<
-      /*desc=*/"Build d result / d operand for each operand, at the insertion point. "
-               "`operands` and `result` are the values in the program being built.",
-      /*retTy=*/"::llvm::SmallVector<::mlir::Value>",
-      /*methodName=*/"buildPartials",
-      /*args=*/(ins "::mlir::OpBuilder &":$builder, "::mlir::ValueRange":$operands,
-                    "::mlir::Value":$result)>,
+    StaticInterfaceMethod<"The update kind (a row of RevUpdateKinds.td).",
+      "::mlir::rev::UpdateKind", "getUpdateKind", (ins), [{
+        return ConcreteOp::kUpdateKind;
+      }]>,
+    StaticInterfaceMethod<"How the AD passes differentiate this kind.",
+      "::mlir::rev::UpdateRule", "getUpdateRule", (ins), [{
+        return ConcreteOp::kUpdateRule;
+      }]>,
+    StaticInterfaceMethod<
+      "+1 when the update applies `d` (add, mul), -1 when it applies d's "
+      "inverse (sub, div).",
+      "int", "getUpdateSign", (ins), [{ return ConcreteOp::kUpdateSign; }]>,
+    StaticInterfaceMethod<
+      "The message of the run-time check that `d` is not zero, empty when "
+      "the kind needs none.",
+      "::llvm::StringRef", "getNonZeroCheckMessage", (ins), [{
+        return ConcreteOp::kNonZeroCheckMessage;
+      }]>,
+    StaticInterfaceMethod<
+      "Builds the arith/math ops computing `y op d` (the lowering).",
+      "::mlir::Value", "buildArithmetic",
+      (ins "::mlir::OpBuilder &":$b, "::mlir::Location":$loc, "::mlir::Value":$y,
+           "::mlir::Value":$d), [{
+        return ConcreteOp::buildKindArithmetic(b, loc, y, d);
+      }]>,
+    InterfaceMethod<"Whether this is the element form `A[i] op= d`.",
+      "bool", "isElementUpdate", (ins), [{}], [{
+        return ConcreteOp::kIsElementUpdate;
+      }]>,
+    InterfaceMethod<"The delta `d` (read only).",
+      "::mlir::Value", "getDelta">,
   ];
 }
 

@@ -1,6 +1,7 @@
 //===- RevOps.cpp - ops of the rev dialect --------------------------------===//
 #include "dialect/RevOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -11,6 +12,7 @@
 using namespace mlir;
 using namespace mlir::rev;
 
+#include "dialect/RevEnums.cpp.inc"
 #include "dialect/RevInterfaces.cpp.inc"
 
 //===----------------------------------------------------------------------===//
@@ -160,8 +162,11 @@ static TypedAttr initOrZero(TypedAttr init, Type type) {
 // Scalar updates
 //===----------------------------------------------------------------------===//
 
+// The update ops' verifiers and inverses, generated per row of the
+// update-kind table (RevOps.td), call these.
+namespace mlir::rev::detail {
 template <typename OpT>
-static LogicalResult verifyUpdate(OpT op) {
+LogicalResult verifyUpdate(OpT op) {
   if (dependsOn(op.getDelta(), op.getTarget()))
     return op.emitOpError()
            << "delta is computed from the variable it updates: an update "
@@ -170,7 +175,7 @@ static LogicalResult verifyUpdate(OpT op) {
 }
 
 template <typename InvOp, typename OpT>
-static LogicalResult invertUpdate(OpT op, OpBuilder &b, InversionState &st) {
+LogicalResult invertUpdate(OpT op, OpBuilder &b, InverseBuilder &st) {
   Value y = st.lookup(b, op.getResult());
   Value d = st.lookup(b, op.getDelta());
   if (!y || !d)
@@ -179,24 +184,10 @@ static LogicalResult invertUpdate(OpT op, OpBuilder &b, InversionState &st) {
   st.bind(op.getTarget(), inv.getResult());
   return success();
 }
-
-#define REV_UPDATE_OP(OP, INV)                                                 \
-  LogicalResult OP::verify() { return verifyUpdate(*this); }                   \
-  SmallVector<OpOperand *> OP::getConsumedOperands() {                         \
-    return {&getTargetMutable()};                                              \
-  }                                                                            \
-  LogicalResult OP::buildInverse(OpBuilder &b, InversionState &st) {           \
-    return invertUpdate<INV>(*this, b, st);                                    \
-  }
-REV_UPDATE_OP(AddOp, SubOp)
-REV_UPDATE_OP(SubOp, AddOp)
-REV_UPDATE_OP(XorOp, XorOp)
-REV_UPDATE_OP(MulOp, DivOp)
-REV_UPDATE_OP(DivOp, MulOp)
-#undef REV_UPDATE_OP
+} // namespace mlir::rev::detail
 
 SmallVector<OpOperand *> NegOp::getConsumedOperands() { return {&getTargetMutable()}; }
-LogicalResult NegOp::buildInverse(OpBuilder &b, InversionState &st) {
+LogicalResult NegOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
   Value y = st.lookup(b, getResult());
   if (!y)
     return failure();
@@ -212,7 +203,7 @@ LogicalResult SwapOp::verify() {
 SmallVector<OpOperand *> SwapOp::getConsumedOperands() {
   return {&getLhsMutable(), &getRhsMutable()};
 }
-LogicalResult SwapOp::buildInverse(OpBuilder &b, InversionState &st) {
+LogicalResult SwapOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
   Value l = st.lookup(b, getLhsResult()), r = st.lookup(b, getRhsResult());
   if (!l || !r)
     return failure();
@@ -231,7 +222,7 @@ static LogicalResult verifyRot(OpT op) {
   return success();
 }
 template <typename InvOp, typename OpT>
-static LogicalResult invertRot(OpT op, OpBuilder &b, InversionState &st) {
+static LogicalResult invertRot(OpT op, OpBuilder &b, InverseBuilder &st) {
   Value l = st.lookup(b, op.getLhsResult()), r = st.lookup(b, op.getRhsResult());
   Value t = st.lookup(b, op.getTheta());
   if (!l || !r || !t)
@@ -249,10 +240,10 @@ SmallVector<OpOperand *> RotOp::getConsumedOperands() {
 SmallVector<OpOperand *> IRotOp::getConsumedOperands() {
   return {&getLhsMutable(), &getRhsMutable()};
 }
-LogicalResult RotOp::buildInverse(OpBuilder &b, InversionState &st) {
+LogicalResult RotOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
   return invertRot<IRotOp>(*this, b, st);
 }
-LogicalResult IRotOp::buildInverse(OpBuilder &b, InversionState &st) {
+LogicalResult IRotOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
   return invertRot<RotOp>(*this, b, st);
 }
 
@@ -260,8 +251,9 @@ LogicalResult IRotOp::buildInverse(OpBuilder &b, InversionState &st) {
 // In-place element updates
 //===----------------------------------------------------------------------===//
 
+namespace mlir::rev::detail {
 template <typename OpT>
-static LogicalResult verifyUpdateAt(OpT op) {
+LogicalResult verifyAtUpdate(OpT op) {
   if (failed(verifyIndices(op, op.getRef(), op.getIndices(), "element")))
     return failure();
   if (Operation *load = findSameElementLoad(op.getDelta(), op.getRef(), op.getIndices())) {
@@ -275,7 +267,7 @@ static LogicalResult verifyUpdateAt(OpT op) {
 }
 
 template <typename InvOp, typename OpT>
-static LogicalResult invertUpdateAt(OpT op, OpBuilder &b, InversionState &st) {
+LogicalResult invertAtUpdate(OpT op, OpBuilder &b, InverseBuilder &st) {
   Value ref = st.lookup(b, op.getRef());
   FailureOr<SmallVector<Value>> idx = st.lookupAll(b, op.getIndices());
   Value d = st.lookup(b, op.getDelta());
@@ -284,23 +276,12 @@ static LogicalResult invertUpdateAt(OpT op, OpBuilder &b, InversionState &st) {
   InvOp::create(b, op.getLoc(), ref, *idx, d);
   return success();
 }
-
-#define REV_UPDATE_AT_OP(OP, INV)                                              \
-  LogicalResult OP::verify() { return verifyUpdateAt(*this); }                 \
-  LogicalResult OP::buildInverse(OpBuilder &b, InversionState &st) {           \
-    return invertUpdateAt<INV>(*this, b, st);                                  \
-  }
-REV_UPDATE_AT_OP(AddAtOp, SubAtOp)
-REV_UPDATE_AT_OP(SubAtOp, AddAtOp)
-REV_UPDATE_AT_OP(XorAtOp, XorAtOp)
-REV_UPDATE_AT_OP(MulAtOp, DivAtOp)
-REV_UPDATE_AT_OP(DivAtOp, MulAtOp)
-#undef REV_UPDATE_AT_OP
+} // namespace mlir::rev::detail
 
 LogicalResult NegAtOp::verify() {
   return verifyIndices(*this, getRef(), getIndices(), "element");
 }
-LogicalResult NegAtOp::buildInverse(OpBuilder &b, InversionState &st) {
+LogicalResult NegAtOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
   Value ref = st.lookup(b, getRef());
   FailureOr<SmallVector<Value>> idx = st.lookupAll(b, getIndices());
   if (!ref || failed(idx))
@@ -321,7 +302,7 @@ static LogicalResult verifyPairAt(OpT op) {
 }
 
 LogicalResult SwapAtOp::verify() { return verifyPairAt(*this); }
-LogicalResult SwapAtOp::buildInverse(OpBuilder &b, InversionState &st) {
+LogicalResult SwapAtOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
   Value l = st.lookup(b, getLhs()), r = st.lookup(b, getRhs());
   FailureOr<SmallVector<Value>> li = st.lookupAll(b, getLhsIndices());
   FailureOr<SmallVector<Value>> ri = st.lookupAll(b, getRhsIndices());
@@ -346,7 +327,7 @@ static LogicalResult verifyRotAt(OpT op) {
   return success();
 }
 template <typename InvOp, typename OpT>
-static LogicalResult invertRotAt(OpT op, OpBuilder &b, InversionState &st) {
+static LogicalResult invertRotAt(OpT op, OpBuilder &b, InverseBuilder &st) {
   Value l = st.lookup(b, op.getLhs()), r = st.lookup(b, op.getRhs());
   FailureOr<SmallVector<Value>> li = st.lookupAll(b, op.getLhsIndices());
   FailureOr<SmallVector<Value>> ri = st.lookupAll(b, op.getRhsIndices());
@@ -358,10 +339,10 @@ static LogicalResult invertRotAt(OpT op, OpBuilder &b, InversionState &st) {
 }
 LogicalResult RotAtOp::verify() { return verifyRotAt(*this); }
 LogicalResult IRotAtOp::verify() { return verifyRotAt(*this); }
-LogicalResult RotAtOp::buildInverse(OpBuilder &b, InversionState &st) {
+LogicalResult RotAtOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
   return invertRotAt<IRotAtOp>(*this, b, st);
 }
-LogicalResult IRotAtOp::buildInverse(OpBuilder &b, InversionState &st) {
+LogicalResult IRotAtOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
   return invertRotAt<RotAtOp>(*this, b, st);
 }
 
@@ -412,7 +393,7 @@ void FreeOp::print(OpAsmPrinter &p) {
   printInitAndType(p, getInitAttr(), getTarget().getType());
 }
 
-LogicalResult AllocOp::buildInverse(OpBuilder &b, InversionState &st) {
+LogicalResult AllocOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
   Value v = st.lookup(b, getResult());
   if (!v)
     return failure();
@@ -424,10 +405,54 @@ LogicalResult AllocOp::buildInverse(OpBuilder &b, InversionState &st) {
 }
 
 SmallVector<OpOperand *> FreeOp::getConsumedOperands() { return {&getTargetMutable()}; }
-LogicalResult FreeOp::buildInverse(OpBuilder &b, InversionState &st) {
+LogicalResult FreeOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
   auto alloc = AllocOp::create(b, getLoc(), getTarget().getType(), getInitAttr());
   st.bind(getTarget(), alloc.getResult());
   return success();
+}
+
+const char *const mlir::rev::kDiscardAdvice =
+    "rev.discard dropped an ancilla's adjoint, which is not recoverable: allocate "
+    "and release the ancilla inside a rev.routine (whose adjoint uncomputes it) to "
+    "differentiate or invert this backward function";
+
+LogicalResult DiscardOp::verify() {
+  auto func = (*this)->getParentOfType<FuncOp>();
+  if (!func || !(func->hasAttr(kBackwardOfAttr) || func->hasAttr(kTangentOfAttr) ||
+                 func->hasAttr(kInverseOfAttr)))
+    return emitOpError("may only appear in generated derivative functions (rev.backward_of, "
+                       "rev.tangent_of or their inverses): it drops information");
+  return success();
+}
+SmallVector<OpOperand *> DiscardOp::getConsumedOperands() { return {&getTargetMutable()}; }
+LogicalResult DiscardOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
+  if (!st.allowsDiscard())
+    return emitOpError("cannot be inverted: ") << kDiscardAdvice;
+  auto alloc = AllocOp::create(b, getLoc(), getTarget().getType(), TypedAttr());
+  alloc.setAdjoint(true);
+  st.bind(getTarget(), alloc.getResult());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Checks
+//===----------------------------------------------------------------------===//
+
+LogicalResult CheckOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
+  Value cond = st.lookup(b, getCondition());
+  if (!cond)
+    return failure();
+  CheckOp::create(b, getLoc(), cond, getRuleAttr(), getOriginAttr());
+  return success();
+}
+
+std::string CheckOp::getFailureMessage() {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "rev: " << getRule() << " (" << getOrigin() << " at ";
+  getLoc().print(os);
+  os << ")\n";
+  return s;
 }
 
 //===----------------------------------------------------------------------===//
@@ -529,7 +554,7 @@ static LogicalResult verifyCallee(OpT op, SymbolTableCollection &tables) {
 }
 
 template <typename InvOp, typename OpT>
-static LogicalResult invertCall(OpT op, OpBuilder &b, InversionState &st) {
+static LogicalResult invertCall(OpT op, OpBuilder &b, InverseBuilder &st) {
   SmallVector<Value> operands;
   auto results = op.getResults();
   unsigned r = 0;
@@ -562,10 +587,10 @@ LogicalResult CallOp::verifySymbolUses(SymbolTableCollection &t) { return verify
 LogicalResult UncallOp::verifySymbolUses(SymbolTableCollection &t) { return verifyCallee(*this, t); }
 SmallVector<OpOperand *> CallOp::getConsumedOperands() { return scalarOperands(*this); }
 SmallVector<OpOperand *> UncallOp::getConsumedOperands() { return scalarOperands(*this); }
-LogicalResult CallOp::buildInverse(OpBuilder &b, InversionState &st) {
+LogicalResult CallOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
   return invertCall<UncallOp>(*this, b, st);
 }
-LogicalResult UncallOp::buildInverse(OpBuilder &b, InversionState &st) {
+LogicalResult UncallOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
   return invertCall<CallOp>(*this, b, st);
 }
 
@@ -615,7 +640,7 @@ static LogicalResult verifyCondRegion(Operation *op, Region &region, StringRef n
 }
 
 /// Binds the op's inits to the inverse op's results.
-static void bindResults(InversionState &st, ValueRange inits, ValueRange invResults) {
+static void bindResults(InverseBuilder &st, ValueRange inits, ValueRange invResults) {
   for (auto [init, res] : llvm::zip(inits, invResults))
     st.bind(init, res);
 }
@@ -725,7 +750,7 @@ SmallVector<OpOperand *> ForOp::getConsumedOperands() {
   return llvm::map_to_vector(getInitsMutable(), [](OpOperand &o) { return &o; });
 }
 
-LogicalResult ForOp::buildInverse(OpBuilder &b, InversionState &st) {
+LogicalResult ForOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
   Value lb = st.lookup(b, getLowerBound()), ub = st.lookup(b, getUpperBound()),
         step = st.lookup(b, getStep());
   FailureOr<SmallVector<Value>> finals = st.lookupAll(b, getResults());
@@ -734,7 +759,7 @@ LogicalResult ForOp::buildInverse(OpBuilder &b, InversionState &st) {
   auto inv = ForOp::create(b, getLoc(), lb, ub, step, *finals, !getReverse());
   // Rebuild the body from scratch: invertBodyInto creates the block.
   inv.getBody().getBlocks().clear();
-  if (failed(invertRegionInto(b, st, getLoc(), getBody(), inv.getBody(), /*numLeading=*/1)))
+  if (failed(st.invertRegionInto(b, getLoc(), getBody(), inv.getBody(), /*numLeading=*/1)))
     return failure();
   bindResults(st, getInits(), inv.getResults());
   return success();
@@ -788,7 +813,7 @@ SmallVector<OpOperand *> IfOp::getConsumedOperands() {
   return llvm::map_to_vector(getInitsMutable(), [](OpOperand &o) { return &o; });
 }
 
-LogicalResult IfOp::buildInverse(OpBuilder &b, InversionState &st) {
+LogicalResult IfOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
   FailureOr<SmallVector<Value>> finals = st.lookupAll(b, getResults());
   if (failed(finals))
     return failure();
@@ -802,10 +827,10 @@ LogicalResult IfOp::buildInverse(OpBuilder &b, InversionState &st) {
   newPre.cloneInto(&inv.getPre(), preMap);
   if (hasPost())
     getPre().cloneInto(&inv.getPost(), postMap);
-  if (failed(invertRegionInto(b, st, getLoc(), getThenRegion(), inv.getThenRegion(), 0)))
+  if (failed(st.invertRegionInto(b, getLoc(), getThenRegion(), inv.getThenRegion(), 0)))
     return failure();
   if (hasElse() &&
-      failed(invertRegionInto(b, st, getLoc(), getElseRegion(), inv.getElseRegion(), 0)))
+      failed(st.invertRegionInto(b, getLoc(), getElseRegion(), inv.getElseRegion(), 0)))
     return failure();
   bindResults(st, getInits(), inv.getResults());
   return success();
@@ -836,7 +861,7 @@ SmallVector<OpOperand *> WhileOp::getConsumedOperands() {
   return llvm::map_to_vector(getInitsMutable(), [](OpOperand &o) { return &o; });
 }
 
-LogicalResult WhileOp::buildInverse(OpBuilder &b, InversionState &st) {
+LogicalResult WhileOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
   FailureOr<SmallVector<Value>> finals = st.lookupAll(b, getResults());
   IRMapping preMap, postMap;
   if (failed(finals) || failed(st.lookupCaptures(b, getPost(), preMap)) ||
@@ -845,7 +870,7 @@ LogicalResult WhileOp::buildInverse(OpBuilder &b, InversionState &st) {
   auto inv = WhileOp::create(b, getLoc(), *finals);
   getPost().cloneInto(&inv.getPre(), preMap);
   getPre().cloneInto(&inv.getPost(), postMap);
-  if (failed(invertRegionInto(b, st, getLoc(), getBody(), inv.getBody(), 0)))
+  if (failed(st.invertRegionInto(b, getLoc(), getBody(), inv.getBody(), 0)))
     return failure();
   bindResults(st, getInits(), inv.getResults());
   return success();
@@ -879,14 +904,14 @@ SmallVector<OpOperand *> RoutineOp::getConsumedOperands() {
   return llvm::map_to_vector(getInitsMutable(), [](OpOperand &o) { return &o; });
 }
 
-LogicalResult RoutineOp::buildInverse(OpBuilder &b, InversionState &st) {
+LogicalResult RoutineOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
   FailureOr<SmallVector<Value>> finals = st.lookupAll(b, getResults());
   IRMapping computeMap;
   if (failed(finals) || failed(st.lookupCaptures(b, getCompute(), computeMap)))
     return failure();
   auto inv = RoutineOp::create(b, getLoc(), *finals);
   getCompute().cloneInto(&inv.getCompute(), computeMap);
-  if (failed(invertRegionInto(b, st, getLoc(), getBody(), inv.getBody(), 0)))
+  if (failed(st.invertRegionInto(b, getLoc(), getBody(), inv.getBody(), 0)))
     return failure();
   bindResults(st, getInits(), inv.getResults());
   return success();

@@ -21,8 +21,21 @@
 #include "dialect/RevOps.h.inc"
 
 namespace mlir::rev {
-/// Name of the attribute that marks a generated inverse: `rev.inverse_of = @f`.
+/// Markers of generated functions (`rev.inverse_of = @f` on f's inverse, and
+/// so on): the ABI that the passes, the lowering and the Python package
+/// share (the package reads these names through the C API).
 inline constexpr llvm::StringLiteral kInverseOfAttr = "rev.inverse_of";
+inline constexpr llvm::StringLiteral kBackwardOfAttr = "rev.backward_of";
+inline constexpr llvm::StringLiteral kGradientOfAttr = "rev.gradient_of";
+inline constexpr llvm::StringLiteral kTangentOfAttr = "rev.tangent_of";
+
+/// True if `op` is a side-effect free (or read-only) computation that an
+/// inverse or derivative may recompute anywhere its operands are current: it
+/// is not an invertible op, not a terminator and writes nothing.
+bool isRecomputable(Operation *op);
+
+/// Why a rev.discard cannot be inverted or differentiated, and what to do.
+extern const char *const kDiscardAdvice;
 
 /// Checks the reversibility rules (linearity, no shared read/write, derived
 /// values follow their sources, no foreign side effects) over the body of a

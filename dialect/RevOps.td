@@ -20,6 +20,7 @@ include "mlir/Interfaces/ControlFlowInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "dialect/RevInterfaces.td"
+include "mlir/IR/EnumAttr.td"
 
 //===----------------------------------------------------------------------===//
 // Dialect
@@ -52,36 +53,119 @@ def Rev_IntMemRef : MemRefOf<[AnySignlessInteger, Index]>;
 def Rev_FloatMemRef : MemRefOf<[F16, BF16, F32, F64]>;
 def Rev_ScalarMemRef : MemRefOf<[AnySignlessInteger, Index, F16, BF16, F32, F64]>;
 
+include "dialect/RevUpdateKinds.td"
+
 //===----------------------------------------------------------------------===//
-// Scalar update ops: %y1 = rev.add %y0, %d  (y += d)
+// Update ops, generated from the table of update kinds (RevUpdateKinds.td):
+//   %y1 = rev.add %y0, %d           (y += d)
+//   rev.add_at %A[%i], %d           (A[i] += d)
 //===----------------------------------------------------------------------===//
 
-class Rev_UpdateOp<string mnemonic, Type ty, string doc>
-    : Rev_Op<mnemonic, [Pure,
-        AllTypesMatch<["target", "delta", "result"]>,
-        DeclareOpInterfaceMethods<Rev_InvertibleOpInterface,
-                                  ["getConsumedOperands"]>,
-        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
-  let summary = doc;
-  let description = [{
-    Consumes the version `$target` of a variable and yields its next version.
-    `$delta` is read only and must not be computed from `$target`.
-  }];
-  let arguments = (ins ty:$target, ty:$delta);
-  let results = (outs ty:$result);
-  let assemblyFormat = "$target `,` $delta attr-dict `:` type($result)";
-  let hasVerifier = 1;
+def Rev_UpdateRuleEnum : I32EnumAttr<"UpdateRule", "how the AD passes differentiate an update kind", [
+    I32EnumAttrCase<"Additive", 0, "additive">,
+    I32EnumAttrCase<"Scaling", 1, "scaling">,
+    I32EnumAttrCase<"Bitwise", 2, "bitwise">]> {
+  let cppNamespace = "::mlir::rev";
+  let genSpecializedAttr = 0;
 }
 
-def Rev_AddOp : Rev_UpdateOp<"add", Rev_Scalar, "y += d (inverse: rev.sub)">;
-def Rev_SubOp : Rev_UpdateOp<"sub", Rev_Scalar, "y -= d (inverse: rev.add)">;
-def Rev_XorOp : Rev_UpdateOp<"xor", Rev_Int, "y ^= d (self-inverse)">;
-def Rev_MulOp : Rev_UpdateOp<"mul", Rev_Float, "y *= d, d != 0 (inverse: rev.div)">;
-def Rev_DivOp : Rev_UpdateOp<"div", Rev_Float, "y /= d, d != 0 (inverse: rev.mul)">;
+def Rev_UpdateKindEnum : I32EnumAttr<"UpdateKind", "the kinds of update (RevUpdateKinds.td)",
+    !foreach(i, !range(!size(Rev_UpdateKinds)),
+             I32EnumAttrCase<Rev_UpdateKinds[i].cppName, i, Rev_UpdateKinds[i].mnemonic>)> {
+  let cppNamespace = "::mlir::rev";
+  let genSpecializedAttr = 0;
+}
+
+/// The C++ members every update op gets from its row of the table.
+class Rev_UpdateKindMembers<Rev_UpdateKind k, string form> {
+  code decls = [{
+    static constexpr ::mlir::rev::UpdateKind kUpdateKind = ::mlir::rev::UpdateKind::}] # k.cppName # [{;
+    static constexpr ::mlir::rev::UpdateRule kUpdateRule = ::mlir::rev::UpdateRule::}] # k.rule # [{;
+    static constexpr int kUpdateSign = }] # k.sign # [{;
+    static constexpr bool kIsElementUpdate = }] # !if(!eq(form, "At"), "true", "false") # [{;
+    static constexpr ::llvm::StringLiteral kNonZeroCheckMessage = "}] # k.nonZeroCheck # [{";
+    /// This kind's scalar and element ops, and the op of the inverse kind.
+    using ScalarOp = }] # k.cppName # [{Op;
+    using ElementOp = }] # k.cppName # [{AtOp;
+    using InverseOp = }] # k.inverse # form # [{Op;
+    /// `y op d` as arith ops.
+    static ::mlir::Value buildKindArithmetic(::mlir::OpBuilder &b, ::mlir::Location loc,
+                                             ::mlir::Value y, ::mlir::Value d);
+  }];
+  code defs = [{
+    ::mlir::Value $cppClass::buildKindArithmetic(::mlir::OpBuilder &b, ::mlir::Location loc,
+                                                 ::mlir::Value y, ::mlir::Value d) {
+  }] # k.arithmetic # [{
+    }
+    ::llvm::LogicalResult $cppClass::verify() {
+      return ::mlir::rev::detail::verify}] # form # [{Update(*this);
+    }
+    ::llvm::LogicalResult $cppClass::buildInverse(::mlir::OpBuilder &b,
+                                                  ::mlir::rev::InverseBuilder &inv) {
+      return ::mlir::rev::detail::invert}] # form # [{Update<InverseOp>(*this, b, inv);
+    }
+  }];
+}
+
+class Rev_KindType<Rev_UpdateKind k> {
+  Type scalar = !cond(!eq(k.types, "int") : Rev_Int, !eq(k.types, "float") : Rev_Float,
+                      true : Rev_Scalar);
+  Type memref = !cond(!eq(k.types, "int") : Rev_IntMemRef,
+                      !eq(k.types, "float") : Rev_FloatMemRef, true : Rev_ScalarMemRef);
+}
+
+class Rev_ScalarUpdateOp<Rev_UpdateKind k>
+    : Rev_Op<k.mnemonic, [Pure,
+        AllTypesMatch<["target", "delta", "result"]>,
+        DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
+        Rev_UpdateOpInterface]> {
+  let summary = "y " # k.symbol # "= d (inverse: rev." # !tolower(k.inverse) # ")";
+  let description = [{
+    Consumes the version `$target` of a variable and yields its next version
+    `$target }] # k.symbol # [{ $delta`. `$delta` is read only and must not be
+    computed from `$target`.
+  }] # !if(!empty(k.nonZeroCheck), "", [{ `$delta` must not be zero (checked
+    mode asserts it).}]);
+  let arguments = (ins Rev_KindType<k>.scalar:$target, Rev_KindType<k>.scalar:$delta);
+  let results = (outs Rev_KindType<k>.scalar:$result);
+  let assemblyFormat = "$target `,` $delta attr-dict `:` type($result)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = Rev_UpdateKindMembers<k, "">.decls;
+  let extraClassDefinition = Rev_UpdateKindMembers<k, "">.defs # [{
+    ::llvm::SmallVector<::mlir::OpOperand *> $cppClass::getConsumedOperands() {
+      return {&getTargetMutable()};
+    }
+  }];
+}
+
+class Rev_ElementUpdateOp<Rev_UpdateKind k>
+    : Rev_Op<k.mnemonic # "_at", [
+        TypesMatchWith<"delta type is the element type", "ref", "delta",
+                       "::llvm::cast<::mlir::MemRefType>($_self).getElementType()">,
+        DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>,
+        Rev_UpdateOpInterface]> {
+  let summary = "A[i] " # k.symbol # "= d in place (inverse: rev." # !tolower(k.inverse) # "_at)";
+  let description = [{
+    Updates one element of `$ref` in place: `A[i] }] # k.symbol # [{= d`. `$delta`
+    must not read the same element (rejected statically when the indices are
+    the same SSA values, checked at run time in checked mode otherwise).
+  }] # !if(!empty(k.nonZeroCheck), "", [{ `$delta` must not be zero (checked
+    mode asserts it).}]);
+  let arguments = (ins Arg<Rev_KindType<k>.memref, "", [MemRead, MemWrite]>:$ref,
+                       Variadic<Index>:$indices, AnyType:$delta);
+  let assemblyFormat = "$ref `[` $indices `]` `,` $delta attr-dict `:` type($ref)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = Rev_UpdateKindMembers<k, "At">.decls;
+  let extraClassDefinition = Rev_UpdateKindMembers<k, "At">.defs;
+}
+
+foreach k = Rev_UpdateKinds in {
+  def Rev_ # k.cppName # Op : Rev_ScalarUpdateOp<k>;
+  def Rev_ # k.cppName # AtOp : Rev_ElementUpdateOp<k>;
+}
 
 def Rev_NegOp : Rev_Op<"neg", [Pure, AllTypesMatch<["target", "result"]>,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
-        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
   let summary = "y = -y (self-inverse; two's complement for integers)";
   let arguments = (ins Rev_Scalar:$target);
   let results = (outs Rev_Scalar:$result);
@@ -90,8 +174,7 @@ def Rev_NegOp : Rev_Op<"neg", [Pure, AllTypesMatch<["target", "result"]>,
 
 def Rev_SwapOp : Rev_Op<"swap", [Pure,
     AllTypesMatch<["lhs", "rhs", "lhs_result", "rhs_result"]>,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
-        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
   let summary = "(a, b) -> (b, a) (self-inverse)";
   let arguments = (ins Rev_Scalar:$lhs, Rev_Scalar:$rhs);
   let results = (outs Rev_Scalar:$lhs_result, Rev_Scalar:$rhs_result);
@@ -101,8 +184,7 @@ def Rev_SwapOp : Rev_Op<"swap", [Pure,
 
 class Rev_RotOp<string mnemonic, string doc> : Rev_Op<mnemonic, [Pure,
     AllTypesMatch<["lhs", "rhs", "theta", "lhs_result", "rhs_result"]>,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
-        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
   let summary = doc;
   let arguments = (ins Rev_Float:$lhs, Rev_Float:$rhs, Rev_Float:$theta);
   let results = (outs Rev_Float:$lhs_result, Rev_Float:$rhs_result);
@@ -116,36 +198,11 @@ def Rev_IRotOp : Rev_RotOp<"irot",
   "(a, b) -> (a cos t + b sin t, -a sin t + b cos t) (inverse: rev.rot)">;
 
 //===----------------------------------------------------------------------===//
-// In-place memref element updates: rev.add_at %A[%i], %d  (A[i] += d)
+// Other in-place element ops
 //===----------------------------------------------------------------------===//
 
-class Rev_UpdateAtOp<string mnemonic, Type memTy, string doc>
-    : Rev_Op<mnemonic, [
-        TypesMatchWith<"delta type is the element type", "ref", "delta",
-                       "::llvm::cast<::mlir::MemRefType>($_self).getElementType()">,
-        DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>,
-        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
-  let summary = doc;
-  let description = [{
-    Updates one element of `$ref` in place. `$delta` must not read the same
-    element (rejected statically when the indices are the same SSA values,
-    checked at run time in checked mode otherwise).
-  }];
-  let arguments = (ins Arg<memTy, "", [MemRead, MemWrite]>:$ref,
-                       Variadic<Index>:$indices, AnyType:$delta);
-  let assemblyFormat = "$ref `[` $indices `]` `,` $delta attr-dict `:` type($ref)";
-  let hasVerifier = 1;
-}
-
-def Rev_AddAtOp : Rev_UpdateAtOp<"add_at", Rev_ScalarMemRef, "A[i] += d">;
-def Rev_SubAtOp : Rev_UpdateAtOp<"sub_at", Rev_ScalarMemRef, "A[i] -= d">;
-def Rev_XorAtOp : Rev_UpdateAtOp<"xor_at", Rev_IntMemRef, "A[i] ^= d">;
-def Rev_MulAtOp : Rev_UpdateAtOp<"mul_at", Rev_FloatMemRef, "A[i] *= d, d != 0">;
-def Rev_DivAtOp : Rev_UpdateAtOp<"div_at", Rev_FloatMemRef, "A[i] /= d, d != 0">;
-
 def Rev_NegAtOp : Rev_Op<"neg_at", [
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>,
-        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>]> {
   let summary = "A[i] = -A[i] (self-inverse)";
   let arguments = (ins Arg<Rev_ScalarMemRef, "", [MemRead, MemWrite]>:$ref,
                        Variadic<Index>:$indices);
@@ -154,8 +211,7 @@ def Rev_NegAtOp : Rev_Op<"neg_at", [
 }
 
 def Rev_SwapAtOp : Rev_Op<"swap_at", [AttrSizedOperandSegments,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>,
-        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>]> {
   let summary = "swap A[i] and B[j] in place (self-inverse)";
   let arguments = (ins Arg<Rev_ScalarMemRef, "", [MemRead, MemWrite]>:$lhs,
                        Variadic<Index>:$lhs_indices,
@@ -170,8 +226,7 @@ def Rev_SwapAtOp : Rev_Op<"swap_at", [AttrSizedOperandSegments,
 
 class Rev_RotAtOp<string mnemonic, string doc> : Rev_Op<mnemonic, [
     AttrSizedOperandSegments,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>,
-        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>]> {
   let summary = doc;
   let arguments = (ins Arg<Rev_FloatMemRef, "", [MemRead, MemWrite]>:$lhs,
                        Variadic<Index>:$lhs_indices,
@@ -193,8 +248,7 @@ def Rev_IRotAtOp : Rev_RotAtOp<"irot_at", "inverse rotation of (A[i], B[j]) in p
 //===----------------------------------------------------------------------===//
 
 def Rev_AllocOp : Rev_Op<"alloc", [
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>,
-        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>]> {
   let summary = "a fresh ancilla holding zero (or `init`); inverse: rev.free";
   let description = [{
     `%t = rev.alloc : f64` creates a new variable equal to 0;
@@ -214,8 +268,7 @@ def Rev_AllocOp : Rev_Op<"alloc", [
 }
 
 def Rev_FreeOp : Rev_Op<"free", [
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
-        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
   let summary = "release an ancilla that is back to zero (or `init`); inverse: rev.alloc";
   let description = [{
     Consumes the last version of an ancilla. The program guarantees that the
@@ -232,8 +285,7 @@ def Rev_FreeOp : Rev_Op<"free", [
 
 
 def Rev_DiscardOp : Rev_Op<"discard", [
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
-    DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
   let summary = "drop the adjoint of an ancilla (generated backward functions only)";
   let description = [{
     The backward sweep reaches an ancilla's `rev.alloc` with the ancilla's
@@ -248,6 +300,30 @@ def Rev_DiscardOp : Rev_Op<"discard", [
   let arguments = (ins Rev_Float:$target);
   let assemblyFormat = "$target attr-dict `:` type($target)";
   let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Run-time checks (checked mode)
+//===----------------------------------------------------------------------===//
+
+def Rev_CheckOp : Rev_Op<"check", [MemoryEffects<[MemWrite]>,
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>]> {
+  let summary = "a run-time reversibility check";
+  let description = [{
+    `rev.check %ok, "zero divisor" for "rev.div"` reports, when `%ok` is
+    false at run time, that `rule` (here "zero divisor") was broken by the op
+    named `origin` at this op's location. `--rev-insert-checks` inserts these
+    checks (checked mode); `--lower-rev` maps them to what fits the target:
+    a message on stderr and `exit(1)` on the CPU (`check-lowering=libc`), or
+    `cf.assert` (`check-lowering=assert`), which also works inside GPU
+    kernels. The inverse of a check is the same check.
+  }];
+  let arguments = (ins I1:$condition, StrAttr:$rule, StrAttr:$origin);
+  let assemblyFormat = "$condition `,` $rule `for` $origin attr-dict";
+  let extraClassDeclaration = [{
+    /// "rev: <rule> (<origin> at <location>)", the message of a failed check.
+    std::string getFailureMessage();
+  }];
 }
 
 //===----------------------------------------------------------------------===//
@@ -291,8 +367,7 @@ def Rev_ReturnOp : Rev_Op<"return", [Pure, HasParent<"FuncOp">, ReturnLike, Term
 
 class Rev_CallBase<string mnemonic, string doc> : Rev_Op<mnemonic, [
     DeclareOpInterfaceMethods<SymbolUserOpInterface>,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
-        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
   let summary = doc;
   let description = [{
     Scalars are passed by value and their final versions come back as
@@ -334,8 +409,7 @@ def Rev_CondOp : Rev_Op<"cond", [Pure, Terminator,
 
 def Rev_ForOp : Rev_Op<"for", [
     SingleBlockImplicitTerminator<"YieldOp">, RecursiveMemoryEffects,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
-        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
   let summary = "reversible counted loop";
   let description = [{
     ```
@@ -369,8 +443,7 @@ def Rev_ForOp : Rev_Op<"for", [
 
 def Rev_IfOp : Rev_Op<"if", [RecursiveMemoryEffects,
     DeclareOpInterfaceMethods<InferTypeOpInterface>,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
-        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
   let summary = "reversible conditional with a pre and a post condition";
   let description = [{
     ```
@@ -406,8 +479,7 @@ def Rev_IfOp : Rev_Op<"if", [RecursiveMemoryEffects,
 
 def Rev_WhileOp : Rev_Op<"while", [RecursiveMemoryEffects,
     DeclareOpInterfaceMethods<InferTypeOpInterface>,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
-        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
   let summary = "reversible while loop with a pre and a post condition";
   let description = [{
     NiLang semantics: `post` is false on entry and true after every
@@ -426,8 +498,7 @@ def Rev_WhileOp : Rev_Op<"while", [RecursiveMemoryEffects,
 
 def Rev_RoutineOp : Rev_Op<"routine", [RecursiveMemoryEffects,
     DeclareOpInterfaceMethods<InferTypeOpInterface>,
-    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
-        DeclareOpInterfaceMethods<Rev_AdjointOpInterface>]> {
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
   let summary = "compute - use - uncompute";
   let description = [{
     Runs `compute` (state S -> S', e.g. allocating and filling ancillas),

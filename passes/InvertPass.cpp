@@ -1,8 +1,8 @@
 //===- InvertPass.cpp - --rev-invert --------------------------------------===//
 #include "passes/Passes.h"
 
-#include "dialect/Inversion.h"
-#include "dialect/RevOps.h"
+#include "transforms/Inversion.h"
+#include "transforms/MarkedFunctions.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/SymbolTable.h"
 
@@ -19,25 +19,18 @@ struct RevInvertPass : public rev::impl::RevInvertBase<RevInvertPass> {
   using RevInvertBase::RevInvertBase;
 
   void runOnOperation() override {
-    ModuleOp module = getOperation();
-    SymbolTable table(module);
-    SmallVector<FuncOp> selected;
-    for (const std::string &name : funcs) {
-      auto f = table.lookup<FuncOp>(name);
-      if (!f) {
-        module.emitError() << "--rev-invert: no rev.func named @" << name;
-        return signalPassFailure();
-      }
-      selected.push_back(f);
-    }
-    if (funcs.empty())
-      llvm::append_range(selected, module.getOps<FuncOp>());
+    FailureOr<SmallVector<FuncOp>> picked =
+        selectRevFuncs(getOperation(), funcs, "rev-invert", [](FuncOp) { return true; });
+    if (failed(picked))
+      return signalPassFailure();
+    SmallVector<FuncOp> selected = std::move(*picked);
 
     for (FuncOp f : selected) {
       // Skip functions whose inverse already exists in the module.
       if (findMarkedFunction(f, kInverseOfAttr))
         continue;
       std::string name = (f.getSymName() + suffix).str();
+      SymbolTable table(SymbolTable::getNearestSymbolTable(f));
       if (table.lookup(name)) {
         f.emitError() << "--rev-invert: cannot name the inverse @" << name
                       << ": the symbol already exists";
@@ -45,37 +38,33 @@ struct RevInvertPass : public rev::impl::RevInvertBase<RevInvertPass> {
       }
       if (skipUninvertible) {
         ScopedDiagnosticHandler quiet(&getContext(), [](Diagnostic &) { return success(); });
-        FailureOr<FuncOp> inv = buildInverseFunction(f, name);
-        if (succeeded(inv))
-          table.insert(*inv);
+        (void)buildInverseFunction(f, name);
         continue;
       }
-      FailureOr<FuncOp> inv = buildInverseFunction(f, name);
-      if (failed(inv))
+      if (failed(buildInverseFunction(f, name)))
         return signalPassFailure();
-      table.insert(*inv);
     }
     if (skipUninvertible)
-      pruneInversesOfUninvertible(module, table);
+      pruneInversesOfUninvertible(getOperation());
   }
 
   /// Erases the generated inverses that uncall a function without an inverse
   /// (their lowering would need one), until none is left.
-  static void pruneInversesOfUninvertible(ModuleOp module, SymbolTable &table) {
-    auto hasInverse = [&](StringRef name) {
-      auto f = table.lookup<FuncOp>(name);
+  static void pruneInversesOfUninvertible(Operation *root) {
+    auto hasInverse = [&](UncallOp u) {
+      auto f = SymbolTable::lookupNearestSymbolFrom<FuncOp>(u, u.getCalleeAttr());
       return f && findInverseFunction(f);
     };
     for (bool changed = true; changed;) {
       changed = false;
-      for (FuncOp g : llvm::make_early_inc_range(module.getOps<FuncOp>())) {
+      for (FuncOp g : collectRevFuncs(root)) {
         if (!g->hasAttr(kInverseOfAttr))
           continue;
         WalkResult r = g.walk([&](UncallOp u) {
-          return hasInverse(u.getCallee()) ? WalkResult::advance() : WalkResult::interrupt();
+          return hasInverse(u) ? WalkResult::advance() : WalkResult::interrupt();
         });
         if (r.wasInterrupted()) {
-          table.erase(g);
+          g.erase();
           changed = true;
         }
       }

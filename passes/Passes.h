@@ -28,10 +28,14 @@ struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
       llvm::cl::init(1e-8)};
 };
 
-/// rev -> std -> LLVM dialect, ready for mlir-runner or the ExecutionEngine.
+/// rev -> func/arith/math/scf/memref -> LLVM dialect, ready for mlir-runner or
+/// the ExecutionEngine: --rev-expand-uncalls, --rev-expand-routines,
+/// --rev-insert-checks, --lower-rev, then the upstream conversions to LLVM.
 void buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions &options);
 
 /// Registers the passes and the `rev-to-llvm` pipeline.
+/// (The derivative rules that --rev-ad and --rev-fwd need are registered with
+/// the dialects: registerRevDerivativeModels in transforms/Transforms.h.)
 void registerRevPassesAndPipelines();
 
 #define GEN_PASS_REGISTRATION

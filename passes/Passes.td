@@ -7,7 +7,8 @@ include "mlir/Pass/PassBase.td"
 def RevInvert : Pass<"rev-invert", "::mlir::ModuleOp"> {
   let summary = "Generate the inverse @f_inv of each rev.func @f";
   let description = [{
-    For every selected `rev.func @f` that has no inverse yet, emits
+    For every selected `rev.func @f` (in any symbol table: nested modules
+    included) that has no inverse yet, emits
     `rev.func @f_inv` (same signature, marked `rev.inverse_of = @f`): its ops
     in reverse order, each replaced by its inverse (InvertibleOpInterface),
     pure values recomputed where needed. Loops run backwards, `rev.if` and
@@ -27,27 +28,70 @@ def RevInvert : Pass<"rev-invert", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::rev::RevDialect"];
 }
 
-def ConvertRevToStd : Pass<"convert-rev-to-std", "::mlir::ModuleOp"> {
-  let summary = "Lower rev to func/arith/math/scf/cf/memref";
+def RevExpandUncalls : Pass<"rev-expand-uncalls", "::mlir::ModuleOp"> {
+  let summary = "Replace each rev.uncall @f by a rev.call of f's inverse";
   let description = [{
-    Expands `rev.routine` (compute, body, generated uncompute), generates the
-    inverse functions that `rev.uncall` needs, then lowers every rev op to
-    the standard dialects. `rev.func` becomes `func.func` (with
-    `llvm.emit_c_interface`) returning the final scalar versions.
+    Generates the inverse of every uncalled function that has none (as
+    `@f_inv`, marked `rev.inverse_of = @f`, in f's symbol table), and
+    repeats on the generated inverses until no `rev.uncall` is left.
+  }];
+  let dependentDialects = ["::mlir::rev::RevDialect"];
+}
 
-    With `checks=true`, run-time assertions (`cf.assert`) whose messages name
-    the op and its source location are inserted for: ancillas not restored
-    (floats within `atol`), `rev.if`/`rev.while` condition mismatches,
-    zero multipliers/divisors, non-positive loop steps and same-element
-    aliasing in the `*_at` ops. Independently of `checks`, generated
-    derivative functions (`--rev-ad`, `--rev-fwd`) check at entry that each
-    dynamically sized shadow memref has its memref's sizes.
+def RevExpandRoutines : Pass<"rev-expand-routines", "::mlir::ModuleOp"> {
+  let summary = "Expand each rev.routine into compute, body and the inverse of compute";
+  let description = [{
+    Replaces every `rev.routine` by its `compute` ops, its `body` ops and the
+    generated uncompute step (the inverse of `compute`). An uncompute step
+    may hold uncalls and the inverses they need may hold routines, so the
+    pass expands those uncalls too, until neither is left.
+  }];
+  let dependentDialects = ["::mlir::rev::RevDialect"];
+}
+
+def RevInsertChecks : Pass<"rev-insert-checks", "::mlir::ModuleOp"> {
+  let summary = "Insert rev.check ops for checked mode";
+  let description = [{
+    With `reversibility=true` (the default), inserts before (or, for the end
+    of an iteration or branch, inside) each op whose reversibility depends
+    on run-time values a `rev.check` naming the rule and the op: ancillas
+    restored (floats within `atol`), `rev.if` post condition equal to the
+    pre condition, `rev.while` post condition false on entry and true after
+    each iteration, non-zero multipliers and divisors (the kinds whose row in
+    the update-kind table asks for it), positive loop steps, and no
+    same-element aliasing in the `*_at` ops. Always (also with
+    `reversibility=false`), generated derivative functions check at entry
+    that each dynamically sized shadow memref has its memref's sizes. Run it
+    after --rev-expand-uncalls and --rev-expand-routines, so that uncompute
+    steps and generated inverses are checked too.
   }];
   let options = [
-    Option<"checks", "checks", "bool", /*default=*/"false",
-           "Insert run-time reversibility assertions">,
+    Option<"reversibility", "reversibility", "bool", /*default=*/"true",
+           "Insert the run-time reversibility checks (shadow shapes are always checked)">,
     Option<"atol", "atol", "double", /*default=*/"1e-8",
-           "Absolute tolerance for float ancillas in checked mode">,
+           "Absolute tolerance for float ancillas">,
+  ];
+  let dependentDialects = ["::mlir::rev::RevDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect"];
+}
+
+def LowerRev : Pass<"lower-rev", "::mlir::ModuleOp"> {
+  let summary = "Lower rev to func/arith/math/scf/memref";
+  let description = [{
+    A dialect conversion with the patterns of conversion/LowerRev.h: updates
+    (through the arithmetic of their row in the update-kind table), swaps,
+    rotations and ancillas to arith/math/memref; `rev.for/if/while` to
+    `scf.for/if/while`; `rev.func` to `func.func` (with
+    `llvm.emit_c_interface`) returning the final scalar versions;
+    `rev.check` to a message on stderr and `exit(1)`
+    (`check-lowering=libc`, the default) or to `cf.assert`
+    (`check-lowering=assert`). The input must not hold `rev.routine` or
+    `rev.uncall` (run --rev-expand-uncalls and --rev-expand-routines first);
+    functions in nested symbol tables are lowered too.
+  }];
+  let options = [
+    Option<"checkLowering", "check-lowering", "std::string", /*default=*/"\"libc\"",
+           "How a failed rev.check reports: 'libc' (write + exit(1)) or 'assert' (cf.assert)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
@@ -55,7 +99,6 @@ def ConvertRevToStd : Pass<"convert-rev-to-std", "::mlir::ModuleOp"> {
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"
   ];
 }
-
 
 def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
   let summary = "Reverse-mode AD by reverse computing: emit @f_grad for each rev.func @f";

@@ -19,10 +19,13 @@
 using namespace mlir;
 
 void mlir::rev::buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions &options) {
-  ConvertRevToStdOptions lowering;
-  lowering.checks = options.checks;
-  lowering.atol = options.atol;
-  pm.addPass(createConvertRevToStd(lowering));
+  pm.addPass(createRevExpandUncalls());
+  pm.addPass(createRevExpandRoutines());
+  RevInsertChecksOptions checks;
+  checks.reversibility = options.checks;
+  checks.atol = options.atol;
+  pm.addPass(createRevInsertChecks(checks));
+  pm.addPass(createLowerRev());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createSCFToControlFlowPass());

@@ -50,8 +50,8 @@ PIPELINES = [
     ["--rev-ad"],
     ["--rev-fwd"],
     ["--rev-ad", "--rev-invert"],
-    ["--convert-rev-to-std"],
-    ["--convert-rev-to-std=checks=true"],
+    ["--rev-expand-uncalls", "--rev-expand-routines", "--lower-rev"],
+    ["--rev-expand-uncalls", "--rev-expand-routines", "--rev-insert-checks", "--lower-rev"],
     ["--rev-to-llvm"],
 ]
 PARSE = "parse"

@@ -13,6 +13,7 @@
 
 #include "dialect/RevDialect.h"
 #include "passes/Passes.h"
+#include "transforms/Transforms.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
@@ -23,6 +24,7 @@ int main(int argc, char **argv) {
   mlir::registerAllExtensions(registry);
   mlir::registerAllGPUToLLVMIRTranslations(registry);
   registry.insert<mlir::rev::RevDialect>();
+  mlir::rev::registerRevDerivativeModels(registry);
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "rev optimizer driver\n", registry));
 }

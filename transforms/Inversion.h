@@ -1,7 +1,9 @@
-//===- Inversion.h - building inverse programs ----------------*- C++ -*-===//
+//===- Inversion.h - the inversion engine ---------------------*- C++ -*-===//
 //
-// The machinery shared by --rev-invert, the lowering of rev.uncall and
-// rev.routine, and the ops' InvertibleOpInterface implementations.
+// The engine behind --rev-invert, the expansion of rev.uncall and
+// rev.routine, and the uncompute steps of the AD engines. It implements the
+// IR's InverseBuilder (dialect/InverseBuilder.h), through which each op's
+// InvertibleOpInterface::buildInverse builds its own inverse.
 //
 // The inverse of a block walks its ops backwards. An InversionState maps each
 // SSA value of the forward program to the value holding it in the inverse
@@ -10,23 +12,15 @@
 // right before the op that needs them, never cached across a state change.
 //
 //===----------------------------------------------------------------------===//
-#ifndef REV_DIALECT_INVERSION_H
-#define REV_DIALECT_INVERSION_H
+#ifndef REV_TRANSFORMS_INVERSION_H
+#define REV_TRANSFORMS_INVERSION_H
 
-#include "mlir/IR/Builders.h"
-#include "mlir/IR/IRMapping.h"
-#include "mlir/IR/Operation.h"
-#include "llvm/ADT/SmallVector.h"
+#include "dialect/InverseBuilder.h"
+#include "dialect/RevOps.h"
 
 namespace mlir::rev {
-class FuncOp;
 
-/// True if `op` is a side-effect free (or read-only) computation that the
-/// inverse may recompute anywhere its operands are current: it is not an
-/// invertible op, not a terminator and writes nothing.
-bool isRecomputable(Operation *op);
-
-class InversionState {
+class InversionState : public InverseBuilder {
 public:
   /// Values defined outside `scope` that are not bound map to themselves
   /// (used when an inverse is built in place, e.g. to uncompute a routine).
@@ -36,12 +30,10 @@ public:
   /// The inverse-side value of the forward value `v` at the insertion point
   /// of `b`. Pure values are recomputed there. Returns null (after emitting an
   /// error at `v`'s location) when `v` has no value on the inverse side.
-  Value lookup(OpBuilder &b, Value v);
-  /// Looks up every value of `values`; fails if any lookup fails.
-  FailureOr<SmallVector<Value>> lookupAll(OpBuilder &b, ValueRange values);
+  Value lookup(OpBuilder &b, Value v) override;
 
   /// Records that the inverse restored the forward value `original` as `inv`.
-  void bind(Value original, Value inv) { bindings.map(original, inv); }
+  void bind(Value original, Value inv) override { bindings.map(original, inv); }
 
   /// Emits the inverse of the ops of `src` at the insertion point of `b`.
   /// `finals` are the inverse-side values of the terminator's operands; the
@@ -58,7 +50,15 @@ public:
   LogicalResult cloneRegion(OpBuilder &b, Region &src, Region &dst);
 
   /// Looks up the values used in `src` but defined above it, at `b`.
-  LogicalResult lookupCaptures(OpBuilder &b, Region &src, IRMapping &mapping);
+  LogicalResult lookupCaptures(OpBuilder &b, Region &src, IRMapping &mapping) override;
+
+  /// Inverts the single block of `src` into the empty region `dst`: the new
+  /// block takes (the first `numLeading` arguments of `src`, bound to their
+  /// copies, then the final versions) and yields the restored initial versions.
+  LogicalResult invertRegionInto(OpBuilder &b, Location loc, Region &src, Region &dst,
+                                 unsigned numLeading) override;
+
+  bool allowsDiscard() const override { return allowDiscard; }
 
   /// Opens/closes a recomputation cache: values recomputed by lookup() are
   /// reused until the matching popMemo() (open one per state change).
@@ -76,24 +76,6 @@ private:
   SmallVector<IRMapping> memo;
   Region *identityOutside;
 };
-
-/// Inverts the single block of `src` into the empty region `dst`: the new
-/// block takes (the first `numLeading` arguments of `src`, bound to their
-/// copies, then the final versions) and yields the restored initial versions.
-LogicalResult invertRegionInto(OpBuilder &b, InversionState &st, Location loc, Region &src,
-                               Region &dst, unsigned numLeading);
-
-/// The function of func's symbol table marked `attr = @func` (e.g.
-/// `rev.inverse_of = @f`), or null.
-FuncOp findMarkedFunction(FuncOp func, StringRef attr);
-
-/// `base`, or `base_<i>` for the first i that is free in func's symbol table.
-std::string uniqueSymbolName(FuncOp func, const Twine &base);
-
-/// Creates `@name` of type `type` right after `func`, marked `attr = @func`,
-/// with func's visibility and an entry block (arguments at func's argument
-/// locations, extra ones at func's location).
-FuncOp createMarkedFunction(FuncOp func, StringRef name, FunctionType type, StringRef attr);
 
 /// The inverse of `func` if the module has one (a function marked
 /// `rev.inverse_of = @func`, or the function `func` is the inverse of).

@@ -1,6 +1,6 @@
 //===- Inversion.cpp - building inverse programs --------------------------===//
-#include "dialect/Inversion.h"
-#include "dialect/RevOps.h"
+#include "transforms/Inversion.h"
+#include "transforms/MarkedFunctions.h"
 
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -38,17 +38,6 @@ Value InversionState::lookup(OpBuilder &b, Value v) {
   for (auto [orig, copy] : llvm::zip(def->getResults(), clone->getResults()))
     memo.back().map(orig, copy);
   return memo.back().lookup(v);
-}
-
-FailureOr<SmallVector<Value>> InversionState::lookupAll(OpBuilder &b, ValueRange values) {
-  SmallVector<Value> out;
-  for (Value v : values) {
-    Value w = lookup(b, v);
-    if (!w)
-      return failure();
-    out.push_back(w);
-  }
-  return out;
 }
 
 LogicalResult InversionState::lookupCaptures(OpBuilder &b, Region &src, IRMapping &mapping) {
@@ -96,8 +85,9 @@ FailureOr<SmallVector<Value>> InversionState::invertBlock(OpBuilder &b, Block &s
   return restored;
 }
 
-LogicalResult mlir::rev::invertRegionInto(OpBuilder &b, InversionState &st, Location loc,
-                                          Region &src, Region &dst, unsigned numLeading) {
+LogicalResult InversionState::invertRegionInto(OpBuilder &b, Location loc, Region &src,
+                                               Region &dst, unsigned numLeading) {
+  InversionState &st = *this;
   Block &srcBlock = src.front();
   Block *dstBlock = new Block();
   dst.push_back(dstBlock);
@@ -114,41 +104,6 @@ LogicalResult mlir::rev::invertRegionInto(OpBuilder &b, InversionState &st, Loca
     return failure();
   YieldOp::create(b, loc, *restored);
   return success();
-}
-
-FuncOp mlir::rev::findMarkedFunction(FuncOp func, StringRef attr) {
-  Operation *table = SymbolTable::getNearestSymbolTable(func);
-  FuncOp found;
-  table->walk([&](FuncOp candidate) {
-    auto of = candidate->getAttrOfType<FlatSymbolRefAttr>(attr);
-    if (!found && of && of.getValue() == func.getSymName())
-      found = candidate;
-  });
-  return found;
-}
-
-std::string mlir::rev::uniqueSymbolName(FuncOp func, const Twine &base) {
-  Operation *table = SymbolTable::getNearestSymbolTable(func);
-  std::string name = base.str();
-  for (unsigned i = 0; SymbolTable::lookupSymbolIn(table, name); ++i)
-    name = (base + "_" + Twine(i)).str();
-  return name;
-}
-
-FuncOp mlir::rev::createMarkedFunction(FuncOp func, StringRef name, FunctionType type,
-                                       StringRef attr) {
-  OpBuilder b(func);
-  b.setInsertionPointAfter(func);
-  auto out = FuncOp::create(b, func.getLoc(), name, type);
-  out->setAttr(attr, FlatSymbolRefAttr::get(func.getSymNameAttr()));
-  if (auto vis = func.getSymVisibilityAttr())
-    out.setSymVisibilityAttr(vis);
-  Block *block = new Block();
-  out.getBody().push_back(block);
-  for (auto [i, t] : llvm::enumerate(type.getInputs()))
-    block->addArgument(t, i < func.getNumArguments() ? func.getArgument(i).getLoc()
-                                                      : func.getLoc());
-  return out;
 }
 
 FailureOr<FuncOp> mlir::rev::buildInverseFunction(FuncOp func, StringRef name) {

@@ -7,8 +7,8 @@
 // operands' tangents).
 //
 //===----------------------------------------------------------------------===//
-#include "dialect/Derivatives.h"
-#include "dialect/RevOps.h"
+#include "transforms/Differentiation.h"
+#include "transforms/Registration.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -149,7 +149,7 @@ SmallVector<Value> fmaRule(F &f, ValueRange x, Value) { return {x[1], x[0], f.c(
 // clang-format on
 } // namespace
 
-void mlir::rev::attachPartialDerivativeModels(MLIRContext *ctx) {
+void mlir::rev::attachArithMathDerivativeModels(MLIRContext *ctx) {
   attach<arith::AddFOp, addRule>(ctx);
   attach<arith::SubFOp, subRule>(ctx);
   attach<arith::MulFOp, mulRule>(ctx);

@@ -1,0 +1,120 @@
+//===- CheckLowering.cpp - rev.check on the CPU and in kernels ------------===//
+//
+// Two mappings of a failed run-time check:
+//  * libc (CPU): write(2, message) then exit(1), declared in the check's
+//    symbol table; the message is a private constant global. exit flushes
+//    what the program printed before, and the message survives pipes (which
+//    is why this, not cf.assert, is the CPU mapping);
+//  * assert: cf.assert with the message, which the GPU lowering turns into
+//    the device's __assertfail (and the CPU one into abort).
+//
+//===----------------------------------------------------------------------===//
+#include "conversion/LowerRev.h"
+
+#include "dialect/RevOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace mlir::rev;
+
+namespace {
+struct CheckToLibc : public OpConversionPattern<CheckOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  /// The C library function `name` of type `type`, declared at the start of
+  /// `table` unless it is already there; a located error if the symbol is
+  /// something else.
+  static FailureOr<func::FuncOp> declare(ConversionPatternRewriter &rw, Operation *table,
+                                         Operation *user, StringRef name, FunctionType type) {
+    if (Operation *existing = SymbolTable::lookupSymbolIn(table, name)) {
+      auto f = dyn_cast<func::FuncOp>(existing);
+      if (!f || f.getFunctionType() != type) {
+        InFlightDiagnostic diag = user->emitOpError()
+                                  << "cannot report a failed check: symbol @" << name
+                                  << " is reserved by checked mode (C library " << name
+                                  << type << ")";
+        diag.attachNote(existing->getLoc()) << "symbol defined here";
+        return diag;
+      }
+      return f;
+    }
+    OpBuilder::InsertionGuard guard(rw);
+    rw.setInsertionPointToStart(&table->getRegion(0).front());
+    auto f = func::FuncOp::create(rw, table->getLoc(), name, type);
+    f.setPrivate();
+    return f;
+  }
+
+  LogicalResult matchAndRewrite(CheckOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Operation *table = SymbolTable::getNearestSymbolTable(op);
+    MLIRContext *ctx = op.getContext();
+    Type i8 = rw.getI8Type(), i32 = rw.getI32Type(), i64 = rw.getI64Type();
+    FailureOr<func::FuncOp> write =
+        declare(rw, table, op, "write", FunctionType::get(ctx, {i32, i64, i64}, {i64}));
+    FailureOr<func::FuncOp> exitFn =
+        declare(rw, table, op, "exit", FunctionType::get(ctx, {i32}, {}));
+    if (failed(write) || failed(exitFn))
+      return failure();
+
+    std::string text = op.getFailureMessage();
+    auto type = MemRefType::get({static_cast<int64_t>(text.size())}, i8);
+    auto data = DenseElementsAttr::get(RankedTensorType::get(type.getShape(), i8),
+                                       llvm::ArrayRef<char>(text.data(), text.size()));
+    std::string name;
+    for (unsigned i = 0;; ++i) {
+      name = "__rev_check_msg_" + std::to_string(i);
+      if (!SymbolTable::lookupSymbolIn(table, name))
+        break;
+    }
+    {
+      OpBuilder::InsertionGuard guard(rw);
+      rw.setInsertionPointToStart(&table->getRegion(0).front());
+      memref::GlobalOp::create(rw, loc, name, rw.getStringAttr("private"), type, data,
+                               /*constant=*/true, /*alignment=*/IntegerAttr());
+    }
+    Value one = arith::ConstantIntOp::create(rw, loc, 1, 1);
+    Value failedCond = arith::XOrIOp::create(rw, loc, adaptor.getCondition(), one);
+    scf::IfOp::create(rw, loc, failedCond, [&](OpBuilder &b, Location l) {
+      Value msg = memref::GetGlobalOp::create(b, l, type, name);
+      Value ptr = memref::ExtractAlignedPointerAsIndexOp::create(b, l, msg);
+      Value ptr64 = arith::IndexCastOp::create(b, l, i64, ptr);
+      Value fd = arith::ConstantIntOp::create(b, l, 2, 32);
+      Value len = arith::ConstantIntOp::create(b, l, text.size(), 64);
+      func::CallOp::create(b, l, *write, ValueRange{fd, ptr64, len});
+      Value code = arith::ConstantIntOp::create(b, l, 1, 32);
+      func::CallOp::create(b, l, *exitFn, ValueRange{code});
+      scf::YieldOp::create(b, l);
+    });
+    rw.eraseOp(op);
+    return success();
+  }
+};
+
+struct CheckToAssert : public OpConversionPattern<CheckOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(CheckOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    std::string text = op.getFailureMessage();
+    if (!text.empty() && text.back() == '\n')
+      text.pop_back();
+    rw.replaceOpWithNewOp<cf::AssertOp>(op, adaptor.getCondition(), text);
+    return success();
+  }
+};
+} // namespace
+
+void mlir::rev::populateRevCheckToLibcPatterns(RewritePatternSet &patterns) {
+  patterns.add<CheckToLibc>(patterns.getContext());
+}
+
+void mlir::rev::populateRevCheckToAssertPatterns(RewritePatternSet &patterns) {
+  patterns.add<CheckToAssert>(patterns.getContext());
+}

@@ -1,0 +1,319 @@
+//===- LowerRev.cpp - rev to func/arith/math/scf/memref patterns ----------===//
+#include "conversion/LowerRev.h"
+
+#include "dialect/RevOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace mlir::rev;
+
+namespace {
+//===----------------------------------------------------------------------===//
+// Ops
+//===----------------------------------------------------------------------===//
+
+/// Every update kind, through the arithmetic of its row in the table.
+struct UpdateLowering : public OpInterfaceConversionPattern<UpdateOpInterface> {
+  using OpInterfaceConversionPattern::OpInterfaceConversionPattern;
+  LogicalResult matchAndRewrite(UpdateOpInterface op, ArrayRef<Value> operands,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op->getLoc();
+    if (!op.isElementUpdate()) {
+      rw.replaceOp(op, op.buildArithmetic(rw, loc, operands[0], operands[1]));
+      return success();
+    }
+    Value ref = operands.front(), d = operands.back();
+    ValueRange idx = ValueRange(operands).drop_front().drop_back();
+    Value y = memref::LoadOp::create(rw, loc, ref, idx);
+    memref::StoreOp::create(rw, loc, op.buildArithmetic(rw, loc, y, d), ref, idx);
+    rw.eraseOp(op);
+    return success();
+  }
+};
+
+Value negate(OpBuilder &b, Location loc, Value y) {
+  if (isa<FloatType>(y.getType()))
+    return arith::NegFOp::create(b, loc, y);
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(y.getType()));
+  return arith::SubIOp::create(b, loc, zero, y);
+}
+
+/// (x, y) rotated by theta; `inverse` rotates by -theta.
+std::pair<Value, Value> rotate(OpBuilder &b, Location loc, Value x, Value y, Value theta,
+                               bool inverse) {
+  Value c = math::CosOp::create(b, loc, theta), s = math::SinOp::create(b, loc, theta);
+  Value xc = arith::MulFOp::create(b, loc, x, c), xs = arith::MulFOp::create(b, loc, x, s);
+  Value yc = arith::MulFOp::create(b, loc, y, c), ys = arith::MulFOp::create(b, loc, y, s);
+  if (!inverse)
+    return {arith::SubFOp::create(b, loc, xc, ys), arith::AddFOp::create(b, loc, xs, yc)};
+  return {arith::AddFOp::create(b, loc, xc, ys), arith::SubFOp::create(b, loc, yc, xs)};
+}
+
+struct NegLowering : public OpConversionPattern<NegOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(NegOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    rw.replaceOp(op, negate(rw, op.getLoc(), adaptor.getTarget()));
+    return success();
+  }
+};
+
+struct SwapLowering : public OpConversionPattern<SwapOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(SwapOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    rw.replaceOp(op, ValueRange{adaptor.getRhs(), adaptor.getLhs()});
+    return success();
+  }
+};
+
+template <typename OpT, bool inverse>
+struct RotLowering : public OpConversionPattern<OpT> {
+  using OpConversionPattern<OpT>::OpConversionPattern;
+  using OpAdaptor = typename OpT::Adaptor;
+  LogicalResult matchAndRewrite(OpT op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    auto [x, y] = rotate(rw, op.getLoc(), adaptor.getLhs(), adaptor.getRhs(),
+                         adaptor.getTheta(), inverse);
+    rw.replaceOp(op, ValueRange{x, y});
+    return success();
+  }
+};
+
+struct NegAtLowering : public OpConversionPattern<NegAtOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(NegAtOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value y = memref::LoadOp::create(rw, loc, adaptor.getRef(), adaptor.getIndices());
+    memref::StoreOp::create(rw, loc, negate(rw, loc, y), adaptor.getRef(), adaptor.getIndices());
+    rw.eraseOp(op);
+    return success();
+  }
+};
+
+struct SwapAtLowering : public OpConversionPattern<SwapAtOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(SwapAtOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value l = memref::LoadOp::create(rw, loc, adaptor.getLhs(), adaptor.getLhsIndices());
+    Value r = memref::LoadOp::create(rw, loc, adaptor.getRhs(), adaptor.getRhsIndices());
+    memref::StoreOp::create(rw, loc, r, adaptor.getLhs(), adaptor.getLhsIndices());
+    memref::StoreOp::create(rw, loc, l, adaptor.getRhs(), adaptor.getRhsIndices());
+    rw.eraseOp(op);
+    return success();
+  }
+};
+
+template <typename OpT, bool inverse>
+struct RotAtLowering : public OpConversionPattern<OpT> {
+  using OpConversionPattern<OpT>::OpConversionPattern;
+  using OpAdaptor = typename OpT::Adaptor;
+  LogicalResult matchAndRewrite(OpT op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
+    ValueRange li = adaptor.getLhsIndices(), ri = adaptor.getRhsIndices();
+    Value x = memref::LoadOp::create(rw, loc, lhs, li);
+    Value y = memref::LoadOp::create(rw, loc, rhs, ri);
+    auto [nx, ny] = rotate(rw, loc, x, y, adaptor.getTheta(), inverse);
+    memref::StoreOp::create(rw, loc, nx, lhs, li);
+    memref::StoreOp::create(rw, loc, ny, rhs, ri);
+    rw.eraseOp(op);
+    return success();
+  }
+};
+
+struct AllocLowering : public OpConversionPattern<AllocOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(AllocOp op, OpAdaptor,
+                                ConversionPatternRewriter &rw) const override {
+    rw.replaceOpWithNewOp<arith::ConstantOp>(op, op.getInitValue());
+    return success();
+  }
+};
+
+/// rev.free (its check, if any, is a rev.check before it) and rev.discard
+/// (an ancilla's adjoint, dropped unchecked) leave nothing.
+template <typename OpT>
+struct EraseLowering : public OpConversionPattern<OpT> {
+  using OpConversionPattern<OpT>::OpConversionPattern;
+  using OpAdaptor = typename OpT::Adaptor;
+  LogicalResult matchAndRewrite(OpT op, OpAdaptor,
+                                ConversionPatternRewriter &rw) const override {
+    rw.eraseOp(op);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Functions
+//===----------------------------------------------------------------------===//
+
+struct FuncLowering : public OpConversionPattern<FuncOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(FuncOp op, OpAdaptor,
+                                ConversionPatternRewriter &rw) const override {
+    auto nf = func::FuncOp::create(rw, op.getLoc(), op.getSymName(), op.getFunctionType());
+    if (auto vis = op.getSymVisibilityAttr())
+      nf.setSymVisibilityAttr(vis);
+    if (auto argAttrs = op.getArgAttrsAttr())
+      nf.setArgAttrsAttr(argAttrs);
+    nf->setAttr("llvm.emit_c_interface", rw.getUnitAttr());
+    rw.inlineRegionBefore(op.getBody(), nf.getBody(), nf.end());
+    rw.eraseOp(op);
+    return success();
+  }
+};
+
+struct ReturnLowering : public OpConversionPattern<ReturnOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ReturnOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    rw.replaceOpWithNewOp<func::ReturnOp>(op, adaptor.getOperands());
+    return success();
+  }
+};
+
+struct CallLowering : public OpConversionPattern<CallOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(CallOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    rw.replaceOpWithNewOp<func::CallOp>(op, op.getCalleeAttr(), op.getResultTypes(),
+                                        adaptor.getOperands());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Control flow
+//===----------------------------------------------------------------------===//
+
+/// The value of the pure condition region `cond` on `args`, its ops cloned
+/// at the rewriter's insertion point.
+Value evaluateCondition(ConversionPatternRewriter &rw, Region &cond, ValueRange args) {
+  IRMapping mapping;
+  Block &block = cond.front();
+  for (auto [a, v] : llvm::zip(block.getArguments(), args))
+    mapping.map(a, v);
+  for (Operation &op : block.without_terminator())
+    rw.clone(op, mapping);
+  return mapping.lookupOrDefault(cast<CondOp>(block.getTerminator()).getCondition());
+}
+
+struct ForLowering : public OpConversionPattern<ForOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ForOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Value lb = adaptor.getLowerBound(), ub = adaptor.getUpperBound(),
+          step = adaptor.getStep();
+    Value sum;
+    if (op.getReverse()) {
+      // Visit lb + last - k for k = lb, lb+s, ...: last = lb + ((ub-lb-1)/s)*s.
+      Value one = arith::ConstantIndexOp::create(rw, loc, 1);
+      Value span = arith::SubIOp::create(rw, loc, arith::SubIOp::create(rw, loc, ub, lb), one);
+      Value trips = arith::DivSIOp::create(rw, loc, span, step);
+      Value last =
+          arith::AddIOp::create(rw, loc, lb, arith::MulIOp::create(rw, loc, trips, step));
+      sum = arith::AddIOp::create(rw, loc, lb, last);
+    }
+    auto loop = scf::ForOp::create(rw, loc, lb, ub, step, adaptor.getInits());
+    Block *body = loop.getBody();
+    if (!body->empty())
+      rw.eraseOp(body->getTerminator());
+    rw.setInsertionPointToStart(body);
+    Value iv = loop.getInductionVar();
+    if (sum)
+      iv = arith::SubIOp::create(rw, loc, sum, iv);
+    SmallVector<Value> args{iv};
+    llvm::append_range(args, loop.getRegionIterArgs());
+    rw.mergeBlocks(op.getBodyBlock(), body, args);
+    rw.replaceOp(op, loop.getResults());
+    return success();
+  }
+};
+
+struct IfLowering : public OpConversionPattern<IfOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(IfOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    ValueRange inits = adaptor.getInits();
+    Value pre = evaluateCondition(rw, op.getPre(), inits);
+    auto sif = scf::IfOp::create(rw, loc, op.getResultTypes(), pre, /*addThenBlock=*/false,
+                                 /*addElseBlock=*/false);
+    for (auto [src, dst] :
+         {std::pair{&op.getThenRegion(), &sif.getThenRegion()},
+          std::pair{&op.getElseRegion(), &sif.getElseRegion()}}) {
+      Block *block = rw.createBlock(dst);
+      if (src->empty())
+        scf::YieldOp::create(rw, loc, inits); // no else: the identity
+      else
+        rw.mergeBlocks(&src->front(), block, inits);
+    }
+    rw.replaceOp(op, sif.getResults());
+    return success();
+  }
+};
+
+struct WhileLowering : public OpConversionPattern<WhileOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(WhileOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    TypeRange types = op.getResultTypes();
+    auto loop = scf::WhileOp::create(rw, loc, types, adaptor.getInits());
+    SmallVector<Location> locs(types.size(), loc);
+    Block *before = rw.createBlock(&loop.getBefore(), {}, types, locs);
+    Value c = evaluateCondition(rw, op.getPre(), before->getArguments());
+    scf::ConditionOp::create(rw, loc, c, before->getArguments());
+    Block *after = rw.createBlock(&loop.getAfter(), {}, types, locs);
+    rw.mergeBlocks(&op.getBody().front(), after, after->getArguments());
+    rw.replaceOp(op, loop.getResults());
+    return success();
+  }
+};
+
+struct YieldLowering : public OpConversionPattern<YieldOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(YieldOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    if (!isa<scf::ForOp, scf::IfOp, scf::WhileOp>(op->getParentOp()))
+      return rw.notifyMatchFailure(op, "the region op is not lowered yet");
+    rw.replaceOpWithNewOp<scf::YieldOp>(op, adaptor.getOperands());
+    return success();
+  }
+};
+} // namespace
+
+void mlir::rev::populateRevOpLoweringPatterns(RewritePatternSet &patterns) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<UpdateLowering>(ctx);
+  patterns.add<NegLowering, SwapLowering, RotLowering<RotOp, false>, RotLowering<IRotOp, true>,
+               NegAtLowering, SwapAtLowering, RotAtLowering<RotAtOp, false>,
+               RotAtLowering<IRotAtOp, true>, AllocLowering, EraseLowering<FreeOp>,
+               EraseLowering<DiscardOp>>(ctx);
+}
+
+void mlir::rev::populateRevFuncToFuncPatterns(RewritePatternSet &patterns) {
+  patterns.add<FuncLowering, ReturnLowering, CallLowering>(patterns.getContext());
+}
+
+void mlir::rev::populateRevControlFlowToSCFPatterns(RewritePatternSet &patterns) {
+  patterns.add<ForLowering, IfLowering, WhileLowering, YieldLowering>(patterns.getContext());
+}
+
+void mlir::rev::configureRevLoweringTarget(ConversionTarget &target) {
+  target.addLegalDialect<arith::ArithDialect, cf::ControlFlowDialect, func::FuncDialect,
+                         math::MathDialect, memref::MemRefDialect, scf::SCFDialect>();
+  target.addIllegalDialect<RevDialect>();
+}

@@ -1,0 +1,39 @@
+//===- LowerRev.h - rev to func/arith/math/scf/memref ----------*- C++ -*-===//
+//
+// The lowering of rev as conversion patterns, in sets that a target picks
+// from: the op patterns (updates, swaps, rotations, ancillas) and functions
+// are shared by every target; control flow has a pattern set of its own
+// (rev.for/if/while to scf, the place where a parallel or GPU lowering
+// differs); run-time checks (rev.check) map to a message and exit(1) on the
+// CPU or to cf.assert (which also works inside GPU kernels).
+//
+// The input must be free of rev.routine and rev.uncall (--rev-expand-uncalls
+// and --rev-expand-routines run before). Types do not change: scalars and
+// memrefs lower to themselves.
+//
+//===----------------------------------------------------------------------===//
+#ifndef REV_CONVERSION_LOWERREV_H
+#define REV_CONVERSION_LOWERREV_H
+
+namespace mlir {
+class ConversionTarget;
+class RewritePatternSet;
+namespace rev {
+/// Updates (every row of the update-kind table), neg, swap, rot/irot and
+/// their element forms, alloc/free/discard.
+void populateRevOpLoweringPatterns(RewritePatternSet &patterns);
+/// rev.func/return/call to func.func/return/call (functions get
+/// `llvm.emit_c_interface`).
+void populateRevFuncToFuncPatterns(RewritePatternSet &patterns);
+/// rev.for/if/while (and their rev.yield) to scf.for/if/while.
+void populateRevControlFlowToSCFPatterns(RewritePatternSet &patterns);
+/// rev.check to a write(2) of its message and exit(1) (libc; CPU).
+void populateRevCheckToLibcPatterns(RewritePatternSet &patterns);
+/// rev.check to cf.assert with its message (portable; GPU kernels).
+void populateRevCheckToAssertPatterns(RewritePatternSet &patterns);
+/// The dialects rev lowers to are legal, rev is illegal.
+void configureRevLoweringTarget(ConversionTarget &target);
+} // namespace rev
+} // namespace mlir
+
+#endif

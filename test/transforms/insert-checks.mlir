@@ -1,0 +1,99 @@
+// --rev-insert-checks: a rev.check naming the rule and the op before each op
+// whose reversibility depends on run-time values.
+// RUN: rev-opt %s --rev-insert-checks | FileCheck %s
+// RUN: rev-opt %s --rev-insert-checks=reversibility=false | FileCheck %s --check-prefix=OFF
+
+// OFF-LABEL: rev.func @updates
+// OFF-NOT: rev.check
+// CHECK-LABEL: rev.func @updates
+// CHECK: %[[Z:.*]] = arith.constant 0.0
+// CHECK: %[[NZ:.*]] = arith.cmpf une, %[[D:.*]], %[[Z]]
+// CHECK: rev.check %[[NZ]], "zero multiplier: multiplying by 0 is not reversible" for "rev.mul"
+// CHECK: rev.mul
+// CHECK: rev.check %{{.*}}, "zero divisor" for "rev.div"
+// CHECK: rev.div
+// CHECK: %[[NE:.*]] = arith.cmpi ne, %[[I:.*]], %[[J:.*]] : index
+// CHECK: rev.check %[[NE]], "element aliasing: the delta reads the element being updated" for "rev.add_at"
+// CHECK: rev.add_at
+rev.func @updates(%y: f64, %d: f64, %A: memref<?xf64>, %i: index, %j: index)
+    -> (f64, f64, index, index) {
+  %y1 = rev.mul %y, %d : f64
+  %y2 = rev.div %y1, %d : f64
+  %v = memref.load %A[%j] : memref<?xf64>
+  rev.add_at %A[%i], %v : memref<?xf64>
+  rev.return %y2, %d, %i, %j : f64, f64, index, index
+}
+
+// CHECK-LABEL: rev.func @ancilla
+// CHECK: %[[ABS:.*]] = math.absf
+// CHECK: %[[TOL:.*]] = arith.constant 1.000000e-08 : f64
+// CHECK: %[[OK:.*]] = arith.cmpf ole, %[[ABS]], %[[TOL]]
+// CHECK: rev.check %[[OK]], "ancilla not restored to its initial value" for "rev.free"
+// CHECK-NEXT: rev.free
+rev.func @ancilla(%x: f64) -> f64 {
+  %t = rev.alloc : f64
+  %t1 = rev.add %t, %x : f64
+  %t2 = rev.sub %t1, %x : f64
+  rev.free %t2 : f64
+  rev.return %x : f64
+}
+
+// The if's post condition is checked at the end of each branch (true in
+// `then`, false in the `else` added as the identity).
+// CHECK-LABEL: rev.func @branch
+// CHECK: } then {
+// CHECK: rev.check %{{.*}}, "post-condition disagrees with pre-condition" for "rev.if"
+// CHECK: rev.yield
+// CHECK: } else {
+// CHECK: arith.xori
+// CHECK: rev.check %{{.*}}, "post-condition disagrees with pre-condition" for "rev.if"
+// CHECK: rev.yield
+rev.func @branch(%x: f64) -> f64 {
+  %r = rev.if %x : f64 pre {
+  ^bb0(%a: f64):
+    %z = arith.constant 0.0 : f64
+    %c = arith.cmpf ogt, %a, %z : f64
+    rev.cond %c
+  } then {
+  ^bb0(%a: f64):
+    %h = arith.constant 2.0 : f64
+    %a1 = rev.mul %a, %h : f64
+    rev.yield %a1 : f64
+  } post {
+  ^bb0(%a: f64):
+    %z = arith.constant 0.0 : f64
+    %c = arith.cmpf ogt, %a, %z : f64
+    rev.cond %c
+  }
+  rev.return %r : f64
+}
+
+// CHECK-LABEL: rev.func @loops
+// CHECK: rev.check %{{.*}}, "loop step must be positive" for "rev.for"
+// CHECK: rev.for
+// CHECK: rev.check %{{.*}}, "post-condition holds on entry" for "rev.while"
+// CHECK: rev.while
+// CHECK: rev.check %{{.*}}, "post-condition false after an iteration" for "rev.while"
+// CHECK-NEXT: rev.yield
+rev.func @loops(%k: i64, %n: index, %s: index) -> (i64, index, index) {
+  %c0 = arith.constant 0 : index
+  rev.for %i = %c0 to %n step %s {
+  }
+  %w = rev.while %k : i64 pre {
+  ^bb0(%a: i64):
+    %m = arith.constant 3 : i64
+    %c = arith.cmpi slt, %a, %m : i64
+    rev.cond %c
+  } do {
+  ^bb0(%a: i64):
+    %one = arith.constant 1 : i64
+    %a1 = rev.add %a, %one : i64
+    rev.yield %a1 : i64
+  } post {
+  ^bb0(%a: i64):
+    %z = arith.constant 0 : i64
+    %c = arith.cmpi sgt, %a, %z : i64
+    rev.cond %c
+  }
+  rev.return %w, %n, %s : i64, index, index
+}

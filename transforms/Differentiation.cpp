@@ -1,0 +1,126 @@
+//===- Differentiation.cpp - what reverse and forward mode share ----------===//
+#include "transforms/Differentiation.h"
+#include "transforms/DerivativeInterfaces.h"
+#include "transforms/MarkedFunctions.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/SmallPtrSet.h"
+
+using namespace mlir;
+using namespace mlir::rev;
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+bool mlir::rev::isActiveScalar(Type type) { return isa<FloatType>(type); }
+
+bool mlir::rev::isActiveMemRef(Type type) {
+  auto m = dyn_cast<MemRefType>(type);
+  return m && isa<FloatType>(m.getElementType());
+}
+
+SmallVector<int> mlir::rev::derivativeArgPositions(TypeRange primalInputs) {
+  SmallVector<int> pos(primalInputs.size(), -1);
+  int next = primalInputs.size();
+  for (auto [i, t] : llvm::enumerate(primalInputs))
+    if (isActiveScalar(t))
+      pos[i] = next++;
+  for (auto [i, t] : llvm::enumerate(primalInputs))
+    if (isActiveMemRef(t))
+      pos[i] = next++;
+  return pos;
+}
+
+FunctionType mlir::rev::derivativeFunctionType(FunctionType primal) {
+  SmallVector<Type> inputs(primal.getInputs());
+  SmallVector<int> pos = derivativeArgPositions(primal.getInputs());
+  inputs.resize(inputs.size() + llvm::count_if(pos, [](int p) { return p >= 0; }));
+  for (auto [i, p] : llvm::enumerate(pos))
+    if (p >= 0)
+      inputs[p] = inputs[i];
+  return FunctionType::get(primal.getContext(), inputs, FuncOp::stateTypes(inputs));
+}
+
+FuncOp mlir::rev::differentiatedFunction(FuncOp derivative) {
+  for (StringRef attr : {kGradientOfAttr, kBackwardOfAttr, kTangentOfAttr})
+    if (auto of = derivative->getAttrOfType<FlatSymbolRefAttr>(attr))
+      return SymbolTable::lookupNearestSymbolFrom<FuncOp>(derivative, of);
+  return {};
+}
+
+bool mlir::rev::isVersion(Value v) {
+  Operation *def = v.getDefiningOp();
+  return !def || !isRecomputable(def);
+}
+
+SmallVector<Value> mlir::rev::capturedActiveVersions(ArrayRef<Region *> regions) {
+  llvm::SetVector<Value> used, out;
+  for (Region *r : regions)
+    if (!r->empty())
+      getUsedValuesDefinedAbove(*r, used);
+  for (Value v : used)
+    walkPureSlice(v, [&](Value x) {
+      if (isActiveScalar(x.getType()) && isVersion(x))
+        out.insert(x);
+    });
+  return out.takeVector();
+}
+
+Value FloatOps::add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+Value FloatOps::sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+Value FloatOps::mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+Value FloatOps::div(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
+Value FloatOps::neg(Value x) { return arith::NegFOp::create(b, loc, x); }
+Value FloatOps::sin(Value x) { return math::SinOp::create(b, loc, x); }
+Value FloatOps::cos(Value x) { return math::CosOp::create(b, loc, x); }
+
+Value mlir::rev::castFloat(OpBuilder &b, Location loc, Value v, Type to) {
+  if (v.getType() == to)
+    return v;
+  if (cast<FloatType>(to).getWidth() > cast<FloatType>(v.getType()).getWidth())
+    return arith::ExtFOp::create(b, loc, to, v);
+  return arith::TruncFOp::create(b, loc, to, v);
+}
+
+Value mlir::rev::chainProduct(OpBuilder &b, Location loc, Value partial, Value bar, Type to) {
+  Value p = arith::MulFOp::create(b, loc, partial, castFloat(b, loc, bar, partial.getType()));
+  return castFloat(b, loc, p, to);
+}
+
+void mlir::rev::cloneCondRegion(OpBuilder &b, Region &src, Region &dst, TypeRange types,
+                                IRMapping &mapping) {
+  Block *block = new Block();
+  dst.push_back(block);
+  for (Type t : types)
+    block->addArgument(t, src.getLoc());
+  for (auto [a, n] : llvm::zip(src.front().getArguments(), block->getArguments()))
+    mapping.map(a, n);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(block);
+  for (Operation &op : src.front())
+    b.clone(op, mapping);
+}
+
+/// The derivative rule of a pure op in an expression that `user` (at
+/// `userLoc`) differentiates in `mode` ("adjoint" or "tangent"); a located
+/// error if it has none.
+FailureOr<PartialDerivativeOpInterface> mlir::rev::derivativeRule(Operation *op, Location userLoc,
+                                                              StringRef mode) {
+  auto iface = dyn_cast<PartialDerivativeOpInterface>(op);
+  if (iface && op->getNumResults() == 1 && op->getNumRegions() == 0)
+    return iface;
+  auto diag = op->emitOpError("has no derivative rule (PartialDerivativeOpInterface)");
+  diag.attachNote(userLoc) << "needed by the " << mode << " of this op";
+  return diag;
+}
+
+
+FuncOp mlir::rev::createDerivativeFunction(FuncOp func, StringRef name, StringRef attr) {
+  return createMarkedFunction(func, name, derivativeFunctionType(func.getFunctionType()), attr);
+}
+

@@ -1,0 +1,887 @@
+//===- RevOpDerivatives.cpp - the derivative rules of the rev ops ---------===//
+//
+// Each op's backward step (uncompute through the inverse, then the adjoint
+// update, DESIGN.md's AD section) and its tangent step, attached to the rev
+// ops as external models of AdjointOpInterface. Adjoint and tangent
+// updates are rev ops, so derivative programs stay reversible.
+//
+// A shadow element that seeds adjoint updates (Abar[i] for A[i] += d) is
+// loaded afresh right before each update (AdjointState::accumulate builds the
+// seed per leaf), so no update uses a load taken before a write of the same
+// memref, and no ancilla is needed.
+//
+//===----------------------------------------------------------------------===//
+#include "transforms/ForwardMode.h"
+#include "transforms/Registration.h"
+#include "transforms/ReverseMode.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/SymbolTable.h"
+
+using namespace mlir;
+using namespace mlir::rev;
+
+namespace {
+/// Opens a recomputation scope of the backward program's state.
+struct Memo {
+  AdjointState &st;
+  explicit Memo(AdjointState &s) : st(s) { st.inv.pushMemo(); }
+  ~Memo() { st.inv.popMemo(); }
+};
+
+/// The current value of shadow[idx].
+Value loadShadow(OpBuilder &b, Location loc, Value shadow, ValueRange idx) {
+  return memref::LoadOp::create(b, loc, shadow, idx);
+}
+
+/// (d a'/dt, d b'/dt) of (a', b') = rot(a, b, t) (irot with `inverse`), from
+/// the state before.
+std::pair<Value, Value> rotThetaDerivative(FloatOps &f, bool inverse, Value a, Value b,
+                                           Value t) {
+  Value c = f.cos(t), s = f.sin(t);
+  if (!inverse) // (a c - b s, a s + b c)' = (-a s - b c, a c - b s)
+    return {f.neg(f.add(f.mul(a, s), f.mul(b, c))), f.sub(f.mul(a, c), f.mul(b, s))};
+  // (a c + b s, -a s + b c)' = (-a s + b c, -a c - b s)
+  return {f.sub(f.mul(b, c), f.mul(a, s)), f.neg(f.add(f.mul(a, c), f.mul(b, s)))};
+}
+
+/// abar * d a'/dt + bbar * d b'/dt: the seed of theta's adjoint.
+Value rotThetaSeed(FloatOps &f, std::pair<Value, Value> d, Value abar, Value bbar) {
+  return f.add(f.mul(abar, d.first), f.mul(bbar, d.second));
+}
+} // namespace
+
+namespace {
+FailureOr<Value> tangentShadow(TangentState &st, Value memref, Operation *op) {
+  if (Value s = st.shadows.lookup(memref))
+    return s;
+  return op->emitOpError("cannot differentiate: this memref has no tangent (only float "
+                         "memref arguments of the function get one)");
+}
+
+SmallVector<Value> mapAll(TangentState &st, ValueRange values) {
+  return llvm::map_to_vector(values, [&](Value v) { return st.map.lookup(v); });
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Updates: one rule per UpdateRule (RevUpdateKinds.td), never per kind
+//===----------------------------------------------------------------------===//
+//
+// Additive (y += s*d, s = kUpdateSign): the adjoint of y is unchanged and
+//   d's leaves get s*ybar; the tangent is the same update on the tangents.
+// Scaling (y *= d^s): ybar becomes ybar * d^s (the same update on the
+//   adjoint) and d's leaves get ybar * y0 * s * d^(s-1); the tangent is
+//   ydot * d^s + y0 * s * d^(s-1) * ddot.
+// Bitwise: integers only, nothing to differentiate.
+
+namespace {
+template <typename OpT>
+constexpr bool isDifferentiable() {
+  return OpT::kUpdateRule != UpdateRule::Bitwise;
+}
+
+/// `acc += term` (sign > 0) or `acc -= term` as a rev update of a variable.
+Value additiveUpdate(OpBuilder &b, Location loc, int sign, Value acc, Value term) {
+  if (sign > 0)
+    return AddOp::create(b, loc, acc, term).getResult();
+  return SubOp::create(b, loc, acc, term).getResult();
+}
+
+template <typename OpT>
+LogicalResult adjointScalarUpdate(OpT op, OpBuilder &b, AdjointState &st) {
+  if constexpr (!isDifferentiable<OpT>()) {
+    return st.uncompute(b, op);
+  } else {
+    if (!isActiveScalar(op.getType()))
+      return st.uncompute(b, op);
+    Location loc = op.getLoc();
+    FloatOps f{b, loc};
+    Value ybar = st.getAdjoint(b, op.getResult());
+    if (failed(st.uncompute(b, op)))
+      return failure();
+    Memo memo(st);
+    Value seed = OpT::kUpdateSign < 0 ? f.neg(ybar) : ybar;
+    Value d;
+    if (OpT::kUpdateRule == UpdateRule::Scaling) {
+      Value y0 = st.lookup(b, op.getTarget());
+      d = st.lookup(b, op.getDelta());
+      if (!y0 || !d)
+        return failure();
+      seed = f.mul(ybar, y0);
+      if (OpT::kUpdateSign < 0) // d(y/d)/dd = -y/d^2
+        seed = f.neg(f.div(seed, f.mul(d, d)));
+    }
+    if (failed(st.accumulate(b, op.getDelta(), [&](OpBuilder &) { return seed; }, op)))
+      return failure();
+    if (OpT::kUpdateRule == UpdateRule::Scaling)
+      ybar = OpT::create(b, loc, ybar, d).getResult();
+    st.setAdjoint(op.getTarget(), ybar);
+    return success();
+  }
+}
+
+template <typename OpT>
+LogicalResult tangentScalarUpdate(OpT op, OpBuilder &b, TangentState &st) {
+  if constexpr (isDifferentiable<OpT>()) {
+    if (isActiveScalar(op.getType())) {
+      Location loc = op.getLoc();
+      FloatOps f{b, loc};
+      Value ydot = st.getTangentVar(op.getTarget());
+      Value y0 = st.map.lookup(op.getTarget()), d = st.map.lookup(op.getDelta());
+      bool scaling = OpT::kUpdateRule == UpdateRule::Scaling;
+      if (scaling)
+        ydot = OpT::create(b, loc, ydot, d).getResult();
+      FailureOr<Value> ddot = st.tangentOf(b, op.getDelta(), op);
+      if (failed(ddot))
+        return failure();
+      if (*ddot && !scaling)
+        ydot = OpT::create(b, loc, ydot, *ddot).getResult();
+      if (*ddot && scaling) { // (y d)' = y' d + y d'; (y / d)' = y' / d - y d' / d^2
+        Value term = f.mul(y0, *ddot);
+        if (OpT::kUpdateSign < 0)
+          term = f.div(term, f.mul(d, d));
+        ydot = additiveUpdate(b, loc, OpT::kUpdateSign, ydot, term);
+      }
+      st.setTangent(op.getResult(), ydot);
+    }
+  }
+  b.clone(*op.getOperation(), st.map);
+  return success();
+}
+
+template <typename OpT>
+LogicalResult adjointElementUpdate(OpT op, OpBuilder &b, AdjointState &st) {
+  if constexpr (!isDifferentiable<OpT>()) {
+    return st.uncompute(b, op);
+  } else {
+    if (!isActiveMemRef(op.getRef().getType()))
+      return st.uncompute(b, op);
+    Location loc = op.getLoc();
+    FloatOps f{b, loc};
+    FailureOr<Value> shadow = st.getShadow(op.getRef(), op);
+    if (failed(shadow))
+      return failure();
+    if (failed(st.uncompute(b, op)))
+      return failure();
+    Memo memo(st);
+    FailureOr<SmallVector<Value>> idx = st.inv.lookupAll(b, op.getIndices());
+    Value ref = st.lookup(b, op.getRef());
+    if (failed(idx) || !ref)
+      return failure();
+    // The seed: s * Abar[i] (additive), Abar[i] * y0 * s * d^(s-1) (scaling).
+    Value factor, d;
+    if (OpT::kUpdateRule == UpdateRule::Scaling) {
+      factor = memref::LoadOp::create(b, loc, ref, *idx); // the recovered A[i]
+      d = st.lookup(b, op.getDelta());
+      if (!d)
+        return failure();
+      if (OpT::kUpdateSign < 0)
+        factor = f.neg(f.div(factor, f.mul(d, d)));
+    }
+    auto seed = [&](OpBuilder &) -> Value {
+      Value s = loadShadow(b, loc, *shadow, *idx);
+      if (factor)
+        return f.mul(s, factor);
+      return OpT::kUpdateSign < 0 ? f.neg(s) : s;
+    };
+    if (failed(st.accumulate(b, op.getDelta(), seed, op)))
+      return failure();
+    if (OpT::kUpdateRule == UpdateRule::Scaling)
+      OpT::create(b, loc, *shadow, *idx, d);
+    return success();
+  }
+}
+
+template <typename OpT>
+LogicalResult tangentElementUpdate(OpT op, OpBuilder &b, TangentState &st) {
+  if constexpr (isDifferentiable<OpT>()) {
+    if (isActiveMemRef(op.getRef().getType())) {
+      Location loc = op.getLoc();
+      FloatOps f{b, loc};
+      FailureOr<Value> shadow = tangentShadow(st, op.getRef(), op);
+      if (failed(shadow))
+        return failure();
+      SmallVector<Value> idx = mapAll(st, op.getIndices());
+      Value d = st.map.lookup(op.getDelta());
+      bool scaling = OpT::kUpdateRule == UpdateRule::Scaling;
+      Value y0;
+      if (scaling) {
+        y0 = memref::LoadOp::create(b, loc, st.map.lookup(op.getRef()), idx);
+        OpT::create(b, loc, *shadow, idx, d);
+        st.clearCache();
+      }
+      FailureOr<Value> ddot = st.tangentOf(b, op.getDelta(), op);
+      if (failed(ddot))
+        return failure();
+      if (*ddot && !scaling)
+        OpT::create(b, loc, *shadow, idx, *ddot);
+      if (*ddot && scaling) {
+        Value term = f.mul(y0, *ddot);
+        if (OpT::kUpdateSign < 0)
+          term = f.div(term, f.mul(d, d));
+        if (OpT::kUpdateSign > 0)
+          AddAtOp::create(b, loc, *shadow, idx, term);
+        else
+          SubAtOp::create(b, loc, *shadow, idx, term);
+      }
+      st.clearCache();
+    }
+  }
+  b.clone(*op.getOperation(), st.map);
+  return success();
+}
+} // namespace
+
+
+static LogicalResult adjointRule(NegOp op, OpBuilder &b, AdjointState &st) {
+  if (!isActiveScalar(op.getType()))
+    return st.uncompute(b, op);
+  Value ybar = st.getAdjoint(b, op.getResult());
+  if (failed(st.uncompute(b, op)))
+    return failure();
+  st.setAdjoint(op.getTarget(), NegOp::create(b, op.getLoc(), ybar).getResult());
+  return success();
+}
+static LogicalResult tangentRule(NegOp op, OpBuilder &b, TangentState &st) {
+  if (isActiveScalar(op.getType()))
+    st.setTangent(op.getResult(),
+                  NegOp::create(b, op.getLoc(), st.getTangentVar(op.getTarget())).getResult());
+  b.clone(*op.getOperation(), st.map);
+  return success();
+}
+
+static LogicalResult adjointRule(SwapOp op, OpBuilder &b, AdjointState &st) {
+  if (!isActiveScalar(op.getLhs().getType()))
+    return st.uncompute(b, op);
+  Value abar = st.getAdjoint(b, op.getLhsResult()), bbar = st.getAdjoint(b, op.getRhsResult());
+  if (failed(st.uncompute(b, op)))
+    return failure();
+  st.setAdjoint(op.getLhs(), bbar);
+  st.setAdjoint(op.getRhs(), abar);
+  return success();
+}
+static LogicalResult tangentRule(SwapOp op, OpBuilder &b, TangentState &st) {
+  if (isActiveScalar(op.getLhs().getType())) {
+    Value adot = st.getTangentVar(op.getLhs()), bdot = st.getTangentVar(op.getRhs());
+    st.setTangent(op.getLhsResult(), bdot);
+    st.setTangent(op.getRhsResult(), adot);
+  }
+  b.clone(*op.getOperation(), st.map);
+  return success();
+}
+
+namespace {
+template <typename OpT, typename AdjOp>
+LogicalResult adjointRot(OpT op, OpBuilder &b, AdjointState &st, bool inverse) {
+  Location loc = op.getLoc();
+  FloatOps f{b, loc};
+  Value abar = st.getAdjoint(b, op.getLhsResult()), bbar = st.getAdjoint(b, op.getRhsResult());
+  if (failed(st.uncompute(b, op)))
+    return failure();
+  Memo memo(st);
+  Value a = st.lookup(b, op.getLhs()), c = st.lookup(b, op.getRhs());
+  Value t = st.lookup(b, op.getTheta());
+  if (!a || !c || !t)
+    return failure();
+  Value seed = rotThetaSeed(f, rotThetaDerivative(f, inverse, a, c, t), abar, bbar);
+  if (failed(st.accumulate(b, op.getTheta(), [&](OpBuilder &) { return seed; }, op)))
+    return failure();
+  auto adj = AdjOp::create(b, loc, abar, bbar, t);
+  st.setAdjoint(op.getLhs(), adj.getLhsResult());
+  st.setAdjoint(op.getRhs(), adj.getRhsResult());
+  return success();
+}
+
+template <typename OpT>
+LogicalResult tangentRot(OpT op, OpBuilder &b, TangentState &st, bool inverse) {
+  Location loc = op.getLoc();
+  FloatOps f{b, loc};
+  Value a = st.map.lookup(op.getLhs()), c = st.map.lookup(op.getRhs());
+  Value t = st.map.lookup(op.getTheta());
+  auto rot = OpT::create(b, loc, st.getTangentVar(op.getLhs()), st.getTangentVar(op.getRhs()), t);
+  Value adot = rot.getLhsResult(), bdot = rot.getRhsResult();
+  FailureOr<Value> tdot = st.tangentOf(b, op.getTheta(), op);
+  if (failed(tdot))
+    return failure();
+  if (*tdot) {
+    auto [da, db] = rotThetaDerivative(f, inverse, a, c, t);
+    adot = AddOp::create(b, loc, adot, f.mul(*tdot, da)).getResult();
+    bdot = AddOp::create(b, loc, bdot, f.mul(*tdot, db)).getResult();
+  }
+  st.setTangent(op.getLhsResult(), adot);
+  st.setTangent(op.getRhsResult(), bdot);
+  b.clone(*op, st.map);
+  return success();
+}
+} // namespace
+
+static LogicalResult adjointRule(RotOp op, OpBuilder &b, AdjointState &st) {
+  return adjointRot<RotOp, IRotOp>(op, b, st, false);
+}
+static LogicalResult adjointRule(IRotOp op, OpBuilder &b, AdjointState &st) {
+  return adjointRot<IRotOp, RotOp>(op, b, st, true);
+}
+static LogicalResult tangentRule(RotOp op, OpBuilder &b, TangentState &st) {
+  return tangentRot(op, b, st, false);
+}
+static LogicalResult tangentRule(IRotOp op, OpBuilder &b, TangentState &st) {
+  return tangentRot(op, b, st, true);
+}
+
+static LogicalResult adjointRule(NegAtOp op, OpBuilder &b, AdjointState &st) {
+  if (failed(st.uncompute(b, op)))
+    return failure();
+  if (!isActiveMemRef(op.getRef().getType()))
+    return success();
+  FailureOr<Value> shadow = st.getShadow(op.getRef(), op);
+  if (failed(shadow))
+    return failure();
+  Memo memo(st);
+  FailureOr<SmallVector<Value>> idx = st.inv.lookupAll(b, op.getIndices());
+  if (failed(idx))
+    return failure();
+  NegAtOp::create(b, op.getLoc(), *shadow, *idx);
+  return success();
+}
+static LogicalResult tangentRule(NegAtOp op, OpBuilder &b, TangentState &st) {
+  if (isActiveMemRef(op.getRef().getType())) {
+    FailureOr<Value> shadow = tangentShadow(st, op.getRef(), op);
+    if (failed(shadow))
+      return failure();
+    NegAtOp::create(b, op.getLoc(), *shadow, mapAll(st, op.getIndices()));
+  }
+  b.clone(*op.getOperation(), st.map);
+  return success();
+}
+
+static LogicalResult adjointRule(SwapAtOp op, OpBuilder &b, AdjointState &st) {
+  if (failed(st.uncompute(b, op)))
+    return failure();
+  if (!isActiveMemRef(op.getLhs().getType()))
+    return success();
+  FailureOr<Value> l = st.getShadow(op.getLhs(), op), r = st.getShadow(op.getRhs(), op);
+  if (failed(l) || failed(r))
+    return failure();
+  Memo memo(st);
+  FailureOr<SmallVector<Value>> li = st.inv.lookupAll(b, op.getLhsIndices());
+  FailureOr<SmallVector<Value>> ri = st.inv.lookupAll(b, op.getRhsIndices());
+  if (failed(li) || failed(ri))
+    return failure();
+  SwapAtOp::create(b, op.getLoc(), *l, *li, *r, *ri);
+  return success();
+}
+static LogicalResult tangentRule(SwapAtOp op, OpBuilder &b, TangentState &st) {
+  if (isActiveMemRef(op.getLhs().getType())) {
+    FailureOr<Value> l = tangentShadow(st, op.getLhs(), op), r = tangentShadow(st, op.getRhs(), op);
+    if (failed(l) || failed(r))
+      return failure();
+    SwapAtOp::create(b, op.getLoc(), *l, mapAll(st, op.getLhsIndices()), *r,
+                     mapAll(st, op.getRhsIndices()));
+  }
+  b.clone(*op.getOperation(), st.map);
+  return success();
+}
+
+namespace {
+template <typename OpT, typename AdjOp>
+LogicalResult adjointRotAt(OpT op, OpBuilder &b, AdjointState &st, bool inverse) {
+  Location loc = op.getLoc();
+  FloatOps f{b, loc};
+  FailureOr<Value> l = st.getShadow(op.getLhs(), op), r = st.getShadow(op.getRhs(), op);
+  if (failed(l) || failed(r))
+    return failure();
+  if (failed(st.uncompute(b, op)))
+    return failure();
+  Memo memo(st);
+  FailureOr<SmallVector<Value>> li = st.inv.lookupAll(b, op.getLhsIndices());
+  FailureOr<SmallVector<Value>> ri = st.inv.lookupAll(b, op.getRhsIndices());
+  Value lhs = st.lookup(b, op.getLhs()), rhs = st.lookup(b, op.getRhs());
+  Value t = st.lookup(b, op.getTheta());
+  if (failed(li) || failed(ri) || !lhs || !rhs || !t)
+    return failure();
+  Value a = memref::LoadOp::create(b, loc, lhs, *li);
+  Value c = memref::LoadOp::create(b, loc, rhs, *ri);
+  // The derivative is built once, at the first leaf (none for a constant angle).
+  std::optional<std::pair<Value, Value>> d;
+  auto seed = [&](OpBuilder &) {
+    if (!d)
+      d = rotThetaDerivative(f, inverse, a, c, t);
+    Value abar = loadShadow(b, loc, *l, *li);
+    Value bbar = loadShadow(b, loc, *r, *ri);
+    return rotThetaSeed(f, *d, abar, bbar);
+  };
+  if (failed(st.accumulate(b, op.getTheta(), seed, op)))
+    return failure();
+  AdjOp::create(b, loc, *l, *li, *r, *ri, t);
+  return success();
+}
+
+template <typename OpT>
+LogicalResult tangentRotAt(OpT op, OpBuilder &b, TangentState &st, bool inverse) {
+  Location loc = op.getLoc();
+  FloatOps f{b, loc};
+  FailureOr<Value> l = tangentShadow(st, op.getLhs(), op), r = tangentShadow(st, op.getRhs(), op);
+  if (failed(l) || failed(r))
+    return failure();
+  SmallVector<Value> li = mapAll(st, op.getLhsIndices()), ri = mapAll(st, op.getRhsIndices());
+  Value t = st.map.lookup(op.getTheta());
+  Value a = memref::LoadOp::create(b, loc, st.map.lookup(op.getLhs()), li);
+  Value c = memref::LoadOp::create(b, loc, st.map.lookup(op.getRhs()), ri);
+  OpT::create(b, loc, *l, li, *r, ri, t);
+  auto [da, db] = rotThetaDerivative(f, inverse, a, c, t);
+  for (auto [shadow, idx, dd] : {std::tuple{*l, li, da}, std::tuple{*r, ri, db}}) {
+    st.clearCache();
+    FailureOr<Value> tdot = st.tangentOf(b, op.getTheta(), op);
+    if (failed(tdot))
+      return failure();
+    if (*tdot)
+      AddAtOp::create(b, loc, shadow, idx, f.mul(*tdot, dd));
+  }
+  st.clearCache();
+  b.clone(*op, st.map);
+  return success();
+}
+} // namespace
+
+static LogicalResult adjointRule(RotAtOp op, OpBuilder &b, AdjointState &st) {
+  return adjointRotAt<RotAtOp, IRotAtOp>(op, b, st, false);
+}
+static LogicalResult adjointRule(IRotAtOp op, OpBuilder &b, AdjointState &st) {
+  return adjointRotAt<IRotAtOp, RotAtOp>(op, b, st, true);
+}
+static LogicalResult tangentRule(RotAtOp op, OpBuilder &b, TangentState &st) {
+  return tangentRotAt(op, b, st, false);
+}
+static LogicalResult tangentRule(IRotAtOp op, OpBuilder &b, TangentState &st) {
+  return tangentRotAt(op, b, st, true);
+}
+
+//===----------------------------------------------------------------------===//
+// Ancillas
+//===----------------------------------------------------------------------===//
+
+static LogicalResult adjointRule(AllocOp op, OpBuilder &b, AdjointState &st) {
+  if (failed(st.uncompute(b, op)))
+    return failure();
+  if (isActiveScalar(op.getType())) {
+    // The adjoint of a constant: not needed, dropped.
+    DiscardOp::create(b, op.getLoc(), st.getAdjoint(b, op.getResult()));
+    st.eraseAdjoint(op.getResult());
+  }
+  return success();
+}
+static LogicalResult tangentRule(AllocOp op, OpBuilder &b, TangentState &st) {
+  b.clone(*op.getOperation(), st.map);
+  if (isActiveScalar(op.getType())) {
+    // The tangent of an adjoint ancilla is released like it (discarded).
+    auto alloc = AllocOp::create(b, op.getLoc(), op.getType(), TypedAttr());
+    alloc.setAdjoint(op.getAdjoint());
+    st.setTangent(op.getResult(), alloc.getResult());
+  }
+  return success();
+}
+
+static LogicalResult adjointRule(FreeOp op, OpBuilder &b, AdjointState &st) {
+  if (failed(st.uncompute(b, op)))
+    return failure();
+  if (isActiveScalar(op.getTarget().getType())) {
+    auto alloc = AllocOp::create(b, op.getLoc(), op.getTarget().getType(), TypedAttr());
+    alloc.setAdjoint(true);
+    st.setAdjoint(op.getTarget(), alloc.getResult());
+  }
+  return success();
+}
+static LogicalResult tangentRule(FreeOp op, OpBuilder &b, TangentState &st) {
+  // The ancilla is back to a constant, so its tangent is back to zero.
+  if (isActiveScalar(op.getTarget().getType()))
+    FreeOp::create(b, op.getLoc(), st.getTangentVar(op.getTarget()), TypedAttr());
+  b.clone(*op.getOperation(), st.map);
+  return success();
+}
+
+static LogicalResult adjointRule(DiscardOp op, OpBuilder &, AdjointState &) {
+  return op.emitOpError("cannot be differentiated: ") << kDiscardAdvice;
+}
+static LogicalResult tangentRule(DiscardOp op, OpBuilder &b, TangentState &st) {
+  DiscardOp::create(b, op.getLoc(), st.getTangentVar(op.getTarget()));
+  b.clone(*op.getOperation(), st.map);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Calls
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The function a call or uncall runs (the callee, or its inverse).
+FailureOr<FuncOp> calledFunction(Operation *op, bool uncall) {
+  auto callee = SymbolTable::lookupNearestSymbolFrom<FuncOp>(
+      op, op->getAttrOfType<FlatSymbolRefAttr>("callee"));
+  if (!callee)
+    return op->emitOpError("callee is not a rev.func");
+  if (!uncall)
+    return callee;
+  return getOrCreateInverseFunction(callee);
+}
+
+LogicalResult adjointCall(Operation *op, OpBuilder &b, AdjointState &st, bool uncall) {
+  FailureOr<FuncOp> fn = calledFunction(op, uncall);
+  if (failed(fn))
+    return failure();
+  FailureOr<FuncOp> bwd = getOrCreateBackwardFunction(*fn);
+  if (failed(bwd))
+    return failure();
+  // The backward function's operands: the callee's final state, then the
+  // adjoints and shadows at their places in the derivative layout.
+  SmallVector<int> pos = derivativeArgPositions(op->getOperandTypes());
+  SmallVector<Value> operands(bwd->getNumArguments());
+  {
+    Memo memo(st);
+    unsigned r = 0;
+    for (auto [i, v] : llvm::enumerate(op->getOperands())) {
+      Value res = isa<MemRefType>(v.getType()) ? Value() : op->getResult(r++);
+      operands[i] = st.lookup(b, res ? res : v);
+      if (!operands[i])
+        return failure();
+      if (pos[i] < 0)
+        continue;
+      if (res) {
+        operands[pos[i]] = st.getAdjoint(b, res);
+      } else {
+        FailureOr<Value> s = st.getShadow(v, op);
+        if (failed(s))
+          return failure();
+        operands[pos[i]] = *s;
+      }
+    }
+  }
+  auto call = CallOp::create(b, op->getLoc(), bwd->getResultTypes(), bwd->getSymName(), operands);
+  unsigned r = 0, k = op->getNumResults();
+  for (Value v : op->getOperands()) {
+    if (isa<MemRefType>(v.getType()))
+      continue;
+    st.inv.bind(v, call.getResult(r++));
+    if (isActiveScalar(v.getType()))
+      st.setAdjoint(v, call.getResult(k++));
+  }
+  return success();
+}
+
+LogicalResult tangentCall(Operation *op, OpBuilder &b, TangentState &st, bool uncall) {
+  FailureOr<FuncOp> fn = calledFunction(op, uncall);
+  if (failed(fn))
+    return failure();
+  FailureOr<FuncOp> fwd = getOrCreateTangentFunction(*fn);
+  if (failed(fwd))
+    return failure();
+  SmallVector<int> pos = derivativeArgPositions(op->getOperandTypes());
+  SmallVector<Value> operands = mapAll(st, op->getOperands());
+  operands.resize(fwd->getNumArguments());
+  for (auto [i, v] : llvm::enumerate(op->getOperands())) {
+    if (pos[i] < 0)
+      continue;
+    if (isActiveScalar(v.getType())) {
+      operands[pos[i]] = st.getTangentVar(v);
+    } else {
+      FailureOr<Value> s = tangentShadow(st, v, op);
+      if (failed(s))
+        return failure();
+      operands[pos[i]] = *s;
+    }
+  }
+  auto call = CallOp::create(b, op->getLoc(), fwd->getResultTypes(), fwd->getSymName(), operands);
+  unsigned k = op->getNumResults();
+  for (auto [i, res] : llvm::enumerate(op->getResults())) {
+    st.map.map(res, call.getResult(i));
+    if (isActiveScalar(res.getType()))
+      st.setTangent(res, call.getResult(k++));
+  }
+  return success();
+}
+} // namespace
+
+static LogicalResult adjointRule(CallOp op, OpBuilder &b, AdjointState &st) {
+  return adjointCall(op, b, st, false);
+}
+static LogicalResult adjointRule(UncallOp op, OpBuilder &b, AdjointState &st) {
+  return adjointCall(op, b, st, true);
+}
+static LogicalResult tangentRule(CallOp op, OpBuilder &b, TangentState &st) {
+  return tangentCall(op, b, st, false);
+}
+static LogicalResult tangentRule(UncallOp op, OpBuilder &b, TangentState &st) {
+  return tangentCall(op, b, st, true);
+}
+
+//===----------------------------------------------------------------------===//
+// Region ops
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The operands of a backward region op: the final versions, their float
+/// adjoints and the adjoints of the captured versions.
+FailureOr<SmallVector<Value>> backwardInits(OpBuilder &b, AdjointState &st, ValueRange results,
+                                            ArrayRef<Value> captured) {
+  SmallVector<Value> inits;
+  {
+    Memo memo(st);
+    FailureOr<SmallVector<Value>> finals = st.inv.lookupAll(b, results);
+    if (failed(finals))
+      return failure();
+    inits = *finals;
+  }
+  for (Value r : results)
+    if (isActiveScalar(r.getType()))
+      inits.push_back(st.getAdjoint(b, r));
+  for (Value c : captured)
+    inits.push_back(st.getAdjoint(b, c));
+  return inits;
+}
+
+/// Binds the forward op's inits to the backward op's results (restored
+/// versions, then their adjoints, then the captured adjoints).
+void bindBackwardResults(AdjointState &st, ValueRange inits, ValueRange results,
+                         ArrayRef<Value> captured) {
+  unsigned k = inits.size();
+  for (auto [i, v] : llvm::enumerate(inits)) {
+    st.inv.bind(v, results[i]);
+    if (isActiveScalar(v.getType()))
+      st.setAdjoint(v, results[k++]);
+  }
+  for (Value c : captured)
+    st.setAdjoint(c, results[k++]);
+}
+
+/// The operands of a tangent region op: mapped inits, then float tangents.
+SmallVector<Value> tangentInits(TangentState &st, ValueRange inits) {
+  SmallVector<Value> out = mapAll(st, inits);
+  for (Value v : inits)
+    if (isActiveScalar(v.getType()))
+      out.push_back(st.getTangentVar(v));
+  return out;
+}
+
+void bindTangentResults(TangentState &st, ValueRange results, ValueRange newResults) {
+  unsigned k = results.size();
+  for (auto [i, r] : llvm::enumerate(results)) {
+    st.map.map(r, newResults[i]);
+    if (isActiveScalar(r.getType()))
+      st.setTangent(r, newResults[k++]);
+  }
+}
+} // namespace
+
+static LogicalResult adjointRule(ForOp op, OpBuilder &b, AdjointState &st) {
+  SmallVector<Value> captured = capturedActiveVersions({&op.getBody()});
+  Value lb, ub, step;
+  {
+    Memo memo(st);
+    lb = st.lookup(b, op.getLowerBound());
+    ub = st.lookup(b, op.getUpperBound());
+    step = st.lookup(b, op.getStep());
+    if (!lb || !ub || !step)
+      return failure();
+  }
+  FailureOr<SmallVector<Value>> inits = backwardInits(b, st, op.getResults(), captured);
+  if (failed(inits))
+    return failure();
+  auto loop = ForOp::create(b, op.getLoc(), lb, ub, step, *inits, !op.getReverse());
+  loop.getBody().getBlocks().clear();
+  if (failed(st.adjointRegionInto(b, op.getLoc(), op.getBody(), loop.getBody(), 1, captured)))
+    return failure();
+  bindBackwardResults(st, op.getInits(), loop.getResults(), captured);
+  return success();
+}
+static LogicalResult tangentRule(ForOp op, OpBuilder &b, TangentState &st) {
+  auto loop = ForOp::create(b, op.getLoc(), st.map.lookup(op.getLowerBound()),
+                            st.map.lookup(op.getUpperBound()), st.map.lookup(op.getStep()),
+                            tangentInits(st, op.getInits()), op.getReverse());
+  loop.getBody().getBlocks().clear();
+  if (failed(st.tangentRegionInto(b, op.getLoc(), op.getBody(), loop.getBody(), 1)))
+    return failure();
+  bindTangentResults(st, op.getResults(), loop.getResults());
+  return success();
+}
+
+static LogicalResult adjointRule(IfOp op, OpBuilder &b, AdjointState &st) {
+  SmallVector<Value> captured = capturedActiveVersions({&op.getThenRegion(), &op.getElseRegion()});
+  Region &newPre = op.hasPost() ? op.getPost() : op.getPre();
+  IRMapping preMap, postMap;
+  {
+    Memo memo(st);
+    if (failed(st.inv.lookupCaptures(b, newPre, preMap)) ||
+        (op.hasPost() && failed(st.inv.lookupCaptures(b, op.getPre(), postMap))))
+      return failure();
+  }
+  FailureOr<SmallVector<Value>> inits = backwardInits(b, st, op.getResults(), captured);
+  if (failed(inits))
+    return failure();
+  auto newOp = IfOp::create(b, op.getLoc(), *inits);
+  TypeRange types = ValueRange(*inits).getTypes();
+  cloneCondRegion(b, newPre, newOp.getPre(), types, preMap);
+  if (op.hasPost())
+    cloneCondRegion(b, op.getPre(), newOp.getPost(), types, postMap);
+  if (failed(st.adjointRegionInto(b, op.getLoc(), op.getThenRegion(), newOp.getThenRegion(), 0,
+                                  captured)))
+    return failure();
+  if (op.hasElse() && failed(st.adjointRegionInto(b, op.getLoc(), op.getElseRegion(),
+                                               newOp.getElseRegion(), 0, captured)))
+    return failure();
+  bindBackwardResults(st, op.getInits(), newOp.getResults(), captured);
+  return success();
+}
+static LogicalResult tangentRule(IfOp op, OpBuilder &b, TangentState &st) {
+  SmallVector<Value> inits = tangentInits(st, op.getInits());
+  auto newOp = IfOp::create(b, op.getLoc(), inits);
+  TypeRange types = ValueRange(inits).getTypes();
+  IRMapping preMap = st.map, postMap = st.map;
+  cloneCondRegion(b, op.getPre(), newOp.getPre(), types, preMap);
+  if (op.hasPost())
+    cloneCondRegion(b, op.getPost(), newOp.getPost(), types, postMap);
+  if (failed(st.tangentRegionInto(b, op.getLoc(), op.getThenRegion(), newOp.getThenRegion(), 0)))
+    return failure();
+  if (op.hasElse() &&
+      failed(st.tangentRegionInto(b, op.getLoc(), op.getElseRegion(), newOp.getElseRegion(), 0)))
+    return failure();
+  bindTangentResults(st, op.getResults(), newOp.getResults());
+  return success();
+}
+
+static LogicalResult adjointRule(WhileOp op, OpBuilder &b, AdjointState &st) {
+  SmallVector<Value> captured = capturedActiveVersions({&op.getBody()});
+  IRMapping preMap, postMap;
+  {
+    Memo memo(st);
+    if (failed(st.inv.lookupCaptures(b, op.getPost(), preMap)) ||
+        failed(st.inv.lookupCaptures(b, op.getPre(), postMap)))
+      return failure();
+  }
+  FailureOr<SmallVector<Value>> inits = backwardInits(b, st, op.getResults(), captured);
+  if (failed(inits))
+    return failure();
+  auto newOp = WhileOp::create(b, op.getLoc(), *inits);
+  TypeRange types = ValueRange(*inits).getTypes();
+  cloneCondRegion(b, op.getPost(), newOp.getPre(), types, preMap);
+  cloneCondRegion(b, op.getPre(), newOp.getPost(), types, postMap);
+  if (failed(st.adjointRegionInto(b, op.getLoc(), op.getBody(), newOp.getBody(), 0, captured)))
+    return failure();
+  bindBackwardResults(st, op.getInits(), newOp.getResults(), captured);
+  return success();
+}
+static LogicalResult tangentRule(WhileOp op, OpBuilder &b, TangentState &st) {
+  SmallVector<Value> inits = tangentInits(st, op.getInits());
+  auto newOp = WhileOp::create(b, op.getLoc(), inits);
+  TypeRange types = ValueRange(inits).getTypes();
+  IRMapping preMap = st.map, postMap = st.map;
+  cloneCondRegion(b, op.getPre(), newOp.getPre(), types, preMap);
+  cloneCondRegion(b, op.getPost(), newOp.getPost(), types, postMap);
+  if (failed(st.tangentRegionInto(b, op.getLoc(), op.getBody(), newOp.getBody(), 0)))
+    return failure();
+  bindTangentResults(st, op.getResults(), newOp.getResults());
+  return success();
+}
+
+/// The backward step of (compute C; body B; uncompute C^-1) is
+/// bwd(C^-1); bwd(B); bwd(C), and bwd(C^-1) is the inverse of bwd(C) (the
+/// adjoint of an inverse is the inverse of the adjoint). So it is again a
+/// routine: compute = inverse of bwd(C), body = bwd(B), uncompute = bwd(C).
+/// The ancilla adjoints that bwd(C) discards are created as zeros by its
+/// inverse, which is exact: C^-1 frees the ancillas, so their adjoints are
+/// zero there.
+static LogicalResult adjointRule(RoutineOp op, OpBuilder &b, AdjointState &st) {
+  SmallVector<Value> captured = capturedActiveVersions({&op.getCompute(), &op.getBody()});
+  FailureOr<SmallVector<Value>> inits = backwardInits(b, st, op.getResults(), captured);
+  if (failed(inits))
+    return failure();
+  auto newOp = RoutineOp::create(b, op.getLoc(), *inits);
+  if (failed(st.adjointRegionInto(b, op.getLoc(), op.getBody(), newOp.getBody(), 0, captured)))
+    return failure();
+  // bwd(C) in a scratch routine, then inverted into the compute region.
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(op);
+  auto scratch = RoutineOp::create(b, op.getLoc(), *inits);
+  LogicalResult res =
+      st.adjointRegionInto(b, op.getLoc(), op.getCompute(), scratch.getCompute(), 0, captured);
+  if (succeeded(res)) {
+    InversionState inv(&scratch.getCompute());
+    inv.allowDiscard = true;
+    res = inv.invertRegionInto(b, op.getLoc(), scratch.getCompute(), newOp.getCompute(), 0);
+  }
+  scratch.erase();
+  if (failed(res))
+    return failure();
+  bindBackwardResults(st, op.getInits(), newOp.getResults(), captured);
+  return success();
+}
+static LogicalResult tangentRule(RoutineOp op, OpBuilder &b, TangentState &st) {
+  auto newOp = RoutineOp::create(b, op.getLoc(), tangentInits(st, op.getInits()));
+  if (failed(st.tangentRegionInto(b, op.getLoc(), op.getCompute(), newOp.getCompute(), 0)) ||
+      failed(st.tangentRegionInto(b, op.getLoc(), op.getBody(), newOp.getBody(), 0)))
+    return failure();
+  bindTangentResults(st, op.getResults(), newOp.getResults());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Checks
+//===----------------------------------------------------------------------===//
+
+static LogicalResult adjointRule(CheckOp op, OpBuilder &b, AdjointState &st) {
+  return st.uncompute(b, op); // the inverse re-checks
+}
+static LogicalResult tangentRule(CheckOp op, OpBuilder &b, TangentState &st) {
+  b.clone(*op.getOperation(), st.map);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// The external models
+//===----------------------------------------------------------------------===//
+
+namespace {
+template <typename OpT>
+struct AdjointModel : public AdjointOpInterface::ExternalModel<AdjointModel<OpT>, OpT> {
+  LogicalResult buildAdjoint(Operation *op, OpBuilder &b, AdjointState &st) const {
+    if constexpr (OpT::template hasTrait<UpdateOpInterface::Trait>()) {
+      if constexpr (OpT::kIsElementUpdate)
+        return adjointElementUpdate(cast<OpT>(op), b, st);
+      else
+        return adjointScalarUpdate(cast<OpT>(op), b, st);
+    } else {
+      return adjointRule(cast<OpT>(op), b, st);
+    }
+  }
+  LogicalResult buildTangent(Operation *op, OpBuilder &b, TangentState &st) const {
+    if constexpr (OpT::template hasTrait<UpdateOpInterface::Trait>()) {
+      if constexpr (OpT::kIsElementUpdate)
+        return tangentElementUpdate(cast<OpT>(op), b, st);
+      else
+        return tangentScalarUpdate(cast<OpT>(op), b, st);
+    } else {
+      return tangentRule(cast<OpT>(op), b, st);
+    }
+  }
+};
+
+/// Attaches AdjointModel to every invertible rev op (the list is ODS's).
+template <typename... OpTs>
+void attachAdjointModels(MLIRContext *ctx) {
+  (
+      [&] {
+        if constexpr (OpTs::template hasTrait<InvertibleOpInterface::Trait>())
+          OpTs::template attachInterface<AdjointModel<OpTs>>(*ctx);
+      }(),
+      ...);
+}
+} // namespace
+
+void mlir::rev::attachRevOpDerivativeModels(MLIRContext *ctx) {
+  attachAdjointModels<
+#define GET_OP_LIST
+#include "dialect/RevOps.cpp.inc"
+      >(ctx);
+}

@@ -1,0 +1,255 @@
+//===- ReverseMode.cpp - the backward sweep by reverse computing ----------===//
+#include "transforms/ReverseMode.h"
+#include "transforms/DerivativeInterfaces.h"
+#include "transforms/MarkedFunctions.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/SmallPtrSet.h"
+
+using namespace mlir;
+using namespace mlir::rev;
+
+//===----------------------------------------------------------------------===//
+// AdjointState
+//===----------------------------------------------------------------------===//
+
+Value AdjointState::getAdjoint(OpBuilder &b, Value v) {
+  if (Value a = adjoints.lookup(v))
+    return a;
+  auto alloc = AllocOp::create(b, v.getLoc(), v.getType(), TypedAttr());
+  alloc.setAdjoint(true);
+  Value zero = alloc.getResult();
+  adjoints[v] = zero;
+  return zero;
+}
+
+FailureOr<Value> AdjointState::getShadow(Value memref, Operation *user) {
+  if (Value s = shadows.lookup(memref))
+    return s;
+  InFlightDiagnostic diag = user->emitOpError()
+                            << "cannot differentiate: this memref has no shadow (only "
+                               "float memref arguments of the function get one)";
+  diag.attachNote(memref.getLoc()) << "memref defined here";
+  return failure();
+}
+
+LogicalResult AdjointState::uncompute(OpBuilder &b, Operation *op) {
+  auto invertible = dyn_cast<InvertibleOpInterface>(op);
+  if (!invertible)
+    return op->emitOpError("cannot differentiate: it has no inverse");
+  inv.pushMemo();
+  LogicalResult res = invertible.buildInverse(b, inv);
+  inv.popMemo();
+  return res;
+}
+
+LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
+                                       function_ref<Value(OpBuilder &)> seed, Operation *user) {
+  if (!isActiveScalar(root.getType()))
+    return success();
+  Location loc = user->getLoc();
+  // Post-order over the float pure ops of the DAG; leaves in first-seen order.
+  SmallVector<Operation *> order;
+  llvm::SetVector<Value> leaves;
+  llvm::SmallPtrSet<Operation *, 16> visited;
+  std::function<void(Value)> visit = [&](Value v) {
+    if (!isActiveScalar(v.getType()))
+      return;
+    Operation *def = v.getDefiningOp();
+    if (!def || !isRecomputable(def) || isa<memref::LoadOp>(def) ||
+        llvm::none_of(def->getOperandTypes(), isActiveScalar)) {
+      leaves.insert(v);
+      return;
+    }
+    if (!visited.insert(def).second)
+      return;
+    for (Value operand : def->getOperands())
+      visit(operand);
+    order.push_back(def);
+  };
+  visit(root);
+
+  // Sensitivities d root / d v (the seed is applied at the leaves); `one`
+  // stands for the root's own sensitivity and is never materialised.
+  Value one = root;
+  auto times = [&](Value partial, Value sens, Type to) {
+    return sens == one ? castFloat(b, loc, partial, to) : chainProduct(b, loc, partial, sens, to);
+  };
+  llvm::DenseMap<Value, Value> bars;
+  bars[root] = one;
+  for (Operation *op : llvm::reverse(order)) {
+    Value rbar = bars.lookup(op->getResult(0));
+    if (!rbar)
+      continue; // only reached through non-differentiable operands
+    FailureOr<PartialDerivativeOpInterface> iface = derivativeRule(op, loc, "adjoint");
+    if (failed(iface))
+      return failure();
+    FailureOr<SmallVector<Value>> operands = inv.lookupAll(b, op->getOperands());
+    Value result = inv.lookup(b, op->getResult(0));
+    if (failed(operands) || !result)
+      return failure();
+    SmallVector<Value> partials = iface->buildPartials(b, *operands, result);
+    for (auto [operand, partial] : llvm::zip(op->getOperands(), partials)) {
+      if (!partial || !isActiveScalar(operand.getType()))
+        continue;
+      Value contrib = times(partial, rbar, operand.getType());
+      Value &acc = bars[operand];
+      acc = acc ? arith::AddFOp::create(b, loc, acc, contrib).getResult() : contrib;
+    }
+  }
+  for (Value leaf : leaves) {
+    Value sens = bars.lookup(leaf);
+    if (!sens)
+      continue;
+    auto load = leaf.getDefiningOp<memref::LoadOp>();
+    if (!load && !isVersion(leaf))
+      continue; // a constant (or a value of integers only)
+    Value bar = sens == one ? castFloat(b, loc, seed(b), leaf.getType())
+                            : chainProduct(b, loc, sens, seed(b), leaf.getType());
+    if (load) {
+      FailureOr<Value> shadow = getShadow(load.getMemRef(), user);
+      FailureOr<SmallVector<Value>> idx = inv.lookupAll(b, load.getIndices());
+      if (failed(shadow) || failed(idx))
+        return failure();
+      AddAtOp::create(b, loc, *shadow, *idx, bar);
+    } else {
+      Value a = getAdjoint(b, leaf);
+      setAdjoint(leaf, AddOp::create(b, loc, a, bar).getResult());
+    }
+  }
+  return success();
+}
+
+FailureOr<SmallVector<Value>> AdjointState::adjointBlock(OpBuilder &b, Block &src,
+                                                         ValueRange finals,
+                                                         ValueRange finalAdjoints) {
+  Operation *terminator = src.getTerminator();
+  unsigned k = 0;
+  for (auto [orig, fin] : llvm::zip(terminator->getOperands(), finals)) {
+    inv.bind(orig, fin);
+    if (isActiveScalar(orig.getType()))
+      setAdjoint(orig, finalAdjoints[k++]);
+  }
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(src.without_terminator()))) {
+    if (isRecomputable(&op))
+      continue;
+    auto ad = dyn_cast<AdjointOpInterface>(&op);
+    if (!ad)
+      return op.emitOpError("cannot differentiate: the op has no adjoint rule");
+    if (failed(ad.buildAdjoint(b, *this)))
+      return failure();
+  }
+  SmallVector<Value> threaded;
+  for (BlockArgument a : getThreadedArgs(src))
+    if (!isa<MemRefType>(a.getType()))
+      threaded.push_back(a);
+  inv.pushMemo();
+  FailureOr<SmallVector<Value>> out = inv.lookupAll(b, threaded);
+  inv.popMemo();
+  if (failed(out))
+    return failure();
+  for (Value a : threaded)
+    if (isActiveScalar(a.getType()))
+      out->push_back(getAdjoint(b, a));
+  return out;
+}
+
+LogicalResult AdjointState::adjointRegionInto(OpBuilder &b, Location loc, Region &src,
+                                              Region &dst, unsigned numLeading,
+                                              ArrayRef<Value> captured) {
+  Block &srcBlock = src.front();
+  Block *block = new Block();
+  dst.push_back(block);
+  for (BlockArgument a : srcBlock.getArguments().take_front(numLeading))
+    inv.bind(a, block->addArgument(a.getType(), a.getLoc()));
+  SmallVector<Value> finals, finalAdjoints;
+  Operation *terminator = srcBlock.getTerminator();
+  for (Value v : terminator->getOperands())
+    finals.push_back(block->addArgument(v.getType(), v.getLoc()));
+  for (Value v : terminator->getOperands())
+    if (isActiveScalar(v.getType()))
+      finalAdjoints.push_back(block->addArgument(v.getType(), v.getLoc()));
+  // Inside the region the captured versions' adjoints are block arguments.
+  SmallVector<Value> saved;
+  for (Value c : captured) {
+    saved.push_back(adjoints.lookup(c));
+    setAdjoint(c, block->addArgument(c.getType(), c.getLoc()));
+  }
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(block);
+  FailureOr<SmallVector<Value>> out = adjointBlock(b, srcBlock, finals, finalAdjoints);
+  if (failed(out))
+    return failure();
+  for (Value c : captured)
+    out->push_back(getAdjoint(b, c));
+  YieldOp::create(b, loc, *out);
+  for (auto [c, s] : llvm::zip(captured, saved))
+    setAdjoint(c, s);
+  return success();
+}
+
+
+//===----------------------------------------------------------------------===//
+// Functions
+//===----------------------------------------------------------------------===//
+
+FailureOr<FuncOp> mlir::rev::buildBackwardFunction(FuncOp func, StringRef name) {
+  FuncOp bwd = createDerivativeFunction(func, name, kBackwardOfAttr);
+  Block &src = func.getBody().front();
+  Block *dst = &bwd.getBody().front();
+  AdjointState st;
+  SmallVector<Value> finals, finalAdjoints;
+  SmallVector<int> pos = derivativeArgPositions(src.getArgumentTypes());
+  for (auto [a, p] : llvm::zip(src.getArguments(), pos)) {
+    Value na = dst->getArgument(a.getArgNumber());
+    bool memref = isa<MemRefType>(a.getType());
+    if (memref)
+      st.inv.bind(a, na);
+    else
+      finals.push_back(na);
+    if (p < 0)
+      continue;
+    if (memref)
+      st.shadows[a] = dst->getArgument(p);
+    else
+      finalAdjoints.push_back(dst->getArgument(p));
+  }
+  OpBuilder b = OpBuilder::atBlockBegin(dst);
+  FailureOr<SmallVector<Value>> out = st.adjointBlock(b, src, finals, finalAdjoints);
+  if (failed(out)) {
+    bwd.erase();
+    return failure();
+  }
+  ReturnOp::create(b, func.getLoc(), *out);
+  return bwd;
+}
+
+FailureOr<FuncOp> mlir::rev::buildGradientFunction(FuncOp func, FuncOp bwd, StringRef name) {
+  FuncOp grad = createDerivativeFunction(func, name, kGradientOfAttr);
+  Block *block = &grad.getBody().front();
+  OpBuilder b = OpBuilder::atBlockBegin(block);
+  Location loc = func.getLoc();
+  unsigned n = func.getNumArguments();
+  auto args = block->getArguments();
+  auto fwd = CallOp::create(b, loc, func.getResultTypes(), func.getSymName(),
+                            ValueRange(args.take_front(n)));
+  SmallVector<Value> operands;
+  unsigned r = 0;
+  for (Value a : args.take_front(n))
+    operands.push_back(isa<MemRefType>(a.getType()) ? a : fwd.getResult(r++));
+  llvm::append_range(operands, args.drop_front(n));
+  auto back = CallOp::create(b, loc, bwd.getResultTypes(), bwd.getSymName(), operands);
+  ReturnOp::create(b, loc, back.getResults());
+  return grad;
+}
+
+FailureOr<FuncOp> mlir::rev::getOrCreateBackwardFunction(FuncOp func) {
+  if (FuncOp found = findMarkedFunction(func, kBackwardOfAttr))
+    return found;
+  return buildBackwardFunction(func, uniqueSymbolName(func, func.getSymName() + "_bwd"));
+}
+
