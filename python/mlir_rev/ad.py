@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import abi
 from .jit import Program, RevError, _check_name, _is_int, _is_real
 
 __all__ = ["Derivatives", "grad", "vjp", "jacobian", "hvp"]
@@ -47,10 +48,13 @@ class Derivatives:
         self.hvp_name = (self.program.tangent_names.get(self.grad_name)
                          if second_order else None)
         a = self.sig.args
+        # Which inputs are active, and where their adjoints go, is the
+        # compiler's derivative layout (mlir_rev.abi), not restated here.
+        self.positions = self.sig.derivative_positions
         self.scalar_pos = [i for i, x in enumerate(a) if x.kind == "scalar"]
-        self.active_scalars = [i for i in self.scalar_pos if a[i].type.startswith("f")]
-        self.active_memrefs = [i for i, x in enumerate(a)
-                               if x.kind == "memref" and x.type.startswith("f")]
+        by_position = sorted((p, i) for i, p in enumerate(self.positions) if p >= 0)
+        self.active_scalars = [i for _, i in by_position if a[i].kind == "scalar"]
+        self.active_memrefs = [i for _, i in by_position if a[i].kind == "memref"]
 
     # -- helpers -------------------------------------------------------------
     def _check_args(self, args):
@@ -141,8 +145,16 @@ class Derivatives:
         """The input adjoints, by @f_bwd from f's final state (not modified):
         floats for the float scalars, then `shadows` (updated in place)."""
         state = [np.array(v, copy=True) if isinstance(v, np.ndarray) else v for v in final]
-        res = _as_tuple(self.program.call(self.bwd_name, *state, *scalar_seeds, *shadows))
+        res = _as_tuple(self.program.call(
+            self.bwd_name, *self._derivative_args(state, scalar_seeds, shadows)))
         return self._pack(res[len(self.scalar_pos):], shadows)
+
+    def _derivative_args(self, primal, scalar_derivs, memref_derivs):
+        """The arguments of @f_bwd/@f_grad/@f_fwd: f's, then the derivatives
+        of the active inputs where the compiler's layout puts them."""
+        derivs = dict(zip(self.active_scalars, scalar_derivs))
+        derivs.update(zip(self.active_memrefs, memref_derivs))
+        return abi.with_derivatives(self.positions, primal, derivs)
 
     def _pack(self, scalar_bars, arrays):
         return tuple([float(b) for b in scalar_bars] + list(arrays))
@@ -151,7 +163,7 @@ class Derivatives:
     def gradient(self, *args, output=0):
         args = self._check_args(args)
         sbar, shadows = self._output_seed(args, output)
-        res = self.program.call(self.grad_name, *args, *sbar, *shadows)
+        res = self.program.call(self.grad_name, *self._derivative_args(args, sbar, shadows))
         res = _as_tuple(res)
         return self._pack(res[len(self.scalar_pos):], shadows)
 
@@ -210,20 +222,35 @@ class Derivatives:
                                f"must have the argument's shape {args[i].shape}, got "
                                f"{shape}")
         sbar, shadows = self._output_seed(args, output)
-        # @f_grad's float scalars: f's, then the adjoints; memrefs: f's, then shadows.
+        # The tangent of @f_grad, in @f_grad's own derivative layout: v for
+        # f's inputs, zero for the seeds (adjoints and shadows).
         try:
-            scalar_tangents = [float(x) for x in v[:n_s]] + [0.0] * n_s
+            scalar_v = [float(x) for x in v[:n_s]]
             memref_tangents = [np.array(x, dtype=args[i].dtype, copy=True)
                                for x, i in zip(v[n_s:], self.active_memrefs)]
         except (TypeError, ValueError) as e:
             raise RevError(f"v for @{self.name}: entries must be numbers and arrays of "
                            f"numbers ({e})") from None
         shadow_tangents = [np.zeros_like(s) for s in shadows]
-        res = self.program.call(self.hvp_name, *args, *sbar, *shadows, *scalar_tangents,
-                                *memref_tangents, *shadow_tangents)
-        res = _as_tuple(res)
-        k = len(self.scalar_pos) + n_s  # f_grad's scalar results
-        hv_scalars = res[k + n_s:k + 2 * n_s]
+        grad_args = self._derivative_args(args, sbar, shadows)
+        tangents = dict(zip(self.active_scalars, scalar_v))
+        tangents.update(zip(self.active_memrefs, memref_tangents))
+        for i, s in zip(self.active_scalars, sbar):
+            tangents[self.positions[i]] = 0.0
+        for i, t in zip(self.active_memrefs, shadow_tangents):
+            tangents[self.positions[i]] = t
+        grad_sig = self.program.signatures[self.grad_name]
+        hvp_args = abi.with_derivatives(grad_sig.derivative_positions, grad_args, tangents)
+        res = _as_tuple(self.program.call(self.hvp_name, *hvp_args))
+        # The results are the scalar arguments of @f_grad's tangent, in order:
+        # pick the tangents of the adjoint arguments.
+        hvp_sig = self.program.signatures[self.hvp_name]
+        scalar_index = {}
+        for j, arg in enumerate(hvp_sig.args):
+            if arg.kind == "scalar":
+                scalar_index[j] = len(scalar_index)
+        gpos = grad_sig.derivative_positions
+        hv_scalars = [res[scalar_index[gpos[self.positions[i]]]] for i in self.active_scalars]
         return self._pack(hv_scalars, shadow_tangents)
 
 

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import abi
 from .execution_engine import ExecutionEngine
-from .ir import (Context, FunctionType, Location, MemRefType, MLIRError, Module,
+from .ir import (Context, FunctionType, InsertionPoint, Location, MemRefType, MLIRError, Module,
                  ShapedType)
 from .passmanager import PassManager
 
@@ -182,6 +183,9 @@ class _Arg:
 class Signature:
     name: str
     args: list
+    #: for each argument, the position of its derivative in the derivative
+    #: functions' layout, or -1 (mlir_rev.abi, from the compiler)
+    derivative_positions: list
 
     @property
     def scalars(self):
@@ -206,7 +210,22 @@ def _signature(op) -> Signature:
             args.append(_Arg("memref", _elem_name(t.element_type), shape))
         else:
             args.append(_Arg("scalar", _elem_name(t)))
-    return Signature(name, args)
+    return Signature(name, args, abi.derivative_arg_positions(ftype))
+
+
+def _copy_module(source: Module) -> Module:
+    """A verified copy of `source` (its attributes and ops, locations kept)."""
+    copy = Module.create(source.operation.location)
+    for attr in source.operation.attributes:
+        copy.operation.attributes[attr.name] = attr.attr
+    with InsertionPoint(copy.body):
+        for op in source.body.operations:
+            op.operation.clone()
+    try:
+        copy.operation.verify()
+    except MLIRError as e:
+        raise RevError("invalid rev program:\n" + _format(e)) from None
+    return copy
 
 
 class Program:
@@ -238,26 +257,36 @@ class Program:
         if not (isinstance(checks, (bool, np.bool_)) or (_is_int(checks) and checks in (0, 1))):
             raise RevError(f"checks must be True or False, got {checks!r}")
         grad, fwd, hvp = _names(grad, "grad"), _names(fwd, "fwd"), _names(hvp, "hvp")
-        self._ctx = Context()
-        text = source if isinstance(source, str) else str(source)
+        if isinstance(source, str):
+            self._ctx = Context()
+        elif isinstance(source, Module):
+            # A built module is compiled in its own context, from a copy of its
+            # ops (no text round trip: every location is kept).
+            self._ctx = source.context
+        else:
+            raise RevError(f"source must be MLIR text or an mlir_rev.ir.Module, got "
+                           f"{type(source).__name__}")
         with self._ctx, Location.unknown():
-            try:
-                self.module = Module.parse(text)
-            except MLIRError as e:
-                raise RevError("invalid rev program:\n" + _format(e)) from None
+            if isinstance(source, str):
+                try:
+                    self.module = Module.parse(source)
+                except MLIRError as e:
+                    raise RevError("invalid rev program:\n" + _format(e)) from None
+            else:
+                self.module = _copy_module(source)
             # One pass per name, in order, so that grad=["f", "f_grad"] gives
             # a second derivative.
             for name in dict.fromkeys([*grad, *hvp]):
                 self._require_func(name, "grad" if name in grad else "hvp")
                 self._run("builtin.module(rev-ad{funcs=%s})" % name, "rev-ad")
-            self.gradient_names = self._derived("rev.gradient_of")
-            self.backward_names = self._derived("rev.backward_of")
+            self.gradient_names = self._derived(abi.MARKERS["gradient"])
+            self.backward_names = self._derived(abi.MARKERS["backward"])
             tangents = list(dict.fromkeys(
                 [*fwd, *(self.gradient_names[f] for f in hvp)]))
             for name in tangents:
                 self._require_func(name, "fwd")
                 self._run("builtin.module(rev-fwd{funcs=%s})" % name, "rev-fwd")
-            self.tangent_names = self._derived("rev.tangent_of")
+            self.tangent_names = self._derived(abi.MARKERS["tangent"])
             self.signatures = {}
             for op in self.module.body.operations:
                 if op.operation.name == "rev.func":
@@ -266,7 +295,7 @@ class Program:
             # Generate every inverse up front so that uncall("f") is available
             # (a backward function that dropped an ancilla's adjoint has none).
             self._run("builtin.module(rev-invert{skip-uninvertible=1})", "inversion")
-            self.inverse_names = self._derived("rev.inverse_of")
+            self.inverse_names = self._derived(abi.MARKERS["inverse"])
             pipeline = (f"builtin.module(rev-to-llvm{{checks={int(checks)} "
                         f"atol={atol!r}}})")
             self._run(pipeline, "lowering")
