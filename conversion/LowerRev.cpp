@@ -197,18 +197,6 @@ struct CallLowering : public OpConversionPattern<CallOp> {
 // Control flow
 //===----------------------------------------------------------------------===//
 
-/// The value of the pure condition region `cond` on `args`, its ops cloned
-/// at the rewriter's insertion point.
-Value evaluateCondition(ConversionPatternRewriter &rw, Region &cond, ValueRange args) {
-  IRMapping mapping;
-  Block &block = cond.front();
-  for (auto [a, v] : llvm::zip(block.getArguments(), args))
-    mapping.map(a, v);
-  for (Operation &op : block.without_terminator())
-    rw.clone(op, mapping);
-  return mapping.lookupOrDefault(cast<CondOp>(block.getTerminator()).getCondition());
-}
-
 struct ForLowering : public OpConversionPattern<ForOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(ForOp op, OpAdaptor adaptor,
@@ -248,7 +236,7 @@ struct IfLowering : public OpConversionPattern<IfOp> {
                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     ValueRange inits = adaptor.getInits();
-    Value pre = evaluateCondition(rw, op.getPre(), inits);
+    Value pre = cloneCondition(rw, op.getPre(), inits);
     auto sif = scf::IfOp::create(rw, loc, op.getResultTypes(), pre, /*addThenBlock=*/false,
                                  /*addElseBlock=*/false);
     for (auto [src, dst] :
@@ -274,7 +262,7 @@ struct WhileLowering : public OpConversionPattern<WhileOp> {
     auto loop = scf::WhileOp::create(rw, loc, types, adaptor.getInits());
     SmallVector<Location> locs(types.size(), loc);
     Block *before = rw.createBlock(&loop.getBefore(), {}, types, locs);
-    Value c = evaluateCondition(rw, op.getPre(), before->getArguments());
+    Value c = cloneCondition(rw, op.getPre(), before->getArguments());
     scf::ConditionOp::create(rw, loc, c, before->getArguments());
     Block *after = rw.createBlock(&loop.getAfter(), {}, types, locs);
     rw.mergeBlocks(&op.getBody().front(), after, after->getArguments());

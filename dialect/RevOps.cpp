@@ -4,6 +4,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/FunctionImplementation.h"
 #include "llvm/ADT/STLExtras.h"
@@ -44,6 +45,16 @@ void mlir::rev::walkPureSlice(Value root, llvm::function_ref<void(Value)> fn) {
           stack.push_back(operand);
     });
   }
+}
+
+Value mlir::rev::cloneCondition(OpBuilder &b, Region &cond, ValueRange args) {
+  IRMapping mapping;
+  Block &block = cond.front();
+  for (auto [a, v] : llvm::zip(block.getArguments(), args))
+    mapping.map(a, v);
+  for (Operation &op : block.without_terminator())
+    b.clone(op, mapping);
+  return mapping.lookupOrDefault(cast<CondOp>(block.getTerminator()).getCondition());
 }
 
 static bool dependsOn(Value v, Value target) {

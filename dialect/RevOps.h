@@ -50,6 +50,11 @@ Block::BlockArgListType getThreadedArgs(Block &block);
 /// or uncall that receives the memref counts as a write).
 bool writesMemRef(Operation *op, Value memref);
 
+/// Clones the ops of the pure condition region `cond` (a rev.if/rev.while
+/// pre or post region) at the insertion point of `b`, its arguments bound to
+/// `args`, and returns the value it yields to rev.cond.
+Value cloneCondition(OpBuilder &b, Region &cond, ValueRange args);
+
 /// Depth-first walk of the pure expression DAG computing `root` (root
 /// included), stopping at values that are not recomputable.
 void walkPureSlice(Value root, llvm::function_ref<void(Value)> fn);

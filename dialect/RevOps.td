@@ -119,7 +119,7 @@ class Rev_ScalarUpdateOp<Rev_UpdateKind k>
         AllTypesMatch<["target", "delta", "result"]>,
         DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>,
         Rev_UpdateOpInterface]> {
-  let summary = "y " # k.symbol # "= d (inverse: rev." # !tolower(k.inverse) # ")";
+  let summary = "`y " # k.symbol # "= d` (inverse: `rev." # !tolower(k.inverse) # "`)";
   let description = [{
     Consumes the version `$target` of a variable and yields its next version
     `$target }] # k.symbol # [{ $delta`. `$delta` is read only and must not be
@@ -144,7 +144,7 @@ class Rev_ElementUpdateOp<Rev_UpdateKind k>
                        "::llvm::cast<::mlir::MemRefType>($_self).getElementType()">,
         DeclareOpInterfaceMethods<Rev_InvertibleOpInterface>,
         Rev_UpdateOpInterface]> {
-  let summary = "A[i] " # k.symbol # "= d in place (inverse: rev." # !tolower(k.inverse) # "_at)";
+  let summary = "`A[i] " # k.symbol # "= d` in place (inverse: `rev." # !tolower(k.inverse) # "_at`)";
   let description = [{
     Updates one element of `$ref` in place: `A[i] }] # k.symbol # [{= d`. `$delta`
     must not read the same element (rejected statically when the indices are

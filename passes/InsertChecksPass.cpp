@@ -48,8 +48,6 @@ private:
     return arith::XOrIOp::create(b, loc, c, one);
   }
   Value anyDiffer(OpBuilder &b, Location loc, ValueRange a, ValueRange c);
-  /// The value of the condition region `cond` on `args` (its ops cloned at b).
-  Value evaluate(OpBuilder &b, Region &cond, ValueRange args);
 
   void checkShadowShapes(FuncOp f);
   void checkOp(Operation *op);
@@ -63,16 +61,6 @@ Value CheckInserter::anyDiffer(OpBuilder &b, Location loc, ValueRange a, ValueRa
     acc = acc ? arith::OrIOp::create(b, loc, acc, ne).getResult() : ne;
   }
   return acc ? acc : arith::ConstantIntOp::create(b, loc, /*value=*/0, /*width=*/1);
-}
-
-Value CheckInserter::evaluate(OpBuilder &b, Region &cond, ValueRange args) {
-  IRMapping mapping;
-  Block &block = cond.front();
-  for (auto [a, v] : llvm::zip(block.getArguments(), args))
-    mapping.map(a, v);
-  for (Operation &op : block.without_terminator())
-    b.clone(op, mapping);
-  return mapping.lookupOrDefault(cast<CondOp>(block.getTerminator()).getCondition());
 }
 
 /// A derivative function's shadow memrefs must have their memrefs' shapes (a
@@ -179,18 +167,18 @@ void CheckInserter::checkOp(Operation *op) {
          {std::pair{&ifOp.getThenRegion(), true}, std::pair{&ifOp.getElseRegion(), false}}) {
       Operation *yield = branch->front().getTerminator();
       b.setInsertionPoint(yield);
-      Value holds = evaluate(b, post, yield->getOperands());
+      Value holds = cloneCondition(b, post, yield->getOperands());
       check(b, loc, expected ? holds : negate(b, loc, holds), op,
             "post-condition disagrees with pre-condition");
     }
     return;
   }
   if (auto loop = dyn_cast<WhileOp>(op)) {
-    check(b, loc, negate(b, loc, evaluate(b, loop.getPost(), loop.getInits())), op,
+    check(b, loc, negate(b, loc, cloneCondition(b, loop.getPost(), loop.getInits())), op,
           "post-condition holds on entry");
     Operation *yield = loop.getBody().front().getTerminator();
     b.setInsertionPoint(yield);
-    check(b, loc, evaluate(b, loop.getPost(), yield->getOperands()), op,
+    check(b, loc, cloneCondition(b, loop.getPost(), yield->getOperands()), op,
           "post-condition false after an iteration");
     return;
   }

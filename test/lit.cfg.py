@@ -15,6 +15,8 @@ config.test_exec_root = os.path.join(config.rev_obj_root, "test")
 config.excludes = ["python", "lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
+# The reference generated from ODS (docs target rev-doc).
+config.substitutions.append(("%rev_docs", os.path.join(config.rev_obj_root, "docs")))
 runner_libs = ",".join(
     os.path.join(config.mlir_lib_dir, lib)
     for lib in ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so")
