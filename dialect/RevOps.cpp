@@ -57,6 +57,35 @@ Value mlir::rev::cloneCondition(OpBuilder &b, Region &cond, ValueRange args) {
   return mapping.lookupOrDefault(cast<CondOp>(block.getTerminator()).getCondition());
 }
 
+bool mlir::rev::isActiveScalar(Type type) { return isa<FloatType>(type); }
+
+bool mlir::rev::isActiveMemRef(Type type) {
+  auto m = dyn_cast<MemRefType>(type);
+  return m && isa<FloatType>(m.getElementType());
+}
+
+SmallVector<int> mlir::rev::derivativeArgPositions(TypeRange primalInputs) {
+  SmallVector<int> pos(primalInputs.size(), -1);
+  int next = primalInputs.size();
+  for (auto [i, t] : llvm::enumerate(primalInputs))
+    if (isActiveScalar(t))
+      pos[i] = next++;
+  for (auto [i, t] : llvm::enumerate(primalInputs))
+    if (isActiveMemRef(t))
+      pos[i] = next++;
+  return pos;
+}
+
+FunctionType mlir::rev::derivativeFunctionType(FunctionType primal) {
+  SmallVector<Type> inputs(primal.getInputs());
+  SmallVector<int> pos = derivativeArgPositions(primal.getInputs());
+  inputs.resize(inputs.size() + llvm::count_if(pos, [](int p) { return p >= 0; }));
+  for (auto [i, p] : llvm::enumerate(pos))
+    if (p >= 0)
+      inputs[p] = inputs[i];
+  return FunctionType::get(primal.getContext(), inputs, FuncOp::stateTypes(inputs));
+}
+
 static bool dependsOn(Value v, Value target) {
   bool found = false;
   walkPureSlice(v, [&](Value x) { found |= x == target; });
@@ -364,7 +393,12 @@ LogicalResult IRotAtOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
 TypedAttr AllocOp::getInitValue() { return initOrZero(getInitAttr(), getType()); }
 TypedAttr FreeOp::getInitValue() { return initOrZero(getInitAttr(), getTarget().getType()); }
 
-LogicalResult AllocOp::verify() { return verifyInit(*this, getInitAttr(), getType()); }
+LogicalResult AllocOp::verify() {
+  if (getAdjoint() && !isa<FloatType>(getType()))
+    return emitOpError() << "'adjoint' marks the adjoint of a float ancilla, not of a "
+                         << getType();
+  return verifyInit(*this, getInitAttr(), getType());
+}
 LogicalResult FreeOp::verify() {
   return verifyInit(*this, getInitAttr(), getTarget().getType());
 }
@@ -515,6 +549,81 @@ LogicalResult FuncOp::verify() {
 
 LogicalResult FuncOp::verifyRegions() { return verifyReversibleBody(*this); }
 
+/// The marker of a generated function (`rev.inverse_of`, ...), if any.
+static std::optional<NamedAttribute> getMarker(Operation *op) {
+  for (StringRef name : {kInverseOfAttr, kBackwardOfAttr, kGradientOfAttr, kTangentOfAttr})
+    if (Attribute a = op->getAttr(name))
+      return NamedAttribute(StringAttr::get(op->getContext(), name), a);
+  return std::nullopt;
+}
+
+/// Whether `f` is a backward or tangent function, or (transitively) the
+/// inverse of one: the functions that may drop an ancilla's adjoint.
+static bool mayDropAdjoints(FuncOp f, SymbolTableCollection &tables) {
+  llvm::SmallPtrSet<Operation *, 4> seen;
+  while (f && seen.insert(f).second) {
+    if (f->hasAttr(kBackwardOfAttr) || f->hasAttr(kTangentOfAttr))
+      return true;
+    auto of = f->getAttrOfType<FlatSymbolRefAttr>(kInverseOfAttr);
+    if (!of)
+      return false;
+    f = dyn_cast_or_null<FuncOp>(tables.lookupNearestSymbolFrom(f, of));
+  }
+  return false;
+}
+
+LogicalResult FuncOp::verifySymbolUses(SymbolTableCollection &tables) {
+  unsigned numMarkers = 0;
+  for (StringRef name : {kInverseOfAttr, kBackwardOfAttr, kGradientOfAttr, kTangentOfAttr})
+    numMarkers += (*this)->hasAttr(name);
+  if (numMarkers > 1)
+    return emitOpError("carries more than one of rev.inverse_of, rev.backward_of, "
+                       "rev.gradient_of and rev.tangent_of: a generated function derives "
+                       "from one function in one way");
+  if (std::optional<NamedAttribute> marker = getMarker(*this)) {
+    StringRef name = marker->getName().getValue();
+    auto ref = dyn_cast<FlatSymbolRefAttr>(marker->getValue());
+    if (!ref)
+      return emitOpError() << "'" << name << "' must name a rev.func (@f), got "
+                           << marker->getValue();
+    auto target = dyn_cast_or_null<FuncOp>(tables.lookupNearestSymbolFrom(*this, ref));
+    if (!target)
+      return emitOpError() << "'" << name << "' names " << ref
+                           << ", which is not a rev.func of this symbol table";
+    if (target == *this)
+      return emitOpError() << "'" << name << "' names the function itself";
+    bool inverse = name == kInverseOfAttr;
+    FunctionType expected =
+        inverse ? target.getFunctionType() : derivativeFunctionType(target.getFunctionType());
+    if (getFunctionType() != expected) {
+      InFlightDiagnostic diag = emitOpError()
+                                << "is marked '" << name << " = " << ref << "' but has type "
+                                << getFunctionType() << "; "
+                                << (inverse ? "an inverse has the type of its function: "
+                                            : "a derivative function has its function's "
+                                              "derivative layout: ")
+                                << expected;
+      diag.attachNote(target.getLoc()) << ref << " is here";
+      return diag;
+    }
+  }
+  // Dropping an adjoint is only exact where the AD pass arranged it.
+  if (!mayDropAdjoints(*this, tables)) {
+    WalkResult r = walk([&](Operation *op) {
+      auto alloc = dyn_cast<AllocOp>(op);
+      if (!isa<DiscardOp>(op) && !(alloc && alloc.getAdjoint()))
+        return WalkResult::advance();
+      op->emitOpError("may only appear in generated backward or tangent functions "
+                      "(rev.backward_of, rev.tangent_of) or their inverses: it drops "
+                      "information");
+      return WalkResult::interrupt();
+    });
+    if (r.wasInterrupted())
+      return failure();
+  }
+  return success();
+}
+
 LogicalResult ReturnOp::verify() {
   auto func = (*this)->getParentOfType<FuncOp>();
   if (!llvm::equal(getOperandTypes(), func.getResultTypes()))
@@ -662,6 +771,129 @@ static LogicalResult inferSame(ValueRange operands, SmallVectorImpl<Type> &types
 }
 
 //===----------------------------------------------------------------------===//
+// Region ops: parsing
+//===----------------------------------------------------------------------===//
+
+/// Parses a region of a rev region op. The MLIR parser resolves an outer
+/// forward reference `%n` to a same-named value defined in the region; a
+/// later parse error would then destroy the region while the outer op still
+/// uses that value (a crash, ../shared/repro/09, upstream too). Such a use is
+/// always an error: it is reported here, at the region, and dropped, so that
+/// nothing outside refers into the region when it is destroyed.
+static ParseResult parseStateRegion(OpAsmParser &parser, Region &region,
+                                    ArrayRef<OpAsmParser::Argument> arguments = {}) {
+  SMLoc loc = parser.getCurrentLocation();
+  ParseResult parsed = parser.parseRegion(region, arguments);
+  // The region is not attached to an op yet: find what is inside by walking.
+  llvm::SmallPtrSet<Operation *, 16> inside;
+  region.walk([&](Operation *op) { inside.insert(op); });
+  SmallVector<OpOperand *> escaping;
+  auto collect = [&](Value v) {
+    for (OpOperand &use : v.getUses())
+      if (!inside.contains(use.getOwner()))
+        escaping.push_back(&use);
+  };
+  region.walk([&](Block *block) {
+    for (BlockArgument a : block->getArguments())
+      collect(a);
+    for (Operation &op : *block)
+      for (Value r : op.getResults())
+        collect(r);
+  });
+  for (OpOperand *use : escaping)
+    use->drop();
+  if (!escaping.empty() && succeeded(parsed))
+    return parser.emitError(loc) << "a value defined in this region is used outside it "
+                                    "(an earlier use of a name defined here?)";
+  return parsed;
+}
+
+/// `(%a, %b : f64, i64)?` the inits of a region op and its result types.
+static ParseResult parseInits(OpAsmParser &parser, OperationState &result) {
+  SmallVector<OpAsmParser::UnresolvedOperand> inits;
+  SmallVector<Type> types;
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseOperandList(inits))
+    return failure();
+  if (!inits.empty() && (parser.parseColonTypeList(types) ||
+                         parser.resolveOperands(inits, types, loc, result.operands)))
+    return failure();
+  result.addTypes(types);
+  return success();
+}
+
+static void printInits(OpAsmPrinter &p, OperandRange inits) {
+  if (inits.empty())
+    return;
+  p << ' ' << inits << " : " << inits.getTypes();
+}
+
+/// ` keyword {region}`.
+static void printKeywordRegion(OpAsmPrinter &p, StringRef keyword, Region &region) {
+  p << ' ' << keyword << ' ';
+  p.printRegion(region);
+}
+
+ParseResult IfOp::parse(OpAsmParser &parser, OperationState &result) {
+  Region *pre = result.addRegion(), *thenRegion = result.addRegion(),
+         *elseRegion = result.addRegion(), *post = result.addRegion();
+  if (parseInits(parser, result) || parser.parseKeyword("pre") ||
+      parseStateRegion(parser, *pre) || parser.parseKeyword("then") ||
+      parseStateRegion(parser, *thenRegion))
+    return failure();
+  if (succeeded(parser.parseOptionalKeyword("else")) && parseStateRegion(parser, *elseRegion))
+    return failure();
+  if (succeeded(parser.parseOptionalKeyword("post")) && parseStateRegion(parser, *post))
+    return failure();
+  return parser.parseOptionalAttrDict(result.attributes);
+}
+
+void IfOp::print(OpAsmPrinter &p) {
+  printInits(p, getInits());
+  printKeywordRegion(p, "pre", getPre());
+  printKeywordRegion(p, "then", getThenRegion());
+  if (hasElse())
+    printKeywordRegion(p, "else", getElseRegion());
+  if (hasPost())
+    printKeywordRegion(p, "post", getPost());
+  p.printOptionalAttrDict((*this)->getAttrs());
+}
+
+ParseResult WhileOp::parse(OpAsmParser &parser, OperationState &result) {
+  Region *pre = result.addRegion(), *body = result.addRegion(), *post = result.addRegion();
+  if (parseInits(parser, result) || parser.parseKeyword("pre") ||
+      parseStateRegion(parser, *pre) || parser.parseKeyword("do") ||
+      parseStateRegion(parser, *body) || parser.parseKeyword("post") ||
+      parseStateRegion(parser, *post))
+    return failure();
+  return parser.parseOptionalAttrDict(result.attributes);
+}
+
+void WhileOp::print(OpAsmPrinter &p) {
+  printInits(p, getInits());
+  printKeywordRegion(p, "pre", getPre());
+  printKeywordRegion(p, "do", getBody());
+  printKeywordRegion(p, "post", getPost());
+  p.printOptionalAttrDict((*this)->getAttrs());
+}
+
+ParseResult RoutineOp::parse(OpAsmParser &parser, OperationState &result) {
+  Region *compute = result.addRegion(), *body = result.addRegion();
+  if (parseInits(parser, result) || parser.parseKeyword("compute") ||
+      parseStateRegion(parser, *compute) || parser.parseKeyword("body") ||
+      parseStateRegion(parser, *body))
+    return failure();
+  return parser.parseOptionalAttrDict(result.attributes);
+}
+
+void RoutineOp::print(OpAsmPrinter &p) {
+  printInits(p, getInits());
+  printKeywordRegion(p, "compute", getCompute());
+  printKeywordRegion(p, "body", getBody());
+  p.printOptionalAttrDict((*this)->getAttrs());
+}
+
+//===----------------------------------------------------------------------===//
 // ForOp
 //===----------------------------------------------------------------------===//
 
@@ -711,7 +943,7 @@ ParseResult ForOp::parse(OpAsmParser &parser, OperationState &result) {
       parser.resolveOperands(inits, result.types, initsLoc, result.operands))
     return failure();
   Region *body = result.addRegion();
-  if (parser.parseRegion(*body, regionArgs))
+  if (parseStateRegion(parser, *body, regionArgs))
     return failure();
   ForOp::ensureTerminator(*body, b, result.location);
   return parser.parseOptionalAttrDict(result.attributes);

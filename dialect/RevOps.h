@@ -29,6 +29,23 @@ inline constexpr llvm::StringLiteral kBackwardOfAttr = "rev.backward_of";
 inline constexpr llvm::StringLiteral kGradientOfAttr = "rev.gradient_of";
 inline constexpr llvm::StringLiteral kTangentOfAttr = "rev.tangent_of";
 
+/// The derivative argument layout, the ABI of generated derivative functions
+/// (the verifier checks marked functions against it; the Python package reads
+/// it through the C API). Float scalars are active (they get adjoints and
+/// tangents), integers and index values are not; float memrefs get shadows.
+/// Float scalars are active (they get adjoints/tangents); integers and index
+/// values are not.
+bool isActiveScalar(Type type);
+/// Memrefs of floats get shadow memrefs.
+bool isActiveMemRef(Type type);
+
+/// The layout of derivative functions: f's inputs, then one adjoint/tangent
+/// per active scalar input, then one shadow per active memref input.
+FunctionType derivativeFunctionType(FunctionType primal);
+/// In that layout, the argument position of the derivative (adjoint, tangent
+/// or shadow) of each primal input; -1 for inactive ones.
+SmallVector<int> derivativeArgPositions(TypeRange primalInputs);
+
 /// True if `op` is a side-effect free (or read-only) computation that an
 /// inverse or derivative may recompute anywhere its operands are current: it
 /// is not an invertible op, not a terminator and writes nothing.

@@ -331,12 +331,22 @@ def Rev_CheckOp : Rev_Op<"check", [MemoryEffects<[MemWrite]>,
 //===----------------------------------------------------------------------===//
 
 def Rev_FuncOp : Rev_Op<"func", [
-    FunctionOpInterface, IsolatedFromAbove, AutomaticAllocationScope]> {
+    FunctionOpInterface, IsolatedFromAbove, AutomaticAllocationScope,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "a reversible function";
   let description = [{
     `rev.func @f(%x: f64, %A: memref<?xf64>) -> f64` returns the final
     versions of its scalar arguments, in order; memref arguments are updated
     in place. Its inverse has the same signature.
+
+    Generated functions are marked with the function they derive from:
+    `rev.inverse_of = @f` (f's type), `rev.backward_of`, `rev.gradient_of`
+    and `rev.tangent_of` (f's derivative layout: f's arguments, an adjoint
+    per float scalar, a shadow per float memref). The verifier checks a
+    marker against its target (one marker, naming another rev.func of the
+    same symbol table, with the type it implies), because the passes rely
+    on it. `rev.discard` and `rev.alloc {adjoint}` may only appear in
+    backward or tangent functions and their inverses.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
                        TypeAttrOf<FunctionType>:$function_type,
@@ -466,10 +476,9 @@ def Rev_IfOp : Rev_Op<"if", [RecursiveMemoryEffects,
   let results = (outs Variadic<AnyType>:$results);
   let regions = (region SizedRegion<1>:$pre, SizedRegion<1>:$thenRegion,
                         AnyRegion:$elseRegion, AnyRegion:$post);
-  let assemblyFormat = [{
-    ($inits^ `:` type($inits))? `pre` $pre `then` $thenRegion
-    (`else` $elseRegion^)? (`post` $post^)? attr-dict
-  }];
+  // `inits : types pre {...} then {...} (else {...})? (post {...})? attr-dict`,
+  // parsed by hand: see parseStateRegion in RevOps.cpp.
+  let hasCustomAssemblyFormat = 1;
   let hasRegionVerifier = 1;
   let extraClassDeclaration = [{
     bool hasElse() { return !getElseRegion().empty(); }
@@ -490,9 +499,8 @@ def Rev_WhileOp : Rev_Op<"while", [RecursiveMemoryEffects,
   let results = (outs Variadic<AnyType>:$results);
   let regions = (region SizedRegion<1>:$pre, SizedRegion<1>:$body,
                         SizedRegion<1>:$post);
-  let assemblyFormat = [{
-    ($inits^ `:` type($inits))? `pre` $pre `do` $body `post` $post attr-dict
-  }];
+  // `inits : types pre {...} do {...} post {...} attr-dict`, parsed by hand.
+  let hasCustomAssemblyFormat = 1;
   let hasRegionVerifier = 1;
 }
 
@@ -509,9 +517,8 @@ def Rev_RoutineOp : Rev_Op<"routine", [RecursiveMemoryEffects,
   let arguments = (ins Variadic<AnyType>:$inits);
   let results = (outs Variadic<AnyType>:$results);
   let regions = (region SizedRegion<1>:$compute, SizedRegion<1>:$body);
-  let assemblyFormat = [{
-    ($inits^ `:` type($inits))? `compute` $compute `body` $body attr-dict
-  }];
+  // `inits : types compute {...} body {...} attr-dict`, parsed by hand.
+  let hasCustomAssemblyFormat = 1;
   let hasRegionVerifier = 1;
 }
 

@@ -29,13 +29,10 @@ struct RevInvertPass : public rev::impl::RevInvertBase<RevInvertPass> {
       // Skip functions whose inverse already exists in the module.
       if (findMarkedFunction(f, kInverseOfAttr))
         continue;
-      std::string name = (f.getSymName() + suffix).str();
-      SymbolTable table(SymbolTable::getNearestSymbolTable(f));
-      if (table.lookup(name)) {
-        f.emitError() << "--rev-invert: cannot name the inverse @" << name
-                      << ": the symbol already exists";
-        return signalPassFailure();
-      }
+      // `<f><suffix>`, or `<f><suffix>_<i>` when that symbol is taken (the
+      // same rule as every generated function; the marker, not the name,
+      // says what the function is).
+      std::string name = uniqueSymbolName(f, f.getSymName() + suffix);
       if (skipUninvertible) {
         ScopedDiagnosticHandler quiet(&getContext(), [](Diagnostic &) { return success(); });
         (void)buildInverseFunction(f, name);

@@ -19,7 +19,8 @@ def RevInvert : Pass<"rev-invert", "::mlir::ModuleOp"> {
     ListOption<"funcs", "funcs", "std::string",
                "Names of the functions to invert (default: every rev.func)">,
     Option<"suffix", "suffix", "std::string", /*default=*/"\"_inv\"",
-           "Suffix appended to a function's name to name its inverse">,
+           "Suffix appended to a function's name to name its inverse (then "
+           "`_0`, `_1`, ... if that symbol is taken)">,
     Option<"skipUninvertible", "skip-uninvertible", "bool", /*default=*/"false",
            "Leave out, silently, the functions that cannot be inverted (a "
            "backward function that dropped an ancilla's adjoint) and the "

@@ -16,3 +16,14 @@ rev.func @anc_bwd(%x: f64, %y: f64, %xb: f64, %yb: f64) -> (f64, f64, f64, f64)
   rev.discard %tb1 : f64
   rev.return %x, %y0, %xb1, %yb : f64, f64, f64, f64
 }
+
+// The function @anc_bwd is the backward sweep of (its marker is checked
+// against this signature).
+rev.func @anc(%x: f64, %y: f64) -> (f64, f64) {
+  %t = rev.alloc : f64
+  %t1 = rev.add %t, %x : f64
+  %y1 = rev.add %y, %t1 : f64
+  %t2 = rev.sub %t1, %x : f64
+  rev.free %t2 : f64
+  rev.return %x, %y1 : f64, f64
+}
