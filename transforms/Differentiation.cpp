@@ -17,35 +17,6 @@ using namespace mlir::rev;
 // Helpers
 //===----------------------------------------------------------------------===//
 
-bool mlir::rev::isActiveScalar(Type type) { return isa<FloatType>(type); }
-
-bool mlir::rev::isActiveMemRef(Type type) {
-  auto m = dyn_cast<MemRefType>(type);
-  return m && isa<FloatType>(m.getElementType());
-}
-
-SmallVector<int> mlir::rev::derivativeArgPositions(TypeRange primalInputs) {
-  SmallVector<int> pos(primalInputs.size(), -1);
-  int next = primalInputs.size();
-  for (auto [i, t] : llvm::enumerate(primalInputs))
-    if (isActiveScalar(t))
-      pos[i] = next++;
-  for (auto [i, t] : llvm::enumerate(primalInputs))
-    if (isActiveMemRef(t))
-      pos[i] = next++;
-  return pos;
-}
-
-FunctionType mlir::rev::derivativeFunctionType(FunctionType primal) {
-  SmallVector<Type> inputs(primal.getInputs());
-  SmallVector<int> pos = derivativeArgPositions(primal.getInputs());
-  inputs.resize(inputs.size() + llvm::count_if(pos, [](int p) { return p >= 0; }));
-  for (auto [i, p] : llvm::enumerate(pos))
-    if (p >= 0)
-      inputs[p] = inputs[i];
-  return FunctionType::get(primal.getContext(), inputs, FuncOp::stateTypes(inputs));
-}
-
 FuncOp mlir::rev::differentiatedFunction(FuncOp derivative) {
   for (StringRef attr : {kGradientOfAttr, kBackwardOfAttr, kTangentOfAttr})
     if (auto of = derivative->getAttrOfType<FlatSymbolRefAttr>(attr))

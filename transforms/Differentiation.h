@@ -1,8 +1,7 @@
 //===- Differentiation.h - what reverse and forward mode share -*- C++ -*-===//
 //
-// Activity, the derivative argument layout (the ABI of generated derivative
-// functions, also read by the Python package through the C API) and helpers
-// for writing derivative rules. ReverseMode.h and ForwardMode.h build on it.
+// Helpers for writing derivative rules (activity and the derivative argument
+// layout, which the IR verifies on marked functions, are in dialect/RevOps.h). ReverseMode.h and ForwardMode.h build on it.
 //
 // Backward sweep (reverse mode). For `rev.func @f(args) -> (scalars)` the AD
 // pass emits `@f_bwd`, whose arguments are f's arguments (the *final* state),
@@ -31,19 +30,6 @@
 #include "llvm/ADT/SetVector.h"
 
 namespace mlir::rev {
-/// Float scalars are active (they get adjoints/tangents); integers and index
-/// values are not.
-bool isActiveScalar(Type type);
-/// Memrefs of floats get shadow memrefs.
-bool isActiveMemRef(Type type);
-
-/// The layout of derivative functions: f's inputs, then one adjoint/tangent
-/// per active scalar input, then one shadow per active memref input.
-FunctionType derivativeFunctionType(FunctionType primal);
-/// In that layout, the argument position of the derivative (adjoint, tangent
-/// or shadow) of each primal input; -1 for inactive ones.
-SmallVector<int> derivativeArgPositions(TypeRange primalInputs);
-
 /// For a generated gradient, backward or tangent function, the function it
 /// differentiates; null otherwise.
 FuncOp differentiatedFunction(FuncOp derivative);

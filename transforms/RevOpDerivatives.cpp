@@ -785,13 +785,96 @@ static LogicalResult tangentRule(WhileOp op, OpBuilder &b, TangentState &st) {
   return success();
 }
 
+/// Whether every function that `region` uncalls has an inverse (generated
+/// here if missing, without diagnostics), and so on through those inverses.
+static bool uncalleesAreInvertible(Region &region) {
+  ScopedDiagnosticHandler quiet(region.getContext(), [](Diagnostic &) { return success(); });
+  SmallVector<Region *> work{&region};
+  llvm::SmallPtrSet<Operation *, 8> seen;
+  while (!work.empty()) {
+    Region *r = work.pop_back_val();
+    WalkResult walk = r->walk([&](UncallOp u) {
+      auto callee = SymbolTable::lookupNearestSymbolFrom<FuncOp>(u, u.getCalleeAttr());
+      if (!callee)
+        return WalkResult::interrupt();
+      FailureOr<FuncOp> inv = getOrCreateInverseFunction(callee);
+      if (failed(inv))
+        return WalkResult::interrupt();
+      if (seen.insert(*inv).second)
+        work.push_back(&inv->getBody());
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return false;
+  }
+  return true;
+}
+
 /// The backward step of (compute C; body B; uncompute C^-1) is
 /// bwd(C^-1); bwd(B); bwd(C), and bwd(C^-1) is the inverse of bwd(C) (the
 /// adjoint of an inverse is the inverse of the adjoint). So it is again a
 /// routine: compute = inverse of bwd(C), body = bwd(B), uncompute = bwd(C).
 /// The ancilla adjoints that bwd(C) discards are created as zeros by its
 /// inverse, which is exact: C^-1 frees the ancillas, so their adjoints are
-/// zero there.
+/// zero there. This keeps the backward function invertible (and so
+/// differentiable again).
+///
+/// Inverting bwd(C) needs the inverse of the backward function of every
+/// function C calls; a callee that drops an ancilla's adjoint outside a
+/// routine has none. Then the three sweeps are emitted in sequence instead,
+/// bwd(C^-1) built from C^-1 directly: the first-order gradient is the same,
+/// and the backward function, like the callee's, cannot be inverted.
+static LogicalResult adjointRoutineInline(RoutineOp op, OpBuilder &b, AdjointState &st) {
+  Location loc = op.getLoc();
+  SmallVector<Value> finals, finalAdjoints;
+  {
+    Memo memo(st);
+    FailureOr<SmallVector<Value>> looked = st.inv.lookupAll(b, op.getResults());
+    if (failed(looked))
+      return failure();
+    finals = *looked;
+  }
+  for (Value r : op.getResults())
+    if (isActiveScalar(r.getType()))
+      finalAdjoints.push_back(st.getAdjoint(b, r));
+  // C^-1, built in a scratch routine beside the forward op.
+  OpBuilder sb(op);
+  auto scratch = RoutineOp::create(sb, loc, op.getInits());
+  InversionState inverter(&op.getCompute());
+  if (failed(inverter.invertRegionInto(sb, loc, op.getCompute(), scratch.getCompute(), 0))) {
+    scratch.erase();
+    return failure();
+  }
+  // Each sweep returns the restored state and then the adjoints of its floats.
+  auto split = [](ArrayRef<Value> out, size_t n) {
+    return std::pair{SmallVector<Value>(out.take_front(n)), SmallVector<Value>(out.drop_front(n))};
+  };
+  FailureOr<SmallVector<Value>> afterBody =
+      st.adjointBlock(b, scratch.getCompute().front(), finals, finalAdjoints);
+  scratch.erase();
+  if (failed(afterBody))
+    return failure();
+  size_t numMid = op.getBody().front().getNumArguments();
+  auto [mid, midAdjoints] = split(*afterBody, numMid);
+  FailureOr<SmallVector<Value>> beforeBody =
+      st.adjointBlock(b, op.getBody().front(), mid, midAdjoints);
+  if (failed(beforeBody))
+    return failure();
+  auto [mid0, mid0Adjoints] = split(*beforeBody, numMid);
+  FailureOr<SmallVector<Value>> restored =
+      st.adjointBlock(b, op.getCompute().front(), mid0, mid0Adjoints);
+  if (failed(restored))
+    return failure();
+  size_t numInits = op.getInits().size();
+  unsigned k = numInits;
+  for (auto [i, v] : llvm::enumerate(op.getInits())) {
+    st.inv.bind(v, (*restored)[i]);
+    if (isActiveScalar(v.getType()))
+      st.setAdjoint(v, (*restored)[k++]);
+  }
+  return success();
+}
+
 static LogicalResult adjointRule(RoutineOp op, OpBuilder &b, AdjointState &st) {
   SmallVector<Value> captured = capturedActiveVersions({&op.getCompute(), &op.getBody()});
   FailureOr<SmallVector<Value>> inits = backwardInits(b, st, op.getResults(), captured);
@@ -801,19 +884,28 @@ static LogicalResult adjointRule(RoutineOp op, OpBuilder &b, AdjointState &st) {
   if (failed(st.adjointRegionInto(b, op.getLoc(), op.getBody(), newOp.getBody(), 0, captured)))
     return failure();
   // bwd(C) in a scratch routine, then inverted into the compute region.
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(op);
-  auto scratch = RoutineOp::create(b, op.getLoc(), *inits);
-  LogicalResult res =
-      st.adjointRegionInto(b, op.getLoc(), op.getCompute(), scratch.getCompute(), 0, captured);
-  if (succeeded(res)) {
-    InversionState inv(&scratch.getCompute());
-    inv.allowDiscard = true;
-    res = inv.invertRegionInto(b, op.getLoc(), scratch.getCompute(), newOp.getCompute(), 0);
+  LogicalResult res = success();
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(op);
+    auto scratch = RoutineOp::create(b, op.getLoc(), *inits);
+    res = st.adjointRegionInto(b, op.getLoc(), op.getCompute(), scratch.getCompute(), 0,
+                               captured);
+    if (succeeded(res)) {
+      InversionState inv(&scratch.getCompute());
+      inv.allowDiscard = true;
+      res = inv.invertRegionInto(b, op.getLoc(), scratch.getCompute(), newOp.getCompute(), 0);
+    }
+    scratch.erase();
   }
-  scratch.erase();
   if (failed(res))
     return failure();
+  if (!uncalleesAreInvertible(newOp.getCompute())) {
+    // The inits built for newOp (lookups, zero adjoints) are left to the
+    // canonicalizer when unused.
+    newOp.erase();
+    return adjointRoutineInline(op, b, st);
+  }
   bindBackwardResults(st, op.getInits(), newOp.getResults(), captured);
   return success();
 }

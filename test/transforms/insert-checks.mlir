@@ -3,18 +3,42 @@
 // RUN: rev-opt %s --rev-insert-checks | FileCheck %s
 // RUN: rev-opt %s --rev-insert-checks=reversibility=false | FileCheck %s --check-prefix=OFF
 
+// Function entry: memref arguments of which one is written must not share
+// memory (byte ranges from the strided metadata).
+// CHECK-LABEL: rev.func @two_arrays
+// CHECK: memref.extract_strided_metadata
+// CHECK: memref.extract_aligned_pointer_as_index
+// CHECK: rev.check %{{.*}}, "memref arguments #0 and #1 share memory" for "rev.func"
+// CHECK: rev.check %{{.*}}, "memref arguments #0 and #2 share memory" for "rev.func"
+// CHECK-NOT: "memref arguments #1 and #2
+// CHECK: rev.add_at
+rev.func @two_arrays(%A: memref<?xf64>, %B: memref<4xf64>, %C: memref<?x?xf64>, %i: index)
+    -> index {
+  %v = memref.load %B[%i] : memref<4xf64>
+  rev.add_at %A[%i], %v : memref<?xf64>
+  rev.return %i : index
+}
+
 // OFF-LABEL: rev.func @updates
 // OFF-NOT: rev.check
 // CHECK-LABEL: rev.func @updates
 // CHECK: %[[Z:.*]] = arith.constant 0.0
 // CHECK: %[[NZ:.*]] = arith.cmpf une, %[[D:.*]], %[[Z]]
 // CHECK: rev.check %[[NZ]], "zero multiplier: multiplying by 0 is not reversible" for "rev.mul"
+// CHECK: rev.check %{{.*}}, "delta is not finite (inf or NaN)" for "rev.mul"
 // CHECK: rev.mul
+// CHECK: %[[ABSY:.*]] = math.absf %{{.*}} : f64
+// CHECK: %[[FIN:.*]] = arith.cmpf one, %[[ABSY]], %{{.*}} : f64
+// CHECK: rev.check %[[FIN]], "the updated value is not finite (overflow)" for "rev.mul"
 // CHECK: rev.check %{{.*}}, "zero divisor" for "rev.div"
 // CHECK: rev.div
+// CHECK: rev.check %{{.*}}, "index out of bounds in dimension 0 of the memref" for "memref.load"
+// CHECK: memref.load
+// CHECK: rev.check %{{.*}}, "index out of bounds in dimension 0 of the memref" for "rev.add_at"
 // CHECK: %[[NE:.*]] = arith.cmpi ne, %[[I:.*]], %[[J:.*]] : index
 // CHECK: rev.check %[[NE]], "element aliasing: the delta reads the element being updated" for "rev.add_at"
 // CHECK: rev.add_at
+// CHECK: rev.check %{{.*}}, "the updated element is not finite (overflow)" for "rev.add_at"
 rev.func @updates(%y: f64, %d: f64, %A: memref<?xf64>, %i: index, %j: index)
     -> (f64, f64, index, index) {
   %y1 = rev.mul %y, %d : f64
@@ -25,9 +49,9 @@ rev.func @updates(%y: f64, %d: f64, %A: memref<?xf64>, %i: index, %j: index)
 }
 
 // CHECK-LABEL: rev.func @ancilla
-// CHECK: %[[ABS:.*]] = math.absf
+// CHECK: rev.sub
 // CHECK: %[[TOL:.*]] = arith.constant 1.000000e-08 : f64
-// CHECK: %[[OK:.*]] = arith.cmpf ole, %[[ABS]], %[[TOL]]
+// CHECK: %[[OK:.*]] = arith.cmpf ole, %{{.*}}, %[[TOL]]
 // CHECK: rev.check %[[OK]], "ancilla not restored to its initial value" for "rev.free"
 // CHECK-NEXT: rev.free
 rev.func @ancilla(%x: f64) -> f64 {

@@ -1,0 +1,95 @@
+"""Regression tests for ../shared/repro (issue 9) that need running code."""
+
+import os
+
+import numpy as np
+import pytest
+
+from mlir_rev.ad import grad, hvp
+from mlir_rev.jit import Program, RevError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPRO = os.path.join(os.path.dirname(ROOT), "shared", "repro")
+
+# ../shared/repro/grad_routine_calls_ancilla_fn.mlir (a copy: the test must
+# not depend on shared/ being there).
+ROUTINE_CALLS_ANCILLA_FN = """
+rev.func @h(%a: f64, %b: f64) -> (f64, f64) {
+  %t0 = rev.alloc : f64
+  %s = math.sin %a : f64
+  %t1 = rev.add %t0, %s : f64
+  %d = arith.mulf %t1, %t1 : f64
+  %b1 = rev.add %b, %d : f64
+  %s2 = math.sin %a : f64
+  %t2 = rev.sub %t1, %s2 : f64
+  rev.free %t2 : f64
+  rev.return %a, %b1 : f64, f64
+}
+rev.func @f(%x: f64, %y: f64) -> (f64, f64) {
+  %r:2 = rev.routine %x, %y : f64, f64 compute {
+  ^bb0(%a: f64, %b: f64):
+    %u0 = rev.alloc : f64
+    %c:2 = rev.call @h(%a, %u0) : (f64, f64) -> (f64, f64)
+    rev.yield %c#0, %b, %c#1 : f64, f64, f64
+  } body {
+  ^bb0(%a: f64, %b: f64, %u: f64):
+    %b1 = rev.add %b, %u : f64
+    rev.yield %a, %b1, %u : f64, f64, f64
+  }
+  rev.return %r#0, %r#1 : f64, f64
+}
+"""
+
+
+@pytest.mark.parametrize("checks", [False, True])
+def test_gradient_of_routine_calling_a_function_with_a_loose_ancilla(checks):
+    """f: y += sin(x)^2. Its first-order gradient compiles (the backward
+    routine falls back to three sweeps) and is right: closed form and
+    central differences."""
+    g = grad(ROUTINE_CALLS_ANCILLA_FN, "f", output=1, checks=checks)
+    for x in (0.7, -1.3, 2.9):
+        dx, dy = g(x, 0.25)
+        assert dx == pytest.approx(np.sin(2 * x), rel=1e-13)
+        assert dy == 1.0
+        p = Program(ROUTINE_CALLS_ANCILLA_FN)
+        h = 1e-6
+        fd = (p.call("f", x + h, 0.25)[1] - p.call("f", x - h, 0.25)[1]) / (2 * h)
+        assert dx == pytest.approx(fd, rel=1e-8)
+
+
+def test_second_order_there_is_forward_over_reverse():
+    """Reverse over reverse is refused there (the backward function cannot be
+    inverted), forward over reverse works: d2/dx2 sin(x)^2 = 2 cos(2x)."""
+    hv = hvp(ROUTINE_CALLS_ANCILLA_FN, "f", output=1)
+    x = 0.4
+    dx2, _ = hv(x, 0.0, v=[1.0, 0.0])
+    assert dx2 == pytest.approx(2 * np.cos(2 * x), rel=1e-12)
+
+
+def test_existing_f_inv_symbol_does_not_block_the_inverse():
+    """../shared/repro/11: a user @f_inv of another type; f's inverse is
+    @f_inv_0, found by its marker."""
+    p = Program("""
+      rev.func @f(%x: f64) -> f64 {
+        %c = arith.constant 2.0 : f64
+        %y = rev.mul %x, %c : f64
+        rev.return %y : f64
+      }
+      rev.func @f_inv(%x: i64) -> i64 {
+        rev.return %x : i64
+      }""", grad=["f"])
+    assert p.inverse_names["f"] == "f_inv_0"
+    assert p.uncall("f", p.call("f", 1.5)) == 1.5
+    assert p.call("f_inv", 7) == 7
+
+
+@pytest.mark.parametrize("repro", sorted(n for n in os.listdir(REPRO) if n[:2] in
+                                         ("01", "02", "03", "04", "05", "06", "07", "08"))
+                         if os.path.isdir(REPRO) else [])
+def test_user_markers_are_verified(repro):
+    """The marker reproducers are rejected with a located error, not run."""
+    with open(os.path.join(REPRO, repro)) as f:
+        src = f.read()
+    with pytest.raises(RevError, match=r"rev\.(inverse_of|backward_of|tangent_of|gradient_of)|"
+                                       r"adjoint|generated backward or tangent functions"):
+        Program(src, grad=["f"] if "rev.func @f(" in src else [])
