@@ -63,6 +63,11 @@ LogicalResult InversionState::cloneRegion(OpBuilder &b, Region &src, Region &dst
 FailureOr<SmallVector<Value>> InversionState::invertBlock(OpBuilder &b, Block &src,
                                                           ValueRange finals,
                                                           ValueRange initials) {
+  if (src.empty() || !src.back().hasTrait<OpTrait::IsTerminator>()) {
+    Operation *parent = src.getParentOp();
+    return parent->emitOpError("cannot be inverted: its body is not complete (a function "
+                               "still being generated?)");
+  }
   Operation *terminator = src.getTerminator();
   assert(terminator->getNumOperands() == finals.size() && "one final value per yield operand");
   for (auto [orig, inv] : llvm::zip(terminator->getOperands(), finals))

@@ -797,6 +797,11 @@ static bool uncalleesAreInvertible(Region &region) {
       auto callee = SymbolTable::lookupNearestSymbolFrom<FuncOp>(u, u.getCalleeAttr());
       if (!callee)
         return WalkResult::interrupt();
+      // A backward function still being built (a recursive call): its
+      // inverse is generated when the program is lowered, as usual.
+      Block *entry = callee.getBody().empty() ? nullptr : &callee.getBody().front();
+      if (!entry || entry->empty() || !entry->back().hasTrait<OpTrait::IsTerminator>())
+        return WalkResult::advance();
       FailureOr<FuncOp> inv = getOrCreateInverseFunction(callee);
       if (failed(inv))
         return WalkResult::interrupt();
