@@ -11,8 +11,8 @@ using namespace mlir::rev;
 Value InversionState::lookup(OpBuilder &b, Value v) {
   if (Value w = bindings.lookupOrNull(v))
     return w;
-  if (!memo.empty())
-    if (Value w = memo.back().lookupOrNull(v))
+  if (!recomputed.empty())
+    if (Value w = recomputed.back().lookupOrNull(v))
       return w;
   if (identityOutside && !identityOutside->isAncestor(v.getParentRegion()))
     return v;
@@ -33,11 +33,11 @@ Value InversionState::lookup(OpBuilder &b, Value v) {
     if (failed(lookupCaptures(b, region, mapping)))
       return {};
   Operation *clone = b.clone(*def, mapping);
-  if (memo.empty())
-    memo.emplace_back();
+  if (recomputed.empty())
+    recomputed.emplace_back();
   for (auto [orig, copy] : llvm::zip(def->getResults(), clone->getResults()))
-    memo.back().map(orig, copy);
-  return memo.back().lookup(v);
+    recomputed.back().map(orig, copy);
+  return recomputed.back().lookup(v);
 }
 
 LogicalResult InversionState::lookupCaptures(OpBuilder &b, Region &src, IRMapping &mapping) {
@@ -78,15 +78,15 @@ FailureOr<SmallVector<Value>> InversionState::invertBlock(OpBuilder &b, Block &s
     auto invertible = dyn_cast<InvertibleOpInterface>(&op);
     if (!invertible)
       return op.emitOpError("has no inverse: it is neither pure nor an invertible op");
-    memo.emplace_back();
+    recomputed.emplace_back();
     LogicalResult res = invertible.buildInverse(b, *this);
-    memo.pop_back();
+    recomputed.pop_back();
     if (failed(res))
       return failure();
   }
-  memo.emplace_back();
+  recomputed.emplace_back();
   FailureOr<SmallVector<Value>> restored = lookupAll(b, initials);
-  memo.pop_back();
+  recomputed.pop_back();
   return restored;
 }
 

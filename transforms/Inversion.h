@@ -61,9 +61,9 @@ public:
   bool allowsDiscard() const override { return allowDiscard; }
 
   /// Opens/closes a recomputation cache: values recomputed by lookup() are
-  /// reused until the matching popMemo() (open one per state change).
-  void pushMemo() { memo.emplace_back(); }
-  void popMemo() { memo.pop_back(); }
+  /// reused until the matching popRecomputeScope() (open one per state change).
+  void pushRecomputeScope() { recomputed.emplace_back(); }
+  void popRecomputeScope() { recomputed.pop_back(); }
 
   /// Whether a rev.discard may be inverted (as a zero rev.alloc): only set
   /// while the AD pass inverts a backward sweep whose discarded adjoints are
@@ -73,7 +73,7 @@ public:
 private:
   IRMapping bindings;
   /// One recomputation cache per op being inverted (innermost last).
-  SmallVector<IRMapping> memo;
+  SmallVector<IRMapping> recomputed;
   Region *identityOutside;
 };
 

@@ -24,11 +24,12 @@ using namespace mlir;
 using namespace mlir::rev;
 
 namespace {
-/// Opens a recomputation scope of the backward program's state.
-struct Memo {
+/// Opens a recomputation scope of the recovered primal state: pure values
+/// recomputed inside it are reused until it closes (one per state change).
+struct RecomputeScope {
   AdjointState &st;
-  explicit Memo(AdjointState &s) : st(s) { st.inv.pushMemo(); }
-  ~Memo() { st.inv.popMemo(); }
+  explicit RecomputeScope(AdjointState &s) : st(s) { st.recovered.pushRecomputeScope(); }
+  ~RecomputeScope() { st.recovered.popRecomputeScope(); }
 };
 
 /// The current value of shadow[idx].
@@ -103,7 +104,7 @@ LogicalResult adjointScalarUpdate(OpT op, OpBuilder &b, AdjointState &st) {
     Value ybar = st.getAdjoint(b, op.getResult());
     if (failed(st.uncompute(b, op)))
       return failure();
-    Memo memo(st);
+    RecomputeScope scope(st);
     Value seed = OpT::kUpdateSign < 0 ? f.neg(ybar) : ybar;
     Value d;
     if (OpT::kUpdateRule == UpdateRule::Scaling) {
@@ -167,8 +168,8 @@ LogicalResult adjointElementUpdate(OpT op, OpBuilder &b, AdjointState &st) {
       return failure();
     if (failed(st.uncompute(b, op)))
       return failure();
-    Memo memo(st);
-    FailureOr<SmallVector<Value>> idx = st.inv.lookupAll(b, op.getIndices());
+    RecomputeScope scope(st);
+    FailureOr<SmallVector<Value>> idx = st.recovered.lookupAll(b, op.getIndices());
     Value ref = st.lookup(b, op.getRef());
     if (failed(idx) || !ref)
       return failure();
@@ -282,7 +283,7 @@ LogicalResult adjointRot(OpT op, OpBuilder &b, AdjointState &st, bool inverse) {
   Value abar = st.getAdjoint(b, op.getLhsResult()), bbar = st.getAdjoint(b, op.getRhsResult());
   if (failed(st.uncompute(b, op)))
     return failure();
-  Memo memo(st);
+  RecomputeScope scope(st);
   Value a = st.lookup(b, op.getLhs()), c = st.lookup(b, op.getRhs());
   Value t = st.lookup(b, op.getTheta());
   if (!a || !c || !t)
@@ -340,8 +341,8 @@ static LogicalResult adjointRule(NegAtOp op, OpBuilder &b, AdjointState &st) {
   FailureOr<Value> shadow = st.getShadow(op.getRef(), op);
   if (failed(shadow))
     return failure();
-  Memo memo(st);
-  FailureOr<SmallVector<Value>> idx = st.inv.lookupAll(b, op.getIndices());
+  RecomputeScope scope(st);
+  FailureOr<SmallVector<Value>> idx = st.recovered.lookupAll(b, op.getIndices());
   if (failed(idx))
     return failure();
   NegAtOp::create(b, op.getLoc(), *shadow, *idx);
@@ -366,9 +367,9 @@ static LogicalResult adjointRule(SwapAtOp op, OpBuilder &b, AdjointState &st) {
   FailureOr<Value> l = st.getShadow(op.getLhs(), op), r = st.getShadow(op.getRhs(), op);
   if (failed(l) || failed(r))
     return failure();
-  Memo memo(st);
-  FailureOr<SmallVector<Value>> li = st.inv.lookupAll(b, op.getLhsIndices());
-  FailureOr<SmallVector<Value>> ri = st.inv.lookupAll(b, op.getRhsIndices());
+  RecomputeScope scope(st);
+  FailureOr<SmallVector<Value>> li = st.recovered.lookupAll(b, op.getLhsIndices());
+  FailureOr<SmallVector<Value>> ri = st.recovered.lookupAll(b, op.getRhsIndices());
   if (failed(li) || failed(ri))
     return failure();
   SwapAtOp::create(b, op.getLoc(), *l, *li, *r, *ri);
@@ -396,9 +397,9 @@ LogicalResult adjointRotAt(OpT op, OpBuilder &b, AdjointState &st, bool inverse)
     return failure();
   if (failed(st.uncompute(b, op)))
     return failure();
-  Memo memo(st);
-  FailureOr<SmallVector<Value>> li = st.inv.lookupAll(b, op.getLhsIndices());
-  FailureOr<SmallVector<Value>> ri = st.inv.lookupAll(b, op.getRhsIndices());
+  RecomputeScope scope(st);
+  FailureOr<SmallVector<Value>> li = st.recovered.lookupAll(b, op.getLhsIndices());
+  FailureOr<SmallVector<Value>> ri = st.recovered.lookupAll(b, op.getRhsIndices());
   Value lhs = st.lookup(b, op.getLhs()), rhs = st.lookup(b, op.getRhs());
   Value t = st.lookup(b, op.getTheta());
   if (failed(li) || failed(ri) || !lhs || !rhs || !t)
@@ -540,7 +541,7 @@ LogicalResult adjointCall(Operation *op, OpBuilder &b, AdjointState &st, bool un
   SmallVector<int> pos = derivativeArgPositions(op->getOperandTypes());
   SmallVector<Value> operands(bwd->getNumArguments());
   {
-    Memo memo(st);
+    RecomputeScope scope(st);
     unsigned r = 0;
     for (auto [i, v] : llvm::enumerate(op->getOperands())) {
       Value res = isa<MemRefType>(v.getType()) ? Value() : op->getResult(r++);
@@ -564,7 +565,7 @@ LogicalResult adjointCall(Operation *op, OpBuilder &b, AdjointState &st, bool un
   for (Value v : op->getOperands()) {
     if (isa<MemRefType>(v.getType()))
       continue;
-    st.inv.bind(v, call.getResult(r++));
+    st.recovered.bind(v, call.getResult(r++));
     if (isActiveScalar(v.getType()))
       st.setAdjoint(v, call.getResult(k++));
   }
@@ -628,8 +629,8 @@ FailureOr<SmallVector<Value>> backwardInits(OpBuilder &b, AdjointState &st, Valu
                                             ArrayRef<Value> captured) {
   SmallVector<Value> inits;
   {
-    Memo memo(st);
-    FailureOr<SmallVector<Value>> finals = st.inv.lookupAll(b, results);
+    RecomputeScope scope(st);
+    FailureOr<SmallVector<Value>> finals = st.recovered.lookupAll(b, results);
     if (failed(finals))
       return failure();
     inits = *finals;
@@ -648,7 +649,7 @@ void bindBackwardResults(AdjointState &st, ValueRange inits, ValueRange results,
                          ArrayRef<Value> captured) {
   unsigned k = inits.size();
   for (auto [i, v] : llvm::enumerate(inits)) {
-    st.inv.bind(v, results[i]);
+    st.recovered.bind(v, results[i]);
     if (isActiveScalar(v.getType()))
       st.setAdjoint(v, results[k++]);
   }
@@ -679,7 +680,7 @@ static LogicalResult adjointRule(ForOp op, OpBuilder &b, AdjointState &st) {
   SmallVector<Value> captured = capturedActiveVersions({&op.getBody()});
   Value lb, ub, step;
   {
-    Memo memo(st);
+    RecomputeScope scope(st);
     lb = st.lookup(b, op.getLowerBound());
     ub = st.lookup(b, op.getUpperBound());
     step = st.lookup(b, op.getStep());
@@ -712,9 +713,9 @@ static LogicalResult adjointRule(IfOp op, OpBuilder &b, AdjointState &st) {
   Region &newPre = op.hasPost() ? op.getPost() : op.getPre();
   IRMapping preMap, postMap;
   {
-    Memo memo(st);
-    if (failed(st.inv.lookupCaptures(b, newPre, preMap)) ||
-        (op.hasPost() && failed(st.inv.lookupCaptures(b, op.getPre(), postMap))))
+    RecomputeScope scope(st);
+    if (failed(st.recovered.lookupCaptures(b, newPre, preMap)) ||
+        (op.hasPost() && failed(st.recovered.lookupCaptures(b, op.getPre(), postMap))))
       return failure();
   }
   FailureOr<SmallVector<Value>> inits = backwardInits(b, st, op.getResults(), captured);
@@ -755,9 +756,9 @@ static LogicalResult adjointRule(WhileOp op, OpBuilder &b, AdjointState &st) {
   SmallVector<Value> captured = capturedActiveVersions({&op.getBody()});
   IRMapping preMap, postMap;
   {
-    Memo memo(st);
-    if (failed(st.inv.lookupCaptures(b, op.getPost(), preMap)) ||
-        failed(st.inv.lookupCaptures(b, op.getPre(), postMap)))
+    RecomputeScope scope(st);
+    if (failed(st.recovered.lookupCaptures(b, op.getPost(), preMap)) ||
+        failed(st.recovered.lookupCaptures(b, op.getPre(), postMap)))
       return failure();
   }
   FailureOr<SmallVector<Value>> inits = backwardInits(b, st, op.getResults(), captured);
@@ -833,8 +834,8 @@ static LogicalResult adjointRoutineInline(RoutineOp op, OpBuilder &b, AdjointSta
   Location loc = op.getLoc();
   SmallVector<Value> finals, finalAdjoints;
   {
-    Memo memo(st);
-    FailureOr<SmallVector<Value>> looked = st.inv.lookupAll(b, op.getResults());
+    RecomputeScope scope(st);
+    FailureOr<SmallVector<Value>> looked = st.recovered.lookupAll(b, op.getResults());
     if (failed(looked))
       return failure();
     finals = *looked;
@@ -873,7 +874,7 @@ static LogicalResult adjointRoutineInline(RoutineOp op, OpBuilder &b, AdjointSta
   size_t numInits = op.getInits().size();
   unsigned k = numInits;
   for (auto [i, v] : llvm::enumerate(op.getInits())) {
-    st.inv.bind(v, (*restored)[i]);
+    st.recovered.bind(v, (*restored)[i]);
     if (isActiveScalar(v.getType()))
       st.setAdjoint(v, (*restored)[k++]);
   }

@@ -41,9 +41,9 @@ LogicalResult AdjointState::uncompute(OpBuilder &b, Operation *op) {
   auto invertible = dyn_cast<InvertibleOpInterface>(op);
   if (!invertible)
     return op->emitOpError("cannot differentiate: it has no inverse");
-  inv.pushMemo();
-  LogicalResult res = invertible.buildInverse(b, inv);
-  inv.popMemo();
+  recovered.pushRecomputeScope();
+  LogicalResult res = invertible.buildInverse(b, recovered);
+  recovered.popRecomputeScope();
   return res;
 }
 
@@ -88,8 +88,8 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
     FailureOr<PartialDerivativeOpInterface> iface = derivativeRule(op, loc, "adjoint");
     if (failed(iface))
       return failure();
-    FailureOr<SmallVector<Value>> operands = inv.lookupAll(b, op->getOperands());
-    Value result = inv.lookup(b, op->getResult(0));
+    FailureOr<SmallVector<Value>> operands = recovered.lookupAll(b, op->getOperands());
+    Value result = recovered.lookup(b, op->getResult(0));
     if (failed(operands) || !result)
       return failure();
     SmallVector<Value> partials = iface->buildPartials(b, *operands, result);
@@ -112,7 +112,7 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
                             : chainProduct(b, loc, sens, seed(b), leaf.getType());
     if (load) {
       FailureOr<Value> shadow = getShadow(load.getMemRef(), user);
-      FailureOr<SmallVector<Value>> idx = inv.lookupAll(b, load.getIndices());
+      FailureOr<SmallVector<Value>> idx = recovered.lookupAll(b, load.getIndices());
       if (failed(shadow) || failed(idx))
         return failure();
       AddAtOp::create(b, loc, *shadow, *idx, bar);
@@ -130,7 +130,7 @@ FailureOr<SmallVector<Value>> AdjointState::adjointBlock(OpBuilder &b, Block &sr
   Operation *terminator = src.getTerminator();
   unsigned k = 0;
   for (auto [orig, fin] : llvm::zip(terminator->getOperands(), finals)) {
-    inv.bind(orig, fin);
+    recovered.bind(orig, fin);
     if (isActiveScalar(orig.getType()))
       setAdjoint(orig, finalAdjoints[k++]);
   }
@@ -147,9 +147,9 @@ FailureOr<SmallVector<Value>> AdjointState::adjointBlock(OpBuilder &b, Block &sr
   for (BlockArgument a : getThreadedArgs(src))
     if (!isa<MemRefType>(a.getType()))
       threaded.push_back(a);
-  inv.pushMemo();
-  FailureOr<SmallVector<Value>> out = inv.lookupAll(b, threaded);
-  inv.popMemo();
+  recovered.pushRecomputeScope();
+  FailureOr<SmallVector<Value>> out = recovered.lookupAll(b, threaded);
+  recovered.popRecomputeScope();
   if (failed(out))
     return failure();
   for (Value a : threaded)
@@ -165,7 +165,7 @@ LogicalResult AdjointState::adjointRegionInto(OpBuilder &b, Location loc, Region
   Block *block = new Block();
   dst.push_back(block);
   for (BlockArgument a : srcBlock.getArguments().take_front(numLeading))
-    inv.bind(a, block->addArgument(a.getType(), a.getLoc()));
+    recovered.bind(a, block->addArgument(a.getType(), a.getLoc()));
   SmallVector<Value> finals, finalAdjoints;
   Operation *terminator = srcBlock.getTerminator();
   for (Value v : terminator->getOperands())
@@ -208,7 +208,7 @@ FailureOr<FuncOp> mlir::rev::buildBackwardFunction(FuncOp func, StringRef name) 
     Value na = dst->getArgument(a.getArgNumber());
     bool memref = isa<MemRefType>(a.getType());
     if (memref)
-      st.inv.bind(a, na);
+      st.recovered.bind(a, na);
     else
       finals.push_back(na);
     if (p < 0)

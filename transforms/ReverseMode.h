@@ -26,7 +26,7 @@ namespace mlir::rev {
 class AdjointState {
 public:
   /// Forward values -> values of the backward program (uncomputed state).
-  InversionState inv;
+  InversionState recovered;
   /// Forward memref -> its shadow in the backward program.
   llvm::DenseMap<Value, Value> shadows;
 
@@ -38,7 +38,7 @@ public:
   void eraseAdjoint(Value v) { adjoints.erase(v); }
 
   /// Recomputes the forward value `v` in the backward program.
-  Value lookup(OpBuilder &b, Value v) { return inv.lookup(b, v); }
+  Value lookup(OpBuilder &b, Value v) { return recovered.lookup(b, v); }
   /// The shadow of a forward memref; a located error if it has none.
   FailureOr<Value> getShadow(Value memref, Operation *user);
 
