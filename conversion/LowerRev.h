@@ -5,7 +5,8 @@
 // are shared by every target; control flow has a pattern set of its own
 // (rev.for/if/while to scf, the place where a parallel or GPU lowering
 // differs); run-time checks (rev.check) map to a message and exit(1) on the
-// CPU or to cf.assert (which also works inside GPU kernels).
+// CPU, to a call of the rev runtime (which the Python package turns into an
+// exception) or to cf.assert (which also works inside GPU kernels).
 //
 // The input must be free of rev.routine and rev.uncall (--rev-expand-uncalls
 // and --rev-expand-routines run before). Types do not change: scalars and
@@ -29,6 +30,11 @@ void populateRevFuncToFuncPatterns(RewritePatternSet &patterns);
 void populateRevControlFlowToSCFPatterns(RewritePatternSet &patterns);
 /// rev.check to a write(2) of its message and exit(1) (libc; CPU).
 void populateRevCheckToLibcPatterns(RewritePatternSet &patterns);
+/// rev.check to a call of __rev_check_failed(message, length) from
+/// librev_runtime.so (runtime/RevRuntime.c): inside rev_guarded_call it
+/// returns to the guard (the Python package raises RevError), elsewhere it
+/// writes the message and exits(1).
+void populateRevCheckToRuntimePatterns(RewritePatternSet &patterns);
 /// rev.check to cf.assert with its message (portable; GPU kernels).
 void populateRevCheckToAssertPatterns(RewritePatternSet &patterns);
 /// The dialects rev lowers to are legal, rev is illegal.

@@ -35,10 +35,12 @@ struct LowerRevPass : public rev::impl::LowerRevBase<LowerRevPass> {
     populateRevControlFlowToSCFPatterns(patterns);
     if (checkLowering == "libc") {
       populateRevCheckToLibcPatterns(patterns);
+    } else if (checkLowering == "runtime") {
+      populateRevCheckToRuntimePatterns(patterns);
     } else if (checkLowering == "assert") {
       populateRevCheckToAssertPatterns(patterns);
     } else {
-      root->emitError() << "--lower-rev: check-lowering must be 'libc' or 'assert', got '"
+      root->emitError() << "--lower-rev: check-lowering must be 'libc', 'runtime' or 'assert', got '"
                         << checkLowering << "'";
       return signalPassFailure();
     }

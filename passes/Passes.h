@@ -26,6 +26,12 @@ struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
   PassOptions::Option<double> atol{
       *this, "atol", llvm::cl::desc("Absolute tolerance for float ancillas in checked mode"),
       llvm::cl::init(1e-8)};
+  PassOptions::Option<std::string> checkLowering{
+      *this, "check-lowering",
+      llvm::cl::desc("How a failed check reports (--lower-rev's option): 'libc' (message and "
+                     "exit(1)), 'runtime' (librev_runtime.so: an exception in Python) or "
+                     "'assert' (cf.assert)"),
+      llvm::cl::init("libc")};
 };
 
 /// rev -> func/arith/math/scf/memref -> LLVM dialect, ready for mlir-runner or

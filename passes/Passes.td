@@ -85,14 +85,18 @@ def LowerRev : Pass<"lower-rev", "::mlir::ModuleOp"> {
     `scf.for/if/while`; `rev.func` to `func.func` (with
     `llvm.emit_c_interface`) returning the final scalar versions;
     `rev.check` to a message on stderr and `exit(1)`
-    (`check-lowering=libc`, the default) or to `cf.assert`
-    (`check-lowering=assert`). The input must not hold `rev.routine` or
+    (`check-lowering=libc`, the default), to a call of
+    `__rev_check_failed(message, length)` from `librev_runtime.so`
+    (`check-lowering=runtime`: inside the guard that the Python package
+    calls through, an exception; elsewhere the message and `exit(1)`) or to
+    `cf.assert` (`check-lowering=assert`). The input must not hold `rev.routine` or
     `rev.uncall` (run --rev-expand-uncalls and --rev-expand-routines first);
     functions in nested symbol tables are lowered too.
   }];
   let options = [
     Option<"checkLowering", "check-lowering", "std::string", /*default=*/"\"libc\"",
-           "How a failed rev.check reports: 'libc' (write + exit(1)) or 'assert' (cf.assert)">,
+           "How a failed rev.check reports: 'libc' (write + exit(1)), 'runtime' "
+           "(__rev_check_failed of librev_runtime.so) or 'assert' (cf.assert)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",

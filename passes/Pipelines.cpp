@@ -25,7 +25,9 @@ void mlir::rev::buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions
   checks.reversibility = options.checks;
   checks.atol = options.atol;
   pm.addPass(createRevInsertChecks(checks));
-  pm.addPass(createLowerRev());
+  LowerRevOptions lower;
+  lower.checkLowering = options.checkLowering;
+  pm.addPass(createLowerRev(lower));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createSCFToControlFlowPass());
@@ -45,6 +47,7 @@ void mlir::rev::registerRevPassesAndPipelines() {
   registerRevPasses();
   PassPipelineRegistration<RevToLLVMOptions>(
       "rev-to-llvm",
-      "Lower rev through the standard dialects to the LLVM dialect (options: checks, atol)",
+      "Lower rev through the standard dialects to the LLVM dialect (options: checks, atol, "
+      "check-lowering)",
       buildRevToLLVMPipeline);
 }

@@ -22,6 +22,9 @@ runner_libs = ",".join(
     for lib in ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so")
 )
 config.substitutions.append(("%mlir_runner_libs", runner_libs))
+# The check runtime (runtime/, target rev_runtime).
+config.substitutions.append(("%rev_runtime_lib",
+                             os.path.join(config.rev_obj_root, "lib", "librev_runtime.so")))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

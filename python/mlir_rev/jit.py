@@ -13,6 +13,11 @@ Every mistake at this boundary raises `RevError` before any code runs: an
 integer outside its type's range (i8..i64, index: signed), a memref argument
 that shares memory with another one, an unknown function name or one that is
 not an MLIR bare identifier, an option out of range, a missing runtime library.
+
+A run-time check that fails (checked mode, or a derivative function given a
+shadow of the wrong size) raises `RevError` too, with `rule`, `op` and
+`location` set, and the interpreter keeps running: the compiled code reports
+through librev_runtime.so back to the call (see `Program`).
 """
 
 from __future__ import annotations
@@ -28,14 +33,32 @@ import numpy as np
 from . import abi
 from .execution_engine import ExecutionEngine
 from .ir import (Context, FunctionType, InsertionPoint, Location, MemRefType, MLIRError, Module,
-                 ShapedType)
+                 ShapedType, WalkResult)
 from .passmanager import PassManager
 
 __all__ = ["Program", "RevError", "Signature"]
 
 
 class RevError(Exception):
-    """A rev program failed to parse, verify, invert, lower or be called."""
+    """A rev program failed to parse, verify, invert, lower or be called, or a
+    run-time check failed in a call.
+
+    For a failed run-time check, `rule` (e.g. "zero divisor"), `op` (e.g.
+    "rev.div"), `location` (the op's MLIR location as printed, e.g.
+    `loc("prog.mlir":12:8)`), `function` (the called symbol) and `message`
+    (the compiled code's line, `rev: <rule> (<op> at <location>)`) are set;
+    for every other error they are None.
+    """
+
+    def __init__(self, *args, rule=None, op=None, location=None, function=None,
+                 message=None):
+        super().__init__(*args)
+        self.rule, self.op, self.location = rule, op, location
+        self.function, self.message = function, message
+
+
+# `rev: <rule> (<op> at <location>)`, CheckOp::getFailureMessage.
+_CHECK_MESSAGE = re.compile(r"rev: (?P<rule>.*) \((?P<op>[^\s()]+) at (?P<loc>.*)\)\Z", re.S)
 
 
 _CTYPES = {
@@ -166,6 +189,57 @@ def _format(err: MLIRError) -> str:
     return "\n".join(lines) or str(err)
 
 
+# The check runtime (runtime/RevRuntime.c), shipped in the package's _mlir_libs.
+_RUNTIME_LIB = os.environ.get("REV_RUNTIME_LIB") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "_mlir_libs", "librev_runtime.so")
+_runtime = None
+# A `_mlir_ciface_` packed wrapper: void(void **).
+_PACKED_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+# The largest message a failed check returns (longer ones are truncated).
+_MESSAGE_CAP = 4096
+
+
+def _load_runtime():
+    """librev_runtime.so through ctypes (once); the ExecutionEngine loads the
+    same file, so both see one guard (the same dlopen handle)."""
+    global _runtime
+    if _runtime is None:
+        _check_shared_libs([_RUNTIME_LIB])
+        lib = ctypes.CDLL(_RUNTIME_LIB)
+        lib.rev_guarded_call.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_char_p,
+                                         ctypes.c_int64]
+        lib.rev_guarded_call.restype = ctypes.c_int32
+        _runtime = lib
+    return _runtime
+
+
+def _functions_reaching(module, target: str) -> set:
+    """The llvm.func symbols of the lowered `module` from which a call chain
+    reaches @target."""
+    callers: dict = {}
+    for op in module.body.operations:
+        if op.operation.name != "llvm.func":
+            continue
+        name = op.attributes["sym_name"].value
+        callees = set()
+
+        def collect(o, callees=callees):
+            if o.name == "llvm.call" and "callee" in o.attributes:
+                callees.add(o.attributes["callee"].value)
+            return WalkResult.ADVANCE
+
+        op.operation.walk(collect)
+        for c in callees:
+            callers.setdefault(c, set()).add(name)
+    seen, todo = set(), [target]
+    while todo:
+        for caller in callers.get(todo.pop(), ()):
+            if caller not in seen:
+                seen.add(caller)
+                todo.append(caller)
+    return seen
+
+
 def _mlir_lib_dir() -> str:
     import sysconfig
     cand = os.path.join(sysconfig.get_paths()["purelib"], "mlir", "lib")
@@ -232,8 +306,14 @@ class Program:
     """A module of rev functions compiled to native code with the MLIR JIT.
 
     source: MLIR text or an `mlir_rev.ir.Module` (it is not modified).
-    checks: insert run-time reversibility assertions (a failed one prints the
-            op and location on stderr and exits the process).
+    checks: insert run-time reversibility assertions. A failed one raises
+            `RevError` with `rule`, `op` and `location` (the interpreter keeps
+            running), and every memref argument is restored to its value from
+            before the call (the call's arrays are copied before it runs; a
+            failed check leaves the generated code's temporary buffers
+            allocated). Without checks, calls run unguarded, except those of
+            derivative functions, whose shadow-size check (at their entry,
+            before anything is written) raises `RevError` the same way.
     atol: the tolerance of the checks (a finite number >= 0).
     opt_level: the JIT's LLVM optimisation level, 0..3.
     """
@@ -296,13 +376,24 @@ class Program:
             # (a backward function that dropped an ancilla's adjoint has none).
             self._run("builtin.module(rev-invert{skip-uninvertible=1})", "inversion")
             self.inverse_names = self._derived(abi.MARKERS["inverse"])
+            # Failed checks call the rev runtime (librev_runtime.so), which
+            # returns to the guarded call (_invoke) instead of exiting.
             pipeline = (f"builtin.module(rev-to-llvm{{checks={int(checks)} "
-                        f"atol={atol!r}}})")
+                        f"atol={atol!r} check-lowering=runtime}})")
             self._run(pipeline, "lowering")
+            self._checks = bool(checks)
+            # Only the functions that can reach a check are called through
+            # the guard (unchecked mode: the derivative functions' shadow
+            # check); the others are plain calls.
+            self._guarded = _functions_reaching(self.module, "__rev_check_failed")
+            self._entry_points: dict = {}
             libdir = _mlir_lib_dir()
             libs = [os.path.join(libdir, n) for n in
                     ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so")]
             _check_shared_libs(libs)
+            if self._guarded:
+                _load_runtime()
+                libs.append(_RUNTIME_LIB)
             try:
                 self._engine = ExecutionEngine(self.module, opt_level=opt_level,
                                                shared_libs=libs)
@@ -399,14 +490,50 @@ class Program:
         scalars = sig.scalars
         if len(scalars) == 1:
             res = _CTYPES[scalars[0].type][0]()
-            self._engine.invoke(symbol, *packed, ctypes.pointer(res))
+            self._call(symbol, [*packed, ctypes.pointer(res)], arrays)
             return res.value
         if not scalars:
-            self._engine.invoke(symbol, *packed)
+            self._call(symbol, packed, arrays)
             return None
         res = _results_type(tuple(s.type for s in scalars))()
-        self._engine.invoke(symbol, ctypes.pointer(ctypes.pointer(res)), *packed)
+        self._call(symbol, [ctypes.pointer(ctypes.pointer(res)), *packed], arrays)
         return tuple(getattr(res, f"r{i}") for i in range(len(scalars)))
+
+    def _call(self, symbol: str, pointers: list, arrays: list):
+        """Calls the packed wrapper `_mlir_ciface_<symbol>` (void(void **), as
+        ExecutionEngine.invoke does, with the entry point looked up once),
+        through rev_guarded_call when @symbol can reach a check."""
+        entry = self._entry_points.get(symbol)
+        if entry is None:
+            address = self._engine.raw_lookup("_mlir_ciface_" + symbol)
+            if not address:
+                raise RevError(f"no compiled function @{symbol}")
+            entry = (address, _PACKED_FN(address))
+            self._entry_points[symbol] = entry
+        packed = (ctypes.c_void_p * len(pointers))(
+            *[ctypes.cast(p, ctypes.c_void_p) for p in pointers])
+        if symbol not in self._guarded:
+            entry[1](packed)
+            return
+        # Checked mode: the arrays as they were, restored if a check fails
+        # (a check may fail after the function wrote to them).
+        saved = [(v, v.copy()) for _, v in arrays] if self._checks else ()
+        buf = ctypes.create_string_buffer(_MESSAGE_CAP)
+        if _runtime.rev_guarded_call(entry[0], packed, buf, _MESSAGE_CAP) == 0:
+            return
+        for v, before in saved:
+            np.copyto(v, before)
+        self._raise_check(symbol, buf.value.decode("utf-8", "replace").rstrip("\n"))
+
+    def _raise_check(self, symbol: str, line: str):
+        m = _CHECK_MESSAGE.match(line)
+        rule, op, loc = (m.group("rule"), m.group("op"), m.group("loc")) if m else (
+            None, None, None)
+        state = ("memref arguments restored to their values before the call"
+                 if self._checks else "unchecked mode: only shadow sizes are checked, on entry, "
+                 "before anything is written")
+        raise RevError(f"{line}\n  in a call of @{symbol} ({state})", rule=rule, op=op,
+                       location=loc, function=symbol, message=line)
 
     @staticmethod
     def _scalar(sig: Signature, i: int, a: _Arg, v):

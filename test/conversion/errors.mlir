@@ -1,6 +1,6 @@
 // RUN: rev-opt %s --lower-rev -split-input-file -verify-diagnostics
 // RUN: not rev-opt %s --lower-rev=check-lowering=nope -split-input-file 2>&1 | FileCheck %s --check-prefix=OPT
-// OPT: --lower-rev: check-lowering must be 'libc' or 'assert', got 'nope'
+// OPT: --lower-rev: check-lowering must be 'libc', 'runtime' or 'assert', got 'nope'
 
 rev.func @f(%x: f64) -> f64 {
   %c = arith.constant 1.0 : f64

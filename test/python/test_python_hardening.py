@@ -33,7 +33,7 @@ rev.func @acc(%A: memref<?xf64>, %B: memref<?xf64>, %x: f64) -> f64 {
 """
 
 # For the derivatives: A[0] += x*x (a dynamic memref, so that a wrongly sized
-# direction would only be caught by the generated code's exit-on-mismatch).
+# direction would only be caught by the generated code's shadow-size check).
 SQ = """
 rev.func @sq(%x: f64, %A: memref<?xf64>) -> f64 {
   %c0 = arith.constant 0 : index
