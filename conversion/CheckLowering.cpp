@@ -65,6 +65,10 @@ struct CheckToCall : public OpConversionPattern<CheckOp> {
                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     Operation *table = SymbolTable::getNearestSymbolTable(op);
+    // Host code only: a check in a gpu.module (a kernel) has no libc or
+    // runtime to call; the cf.assert pattern added beside this one takes it.
+    if (!isa<ModuleOp>(table))
+      return rw.notifyMatchFailure(op, "not in a builtin.module (device code)");
     auto report = static_cast<const Derived *>(this)->declareCallees(rw, table, op);
     if (failed(report))
       return failure();
@@ -158,11 +162,13 @@ struct CheckToAssert : public OpConversionPattern<CheckOp> {
 } // namespace
 
 void mlir::rev::populateRevCheckToLibcPatterns(RewritePatternSet &patterns) {
-  patterns.add<CheckToLibc>(patterns.getContext());
+  patterns.add<CheckToLibc>(patterns.getContext(), /*benefit=*/2);
+  patterns.add<CheckToAssert>(patterns.getContext()); // device code
 }
 
 void mlir::rev::populateRevCheckToRuntimePatterns(RewritePatternSet &patterns) {
-  patterns.add<CheckToRuntime>(patterns.getContext());
+  patterns.add<CheckToRuntime>(patterns.getContext(), /*benefit=*/2);
+  patterns.add<CheckToAssert>(patterns.getContext()); // device code
 }
 
 void mlir::rev::populateRevCheckToAssertPatterns(RewritePatternSet &patterns) {

@@ -28,7 +28,9 @@ void populateRevOpLoweringPatterns(RewritePatternSet &patterns);
 void populateRevFuncToFuncPatterns(RewritePatternSet &patterns);
 /// rev.for/if/while (and their rev.yield) to scf.for/if/while.
 void populateRevControlFlowToSCFPatterns(RewritePatternSet &patterns);
-/// rev.check to a write(2) of its message and exit(1) (libc; CPU).
+/// rev.check to a write(2) of its message and exit(1) (libc; CPU). The libc
+/// and runtime sets map checks in host code (a builtin.module); a check in a
+/// gpu.module (device code) becomes cf.assert with either.
 void populateRevCheckToLibcPatterns(RewritePatternSet &patterns);
 /// rev.check to a call of __rev_check_failed(message, length) from
 /// librev_runtime.so (runtime/RevRuntime.c): inside rev_guarded_call it
