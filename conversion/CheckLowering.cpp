@@ -53,6 +53,15 @@ FailureOr<func::FuncOp> declare(ConversionPatternRewriter &rw, Operation *table,
   return f;
 }
 
+/// cf.assert with the check's message (without the trailing newline).
+LogicalResult lowerToAssert(CheckOp op, Value condition, ConversionPatternRewriter &rw) {
+  std::string text = op.getFailureMessage();
+  if (!text.empty() && text.back() == '\n')
+    text.pop_back();
+  rw.replaceOpWithNewOp<cf::AssertOp>(op, condition, text);
+  return success();
+}
+
 /// The message of a failed check as a private constant global, and a branch
 /// taken when the check fails, in which `report(b, loc, ptr, len)` gets the
 /// message's address and length (i64 both). The branch must not return to
@@ -66,9 +75,9 @@ struct CheckToCall : public OpConversionPattern<CheckOp> {
     Location loc = op.getLoc();
     Operation *table = SymbolTable::getNearestSymbolTable(op);
     // Host code only: a check in a gpu.module (a kernel) has no libc or
-    // runtime to call; the cf.assert pattern added beside this one takes it.
+    // runtime to call, it becomes cf.assert.
     if (!isa<ModuleOp>(table))
-      return rw.notifyMatchFailure(op, "not in a builtin.module (device code)");
+      return lowerToAssert(op, adaptor.getCondition(), rw);
     auto report = static_cast<const Derived *>(this)->declareCallees(rw, table, op);
     if (failed(report))
       return failure();
@@ -152,23 +161,17 @@ struct CheckToAssert : public OpConversionPattern<CheckOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(CheckOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rw) const override {
-    std::string text = op.getFailureMessage();
-    if (!text.empty() && text.back() == '\n')
-      text.pop_back();
-    rw.replaceOpWithNewOp<cf::AssertOp>(op, adaptor.getCondition(), text);
-    return success();
+    return lowerToAssert(op, adaptor.getCondition(), rw);
   }
 };
 } // namespace
 
 void mlir::rev::populateRevCheckToLibcPatterns(RewritePatternSet &patterns) {
-  patterns.add<CheckToLibc>(patterns.getContext(), /*benefit=*/2);
-  patterns.add<CheckToAssert>(patterns.getContext()); // device code
+  patterns.add<CheckToLibc>(patterns.getContext());
 }
 
 void mlir::rev::populateRevCheckToRuntimePatterns(RewritePatternSet &patterns) {
-  patterns.add<CheckToRuntime>(patterns.getContext(), /*benefit=*/2);
-  patterns.add<CheckToAssert>(patterns.getContext()); // device code
+  patterns.add<CheckToRuntime>(patterns.getContext());
 }
 
 void mlir::rev::populateRevCheckToAssertPatterns(RewritePatternSet &patterns) {
