@@ -455,7 +455,7 @@ def mutate(seed, index, seeds, ctx):
 
 CRASH_MARKERS = ("PLEASE submit a bug report", "Stack dump:", "Assertion", "LLVM ERROR",
                  "UNREACHABLE executed", "Segmentation fault", "terminate called",
-                 "AddressSanitizer", "runtime error:")
+                 "AddressSanitizer", "LeakSanitizer", "runtime error:")
 
 
 def run_rev_opt(rev_opt, path, args, timeout):
@@ -813,6 +813,7 @@ def main(argv=None):
         if a.json == "-":
             print(js)
         else:
+            os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
             with open(a.json, "w") as f:
                 f.write(js + "\n")
     return 1 if any(summary["totals"].values()) else 0
