@@ -315,11 +315,11 @@ class Program:
             derivative functions, whose shadow-size check (at their entry,
             before anything is written) raises `RevError` the same way.
     atol: the tolerance of the checks (a finite number >= 0).
-    opt_level: the JIT's LLVM optimisation level, 0..3.
+    opt_level: the JIT's LLVM optimisation level, 0..3 (default 3).
     """
 
     def __init__(self, source, *, grad=(), fwd=(), hvp=(), checks: bool = False,
-                 atol: float = 1e-8, opt_level: int = 2):
+                 atol: float = 1e-8, opt_level: int = 3):
         """grad: functions to differentiate with --rev-ad (gives `@f_grad`);
         fwd: functions to differentiate with --rev-fwd (gives `@f_fwd`);
         hvp: functions whose gradient is differentiated forwards (gives

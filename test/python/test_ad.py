@@ -945,3 +945,54 @@ def test_regions_reading_outer_variables_and_calls_in_loops(x):
     p = Program(CAPTURED, grad=["cap"])
     out = p.call("cap_grad", *args, 0.0, 1.0, 0.5)
     assert rel_err(p.uncall("cap_grad", *out), (*args, 0.0, 1.0, 0.5)) < 1e-12
+
+
+# -- opt_level: O3 by default, passed through to the ExecutionEngine -----------
+def _recording_engine(monkeypatch):
+    """Replaces mlir_rev.jit.ExecutionEngine by a wrapper recording opt_level."""
+    import mlir_rev.jit as jit
+    seen = []
+    real = jit.ExecutionEngine
+
+    def engine(module, *, opt_level, shared_libs):
+        seen.append(opt_level)
+        return real(module, opt_level=opt_level, shared_libs=shared_libs)
+
+    monkeypatch.setattr(jit, "ExecutionEngine", engine)
+    return seen
+
+
+@pytest.mark.parametrize("make", [
+    lambda src, **kw: Program(src, grad=["besselj2"], **kw),
+    lambda src, **kw: Derivatives(src, "besselj2", **kw),
+    lambda src, **kw: grad(src, "besselj2", **kw),
+    lambda src, **kw: vjp(src, "besselj2", **kw),
+    lambda src, **kw: jacobian(src, "besselj2", **kw),
+    lambda src, **kw: hvp(src, "besselj2", **kw),
+])
+def test_opt_level_default_3_and_passed_to_engine(monkeypatch, make):
+    seen = _recording_engine(monkeypatch)
+    src = example("besselj2.mlir")
+    make(src)
+    make(src, opt_level=0)
+    make(src, opt_level=1)
+    assert seen == [3, 0, 1]
+
+
+@pytest.mark.parametrize("level", [-1, 4, 2.0, "3", None])
+def test_ad_opt_level_validated(level):
+    with pytest.raises(RevError, match="opt_level must be an integer in 0..3"):
+        grad(example("besselj2.mlir"), "besselj2", opt_level=level)
+
+
+def test_opt_level_0_and_3_same_derivatives():
+    src = example("besselj2.mlir")
+    x = 1.3
+    res = {}
+    for level in (0, 3):
+        g = grad(src, "besselj2", output=1, opt_level=level)(x, 0.0)
+        j = jacobian(src, "besselj2", opt_level=level)(x, 0.0)
+        h = hvp(src, "besselj2", output=1, opt_level=level)(x, 0.0, v=[1.0, 0.0])
+        res[level] = (np.asarray(g), np.asarray(j), np.asarray(h))
+    for a, b in zip(res[0], res[3]):
+        assert rel_err(a, b) <= EXACT_RTOL
