@@ -32,11 +32,22 @@ struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
                      "exit(1)), 'runtime' (librev_runtime.so: an exception in Python) or "
                      "'assert' (cf.assert)"),
       llvm::cl::init("libc")};
+  PassOptions::Option<unsigned> unrollMaxTripCount{
+      *this, "unroll-max-trip-count",
+      llvm::cl::desc("--rev-unroll-small-loops after --lower-rev: fully unroll scf.for loops "
+                     "with a constant trip count up to this (0: no unrolling)"),
+      llvm::cl::init(32)};
+  PassOptions::Option<unsigned> unrollMaxBodyOps{
+      *this, "unroll-max-body-ops",
+      llvm::cl::desc("--rev-unroll-small-loops: only loops whose body holds at most this many "
+                     "ops"),
+      llvm::cl::init(64)};
 };
 
 /// rev -> func/arith/math/scf/memref -> LLVM dialect, ready for mlir-runner or
 /// the ExecutionEngine: --rev-expand-uncalls, --rev-expand-routines,
-/// --rev-insert-checks, --lower-rev, then the upstream conversions to LLVM.
+/// --rev-insert-checks, --lower-rev, --rev-unroll-small-loops (unless
+/// unroll-max-trip-count=0), then the upstream conversions to LLVM.
 void buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions &options);
 
 /// Registers the passes and the `rev-to-llvm` pipeline.

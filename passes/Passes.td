@@ -149,4 +149,29 @@ def RevFwd : Pass<"rev-fwd", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::rev::RevDialect"];
 }
 
+def RevUnrollSmallLoops : Pass<"rev-unroll-small-loops", "::mlir::ModuleOp"> {
+  let summary = "Fully unroll small scf.for loops with a constant trip count";
+  let description = [{
+    Fully unrolls (upstream `mlir::loopUnrollFull`) every `scf.for` whose
+    trip count is a compile-time constant in 1..`max-trip-count` and whose
+    body holds at most `max-body-ops` ops (nested ops included, the
+    terminator not). Inner loops go first, and a loop that still holds a
+    loop after that (one too big to unroll, or with a run-time trip count)
+    is left alone, so only innermost loops are unrolled, repeatedly: in a
+    backward sweep the constant-trip term loops inside an element loop
+    disappear and the element loop becomes innermost, where LLVM's
+    vectoriser looks (LLVM unrolls such loops in forward code by itself,
+    but not the ones the backward sweep generates). Run after
+    `--lower-rev`; `--rev-to-llvm` does (its `unroll-*` options).
+  }];
+  let options = [
+    Option<"maxTripCount", "max-trip-count", "unsigned", /*default=*/"32",
+           "Unroll loops that run at most this many iterations (0: none)">,
+    Option<"maxBodyOps", "max-body-ops", "unsigned", /*default=*/"64",
+           "Unroll loops whose body holds at most this many ops (nested ops "
+           "included, the terminator not)">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
+}
+
 #endif // REV_PASSES

@@ -28,6 +28,12 @@ void mlir::rev::buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions
   LowerRevOptions lower;
   lower.checkLowering = options.checkLowering;
   pm.addPass(createLowerRev(lower));
+  if (options.unrollMaxTripCount > 0) {
+    RevUnrollSmallLoopsOptions unroll;
+    unroll.maxTripCount = options.unrollMaxTripCount;
+    unroll.maxBodyOps = options.unrollMaxBodyOps;
+    pm.addPass(createRevUnrollSmallLoops(unroll));
+  }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createSCFToControlFlowPass());
@@ -48,6 +54,6 @@ void mlir::rev::registerRevPassesAndPipelines() {
   PassPipelineRegistration<RevToLLVMOptions>(
       "rev-to-llvm",
       "Lower rev through the standard dialects to the LLVM dialect (options: checks, atol, "
-      "check-lowering)",
+      "check-lowering, unroll-max-trip-count, unroll-max-body-ops)",
       buildRevToLLVMPipeline);
 }

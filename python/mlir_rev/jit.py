@@ -316,10 +316,15 @@ class Program:
             before anything is written) raises `RevError` the same way.
     atol: the tolerance of the checks (a finite number >= 0).
     opt_level: the JIT's LLVM optimisation level, 0..3 (default 3).
+    unroll_max_trip_count: loops with a constant trip count up to this are
+            fully unrolled before LLVM (`rev-to-llvm`'s option of that name,
+            --rev-unroll-small-loops); None: the pipeline's default, 0: no
+            unrolling.
     """
 
     def __init__(self, source, *, grad=(), fwd=(), hvp=(), checks: bool = False,
-                 atol: float = 1e-8, opt_level: int = 3):
+                 atol: float = 1e-8, opt_level: int = 3,
+                 unroll_max_trip_count=None):
         """grad: functions to differentiate with --rev-ad (gives `@f_grad`);
         fwd: functions to differentiate with --rev-fwd (gives `@f_fwd`);
         hvp: functions whose gradient is differentiated forwards (gives
@@ -327,6 +332,11 @@ class Program:
         if not (_is_int(opt_level) and 0 <= opt_level <= 3):
             raise RevError(f"opt_level must be an integer in 0..3, got {opt_level!r}")
         opt_level = int(opt_level)
+        if unroll_max_trip_count is not None:
+            if not (_is_int(unroll_max_trip_count) and 0 <= unroll_max_trip_count < 2**31):
+                raise RevError(f"unroll_max_trip_count must be None or an integer in "
+                               f"0..2**31-1, got {unroll_max_trip_count!r}")
+            unroll_max_trip_count = int(unroll_max_trip_count)
         try:
             ok = _is_real(atol) and math.isfinite(float(atol)) and float(atol) >= 0
         except OverflowError:
@@ -378,8 +388,10 @@ class Program:
             self.inverse_names = self._derived(abi.MARKERS["inverse"])
             # Failed checks call the rev runtime (librev_runtime.so), which
             # returns to the guarded call (_invoke) instead of exiting.
+            unroll = ("" if unroll_max_trip_count is None else
+                      f" unroll-max-trip-count={unroll_max_trip_count}")
             pipeline = (f"builtin.module(rev-to-llvm{{checks={int(checks)} "
-                        f"atol={atol!r} check-lowering=runtime}})")
+                        f"atol={atol!r} check-lowering=runtime{unroll}}})")
             self._run(pipeline, "lowering")
             self._checks = bool(checks)
             # Only the functions that can reach a check are called through
