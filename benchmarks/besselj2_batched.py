@@ -1,0 +1,215 @@
+"""Batched Bessel J_2 and its gradient: rev (no tape) beside JAX vmap(grad).
+
+    Y[i] += J_2(X[i]),  i = 0 .. n-1     (30-term series per element)
+
+benchmarks/besselj2_batched.mlir is the routine of examples/besselj2.mlir
+inside a rev.for over the elements. For n = 1e5 and 1e6 this measures, in
+the same run, each in a fresh child process (median of repeats, ns per
+element):
+  * rev primal (`@besselj2_batched`, JIT at O3);
+  * rev gradient (`@besselj2_batched_grad`, seeds dY = 1, so dX[i] =
+    J_2'(X[i])) with --rev-unroll-small-loops off (`unroll_max_trip_count=0`,
+    the state before issue 10) and on (the default limits), and, with
+    --trips, other trip-count limits;
+  * JAX: `jit(vmap(f))` and `jit(vmap(grad(f)))` of the same series, CPU,
+    float64: the terms as a Python loop (unrolled when traced, as one writes
+    it in JAX: the reference of the ratios) and, on a row of its own, as a
+    `lax.fori_loop`.
+The gradients are compared with JAX's (max relative difference). The table is
+printed and saved to benchmarks/results/besselj2_batched.{md,json}.
+
+Run: bash benchmarks/run.sh   (or, set up: python benchmarks/besselj2_batched.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "benchmarks", "results")
+SIZES = (100_000, 1_000_000)
+TERMS = 30
+
+
+def inputs(n):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    return rng.uniform(0.5, 8.0, n)
+
+
+def timed(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def child_rev(n, repeats, trips):
+    """trips: -1 for the pipeline's default unrolling limit, else the limit."""
+    sys.path.insert(0, os.path.join(ROOT, "build", "python_packages", "rev"))
+    import numpy as np
+    from mlir_rev.jit import Program
+    with open(os.path.join(ROOT, "benchmarks", "besselj2_batched.mlir")) as f:
+        src = f.read()
+    t0 = time.perf_counter()
+    prog = Program(src, grad=["besselj2_batched"], opt_level=3,
+                   unroll_max_trip_count=None if trips < 0 else trips)
+    t_compile = time.perf_counter() - t0
+    g = prog.gradient_names["besselj2_batched"]
+    xs = inputs(n)
+    ys, xbar, ybar = np.zeros_like(xs), np.zeros_like(xs), np.ones_like(xs)
+
+    def primal():
+        ys[...] = 0.0
+        prog.call("besselj2_batched", xs, ys)
+
+    def gradient():
+        xbar[...] = 0.0
+        ybar[...] = 1.0
+        prog.call(g, xs, ys, xbar, ybar)
+
+    # materialise the JIT's code on one element first
+    one = xs[:1].copy()
+    prog.call("besselj2_batched", one, np.zeros(1))
+    prog.call(g, one, np.zeros(1), np.zeros(1), np.ones(1))
+    primal(), gradient()  # warm up
+    t_obj = timed(primal, repeats)
+    t_grad = timed(gradient, repeats)
+    primal(), gradient()
+    return dict(t_obj=t_obj, t_grad=t_grad, t_compile=t_compile, y=ys[:3].tolist(),
+                grad=xbar.tolist() if n <= 10 else None, grad_head=xbar[:1000].tolist())
+
+
+def child_jax(n, repeats, loop):
+    """loop: "python" (the terms unrolled when traced, as one writes it in
+    JAX) or "fori" (lax.fori_loop over the terms)."""
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    def j2(x):
+        h2 = (x / 2.0) * (x / 2.0)
+        t = h2 / 2.0
+        s = t
+        if loop == "python":
+            for k in range(1, TERMS):
+                t = t * -(h2 / (k * (k + 2.0)))
+                s = s + t
+            return s
+
+        def term(k, c):
+            t, s = c
+            kf = k.astype(jnp.float64)
+            t = t * -(h2 / (kf * (kf + 2.0)))
+            return t, s + t
+        _, s = jax.lax.fori_loop(1, TERMS, term, (t, s))
+        return s
+
+    xs = jnp.asarray(inputs(n))
+    fj = jax.jit(jax.vmap(j2)).lower(xs).compile()
+    gj = jax.jit(jax.vmap(jax.grad(j2))).lower(xs).compile()
+    primal = lambda: fj(xs).block_until_ready()
+    gradient = lambda: gj(xs).block_until_ready()
+    primal(), gradient()
+    t_obj = timed(primal, repeats)
+    t_grad = timed(gradient, repeats)
+    import numpy as np
+    return dict(t_obj=t_obj, t_grad=t_grad, y=np.asarray(primal()[:3]).tolist(),
+                grad_head=np.asarray(gradient()[:1000]).tolist(), version=jax.__version__)
+
+
+def run_child(*args):
+    out = subprocess.run([sys.executable, __file__, "--child", *map(str, args)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def rel_diff(a, b):
+    import numpy as np
+    a, b = np.asarray(a), np.asarray(b)
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300)))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--child", nargs="+")
+    ap.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--trips", type=int, nargs="*", default=[],
+                    help="extra unroll-max-trip-count limits to measure")
+    ap.add_argument("--note", default="", help="a line for the table's header (e.g. load)")
+    args = ap.parse_args()
+    if args.child:
+        impl, n, repeats = args.child[0], int(args.child[1]), int(args.child[2])
+        res = (child_rev(n, repeats, int(args.child[3])) if impl == "rev"
+               else child_jax(n, repeats, args.child[3]))
+        print(json.dumps(res))
+        return
+
+    # rev configurations: unrolling off (0), the default (-1), extra limits
+    configs = [0, -1, *args.trips]
+    rows = []
+    for n in args.sizes:
+        j = run_child("jax", n, args.repeats, "python")
+        jf = run_child("jax", n, args.repeats, "fori")
+        revs = {c: run_child("rev", n, args.repeats, c) for c in configs}
+        for r in revs.values():
+            r["grad_rel_diff"] = rel_diff(r["grad_head"], j["grad_head"])
+            r["y_rel_diff"] = rel_diff(r["y"], j["y"])
+            del r["grad_head"]
+        jf["grad_rel_diff"] = rel_diff(jf["grad_head"], j["grad_head"])
+        del j["grad_head"], jf["grad_head"]
+        rows.append(dict(n=n, jax=j, jax_fori=jf, rev={str(c): r for c, r in revs.items()}))
+        print(f"n={n}: done", file=sys.stderr)
+
+    ns = lambda s, n: f"{s / n * 1e9:.1f}"
+    name = lambda c: ("off (unroll-max-trip-count=0)" if c == "0" else
+                      "on (default limits)" if c == "-1" else f"unroll-max-trip-count={c}")
+    header = ("| n | rev unrolling | rev primal (ns/elem) | rev gradient (ns/elem) | rev gradient "
+              "/ rev primal | JAX primal (ns/elem) | JAX vmap(grad) (ns/elem) | rev gradient / "
+              "JAX gradient | max rel. diff. of gradients to JAX (first 1000) |")
+    lines = [header, "|" + "|".join(["---"] * (header.count("|") - 1)) + "|"]
+    for row in rows:
+        n, j, jf = row["n"], row["jax"], row["jax_fori"]
+        for c, r in row["rev"].items():
+            lines.append(
+                f"| {n:.0e} | {name(c)} | {ns(r['t_obj'], n)} | {ns(r['t_grad'], n)} | "
+                f"{r['t_grad'] / r['t_obj']:.1f} | {ns(j['t_obj'], n)} | {ns(j['t_grad'], n)} | "
+                f"{r['t_grad'] / j['t_grad']:.2f} | {r['grad_rel_diff']:.1e} |")
+        lines.append(
+            f"| {n:.0e} | (JAX with lax.fori_loop over the terms) | | | | {ns(jf['t_obj'], n)} | "
+            f"{ns(jf['t_grad'], n)} | | {jf['grad_rel_diff']:.1e} |")
+    machine = (f"{platform.node()} ({os.cpu_count()} cores, {platform.machine()}), "
+               f"Python {platform.python_version()}, JAX {rows[0]['jax'].get('version', '?')}, "
+               f"{time.strftime('%Y-%m-%d')}")
+    if args.note:
+        machine += "; " + args.note
+    table = "\n".join(lines)
+    print(table)
+    print(machine)
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, "besselj2_batched.md"), "w") as f:
+        f.write("# Batched Bessel J2: primal and gradient per element, rev beside JAX\n\n")
+        f.write("Produced by `bash benchmarks/run.sh` (benchmarks/besselj2_batched.py, "
+                f"{args.repeats} repeats). Times are medians, each configuration in a fresh "
+                "child process; rev JIT-compiled at O3, its gradient with "
+                "--rev-unroll-small-loops off and on; JAX `jit(vmap(f))` and "
+                "`jit(vmap(grad(f)))`, CPU, float64, the series' terms a Python loop (the "
+                "ratios' reference) or a `lax.fori_loop` (own row). Machine: " + machine + "\n\n")
+        f.write(table + "\n")
+    with open(os.path.join(RESULTS, "besselj2_batched.json"), "w") as f:
+        json.dump(dict(machine=machine, repeats=args.repeats, rows=rows), f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
