@@ -168,6 +168,9 @@ struct FuncLowering : public OpConversionPattern<FuncOp> {
     if (auto argAttrs = op.getArgAttrsAttr())
       nf.setArgAttrsAttr(argAttrs);
     nf->setAttr("llvm.emit_c_interface", rw.getUnitAttr());
+    for (StringRef name : {StringRef(kNoaliasPtrArgsAttr), StringRef(kNoaliasArgCountAttr)})
+      if (Attribute a = op->getAttr(name))
+        nf->setAttr(name, a);
     rw.inlineRegionBefore(op.getBody(), nf.getBody(), nf.end());
     rw.eraseOp(op);
     return success();

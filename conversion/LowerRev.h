@@ -16,10 +16,21 @@
 #ifndef REV_CONVERSION_LOWERREV_H
 #define REV_CONVERSION_LOWERREV_H
 
+#include "llvm/ADT/StringRef.h"
+
 namespace mlir {
 class ConversionTarget;
 class RewritePatternSet;
 namespace rev {
+/// Set by --lower-rev{memref-noalias} on a rev.func (and kept on its
+/// func.func): the positions, in the signature that --convert-func-to-llvm
+/// gives it (each ranked memref: allocated and aligned pointer, offset,
+/// sizes, strides), of its memref arguments' allocated and aligned
+/// pointers, and that signature's length. --rev-memref-noalias, after
+/// --convert-func-to-llvm, puts `llvm.noalias` on those pointers.
+inline constexpr llvm::StringLiteral kNoaliasPtrArgsAttr = "rev.noalias_ptr_args";
+inline constexpr llvm::StringLiteral kNoaliasArgCountAttr = "rev.noalias_arg_count";
+
 /// Updates (every row of the update-kind table), neg, swap, rot/irot and
 /// their element forms, alloc/free/discard.
 void populateRevOpLoweringPatterns(RewritePatternSet &patterns);

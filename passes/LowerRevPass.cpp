@@ -14,6 +14,34 @@ using namespace mlir;
 using namespace mlir::rev;
 
 namespace {
+/// Records, on f, where its memref arguments' allocated and aligned pointers
+/// will be in its LLVM signature (kNoaliasPtrArgsAttr): rev forbids a
+/// written memref argument to share memory with any other (the verifier for
+/// what it can see, Python on every call, checked mode at entry), so the
+/// pointers are `noalias` (an LLVM promise about the memory accessed: read-only
+/// arguments may still share memory). Functions with an argument whose LLVM
+/// expansion is not plain (an unranked memref) are left alone.
+void markMemrefPointers(FuncOp f) {
+  SmallVector<int64_t> ptrs;
+  int64_t pos = 0;
+  for (Type t : f.getFunctionType().getInputs()) {
+    if (auto m = dyn_cast<MemRefType>(t)) {
+      ptrs.push_back(pos);
+      ptrs.push_back(pos + 1);
+      pos += 3 + 2 * m.getRank();
+    } else if (isa<BaseMemRefType>(t)) {
+      return;
+    } else {
+      pos += 1;
+    }
+  }
+  if (ptrs.empty())
+    return;
+  Builder b(f.getContext());
+  f->setAttr(kNoaliasPtrArgsAttr, b.getDenseI64ArrayAttr(ptrs));
+  f->setAttr(kNoaliasArgCountAttr, b.getI64IntegerAttr(pos));
+}
+
 struct LowerRevPass : public rev::impl::LowerRevBase<LowerRevPass> {
   using LowerRevBase::LowerRevBase;
 
@@ -28,6 +56,9 @@ struct LowerRevPass : public rev::impl::LowerRevBase<LowerRevPass> {
     });
     if (expanded.wasInterrupted())
       return signalPassFailure();
+
+    if (memrefNoalias)
+      root->walk([](FuncOp f) { markMemrefPointers(f); });
 
     RewritePatternSet patterns(&getContext());
     populateRevOpLoweringPatterns(patterns);

@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -42,12 +43,18 @@ struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
       llvm::cl::desc("--rev-unroll-small-loops: only loops whose body holds at most this many "
                      "ops"),
       llvm::cl::init(64)};
+  PassOptions::Option<bool> memrefNoalias{
+      *this, "memref-noalias",
+      llvm::cl::desc("Mark the memref arguments' pointers of lowered rev functions "
+                     "llvm.noalias (--lower-rev{memref-noalias}, --rev-memref-noalias)"),
+      llvm::cl::init(true)};
 };
 
 /// rev -> func/arith/math/scf/memref -> LLVM dialect, ready for mlir-runner or
 /// the ExecutionEngine: --rev-expand-uncalls, --rev-expand-routines,
 /// --rev-insert-checks, --lower-rev, --rev-unroll-small-loops (unless
-/// unroll-max-trip-count=0), then the upstream conversions to LLVM.
+/// unroll-max-trip-count=0), then the upstream conversions to LLVM, with
+/// --rev-memref-noalias after --convert-func-to-llvm (unless memref-noalias=0).
 void buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions &options);
 
 /// Registers the passes and the `rev-to-llvm` pipeline.

@@ -97,6 +97,10 @@ def LowerRev : Pass<"lower-rev", "::mlir::ModuleOp"> {
     Option<"checkLowering", "check-lowering", "std::string", /*default=*/"\"libc\"",
            "How a failed rev.check reports: 'libc' (write + exit(1)), 'runtime' "
            "(__rev_check_failed of librev_runtime.so) or 'assert' (cf.assert)">,
+    Option<"memrefNoalias", "memref-noalias", "bool", /*default=*/"true",
+           "Record on each lowered function where its memref arguments' pointers "
+           "go, for --rev-memref-noalias (after --convert-func-to-llvm) to mark "
+           "them `llvm.noalias`">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
@@ -172,6 +176,24 @@ def RevUnrollSmallLoops : Pass<"rev-unroll-small-loops", "::mlir::ModuleOp"> {
            "included, the terminator not)">,
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
+}
+
+def RevMemrefNoalias : Pass<"rev-memref-noalias", "::mlir::ModuleOp"> {
+  let summary = "Mark the memref pointers of lowered rev functions llvm.noalias";
+  let description = [{
+    Runs after `--convert-func-to-llvm`. An `llvm.func` that `--lower-rev`
+    marked (`rev.noalias_ptr_args`, `rev.noalias_arg_count`: rev forbids a
+    written memref argument to share memory with another argument) gets
+    `llvm.noalias` on the allocated and aligned pointers of its memref
+    arguments, so that LLVM keeps values in registers across stores to other
+    arrays and vectorises without run-time overlap checks. Upstream
+    `--convert-func-to-llvm` puts a memref argument's `llvm.noalias` only on
+    the C wrapper's descriptor pointer (or on the bare pointer in the
+    bare-pointer convention), not on the descriptor's pointers. A function
+    whose signature is not the one recorded is left alone; the marks are
+    removed from every function.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // REV_PASSES

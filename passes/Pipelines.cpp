@@ -11,6 +11,7 @@
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -27,6 +28,7 @@ void mlir::rev::buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions
   pm.addPass(createRevInsertChecks(checks));
   LowerRevOptions lower;
   lower.checkLowering = options.checkLowering;
+  lower.memrefNoalias = options.memrefNoalias;
   pm.addPass(createLowerRev(lower));
   if (options.unrollMaxTripCount > 0) {
     RevUnrollSmallLoopsOptions unroll;
@@ -46,6 +48,8 @@ void mlir::rev::buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
+  // Also without memref-noalias: it removes --lower-rev's marks.
+  pm.addPass(createRevMemrefNoalias());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
@@ -54,6 +58,6 @@ void mlir::rev::registerRevPassesAndPipelines() {
   PassPipelineRegistration<RevToLLVMOptions>(
       "rev-to-llvm",
       "Lower rev through the standard dialects to the LLVM dialect (options: checks, atol, "
-      "check-lowering, unroll-max-trip-count, unroll-max-body-ops)",
+      "check-lowering, unroll-max-trip-count, unroll-max-body-ops, memref-noalias)",
       buildRevToLLVMPipeline);
 }

@@ -34,6 +34,7 @@ tool_dirs = [os.path.join(config.rev_obj_root, "bin"), config.mlir_tools_dir,
 tools = [
     "rev-opt",
     "mlir-runner",
+    "mlir-translate",
     ToolSubst("%PYTHON", config.python_executable, unresolved="ignore"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

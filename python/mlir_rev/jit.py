@@ -320,11 +320,15 @@ class Program:
             fully unrolled before LLVM (`rev-to-llvm`'s option of that name,
             --rev-unroll-small-loops); None: the pipeline's default, 0: no
             unrolling.
+    memref_noalias: mark the memref arguments' pointers of the compiled rev
+            functions `noalias` for LLVM (`rev-to-llvm`'s `memref-noalias`;
+            rev forbids a written memref argument to share memory with
+            another one, and `call` refuses arrays that do).
     """
 
     def __init__(self, source, *, grad=(), fwd=(), hvp=(), checks: bool = False,
                  atol: float = 1e-8, opt_level: int = 3,
-                 unroll_max_trip_count=None):
+                 unroll_max_trip_count=None, memref_noalias: bool = True):
         """grad: functions to differentiate with --rev-ad (gives `@f_grad`);
         fwd: functions to differentiate with --rev-fwd (gives `@f_fwd`);
         hvp: functions whose gradient is differentiated forwards (gives
@@ -346,6 +350,9 @@ class Program:
         atol = float(atol)
         if not (isinstance(checks, (bool, np.bool_)) or (_is_int(checks) and checks in (0, 1))):
             raise RevError(f"checks must be True or False, got {checks!r}")
+        if not (isinstance(memref_noalias, (bool, np.bool_))
+                or (_is_int(memref_noalias) and memref_noalias in (0, 1))):
+            raise RevError(f"memref_noalias must be True or False, got {memref_noalias!r}")
         grad, fwd, hvp = _names(grad, "grad"), _names(fwd, "fwd"), _names(hvp, "hvp")
         if isinstance(source, str):
             self._ctx = Context()
@@ -391,7 +398,8 @@ class Program:
             unroll = ("" if unroll_max_trip_count is None else
                       f" unroll-max-trip-count={unroll_max_trip_count}")
             pipeline = (f"builtin.module(rev-to-llvm{{checks={int(checks)} "
-                        f"atol={atol!r} check-lowering=runtime{unroll}}})")
+                        f"atol={atol!r} check-lowering=runtime{unroll} "
+                        f"memref-noalias={int(bool(memref_noalias))}}})")
             self._run(pipeline, "lowering")
             self._checks = bool(checks)
             # Only the functions that can reach a check are called through

@@ -998,34 +998,42 @@ def test_opt_level_0_and_3_same_derivatives():
         assert rel_err(a, b) <= EXACT_RTOL
 
 
-def test_unroll_small_loops_keeps_gradients():
+def test_unroll_small_loops_and_noalias_keep_gradients():
     """The batched Bessel gradient (constant 29-term loops in its backward
-    sweep) with and without --rev-unroll-small-loops."""
+    sweep) with and without --rev-unroll-small-loops and memref noalias."""
     with open(os.path.join(ROOT, "benchmarks", "besselj2_batched.mlir")) as f:
         src = f.read()
     xs = np.linspace(0.1, 5.0, 37)
     out = {}
-    for trips in (0, None, 64):
-        prog = Program(src, grad=["besselj2_batched"], unroll_max_trip_count=trips)
+    for trips, noalias in ((0, False), (None, True), (64, True), (None, False)):
+        prog = Program(src, grad=["besselj2_batched"], unroll_max_trip_count=trips,
+                       memref_noalias=noalias)
         g = prog.gradient_names["besselj2_batched"]
         X, Y = xs.copy(), np.zeros_like(xs)
         Xb, Yb = np.zeros_like(xs), np.ones_like(xs)
         prog.call(g, X, Y, Xb, Yb)
         Yp = np.zeros_like(xs)
         prog.call("besselj2_batched", xs.copy(), Yp)
-        out[trips] = (Xb, Yp)
-    for trips in (None, 64):
-        for a, b in zip(out[trips], out[0]):
+        out[trips, noalias] = (Xb, Yp)
+    for key in out:
+        for a, b in zip(out[key], out[0, False]):
             assert rel_err(a, b) <= EXACT_RTOL
     # and the values against central differences of the primal
     h = 1e-6
     Yh, Yl = np.zeros_like(xs), np.zeros_like(xs)
     prog.call("besselj2_batched", xs + h, Yh)
     prog.call("besselj2_batched", xs - h, Yl)
-    assert rel_err(out[0][0], (Yh - Yl) / (2 * h)) <= FD_RTOL
+    assert rel_err(out[0, False][0], (Yh - Yl) / (2 * h)) <= FD_RTOL
 
 
 @pytest.mark.parametrize("trips", [-1, 2**31, 1.5, "8"])
 def test_unroll_max_trip_count_validated(trips):
     with pytest.raises(RevError, match="unroll_max_trip_count must be None or an integer"):
         Program("", unroll_max_trip_count=trips)
+
+
+@pytest.mark.parametrize("value", [2, "yes", None])
+def test_memref_noalias_validated(value):
+    with pytest.raises(RevError, match="memref_noalias must be True or False"):
+        Program("", memref_noalias=value)
+
