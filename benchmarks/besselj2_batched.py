@@ -8,9 +8,10 @@ the same run, each in a fresh child process (median of repeats, ns per
 element):
   * rev primal (`@besselj2_batched`, JIT at O3);
   * rev gradient (`@besselj2_batched_grad`, seeds dY = 1, so dX[i] =
-    J_2'(X[i])) with --rev-unroll-small-loops off (`unroll_max_trip_count=0`,
-    the state before issue 10) and on (the default limits), and, with
-    --trips, other trip-count limits;
+    J_2'(X[i])): without --rev-unroll-small-loops and memref noalias (the
+    state before issue 10: `unroll_max_trip_count=0, memref_noalias=False`),
+    with unrolling only, with both (the defaults), and, with --trips, other
+    trip-count limits;
   * JAX: `jit(vmap(f))` and `jit(vmap(grad(f)))` of the same series, CPU,
     float64: the terms as a Python loop (unrolled when traced, as one writes
     it in JAX: the reference of the ratios) and, on a row of its own, as a
@@ -53,8 +54,11 @@ def timed(fn, repeats):
     return statistics.median(times)
 
 
-def child_rev(n, repeats, trips):
-    """trips: -1 for the pipeline's default unrolling limit, else the limit."""
+def child_rev(n, repeats, config):
+    """config: "T" (unroll-max-trip-count T; "default": the pipeline's),
+    "T/nonoalias" (the same without memref noalias)."""
+    trips, _, variant = config.partition("/")
+    trips = -1 if trips == "default" else int(trips)
     sys.path.insert(0, os.path.join(ROOT, "build", "python_packages", "rev"))
     import numpy as np
     from mlir_rev.jit import Program
@@ -62,7 +66,8 @@ def child_rev(n, repeats, trips):
         src = f.read()
     t0 = time.perf_counter()
     prog = Program(src, grad=["besselj2_batched"], opt_level=3,
-                   unroll_max_trip_count=None if trips < 0 else trips)
+                   unroll_max_trip_count=None if trips < 0 else trips,
+                   memref_noalias=variant != "nonoalias")
     t_compile = time.perf_counter() - t0
     g = prog.gradient_names["besselj2_batched"]
     xs = inputs(n)
@@ -151,13 +156,14 @@ def main():
     args = ap.parse_args()
     if args.child:
         impl, n, repeats = args.child[0], int(args.child[1]), int(args.child[2])
-        res = (child_rev(n, repeats, int(args.child[3])) if impl == "rev"
+        res = (child_rev(n, repeats, args.child[3]) if impl == "rev"
                else child_jax(n, repeats, args.child[3]))
         print(json.dumps(res))
         return
 
-    # rev configurations: unrolling off (0), the default (-1), extra limits
-    configs = [0, -1, *args.trips]
+    # rev configurations: before issue 10's work (no unrolling, no noalias),
+    # unrolling alone, then the defaults (unrolling and noalias), extra limits
+    configs = ["0/nonoalias", "default/nonoalias", "default", *map(str, args.trips)]
     rows = []
     for n in args.sizes:
         j = run_child("jax", n, args.repeats, "python")
@@ -173,9 +179,11 @@ def main():
         print(f"n={n}: done", file=sys.stderr)
 
     ns = lambda s, n: f"{s / n * 1e9:.1f}"
-    name = lambda c: ("off (unroll-max-trip-count=0)" if c == "0" else
-                      "on (default limits)" if c == "-1" else f"unroll-max-trip-count={c}")
-    header = ("| n | rev unrolling | rev primal (ns/elem) | rev gradient (ns/elem) | rev gradient "
+    name = lambda c: {"0/nonoalias": "no unrolling, no noalias (before)",
+                      "default/nonoalias": "unrolling (default limits), no noalias",
+                      "default": "unrolling and noalias (the defaults)"}.get(
+                          c, f"unroll-max-trip-count={c}, noalias")
+    header = ("| n | rev configuration | rev primal (ns/elem) | rev gradient (ns/elem) | rev gradient "
               "/ rev primal | JAX primal (ns/elem) | JAX vmap(grad) (ns/elem) | rev gradient / "
               "JAX gradient | max rel. diff. of gradients to JAX (first 1000) |")
     lines = [header, "|" + "|".join(["---"] * (header.count("|") - 1)) + "|"]
@@ -202,8 +210,8 @@ def main():
         f.write("# Batched Bessel J2: primal and gradient per element, rev beside JAX\n\n")
         f.write("Produced by `bash benchmarks/run.sh` (benchmarks/besselj2_batched.py, "
                 f"{args.repeats} repeats). Times are medians, each configuration in a fresh "
-                "child process; rev JIT-compiled at O3, its gradient with "
-                "--rev-unroll-small-loops off and on; JAX `jit(vmap(f))` and "
+                "child process; rev JIT-compiled at O3 (the primal is affected by noalias only), "
+                "with --rev-unroll-small-loops and memref noalias off and on; JAX `jit(vmap(f))` and "
                 "`jit(vmap(grad(f)))`, CPU, float64, the series' terms a Python loop (the "
                 "ratios' reference) or a `lax.fori_loop` (own row). Machine: " + machine + "\n\n")
         f.write(table + "\n")
