@@ -209,7 +209,8 @@ class FunctionBuilder:
                 if j == len(stmts):
                     raise self.error(s, "`with rev.compute(...)` needs a matching "
                                         "`rev.uncompute()` later in the same block")
-                self.routine(s, stmts[i + 1:j])
+                with self.loc(s):
+                    self.guard(s, lambda: self.routine(s, stmts[i + 1:j]))
                 i = j + 1
                 continue
             self.stmt(s)
@@ -230,6 +231,20 @@ class FunctionBuilder:
         return None
 
     def stmt(self, s):
+        return self.guard(s, lambda: self._stmt(s))
+
+    def guard(self, s, fn):
+        try:
+            return fn()
+        except RevError:
+            raise
+        except RecursionError:
+            raise self.error(s, "the statement is nested too deeply") from None
+        except Exception as e:  # a builder refused something the checks above let through
+            raise self.error(s, f"cannot compile this statement: {type(e).__name__}: {e}") \
+                from None
+
+    def _stmt(self, s):
         with self.loc(s):
             if isinstance(s, ast.AugAssign):
                 return self.augassign(s)
@@ -646,6 +661,8 @@ class FunctionBuilder:
         if isinstance(value, bool):
             return arith.ConstantOp(ir.IntegerType.get_signless(1), int(value)).result
         if isinstance(value, int):
+            if not -2 ** 63 <= value < 2 ** 63:
+                raise self.error(node, f"the integer {value} does not fit in 64 bits")
             if want is not None and (_is_int(want) or _is_index(want)):
                 return arith.ConstantOp(want, value).result
             if want is not None and _is_float(want):

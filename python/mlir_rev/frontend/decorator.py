@@ -76,7 +76,7 @@ class ReversibleFunction:
         src = "".join(lines)
         ded = textwrap.dedent(src)
         self.indent = (len(lines[0]) - len(lines[0].lstrip())) if lines else 0
-        self.source_lines = ded.splitlines()
+        self.source_lines = [l.rstrip("\n") for l in lines]  # as in the file
         self._source = ded
         self.py_globals = fn.__globals__
         cv = inspect.getclosurevars(fn)
