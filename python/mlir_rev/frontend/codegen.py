@@ -741,6 +741,9 @@ class FunctionBuilder:
                 raise self.error(node, f"the array `{node.id}` used as a value: index it")
             obj = self.py_object(node)
             if isinstance(obj, (int, float)) and not isinstance(obj, bool):
+                # frozen into the module; a later change rebuilds it
+                where = "closure" if node.id in self.rf.closure else "global"
+                self.rf._frozen.append((where, node.id, obj))
                 return self.constant(obj, want, node)
             raise self.error(node, f"unknown name `{node.id}`")
         if isinstance(node, ast.Subscript):

@@ -12,6 +12,9 @@ from .codegen import FunctionBuilder, RevSyntaxError
 from .types import ArrayType, ScalarType, scalar_type
 
 
+_MISSING = object()
+
+
 class _ModuleBuilder:
     """Emits a decorated function and every decorated function it calls into
     one module."""
@@ -24,6 +27,7 @@ class _ModuleBuilder:
     def require(self, f):
         other = self.emitted.get(f.symbol)
         if other is None:
+            f._frozen = []
             self.emitted[f.symbol] = f
             self.pending.append(f)
         elif other is not f:
@@ -79,18 +83,48 @@ class ReversibleFunction:
         self.source_lines = [l.rstrip("\n") for l in lines]  # as in the file
         self._source = ded
         self.py_globals = fn.__globals__
-        cv = inspect.getclosurevars(fn)
-        self.closure = dict(cv.nonlocals)
+        self._frozen = []  # (where, name, value): numbers read from globals/closures
         self.fdef = None
         self.arg_types = None
         self._module = None
         self._programs = {}
         self._ads = {}
+        self._deps = []
         self.__doc__ = fn.__doc__
         self.__name__ = fn.__name__
         self.__wrapped__ = fn
 
     # -- building ------------------------------------------------------------
+    @property
+    def closure(self) -> dict:
+        """The current values of the function's closure variables."""
+        out = {}
+        for name, cell in zip(self.fn.__code__.co_freevars, self.fn.__closure__ or ()):
+            try:
+                out[name] = cell.cell_contents
+            except ValueError:  # not yet assigned
+                pass
+        return out
+
+    def _lookup_number(self, where, name):
+        d = self.closure if where == "closure" else self.py_globals
+        return d.get(name, _MISSING)
+
+    def _stale(self) -> bool:
+        """Whether a number the built module froze has changed since."""
+        for f in self._deps:
+            for where, name, value in f._frozen:
+                now = f._lookup_number(where, name)
+                if type(now) is not type(value) or now != value:
+                    return True
+        return False
+
+    def _fresh(self):
+        if self._module is not None and self._stale():
+            self._module = None
+            self._programs.clear()
+            self._ads.clear()
+
     def _parse(self):
         if self.fdef is not None:
             return
@@ -115,7 +149,7 @@ class ReversibleFunction:
                                   f"rev.Array[...])")
             try:
                 t = eval(compile(ast.Expression(a.annotation), self.filename, "eval"),
-                         self.py_globals, dict(self.closure))
+                         self.py_globals, self.closure)
             except Exception as e:
                 raise fb.error(a.annotation, f"cannot evaluate the annotation of `{a.arg}`: "
                                              f"{e}") from None
@@ -134,7 +168,9 @@ class ReversibleFunction:
         ctx = ir.Context()
         with ctx, ir.Location.unknown():
             module = ir.Module.create()
-            _ModuleBuilder(module).run(self)
+            mb = _ModuleBuilder(module)
+            mb.run(self)
+            self._deps = list(mb.emitted.values())
             try:
                 module.operation.verify()
             except MLIRError as e:
@@ -155,6 +191,7 @@ class ReversibleFunction:
 
     @property
     def module(self) -> ir.Module:
+        self._fresh()
         if self._module is None:
             self._module = self._build()
         return self._module
@@ -164,6 +201,7 @@ class ReversibleFunction:
         return str(self.module)
 
     def program_for(self, checks=False) -> Program:
+        self._fresh()
         p = self._programs.get(bool(checks))
         if p is None:
             p = self._programs[bool(checks)] = Program(self.module, checks=checks)
@@ -185,6 +223,7 @@ class ReversibleFunction:
         return _Inverse(self)
 
     def derivatives(self, *, second_order=False, checks=False) -> _ad.Derivatives:
+        self._fresh()
         key = (second_order, bool(checks))
         d = self._ads.get(key)
         if d is None:
