@@ -462,6 +462,16 @@ def test_error_while_without_post_condition():
     assert f"{HERE}:{_line_of('# ERR-while')}:" in str(e) and "post condition" in str(e)
 
 
+def test_if_without_post_that_changes_its_condition_is_reported_at_the_if():
+    @rev.reversible
+    def f(x: float):
+        if x > 0:  # ERR-post
+            x -= 1.0
+    e = _error_of(f)
+    assert f'"{HERE}":{_line_of("# ERR-post")}:' in str(e) and "add a post condition" in str(e)
+    assert "see current operation" not in str(e) and "if x > 0:  # ERR-post" in str(e)
+
+
 def test_verifier_error_points_at_the_python_line():
     @rev.reversible
     def f(A: rev.Array[rev.f64]):
@@ -615,6 +625,8 @@ def test_recursion_and_the_mlir_text_round_trip():
     ("    with rev.compute(t=0.0):\n        t += y\n", "rev.uncompute()"),
     ("    A[0] += countdown(y, y)\n", "as a statement"),
     ("    countdown(y, 3)\n", "must be a variable"),
+    ("    y += OUTSIDE[0]\n", "`OUTSIDE` is a Python ndarray from outside the function"),
+    ("    A[0] = 1.0\n", "plain assignment `=` is not reversible"),
 ])
 def test_errors_are_located_python_exceptions(tmp_path, body, message):
     """Each unsupported construct: a RevSyntaxError naming file:line and
@@ -622,7 +634,8 @@ def test_errors_are_located_python_exceptions(tmp_path, body, message):
     import importlib.util
     path = tmp_path / "user_code.py"
     path.write_text("from mlir_rev import frontend as rev\n"
-                    "from test_frontend import countdown\n\n\n"
+                    "import numpy\nfrom test_frontend import countdown\n"
+                    "OUTSIDE = numpy.zeros(3)\n"
                     "@rev.reversible\ndef f(y: float, A: rev.Array[rev.f64]):\n" + body)
     spec = importlib.util.spec_from_file_location("user_code", path)
     mod = importlib.util.module_from_spec(spec)

@@ -291,6 +291,8 @@ class FunctionBuilder:
     def element(self, node):
         """(memref value, [index values], ArrayType) of A[i, j]."""
         if not isinstance(node.value, ast.Name) or node.value.id not in self.arrays:
+            if isinstance(node.value, ast.Name) and node.value.id not in self.scope:
+                self.expr(node.value)  # names an outside object: says which
             raise self.error(node, "only elements of array parameters can be indexed")
         ref, t = self.arrays[node.value.id]
         sl = node.slice
@@ -745,7 +747,12 @@ class FunctionBuilder:
                 where = "closure" if node.id in self.rf.closure else "global"
                 self.rf._frozen.append((where, node.id, obj))
                 return self.constant(obj, want, node)
-            raise self.error(node, f"unknown name `{node.id}`")
+            if obj is _MISSING:
+                raise self.error(node, f"unknown name `{node.id}`")
+            raise self.error(node, f"`{node.id}` is a Python {type(obj).__name__} from outside "
+                                   f"the function: only numbers (and @reversible functions, "
+                                   f"as calls) can be read from there; pass arrays as "
+                                   f"parameters")
         if isinstance(node, ast.Subscript):
             if isinstance(node.value, ast.Attribute) and node.value.attr == "shape":
                 return self.shape(node.value.value, node.slice, node)

@@ -15,6 +15,21 @@ from .types import ArrayType, ScalarType, scalar_type
 _MISSING = object()
 
 
+def _without_op_dumps(text: str) -> str:
+    """A verifier diagnostic without the generic-form dump of the failing op
+    (the Python line it points at says more to a front-end user)."""
+    out, skipping = [], False
+    for line in text.splitlines():
+        if skipping and not line.lstrip().startswith("loc("):
+            continue
+        skipping = False
+        if "see current operation:" in line:
+            skipping = True
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
 class _ModuleBuilder:
     """Emits a decorated function and every decorated function it calls into
     one module."""
@@ -174,8 +189,9 @@ class ReversibleFunction:
             try:
                 module.operation.verify()
             except MLIRError as e:
-                raise RevError("invalid reversible function:\n" + _format(e) +
-                               self._source_of(str(e))) from None
+                text = _without_op_dumps(_format(e))
+                raise RevError("invalid reversible function:\n" + text +
+                               self._source_of(text)) from None
         return module
 
     def _source_of(self, text):
