@@ -705,3 +705,13 @@ def test_numbers_from_globals_and_closures_follow_their_current_values():
     assert user(1, 0.0) == (11, 11.0)
     step = 3
     assert user(1, 0.0) == (4, 4.0)
+
+
+def test_module_level_derivative_functions_take_a_decorated_function():
+    assert rev.grad(cubic, output=1)(0.5, 1.0) == cubic.grad(0.5, 1.0, output=1)
+    np.testing.assert_array_equal(np.asarray(rev.jacobian(cubic)(0.5, 1.0), dtype=float),
+                                  np.asarray(cubic.jacobian(0.5, 1.0), dtype=float))
+    assert rev.hvp(cubic, output=1)(0.5, 1.0, v=[1.0, 0.0])[0] == pytest.approx(7.0)
+    assert rev.vjp(cubic)((0.5, 1.0), (0.0, 1.0), ())[1][0] == pytest.approx(2.75)
+    with pytest.raises(RevError, match="@reversible"):
+        rev.grad("rev.func @f() {}")

@@ -275,3 +275,35 @@ def reversible(fn):
     if not inspect.isfunction(fn):
         raise RevError(f"@reversible decorates a function, got {type(fn).__name__}")
     return ReversibleFunction(fn)
+
+
+def _derivatives_of(f):
+    if not isinstance(f, ReversibleFunction):
+        raise RevError(f"expected a @reversible function, got {type(f).__name__}; for MLIR "
+                       f"text use mlir_rev.ad")
+    return f
+
+
+def grad(f, *, output=0, checks=False):
+    """`mlir_rev.ad.grad` for a @reversible function: args -> gradient."""
+    f = _derivatives_of(f)
+    return lambda *args: f.grad(*args, output=output, checks=checks)
+
+
+def vjp(f, *, checks=False):
+    """`mlir_rev.ad.vjp` for a @reversible function."""
+    f = _derivatives_of(f)
+    return lambda args, scalar_seeds, memref_seeds: f.vjp(args, scalar_seeds, memref_seeds,
+                                                          checks=checks)
+
+
+def jacobian(f, *, checks=False):
+    """`mlir_rev.ad.jacobian` for a @reversible function."""
+    f = _derivatives_of(f)
+    return lambda *args: f.jacobian(*args, checks=checks)
+
+
+def hvp(f, *, output=0, checks=False):
+    """`mlir_rev.ad.hvp` for a @reversible function: (args..., v=...) -> H v."""
+    f = _derivatives_of(f)
+    return lambda *args, v: f.hvp(*args, v=v, output=output, checks=checks)
