@@ -602,6 +602,7 @@ def test_recursion_and_the_mlir_text_round_trip():
     assert countdown.inverse(15.0, 5) == (0.0, 5)
     # .mlir is text for rev-opt and bug reports; compiled from text it agrees
     assert Program(countdown.mlir).call("countdown", 0.0, 5) == (15.0, 5)
+    assert f'loc("{HERE}":' in countdown.mlir
 
 
 @pytest.mark.parametrize("body, message", [

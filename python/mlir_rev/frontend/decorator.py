@@ -214,7 +214,8 @@ class ReversibleFunction:
 
     @property
     def mlir(self) -> str:
-        return str(self.module)
+        """The module's text with its Python locations (for rev-opt and bug reports)."""
+        return self.module.operation.get_asm(enable_debug_info=True)
 
     def program_for(self, checks=False) -> Program:
         self._fresh()
