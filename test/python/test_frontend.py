@@ -486,14 +486,24 @@ def test_verifier_error_points_at_the_python_line():
 def test_checked_mode_failure_points_at_the_python_line():
     @rev.reversible
     def f(x: float, n: int):
-        with rev.ancilla(0.0) as t:
+        with rev.ancilla(0.0) as t:  # ERR-check-ancilla
             t += x
-            x += t * 0.0  # ERR-check-anchor
+            x += t * 0.0
         # t != 0 at the free: checked mode reports the ancilla's line
     with pytest.raises(RevError) as e:
         f(1.0, 0, checks=True)
-    assert e.value.rule is not None
-    assert HERE in str(e.value.location)
+    assert e.value.rule == "ancilla not restored to its initial value"
+    assert f'"{HERE}":{_line_of("# ERR-check-ancilla")}:' in str(e.value.location)
+
+    @rev.reversible
+    def g(x: float, A: rev.Array[rev.f64]):
+        A[5] += x  # ERR-check-bounds
+    A = np.zeros(3)
+    with pytest.raises(RevError) as e:
+        g(1.0, A, checks=True)
+    assert "out of bounds" in e.value.rule
+    assert f'"{HERE}":{_line_of("# ERR-check-bounds")}:' in str(e.value.location)
+    np.testing.assert_array_equal(A, 0.0)
 
 
 # -- property test: random reversible Python functions, as source text ----------------
