@@ -547,7 +547,19 @@ def _random_function(rng, name):
             return [f"A[{a}], A[{b}] = A[{b}], A[{a}]"]
         if r < 0.76:
             return [f"rev.rot({v}, {other(v)}, 0.{rng.randrange(1, 9)})"]
-        if depth < 2 and r < 0.88:
+        if r < 0.84:
+            e, o = fexpr(v), other(v)
+            return rng.choice([
+                ["with rev.ancilla(0.0) as t:", f"    t += {e}", f"    {v} += t * 0.5",
+                 f"    t -= {e}"],
+                ["with rev.compute(t=0.0):", f"    t += {e}", f"{v} += rev.sin(t) * 0.3",
+                 "rev.uncompute()"],
+                ["with rev.ancilla(0) as c:", "    while rev.cond(c < 3, post=c > 0):",
+                 "        c += 1", f"        {v} += 0.1 * {o} * float(c)", "    c -= 3"],
+                [f"helper({v}, {o})"],
+                [f"helper.inverse({v}, {o})"],
+            ])
+        if depth < 2 and r < 0.9:
             body = [s for _ in range(rng.randrange(1, 3)) for s in stmt(depth + 1, ints)]
             rng_ = rng.choice(["range(3)", "reversed(range(1, 4))", "range(0, len(A), 2)"])
             return [f"for i{depth} in {rng_}:"] + ["    " + s for s in body]
@@ -570,7 +582,9 @@ def test_random_python_functions_run_back_and_match_finite_differences(tmp_path)
     import random
     rng = random.Random(12)
     n = 24
-    src = "from mlir_rev import frontend as rev\n\n\n" + "\n\n".join(
+    src = ("from mlir_rev import frontend as rev\n\n\n@rev.reversible\n"
+           "def helper(a: float, b: float):\n    a += rev.cos(b) * 0.5\n"
+           "    b *= 1.25\n\n\n") + "\n\n".join(
         _random_function(rng, f"f{i}") for i in range(n))
     path = tmp_path / "random_rev_functions.py"
     path.write_text(src)
