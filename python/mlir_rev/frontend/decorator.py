@@ -1,0 +1,310 @@
+"""`@reversible`: a type-annotated Python function compiled to a `rev.func`."""
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+
+from .. import ir
+from ..jit import MLIRError, Program, RevError, _format
+from .. import ad as _ad
+from .codegen import FunctionBuilder, RevSyntaxError
+from .types import ArrayType, ScalarType, scalar_type
+
+
+_MISSING = object()
+
+
+def _without_op_dumps(text: str) -> str:
+    """A verifier diagnostic without the generic-form dump of the failing op
+    (the Python line it points at says more to a front-end user)."""
+    out, skipping = [], False
+    for line in text.splitlines():
+        if skipping and not line.lstrip().startswith("loc("):
+            continue
+        skipping = False
+        if "see current operation:" in line:
+            skipping = True
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+class _ModuleBuilder:
+    """Emits a decorated function and every decorated function it calls into
+    one module."""
+
+    def __init__(self, module):
+        self.module = module
+        self.emitted = {}
+        self.pending = []
+
+    def require(self, f):
+        other = self.emitted.get(f.symbol)
+        if other is None:
+            f._frozen = []
+            self.emitted[f.symbol] = f
+            self.pending.append(f)
+        elif other is not f:
+            raise RevError(f"two different @reversible functions are named {f.symbol!r} "
+                           f"({other.filename}:{other.first_line} and "
+                           f"{f.filename}:{f.first_line}); rename one")
+
+    def run(self, root):
+        self.require(root)
+        while self.pending:
+            f = self.pending.pop(0)
+            f._parse()
+            with ir.InsertionPoint(self.module.body):
+                FunctionBuilder(f, self).build()
+
+
+class _Inverse:
+    """`~f` or `f.inverse`: f run backwards (callable, and callable from other
+    @reversible functions, where it becomes `rev.uncall`)."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def __call__(self, *args, checks=False):
+        return self.f.program_for(checks).uncall(self.f.symbol, *args)
+
+    def __invert__(self):
+        return self.f
+
+    def __repr__(self):
+        return f"~{self.f!r}"
+
+
+class ReversibleFunction:
+    """A `@reversible` function: call it to run the compiled forward;
+    `.inverse(...)` / `(~f)(...)` runs it backwards; `.grad`, `.vjp`,
+    `.jacobian`, `.hvp` are `mlir_rev.ad`'s; `.module` is the built
+    `ir.Module`, `.mlir` its text, `.program` the compiled `jit.Program`."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.name = fn.__name__
+        self.symbol = fn.__name__
+        try:
+            lines, first = inspect.getsourcelines(fn)
+        except (OSError, TypeError) as e:
+            raise RevError(f"@reversible needs the source of {fn.__qualname__}: {e}") from None
+        self.filename = inspect.getsourcefile(fn) or "<unknown>"
+        self.first_line = first
+        src = "".join(lines)
+        ded = textwrap.dedent(src)
+        self.indent = (len(lines[0]) - len(lines[0].lstrip())) if lines else 0
+        self.source_lines = [l.rstrip("\n") for l in lines]  # as in the file
+        self._source = ded
+        self.py_globals = fn.__globals__
+        self._frozen = []  # (where, name, value): numbers read from globals/closures
+        self.fdef = None
+        self.arg_types = None
+        self._module = None
+        self._programs = {}
+        self._ads = {}
+        self._deps = []
+        self.__doc__ = fn.__doc__
+        self.__name__ = fn.__name__
+        self.__wrapped__ = fn
+
+    # -- building ------------------------------------------------------------
+    @property
+    def closure(self) -> dict:
+        """The current values of the function's closure variables."""
+        out = {}
+        for name, cell in zip(self.fn.__code__.co_freevars, self.fn.__closure__ or ()):
+            try:
+                out[name] = cell.cell_contents
+            except ValueError:  # not yet assigned
+                pass
+        return out
+
+    def _lookup_number(self, where, name):
+        d = self.closure if where == "closure" else self.py_globals
+        return d.get(name, _MISSING)
+
+    def _stale(self) -> bool:
+        """Whether a number the built module froze has changed since."""
+        for f in self._deps:
+            for where, name, value in f._frozen:
+                now = f._lookup_number(where, name)
+                if type(now) is not type(value) or now != value:
+                    return True
+        return False
+
+    def _fresh(self):
+        if self._module is not None and self._stale():
+            self._module = None
+            self._programs.clear()
+            self._ads.clear()
+
+    def _parse(self):
+        if self.fdef is not None:
+            return
+        try:
+            tree = ast.parse(self._source)
+        except SyntaxError as e:  # pragma: no cover - Python already parsed it
+            raise RevError(str(e)) from None
+        fdef = tree.body[0]
+        if not isinstance(fdef, ast.FunctionDef):
+            raise RevSyntaxError("@reversible decorates a plain `def` function",
+                                 self.filename, self.first_line, 0,
+                                 self.source_lines[0] if self.source_lines else None)
+        self.fdef = fdef
+        # the error helper of the builder needs these
+        fb = FunctionBuilder(self, None)
+        fb.scope, fb.arrays = {}, {}
+        hints = {}
+        for a in fdef.args.args:
+            if a.annotation is None:
+                raise fb.error(a, f"parameter `{a.arg}` needs a type annotation "
+                                  f"(rev.f64, rev.f32, rev.i64, rev.index, float, int, "
+                                  f"rev.Array[...])")
+            try:
+                t = eval(compile(ast.Expression(a.annotation), self.filename, "eval"),
+                         self.py_globals, self.closure)
+            except Exception as e:
+                raise fb.error(a.annotation, f"cannot evaluate the annotation of `{a.arg}`: "
+                                             f"{e}") from None
+            st = scalar_type(t)
+            if st is None and not isinstance(t, ArrayType):
+                raise fb.error(a.annotation, f"unsupported type {t!r} for `{a.arg}` (rev.f64, "
+                                             f"rev.f32, rev.i64, rev.index, float, int, "
+                                             f"rev.Array[...])")
+            hints[a.arg] = st or t
+        if fdef.returns is not None:
+            raise fb.error(fdef.returns, "a reversible function returns the final values of "
+                                         "its scalar arguments: no return annotation")
+        self.arg_types = [hints[a.arg] for a in fdef.args.args]
+
+    def _build(self):
+        ctx = ir.Context()
+        with ctx, ir.Location.unknown():
+            module = ir.Module.create()
+            mb = _ModuleBuilder(module)
+            mb.run(self)
+            self._deps = list(mb.emitted.values())
+            try:
+                module.operation.verify()
+            except MLIRError as e:
+                text = _without_op_dumps(_format(e))
+                raise RevError("invalid reversible function:\n" + text +
+                               self._source_of(text)) from None
+        return module
+
+    def _source_of(self, text):
+        """The Python source lines named file:line:col in a diagnostic."""
+        import re
+        import linecache
+        out = []
+        for m in re.finditer(r'"?([^"\s:]+\.py)"?:(\d+):(\d+)', text):
+            line = linecache.getline(m.group(1), int(m.group(2)))
+            if line:
+                out.append(f"\n  {m.group(1)}:{m.group(2)}:\n    {line.rstrip()}")
+        return "".join(dict.fromkeys(out))
+
+    @property
+    def module(self) -> ir.Module:
+        self._fresh()
+        if self._module is None:
+            self._module = self._build()
+        return self._module
+
+    @property
+    def mlir(self) -> str:
+        """The module's text with its Python locations (for rev-opt and bug reports)."""
+        return self.module.operation.get_asm(enable_debug_info=True)
+
+    def program_for(self, checks=False) -> Program:
+        self._fresh()
+        p = self._programs.get(bool(checks))
+        if p is None:
+            p = self._programs[bool(checks)] = Program(self.module, checks=checks)
+        return p
+
+    @property
+    def program(self) -> Program:
+        return self.program_for(False)
+
+    # -- running --------------------------------------------------------------
+    def __call__(self, *args, checks=False):
+        return self.program_for(checks).call(self.symbol, *args)
+
+    @property
+    def inverse(self) -> _Inverse:
+        return _Inverse(self)
+
+    def __invert__(self):
+        return _Inverse(self)
+
+    def derivatives(self, *, second_order=False, checks=False) -> _ad.Derivatives:
+        self._fresh()
+        key = (second_order, bool(checks))
+        d = self._ads.get(key)
+        if d is None:
+            d = self._ads[key] = _ad.Derivatives(self.module, self.symbol,
+                                                 second_order=second_order, checks=checks)
+        return d
+
+    def grad(self, *args, output=0, checks=False):
+        d = self.derivatives(checks=checks)
+        d._check_output(output)
+        return d.gradient(*args, output=output)
+
+    def vjp(self, args, scalar_seeds, memref_seeds, checks=False):
+        return self.derivatives(checks=checks).vjp(args, scalar_seeds, memref_seeds)
+
+    def jacobian(self, *args, checks=False):
+        return self.derivatives(checks=checks).jacobian(*args)
+
+    def hvp(self, *args, v, output=0, checks=False):
+        d = self.derivatives(second_order=True, checks=checks)
+        d._check_output(output)
+        return d.hvp(*args, v=v, output=output)
+
+    def __repr__(self):
+        return f"<reversible {self.name} at {self.filename}:{self.first_line}>"
+
+
+def reversible(fn):
+    """Compiles a type-annotated Python function to a reversible `rev.func`
+    (lazily, on first use)."""
+    if isinstance(fn, ReversibleFunction):
+        return fn
+    if not inspect.isfunction(fn):
+        raise RevError(f"@reversible decorates a function, got {type(fn).__name__}")
+    return ReversibleFunction(fn)
+
+
+def _derivatives_of(f):
+    if not isinstance(f, ReversibleFunction):
+        raise RevError(f"expected a @reversible function, got {type(f).__name__}; for MLIR "
+                       f"text use mlir_rev.ad")
+    return f
+
+
+def grad(f, *, output=0, checks=False):
+    """`mlir_rev.ad.grad` for a @reversible function: args -> gradient."""
+    f = _derivatives_of(f)
+    return lambda *args: f.grad(*args, output=output, checks=checks)
+
+
+def vjp(f, *, checks=False):
+    """`mlir_rev.ad.vjp` for a @reversible function."""
+    f = _derivatives_of(f)
+    return lambda args, scalar_seeds, memref_seeds: f.vjp(args, scalar_seeds, memref_seeds,
+                                                          checks=checks)
+
+
+def jacobian(f, *, checks=False):
+    """`mlir_rev.ad.jacobian` for a @reversible function."""
+    f = _derivatives_of(f)
+    return lambda *args: f.jacobian(*args, checks=checks)
+
+
+def hvp(f, *, output=0, checks=False):
+    """`mlir_rev.ad.hvp` for a @reversible function: (args..., v=...) -> H v."""
+    f = _derivatives_of(f)
+    return lambda *args, v: f.hvp(*args, v=v, output=output, checks=checks)
