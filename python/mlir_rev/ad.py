@@ -3,6 +3,7 @@
     from mlir_rev.ad import grad, jacobian, hvp
     g = grad(source, "f")              # compiled once
     dx, dA = g(1.5, A)                 # d(first scalar result)/d(inputs)
+    g = grad(f)                        # f decorated with mlir_rev.frontend.reversible
 
 The *inputs* of `@f` are its float scalar arguments followed by its float
 memref arguments (integer and index arguments are inactive); its *outputs*
@@ -37,8 +38,9 @@ def _as_tuple(res):
 class Derivatives:
     """A compiled function with its gradient (and optionally its HVP)."""
 
-    def __init__(self, source, name: str, *, second_order: bool = False,
+    def __init__(self, source, name: str = None, *, second_order: bool = False,
                  checks: bool = False, atol: float = 1e-8, opt_level: int = 3):
+        source, name = _resolve(source, name)
         self.name = _check_name(name, "the function to differentiate")
         # opt_level is validated by Program (an integer in 0..3, else RevError).
         self.program = Program(source, grad=[name], hvp=[name] if second_order else (),
@@ -257,7 +259,21 @@ class Derivatives:
         return self._pack(hv_scalars, shadow_tangents)
 
 
-def grad(source, name: str, *, output=0, **kw):
+def _resolve(source, name):
+    """(MLIR text or module, function name): a `@reversible` function stands
+    for its module and its own name."""
+    from .frontend.decorator import ReversibleFunction
+    if isinstance(source, ReversibleFunction):
+        if name is not None and name != source.symbol:
+            raise RevError(f"name {name!r} given for the @reversible function "
+                           f"{source.symbol!r}: leave it out")
+        return source.module, source.symbol
+    if name is None:
+        raise RevError("the name of the function to differentiate is missing")
+    return source, name
+
+
+def grad(source, name: str = None, *, output=0, **kw):
     """A compiled callable: args -> gradient of one output w.r.t. the inputs.
 
     output: the index of a scalar result of @name, or (memref argument
@@ -267,17 +283,17 @@ def grad(source, name: str, *, output=0, **kw):
     return lambda *args: d.gradient(*args, output=output)
 
 
-def vjp(source, name: str, **kw):
+def vjp(source, name: str = None, **kw):
     """A compiled callable: (args, scalar_seeds, memref_seeds) -> (outputs, adjoints)."""
     return Derivatives(source, name, **kw).vjp
 
 
-def jacobian(source, name: str, **kw):
+def jacobian(source, name: str = None, **kw):
     """A compiled callable: args -> the Jacobian matrix (outputs x inputs)."""
     return Derivatives(source, name, **kw).jacobian
 
 
-def hvp(source, name: str, *, output=0, **kw):
+def hvp(source, name: str = None, *, output=0, **kw):
     """A compiled callable: (args..., v=direction) -> H v."""
     d = Derivatives(source, name, second_order=True, **kw)
     d._check_output(output)
