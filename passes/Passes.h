@@ -48,12 +48,20 @@ struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
       llvm::cl::desc("Mark the memref arguments' pointers of lowered rev functions "
                      "llvm.noalias (--lower-rev{memref-noalias}, --rev-memref-noalias)"),
       llvm::cl::init(true)};
+  PassOptions::Option<std::string> fastMath{
+      *this, "fast-math",
+      llvm::cl::desc("Fast-math flags for the float ops of the lowered functions "
+                     "(--rev-fast-math{flags}): 'none' (the default: exact IEEE arithmetic), "
+                     "'arcp' (reciprocals: x / c may become x * (1 / c)), 'fast' (all), or "
+                     "another arith fast-math flag list"),
+      llvm::cl::init("none")};
 };
 
 /// rev -> func/arith/math/scf/memref -> LLVM dialect, ready for mlir-runner or
 /// the ExecutionEngine: --rev-expand-uncalls, --rev-expand-routines,
 /// --rev-insert-checks, --lower-rev, --rev-unroll-small-loops (unless
-/// unroll-max-trip-count=0), then the upstream conversions to LLVM, with
+/// unroll-max-trip-count=0), canonicalization and CSE, --rev-fast-math
+/// (unless fast-math=none), then the upstream conversions to LLVM, with
 /// --rev-memref-noalias after --convert-func-to-llvm (unless memref-noalias=0).
 void buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions &options);
 

@@ -196,4 +196,28 @@ def RevMemrefNoalias : Pass<"rev-memref-noalias", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def RevFastMath : Pass<"rev-fast-math", "::mlir::ModuleOp"> {
+  let summary = "Set arith fastmath flags on the float ops of lowered functions";
+  let description = [{
+    Sets the `fastmath` attribute of every op that has one
+    (ArithFastMathInterface: `arith.addf`, `arith.divf`, `arith.cmpf`,
+    `math.*`, ...) in the module to `flags`, an `arith` fast-math flag list
+    (`none`, `arcp`, `contract`, `fast`, or a comma-separated combination
+    such as `arcp,contract`). Run it before the conversion to LLVM, so that
+    the flags become the LLVM instructions' (`llvm.fdiv ... {fastmathFlags =
+    #llvm.fastmath<arcp>}`, `fdiv arcp` in LLVM IR). `none` leaves every op
+    alone; otherwise the flags replace the ops' own. Not part of rev's
+    default: `arcp` lets LLVM replace `x / c` by `x * (1 / c)` (other
+    rounding), `fast` also lets it reassociate and assume no NaN or
+    infinity (checked mode's comparisons included). `--rev-to-llvm` runs it
+    with its `fast-math` option.
+  }];
+  let options = [
+    Option<"flags", "flags", "std::string", /*default=*/"\"none\"",
+           "The fast-math flags to set (`none`, `arcp`, `fast`, "
+           "`arcp,contract`, ...)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 #endif // REV_PASSES

@@ -38,6 +38,11 @@ void mlir::rev::buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions
   }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (options.fastMath != "none") {
+    RevFastMathOptions fastMath;
+    fastMath.flags = options.fastMath;
+    pm.addPass(createRevFastMath(fastMath));
+  }
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());
@@ -58,6 +63,6 @@ void mlir::rev::registerRevPassesAndPipelines() {
   PassPipelineRegistration<RevToLLVMOptions>(
       "rev-to-llvm",
       "Lower rev through the standard dialects to the LLVM dialect (options: checks, atol, "
-      "check-lowering, unroll-max-trip-count, unroll-max-body-ops, memref-noalias)",
+      "check-lowering, unroll-max-trip-count, unroll-max-body-ops, memref-noalias, fast-math)",
       buildRevToLLVMPipeline);
 }

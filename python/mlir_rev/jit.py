@@ -302,6 +302,11 @@ def _copy_module(source: Module) -> Module:
     return copy
 
 
+# Program's fast_math values (rev-to-llvm's fast-math accepts any arith
+# fast-math flag list; these are the ones offered, and go into the pipeline).
+FAST_MATH = ("none", "arcp", "contract", "fast")
+
+
 class Program:
     """A module of rev functions compiled to native code with the MLIR JIT.
 
@@ -324,11 +329,20 @@ class Program:
             functions `noalias` for LLVM (`rev-to-llvm`'s `memref-noalias`;
             rev forbids a written memref argument to share memory with
             another one, and `call` refuses arrays that do).
+    fast_math: "none" (the default: exact IEEE arithmetic, results
+            bit-identical to a build without the option), "arcp" (LLVM may
+            replace a division by a multiplication with the reciprocal, e.g.
+            `x / c` by `x * (1 / c)`: other rounding, about 1 ulp per
+            division), "contract" (fused multiply-adds) or "fast" (every
+            flag: also reassociation and no NaN or infinity assumed, checked
+            mode's comparisons included). `rev-to-llvm`'s `fast-math`,
+            --rev-fast-math.
     """
 
     def __init__(self, source, *, grad=(), fwd=(), hvp=(), checks: bool = False,
                  atol: float = 1e-8, opt_level: int = 3,
-                 unroll_max_trip_count=None, memref_noalias: bool = True):
+                 unroll_max_trip_count=None, memref_noalias: bool = True,
+                 fast_math: str = "none"):
         """grad: functions to differentiate with --rev-ad (gives `@f_grad`);
         fwd: functions to differentiate with --rev-fwd (gives `@f_fwd`);
         hvp: functions whose gradient is differentiated forwards (gives
@@ -353,6 +367,9 @@ class Program:
         if not (isinstance(memref_noalias, (bool, np.bool_))
                 or (_is_int(memref_noalias) and memref_noalias in (0, 1))):
             raise RevError(f"memref_noalias must be True or False, got {memref_noalias!r}")
+        if not (isinstance(fast_math, str) and fast_math in FAST_MATH):
+            raise RevError(f"fast_math must be one of {', '.join(map(repr, FAST_MATH))}, got "
+                           f"{fast_math!r}")
         grad, fwd, hvp = _names(grad, "grad"), _names(fwd, "fwd"), _names(hvp, "hvp")
         if isinstance(source, str):
             self._ctx = Context()
@@ -399,7 +416,8 @@ class Program:
                       f" unroll-max-trip-count={unroll_max_trip_count}")
             pipeline = (f"builtin.module(rev-to-llvm{{checks={int(checks)} "
                         f"atol={atol!r} check-lowering=runtime{unroll} "
-                        f"memref-noalias={int(bool(memref_noalias))}}})")
+                        f"memref-noalias={int(bool(memref_noalias))} "
+                        f"fast-math={fast_math}}})")
             self._run(pipeline, "lowering")
             self._checks = bool(checks)
             # Only the functions that can reach a check are called through
