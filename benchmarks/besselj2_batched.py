@@ -10,8 +10,10 @@ element):
   * rev gradient (`@besselj2_batched_grad`, seeds dY = 1, so dX[i] =
     J_2'(X[i])): without --rev-unroll-small-loops and memref noalias (the
     state before issue 10: `unroll_max_trip_count=0, memref_noalias=False`),
-    with unrolling only, with both (the defaults), and, with --trips, other
-    trip-count limits;
+    with unrolling only, with both (the defaults), with the defaults and the
+    opt-in fast-math flags (`fast_math="arcp"`: divisions may become
+    multiplications by reciprocals; `"fast"`: all flags, reassociation
+    included) and, with --trips, other trip-count limits;
   * JAX: `jit(vmap(f))` and `jit(vmap(grad(f)))` of the same series, CPU,
     float64: the terms as a Python loop (unrolled when traced, as one writes
     it in JAX: the reference of the ratios) and, on a row of its own, as a
@@ -56,7 +58,8 @@ def timed(fn, repeats):
 
 def child_rev(n, repeats, config):
     """config: "T" (unroll-max-trip-count T; "default": the pipeline's),
-    "T/nonoalias" (the same without memref noalias)."""
+    "T/nonoalias" (the same without memref noalias), "T/arcp", "T/fast"
+    (the same with that fast_math)."""
     trips, _, variant = config.partition("/")
     trips = -1 if trips == "default" else int(trips)
     sys.path.insert(0, os.path.join(ROOT, "build", "python_packages", "rev"))
@@ -67,7 +70,8 @@ def child_rev(n, repeats, config):
     t0 = time.perf_counter()
     prog = Program(src, grad=["besselj2_batched"], opt_level=3,
                    unroll_max_trip_count=None if trips < 0 else trips,
-                   memref_noalias=variant != "nonoalias")
+                   memref_noalias=variant != "nonoalias",
+                   fast_math=variant if variant in ("arcp", "contract", "fast") else "none")
     t_compile = time.perf_counter() - t0
     g = prog.gradient_names["besselj2_batched"]
     xs = inputs(n)
@@ -96,7 +100,12 @@ def child_rev(n, repeats, config):
 
 def child_jax(n, repeats, loop):
     """loop: "python" (the terms unrolled when traced, as one writes it in
-    JAX) or "fori" (lax.fori_loop over the terms)."""
+    JAX) or "fori" (lax.fori_loop over the terms); "python/1core": the
+    Python loop with the process pinned to one core (rev's code runs on one
+    thread, XLA's on every core it has)."""
+    loop, _, pin = loop.partition("/")
+    if pin == "1core":
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     import jax
     jax.config.update("jax_enable_x64", True)
@@ -162,33 +171,40 @@ def main():
         return
 
     # rev configurations: before issue 10's work (no unrolling, no noalias),
-    # unrolling alone, then the defaults (unrolling and noalias), extra limits
-    configs = ["0/nonoalias", "default/nonoalias", "default", *map(str, args.trips)]
+    # unrolling alone, then the defaults (unrolling and noalias), the defaults
+    # with fast-math flags (opt-in), extra limits
+    configs = ["0/nonoalias", "default/nonoalias", "default", "default/arcp", "default/fast",
+               *map(str, args.trips)]
     rows = []
     for n in args.sizes:
         j = run_child("jax", n, args.repeats, "python")
         jf = run_child("jax", n, args.repeats, "fori")
+        j1 = run_child("jax", n, args.repeats, "python/1core")
         revs = {c: run_child("rev", n, args.repeats, c) for c in configs}
         for r in revs.values():
             r["grad_rel_diff"] = rel_diff(r["grad_head"], j["grad_head"])
             r["y_rel_diff"] = rel_diff(r["y"], j["y"])
             del r["grad_head"]
         jf["grad_rel_diff"] = rel_diff(jf["grad_head"], j["grad_head"])
-        del j["grad_head"], jf["grad_head"]
-        rows.append(dict(n=n, jax=j, jax_fori=jf, rev={str(c): r for c, r in revs.items()}))
+        j1["grad_rel_diff"] = rel_diff(j1["grad_head"], j["grad_head"])
+        del j["grad_head"], jf["grad_head"], j1["grad_head"]
+        rows.append(dict(n=n, jax=j, jax_fori=jf, jax_1core=j1,
+                         rev={str(c): r for c, r in revs.items()}))
         print(f"n={n}: done", file=sys.stderr)
 
     ns = lambda s, n: f"{s / n * 1e9:.1f}"
     name = lambda c: {"0/nonoalias": "no unrolling, no noalias (before)",
                       "default/nonoalias": "unrolling (default limits), no noalias",
-                      "default": "unrolling and noalias (the defaults)"}.get(
+                      "default": "unrolling and noalias (the defaults)",
+                      "default/arcp": "the defaults + fast_math=\"arcp\"",
+                      "default/fast": "the defaults + fast_math=\"fast\""}.get(
                           c, f"unroll-max-trip-count={c}, noalias")
     header = ("| n | rev configuration | rev primal (ns/elem) | rev gradient (ns/elem) | rev gradient "
               "/ rev primal | JAX primal (ns/elem) | JAX vmap(grad) (ns/elem) | rev gradient / "
               "JAX gradient | max rel. diff. of gradients to JAX (first 1000) |")
     lines = [header, "|" + "|".join(["---"] * (header.count("|") - 1)) + "|"]
     for row in rows:
-        n, j, jf = row["n"], row["jax"], row["jax_fori"]
+        n, j, jf, j1 = row["n"], row["jax"], row["jax_fori"], row["jax_1core"]
         for c, r in row["rev"].items():
             lines.append(
                 f"| {n:.0e} | {name(c)} | {ns(r['t_obj'], n)} | {ns(r['t_grad'], n)} | "
@@ -197,6 +213,11 @@ def main():
         lines.append(
             f"| {n:.0e} | (JAX with lax.fori_loop over the terms) | | | | {ns(jf['t_obj'], n)} | "
             f"{ns(jf['t_grad'], n)} | | {jf['grad_rel_diff']:.1e} |")
+        lines.append(
+            f"| {n:.0e} | (JAX pinned to one core, as rev runs; rev fast gradient / this: "
+            f"{row['rev']['default/fast']['t_grad'] / j1['t_grad']:.2f}, exact: "
+            f"{row['rev']['default']['t_grad'] / j1['t_grad']:.2f}) | | | | "
+            f"{ns(j1['t_obj'], n)} | {ns(j1['t_grad'], n)} | | {j1['grad_rel_diff']:.1e} |")
     machine = (f"{platform.node()} ({os.cpu_count()} cores, {platform.machine()}), "
                f"Python {platform.python_version()}, JAX {rows[0]['jax'].get('version', '?')}, "
                f"{time.strftime('%Y-%m-%d')}")
@@ -211,9 +232,11 @@ def main():
         f.write("Produced by `bash benchmarks/run.sh` (benchmarks/besselj2_batched.py, "
                 f"{args.repeats} repeats). Times are medians, each configuration in a fresh "
                 "child process; rev JIT-compiled at O3 (the primal is affected by noalias only), "
-                "with --rev-unroll-small-loops and memref noalias off and on; JAX `jit(vmap(f))` and "
+                "with --rev-unroll-small-loops and memref noalias off and on, and with the "
+                "opt-in fast-math flags (arcp, fast); JAX `jit(vmap(f))` and "
                 "`jit(vmap(grad(f)))`, CPU, float64, the series' terms a Python loop (the "
-                "ratios' reference) or a `lax.fori_loop` (own row). Machine: " + machine + "\n\n")
+                "ratios' reference; XLA uses every core, rev one thread) or a `lax.fori_loop` (own "
+                "row), and the Python loop pinned to one core (own row). Machine: " + machine + "\n\n")
         f.write(table + "\n")
     with open(os.path.join(RESULTS, "besselj2_batched.json"), "w") as f:
         json.dump(dict(machine=machine, repeats=args.repeats, rows=rows), f, indent=1)

@@ -7,4 +7,4 @@ bash scripts/setup.sh
 . .venv/bin/activate
 pip install -q -r benchmarks/requirements.txt
 python benchmarks/coupled_recurrence.py "$@"
-python benchmarks/besselj2_batched.py
+python benchmarks/besselj2_batched.py --repeats 21 --trips 16 48
