@@ -109,3 +109,11 @@ def test_fast_math_passed_through_by_ad_functions():
     h0 = hvp(src, "besselj2", output=1)(1.3, 0.0, v=[1.0, 0.0])
     h1 = hvp(src, "besselj2", output=1, fast_math="fast")(1.3, 0.0, v=[1.0, 0.0])
     assert rel_err(h1, h0) < FAST_RTOL
+
+
+@pytest.mark.parametrize("fm", ["arcp", "fast"])
+def test_checked_mode_with_fast_math(fm):
+    src = example("besselj2.mlir")
+    g0 = grad(src, "besselj2", output=1)(1.7, 0.0)
+    g1 = grad(src, "besselj2", output=1, checks=True, fast_math=fm)(1.7, 0.0)
+    assert rel_err(g1, g0) < FAST_RTOL
