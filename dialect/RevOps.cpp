@@ -549,14 +549,6 @@ LogicalResult FuncOp::verify() {
 
 LogicalResult FuncOp::verifyRegions() { return verifyReversibleBody(*this); }
 
-/// The marker of a generated function (`rev.inverse_of`, ...), if any.
-static std::optional<NamedAttribute> getMarker(Operation *op) {
-  for (StringRef name : {kInverseOfAttr, kBackwardOfAttr, kGradientOfAttr, kTangentOfAttr})
-    if (Attribute a = op->getAttr(name))
-      return NamedAttribute(StringAttr::get(op->getContext(), name), a);
-  return std::nullopt;
-}
-
 /// Whether `f` is a backward or tangent function, or (transitively) the
 /// inverse of one: the functions that may drop an ancilla's adjoint.
 static bool mayDropAdjoints(FuncOp f, SymbolTableCollection &tables) {
@@ -573,19 +565,20 @@ static bool mayDropAdjoints(FuncOp f, SymbolTableCollection &tables) {
 }
 
 LogicalResult FuncOp::verifySymbolUses(SymbolTableCollection &tables) {
-  unsigned numMarkers = 0;
-  for (StringRef name : {kInverseOfAttr, kBackwardOfAttr, kGradientOfAttr, kTangentOfAttr})
-    numMarkers += (*this)->hasAttr(name);
-  if (numMarkers > 1)
+  SmallVector<NamedAttribute, 1> markers;
+  for (StringRef name : kMarkerAttrs)
+    if (Attribute a = (*this)->getAttr(name))
+      markers.emplace_back(StringAttr::get(getContext(), name), a);
+  if (markers.size() > 1)
     return emitOpError("carries more than one of rev.inverse_of, rev.backward_of, "
                        "rev.gradient_of and rev.tangent_of: a generated function derives "
                        "from one function in one way");
-  if (std::optional<NamedAttribute> marker = getMarker(*this)) {
-    StringRef name = marker->getName().getValue();
-    auto ref = dyn_cast<FlatSymbolRefAttr>(marker->getValue());
+  if (!markers.empty()) {
+    StringRef name = markers.front().getName().getValue();
+    Attribute value = markers.front().getValue();
+    auto ref = dyn_cast<FlatSymbolRefAttr>(value);
     if (!ref)
-      return emitOpError() << "'" << name << "' must name a rev.func (@f), got "
-                           << marker->getValue();
+      return emitOpError() << "'" << name << "' must name a rev.func (@f), got " << value;
     auto target = dyn_cast_or_null<FuncOp>(tables.lookupNearestSymbolFrom(*this, ref));
     if (!target)
       return emitOpError() << "'" << name << "' names " << ref

@@ -28,6 +28,9 @@ inline constexpr llvm::StringLiteral kInverseOfAttr = "rev.inverse_of";
 inline constexpr llvm::StringLiteral kBackwardOfAttr = "rev.backward_of";
 inline constexpr llvm::StringLiteral kGradientOfAttr = "rev.gradient_of";
 inline constexpr llvm::StringLiteral kTangentOfAttr = "rev.tangent_of";
+/// All four, in this order (the C API numbers them so).
+inline constexpr llvm::StringLiteral kMarkerAttrs[] = {kInverseOfAttr, kBackwardOfAttr,
+                                                       kGradientOfAttr, kTangentOfAttr};
 
 /// The derivative argument layout, the ABI of generated derivative functions
 /// (the verifier checks marked functions against it; the Python package reads

@@ -1,6 +1,8 @@
 //===- RevCAPI.cpp - C API of the rev dialect -----------------------------===//
 #include "python/capi/RevCAPI.h"
 
+#include <iterator>
+
 #include "dialect/RevDialect.h"
 #include "dialect/RevOps.h"
 #include "mlir/CAPI/IR.h"
@@ -25,18 +27,9 @@ void mlirRevRegisterDerivativeModels(MlirDialectRegistry registry) {
 }
 
 MlirStringRef mlirRevGetMarkerAttrName(int which) {
-  switch (which) {
-  case 0:
-    return wrap(llvm::StringRef(mlir::rev::kInverseOfAttr));
-  case 1:
-    return wrap(llvm::StringRef(mlir::rev::kBackwardOfAttr));
-  case 2:
-    return wrap(llvm::StringRef(mlir::rev::kGradientOfAttr));
-  case 3:
-    return wrap(llvm::StringRef(mlir::rev::kTangentOfAttr));
-  default:
+  if (which < 0 || which >= static_cast<int>(std::size(mlir::rev::kMarkerAttrs)))
     return wrap(llvm::StringRef());
-  }
+  return wrap(llvm::StringRef(mlir::rev::kMarkerAttrs[which]));
 }
 
 intptr_t mlirRevGetDerivativeArgPositions(MlirType functionType, intptr_t *positions) {

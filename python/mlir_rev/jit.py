@@ -125,6 +125,12 @@ def _memref_descriptor(v: np.ndarray, ctype):
     return d
 
 
+def _check_flag(value, what: str):
+    """A boolean option: True/False (or NumPy's, or 0/1), else RevError."""
+    if not (isinstance(value, (bool, np.bool_)) or (_is_int(value) and value in (0, 1))):
+        raise RevError(f"{what} must be True or False, got {value!r}")
+
+
 def _check_name(name, what: str) -> str:
     if not isinstance(name, str):
         raise RevError(f"{what}: a function name must be a string, got "
@@ -362,11 +368,8 @@ class Program:
         if not ok:
             raise RevError(f"atol must be a finite number >= 0, got {atol!r}")
         atol = float(atol)
-        if not (isinstance(checks, (bool, np.bool_)) or (_is_int(checks) and checks in (0, 1))):
-            raise RevError(f"checks must be True or False, got {checks!r}")
-        if not (isinstance(memref_noalias, (bool, np.bool_))
-                or (_is_int(memref_noalias) and memref_noalias in (0, 1))):
-            raise RevError(f"memref_noalias must be True or False, got {memref_noalias!r}")
+        _check_flag(checks, "checks")
+        _check_flag(memref_noalias, "memref_noalias")
         if not (isinstance(fast_math, str) and fast_math in FAST_MATH):
             raise RevError(f"fast_math must be one of {', '.join(map(repr, FAST_MATH))}, got "
                            f"{fast_math!r}")
