@@ -65,6 +65,13 @@ struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
 /// --rev-memref-noalias after --convert-func-to-llvm (unless memref-noalias=0).
 void buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions &options);
 
+/// The two halves of rev-to-llvm, for the other targets to share: rev down to
+/// func/arith/math/scf/memref (expansions, checks, --lower-rev, unrolling,
+/// canonicalize/CSE, fast-math), then the sequential CPU back end
+/// (scf to cf, everything to LLVM, --rev-memref-noalias).
+void buildRevToStandardPipeline(OpPassManager &pm, const RevToLLVMOptions &options);
+void buildStandardToLLVMPipeline(OpPassManager &pm);
+
 /// Registers the passes and the `rev-to-llvm` pipeline.
 /// (The derivative rules that --rev-ad and --rev-fwd need are registered with
 /// the dialects: registerRevDerivativeModels in transforms/Transforms.h.)

@@ -19,7 +19,7 @@
 
 using namespace mlir;
 
-void mlir::rev::buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions &options) {
+void mlir::rev::buildRevToStandardPipeline(OpPassManager &pm, const RevToLLVMOptions &options) {
   pm.addPass(createRevExpandUncalls());
   pm.addPass(createRevExpandRoutines());
   RevInsertChecksOptions checks;
@@ -43,6 +43,9 @@ void mlir::rev::buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions
     fastMath.flags = options.fastMath;
     pm.addPass(createRevFastMath(fastMath));
   }
+}
+
+void mlir::rev::buildStandardToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());
@@ -56,6 +59,11 @@ void mlir::rev::buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions
   // Also without memref-noalias: it removes --lower-rev's marks.
   pm.addPass(createRevMemrefNoalias());
   pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void mlir::rev::buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions &options) {
+  buildRevToStandardPipeline(pm, options);
+  buildStandardToLLVMPipeline(pm);
 }
 
 void mlir::rev::registerRevPassesAndPipelines() {
