@@ -15,6 +15,8 @@ using namespace mlir;
 using namespace mlir::rev;
 
 namespace {
+Value negate(OpBuilder &b, Location loc, Value y);
+
 //===----------------------------------------------------------------------===//
 // Ops
 //===----------------------------------------------------------------------===//
@@ -31,6 +33,18 @@ struct UpdateLowering : public OpInterfaceConversionPattern<UpdateOpInterface> {
     }
     Value ref = operands.front(), d = operands.back();
     ValueRange idx = ValueRange(operands).drop_front().drop_back();
+    if (op->hasAttr(kAtomicUpdateAttr)) {
+      // A shared accumulation in a parallel loop (ParallelForLowering).
+      bool isFloat = isa<FloatType>(d.getType());
+      if (op.getUpdateSign() < 0)
+        d = negate(rw, loc, d);
+      memref::AtomicRMWOp::create(rw, loc,
+                                  isFloat ? arith::AtomicRMWKind::addf
+                                          : arith::AtomicRMWKind::addi,
+                                  d, ref, idx);
+      rw.eraseOp(op);
+      return success();
+    }
     Value y = memref::LoadOp::create(rw, loc, ref, idx);
     memref::StoreOp::create(rw, loc, op.buildArithmetic(rw, loc, y, d), ref, idx);
     rw.eraseOp(op);
@@ -233,6 +247,47 @@ struct ForLowering : public OpConversionPattern<ForOp> {
   }
 };
 
+/// rev.parallel_for -> scf.parallel. Each iteration's accumulators start at
+/// zero and its final values are summed by scf.reduce (init + sum). The
+/// element updates of shared accumulations (ParallelAccess::SharedAccumulate)
+/// are marked for UpdateLowering to emit memref.atomic_rmw; with
+/// accumulate = "privatize" the scf.parallel is marked `rev.accumulate =
+/// "privatize"` for --rev-privatize-atomics.
+struct ParallelForLowering : public OpConversionPattern<ParallelForOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ParallelForOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<SmallVector<std::pair<Value, ParallelAccess>>> accesses =
+        classifyParallelAccesses(op, /*emitErrors=*/false);
+    if (failed(accesses))
+      return rw.notifyMatchFailure(op, "iterations may race (the verifier says why)");
+    for (auto [ref, kind] : *accesses) {
+      if (kind != ParallelAccess::SharedAccumulate)
+        continue;
+      op.getBody().walk([&](UpdateOpInterface upd) {
+        if (upd.isElementUpdate() && upd->getOperand(0) == ref)
+          rw.modifyOpInPlace(upd, [&] { upd->setAttr(kAtomicUpdateAttr, rw.getUnitAttr()); });
+      });
+    }
+    auto par = scf::ParallelOp::create(rw, loc, ValueRange{adaptor.getLowerBound()},
+                                       ValueRange{adaptor.getUpperBound()},
+                                       ValueRange{adaptor.getStep()}, adaptor.getInits());
+    if (op.getAccumulateStrategy() != "atomic")
+      par->setAttr("rev.accumulate", rw.getStringAttr(op.getAccumulateStrategy()));
+    Block *body = par.getBody();
+    if (!body->empty())
+      rw.eraseOp(body->getTerminator());
+    rw.setInsertionPointToStart(body);
+    SmallVector<Value> args{par.getInductionVars().front()};
+    for (Value init : adaptor.getInits())
+      args.push_back(arith::ConstantOp::create(rw, loc, rw.getZeroAttr(init.getType())));
+    rw.mergeBlocks(op.getBodyBlock(), body, args);
+    rw.replaceOp(op, par.getResults());
+    return success();
+  }
+};
+
 struct IfLowering : public OpConversionPattern<IfOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(IfOp op, OpAdaptor adaptor,
@@ -278,6 +333,20 @@ struct YieldLowering : public OpConversionPattern<YieldOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(YieldOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rw) const override {
+    if (isa<scf::ParallelOp>(op->getParentOp())) {
+      // Each iteration's accumulator values, summed.
+      auto reduce = rw.replaceOpWithNewOp<scf::ReduceOp>(op, adaptor.getOperands());
+      for (Region &r : reduce.getReductions()) {
+        Block &block = r.front();
+        rw.setInsertionPointToEnd(&block);
+        Value lhs = block.getArgument(0), rhs = block.getArgument(1);
+        Value sum = isa<FloatType>(lhs.getType())
+                        ? arith::AddFOp::create(rw, op.getLoc(), lhs, rhs).getResult()
+                        : arith::AddIOp::create(rw, op.getLoc(), lhs, rhs).getResult();
+        scf::ReduceReturnOp::create(rw, op.getLoc(), sum);
+      }
+      return success();
+    }
     if (!isa<scf::ForOp, scf::IfOp, scf::WhileOp>(op->getParentOp()))
       return rw.notifyMatchFailure(op, "the region op is not lowered yet");
     rw.replaceOpWithNewOp<scf::YieldOp>(op, adaptor.getOperands());
@@ -300,7 +369,7 @@ void mlir::rev::populateRevFuncToFuncPatterns(RewritePatternSet &patterns) {
 }
 
 void mlir::rev::populateRevControlFlowToSCFPatterns(RewritePatternSet &patterns) {
-  patterns.add<ForLowering, IfLowering, WhileLowering, YieldLowering>(patterns.getContext());
+  patterns.add<ForLowering, ParallelForLowering, IfLowering, WhileLowering, YieldLowering>(patterns.getContext());
 }
 
 void mlir::rev::configureRevLoweringTarget(ConversionTarget &target) {

@@ -30,6 +30,9 @@ namespace rev {
 /// --convert-func-to-llvm, puts `llvm.noalias` on those pointers.
 inline constexpr llvm::StringLiteral kNoaliasPtrArgsAttr = "rev.noalias_ptr_args";
 inline constexpr llvm::StringLiteral kNoaliasArgCountAttr = "rev.noalias_arg_count";
+/// Set during the lowering on the element updates of a rev.parallel_for's
+/// shared accumulations: lowered to memref.atomic_rmw.
+inline constexpr llvm::StringLiteral kAtomicUpdateAttr = "rev.atomic";
 
 /// Updates (every row of the update-kind table), neg, swap, rot/irot and
 /// their element forms, alloc/free/discard.

@@ -115,7 +115,7 @@ static LogicalResult verifyIndices(Operation *op, Value ref, ValueRange indices,
 }
 
 Block::BlockArgListType mlir::rev::getThreadedArgs(Block &block) {
-  if (isa_and_nonnull<ForOp>(block.getParentOp()))
+  if (isa_and_nonnull<ForOp, ParallelForOp>(block.getParentOp()))
     return block.getArguments().drop_front();
   return block.getArguments();
 }
@@ -994,6 +994,125 @@ LogicalResult ForOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
     return failure();
   auto inv = ForOp::create(b, getLoc(), lb, ub, step, *finals, !getReverse());
   // Rebuild the body from scratch: invertBodyInto creates the block.
+  inv.getBody().getBlocks().clear();
+  if (failed(st.invertRegionInto(b, getLoc(), getBody(), inv.getBody(), /*numLeading=*/1)))
+    return failure();
+  bindResults(st, getInits(), inv.getResults());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ParallelForOp (the independence rules: RevParallel.cpp)
+//===----------------------------------------------------------------------===//
+
+void ParallelForOp::build(OpBuilder &b, OperationState &state, Value lb, Value ub, Value step,
+                          ValueRange inits) {
+  state.addOperands({lb, ub, step});
+  state.addOperands(inits);
+  state.addTypes(inits.getTypes());
+  Region *body = state.addRegion();
+  Block *block = new Block();
+  body->push_back(block);
+  block->addArgument(b.getIndexType(), state.location);
+  for (Value v : inits)
+    block->addArgument(v.getType(), v.getLoc());
+}
+
+// `%i = %lb to %ub step %s (reduce(%a = %a0, ...) -> (types))? region attr-dict`
+ParseResult ParallelForOp::parse(OpAsmParser &parser, OperationState &result) {
+  Builder &b = parser.getBuilder();
+  Type indexType = b.getIndexType();
+  OpAsmParser::Argument iv;
+  OpAsmParser::UnresolvedOperand lb, ub, step;
+  if (parser.parseArgument(iv) || parser.parseEqual() || parser.parseOperand(lb) ||
+      parser.parseKeyword("to") || parser.parseOperand(ub) || parser.parseKeyword("step") ||
+      parser.parseOperand(step))
+    return failure();
+  iv.type = indexType;
+  SmallVector<OpAsmParser::Argument> regionArgs{iv};
+  SmallVector<OpAsmParser::UnresolvedOperand> inits;
+  SMLoc initsLoc = parser.getCurrentLocation();
+  if (succeeded(parser.parseOptionalKeyword("reduce"))) {
+    if (parser.parseAssignmentList(regionArgs, inits) ||
+        parser.parseArrowTypeList(result.types))
+      return failure();
+  }
+  if (regionArgs.size() != result.types.size() + 1)
+    return parser.emitError(initsLoc)
+           << "expected as many reduce accumulators as result types (" << result.types.size()
+           << ")";
+  for (auto [arg, type] : llvm::zip(llvm::drop_begin(regionArgs), result.types))
+    arg.type = type;
+  if (parser.resolveOperand(lb, indexType, result.operands) ||
+      parser.resolveOperand(ub, indexType, result.operands) ||
+      parser.resolveOperand(step, indexType, result.operands) ||
+      parser.resolveOperands(inits, result.types, initsLoc, result.operands))
+    return failure();
+  Region *body = result.addRegion();
+  if (parseStateRegion(parser, *body, regionArgs))
+    return failure();
+  ParallelForOp::ensureTerminator(*body, b, result.location);
+  return parser.parseOptionalAttrDict(result.attributes);
+}
+
+void ParallelForOp::print(OpAsmPrinter &p) {
+  p << " " << getInductionVar() << " = " << getLowerBound() << " to " << getUpperBound()
+    << " step " << getStep();
+  if (!getInits().empty()) {
+    p << " reduce(";
+    llvm::interleaveComma(llvm::zip(getRegionIterArgs(), getInits()), p,
+                          [&](auto it) { p << std::get<0>(it) << " = " << std::get<1>(it); });
+    p << ") -> (";
+    llvm::interleaveComma(getResultTypes(), p);
+    p << ")";
+  }
+  p << " ";
+  p.printRegion(getBody(), /*printEntryBlockArgs=*/false,
+                /*printBlockTerminators=*/!getInits().empty());
+  p.printOptionalAttrDict((*this)->getAttrs());
+}
+
+LogicalResult ParallelForOp::verify() {
+  StringRef strategy = getAccumulateStrategy();
+  if (strategy != "atomic" && strategy != "privatize")
+    return emitOpError() << "'accumulate' must be \"atomic\" or \"privatize\", not \""
+                         << strategy << "\"";
+  return success();
+}
+
+LogicalResult ParallelForOp::verifyRegions() {
+  if (failed(verifyArgTypes(*this, getBody(), "body", IndexType::get(getContext()),
+                            getInits().getTypes())) ||
+      failed(verifyYieldTypes(*this, getBody(), "body", getInits().getTypes())))
+    return failure();
+  for (Value bound : {getLowerBound(), getUpperBound(), getStep()}) {
+    LogicalResult res = success();
+    walkPureSlice(bound, [&](Value x) {
+      auto load = x.getDefiningOp<memref::LoadOp>();
+      if (succeeded(res) && load && writesMemRef(*this, load.getMemRef()))
+        res = emitOpError("loop bounds read a memref that the loop body writes");
+    });
+    if (failed(res))
+      return failure();
+  }
+  return verifyParallelIndependence(*this);
+}
+
+SmallVector<OpOperand *> ParallelForOp::getConsumedOperands() {
+  return llvm::map_to_vector(getInitsMutable(), [](OpOperand &o) { return &o; });
+}
+
+LogicalResult ParallelForOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
+  Value lb = st.lookup(b, getLowerBound()), ub = st.lookup(b, getUpperBound()),
+        step = st.lookup(b, getStep());
+  FailureOr<SmallVector<Value>> finals = st.lookupAll(b, getResults());
+  if (!lb || !ub || !step || failed(finals))
+    return failure();
+  // Each iteration subtracts what it added: the accumulators start from the
+  // results and end at the inits.
+  auto inv = ParallelForOp::create(b, getLoc(), lb, ub, step, *finals);
+  inv->setDiscardableAttrs(getOperation()->getDiscardableAttrDictionary());
+  inv.setAccumulateAttr(getAccumulateAttr());
   inv.getBody().getBlocks().clear();
   if (failed(st.invertRegionInto(b, getLoc(), getBody(), inv.getBody(), /*numLeading=*/1)))
     return failure();

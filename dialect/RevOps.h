@@ -62,8 +62,26 @@ extern const char *const kDiscardAdvice;
 /// rev.func. Emits located diagnostics and fails on the first violation.
 LogicalResult verifyReversibleBody(FuncOp func);
 
+/// How the body of a rev.parallel_for uses a memref defined outside it.
+enum class ParallelAccess {
+  ReadOnly,        // never written: read anywhere
+  Private,         // read and written at the iteration's own element only
+  SharedAccumulate // only added to (rev.add_at/sub_at), anywhere, never read
+};
+
+/// Classifies every memref defined outside `loop` that its body accesses
+/// (RevParallel.cpp). Fails, with a located error when `emitErrors`, if the
+/// iterations could race on one (or a memref is passed to a call, or a
+/// parallel loop is nested).
+FailureOr<SmallVector<std::pair<Value, ParallelAccess>>>
+classifyParallelAccesses(ParallelForOp loop, bool emitErrors = true);
+
+/// The independence rules of rev.parallel_for: the memref accesses above and
+/// the reduce accumulators (only added to, never read).
+LogicalResult verifyParallelIndependence(ParallelForOp loop);
+
 /// The block arguments of `block` that are variables threaded through it
-/// (all arguments but a rev.for induction variable).
+/// (all arguments but a rev.for / rev.parallel_for induction variable).
 Block::BlockArgListType getThreadedArgs(Block &block);
 
 /// True if `op` writes `memref`, itself or through any nested op (a rev call

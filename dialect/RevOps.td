@@ -399,7 +399,7 @@ def Rev_UncallOp : Rev_CallBase<"uncall", "run the inverse of a rev.func (invers
 //===----------------------------------------------------------------------===//
 
 def Rev_YieldOp : Rev_Op<"yield", [Pure, ReturnLike, Terminator,
-    ParentOneOf<["ForOp", "IfOp", "WhileOp", "RoutineOp"]>]> {
+    ParentOneOf<["ForOp", "ParallelForOp", "IfOp", "WhileOp", "RoutineOp"]>]> {
   let summary = "yield the final versions of a region's variables";
   let arguments = (ins Variadic<AnyType>:$operands);
   let builders = [OpBuilder<(ins), [{ build($_builder, $_state, ::mlir::ValueRange()); }]>];
@@ -447,6 +447,66 @@ def Rev_ForOp : Rev_Op<"for", [
     ::mlir::BlockArgument getInductionVar() { return getBodyBlock()->getArgument(0); }
     ::mlir::Block::BlockArgListType getRegionIterArgs() {
       return getBodyBlock()->getArguments().drop_front();
+    }
+  }];
+}
+
+def Rev_ParallelForOp : Rev_Op<"parallel_for", [
+    SingleBlockImplicitTerminator<"YieldOp">, RecursiveMemoryEffects,
+    DeclareOpInterfaceMethods<Rev_InvertibleOpInterface, ["getConsumedOperands"]>]> {
+  let summary = "reversible loop whose iterations are independent";
+  let description = [{
+    ```
+    rev.parallel_for %i = %lb to %ub step %s {
+      ...                                  // writes A[%i], reads anything
+    }
+    %r = rev.parallel_for %i = %lb to %ub step %s reduce(%acc = %r0) -> (f64) {
+      ...
+      %acc1 = rev.add %acc, %d : f64       // acc only ever += / -=
+      rev.yield %acc1 : f64
+    } {accumulate = "atomic"}
+    ```
+    Runs the body once for every i = lb, lb+s, ..., < ub (step > 0), in any
+    order or at the same time. The iterations must be independent, and the
+    verifier proves it:
+    * a memref the body writes is accessed (read or written) only at the
+      iteration's own element: one index is `%i`, `%i + c` or `%i - c` (c
+      defined outside the loop), the same for every access of that memref;
+    * or the body only adds to it (`rev.add_at`/`rev.sub_at`, at any index)
+      and never reads it: a shared accumulation (a histogram, the adjoint of
+      data that the iterations share). It is lowered to atomic updates or to
+      per-thread copies summed at the end (`accumulate`: "atomic", the
+      default, or "privatize");
+    * memrefs the body does not write may be read anywhere;
+    * outer scalars are read-only: the only threaded variables are the
+      `reduce` accumulators. Each iteration starts its accumulator at zero
+      and may only add to it (`rev.add`/`rev.sub` on it, directly or
+      threaded through nested rev region ops, never reading it); the result
+      is the init plus every iteration's sum (`scf.reduce` when lowered);
+    * no memref is passed to a call, and no parallel loop is nested inside.
+    The inverse is the parallel loop of the inverted body, starting from the
+    results. The lowering emits `scf.parallel`, which the `rev-to-llvm`
+    pipeline runs sequentially and the OpenMP and GPU pipelines in parallel.
+  }];
+  let arguments = (ins Index:$lowerBound, Index:$upperBound, Index:$step,
+                       Variadic<Rev_Scalar>:$inits, OptionalAttr<StrAttr>:$accumulate);
+  let results = (outs Variadic<Rev_Scalar>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let skipDefaultBuilders = 1;
+  let builders = [OpBuilder<(ins "::mlir::Value":$lb, "::mlir::Value":$ub,
+      "::mlir::Value":$step, "::mlir::ValueRange":$inits)>];
+  let extraClassDeclaration = [{
+    ::mlir::Block *getBodyBlock() { return &getBody().front(); }
+    ::mlir::BlockArgument getInductionVar() { return getBodyBlock()->getArgument(0); }
+    ::mlir::Block::BlockArgListType getRegionIterArgs() {
+      return getBodyBlock()->getArguments().drop_front();
+    }
+    /// The accumulation strategy of shared memrefs ("atomic" by default).
+    ::llvm::StringRef getAccumulateStrategy() {
+      return getAccumulate() ? *getAccumulate() : "atomic";
     }
   }];
 }

@@ -708,6 +708,101 @@ static LogicalResult tangentRule(ForOp op, OpBuilder &b, TangentState &st) {
   return success();
 }
 
+/// The backward sweep of a parallel loop is a parallel loop: each iteration
+/// uncomputes its own work. The reduce accumulators start from the results
+/// (every iteration subtracts what it added); their adjoints are the same in
+/// every iteration (an accumulator is only added to), read by each iteration
+/// through an ancilla copy that is uncomputed at its end; the adjoints of the
+/// outer scalars the body reads become reduce accumulators (a sum over the
+/// iterations: scf.reduce when lowered). Adjoints of shared memref data
+/// (shadows only added to) are accumulated atomically or per thread, as the
+/// loop's `accumulate` says (the verifier of the new loop classifies them).
+static LogicalResult adjointRule(ParallelForOp op, OpBuilder &b, AdjointState &st) {
+  Location loc = op.getLoc();
+  SmallVector<Value> captured = capturedActiveVersions({&op.getBody()});
+  Value lb, ub, step;
+  SmallVector<Value> inits;
+  {
+    RecomputeScope scope(st);
+    lb = st.lookup(b, op.getLowerBound());
+    ub = st.lookup(b, op.getUpperBound());
+    step = st.lookup(b, op.getStep());
+    if (!lb || !ub || !step)
+      return failure();
+    FailureOr<SmallVector<Value>> finals = st.recovered.lookupAll(b, op.getResults());
+    if (failed(finals))
+      return failure();
+    inits = *finals;
+  }
+  SmallVector<Value> resultAdjoints;
+  for (Value r : op.getResults())
+    if (isActiveScalar(r.getType()))
+      resultAdjoints.push_back(st.getAdjoint(b, r));
+  for (Value c : captured)
+    inits.push_back(st.getAdjoint(b, c));
+  auto loop = ParallelForOp::create(b, loc, lb, ub, step, inits);
+  loop.setAccumulateAttr(op.getAccumulateAttr());
+  loop.getBody().getBlocks().clear();
+
+  Block &srcBlock = op.getBody().front();
+  Block *block = new Block();
+  loop.getBody().push_back(block);
+  st.recovered.bind(op.getInductionVar(),
+                    block->addArgument(b.getIndexType(), op.getInductionVar().getLoc()));
+  SmallVector<Value> finals;
+  for (Value v : srcBlock.getTerminator()->getOperands())
+    finals.push_back(block->addArgument(v.getType(), v.getLoc()));
+  SmallVector<Value> saved;
+  for (Value c : captured) {
+    saved.push_back(st.getAdjoint(b, c));
+    st.setAdjoint(c, block->addArgument(c.getType(), c.getLoc()));
+  }
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(block);
+    SmallVector<Value> finalAdjoints;
+    for (Value abar : resultAdjoints) {
+      Value t = AllocOp::create(b, loc, abar.getType(), TypedAttr()).getResult();
+      finalAdjoints.push_back(AddOp::create(b, loc, t, abar).getResult());
+    }
+    FailureOr<SmallVector<Value>> out = st.adjointBlock(b, srcBlock, finals, finalAdjoints);
+    if (failed(out))
+      return failure();
+    unsigned n = finals.size();
+    SmallVector<Value> yields(out->begin(), out->begin() + n);
+    for (auto [a, abar] : llvm::zip(ArrayRef<Value>(*out).drop_front(n), resultAdjoints)) {
+      Value t = SubOp::create(b, loc, a, abar).getResult();
+      FreeOp::create(b, loc, t, TypedAttr());
+    }
+    for (Value c : captured)
+      yields.push_back(st.getAdjoint(b, c));
+    YieldOp::create(b, loc, yields);
+  }
+  for (auto [c, s] : llvm::zip(captured, saved))
+    st.setAdjoint(c, s);
+
+  unsigned n = op.getNumResults(), k = 0;
+  for (auto [i, v] : llvm::enumerate(op.getInits())) {
+    st.recovered.bind(v, loop.getResult(i));
+    if (isActiveScalar(v.getType()))
+      st.setAdjoint(v, resultAdjoints[k++]);
+  }
+  for (auto [i, c] : llvm::enumerate(captured))
+    st.setAdjoint(c, loop.getResult(n + i));
+  return success();
+}
+static LogicalResult tangentRule(ParallelForOp op, OpBuilder &b, TangentState &st) {
+  auto loop = ParallelForOp::create(b, op.getLoc(), st.map.lookup(op.getLowerBound()),
+                                    st.map.lookup(op.getUpperBound()),
+                                    st.map.lookup(op.getStep()), tangentInits(st, op.getInits()));
+  loop.setAccumulateAttr(op.getAccumulateAttr());
+  loop.getBody().getBlocks().clear();
+  if (failed(st.tangentRegionInto(b, op.getLoc(), op.getBody(), loop.getBody(), 1)))
+    return failure();
+  bindTangentResults(st, op.getResults(), loop.getResults());
+  return success();
+}
+
 static LogicalResult adjointRule(IfOp op, OpBuilder &b, AdjointState &st) {
   SmallVector<Value> captured = capturedActiveVersions({&op.getThenRegion(), &op.getElseRegion()});
   Region &newPre = op.hasPost() ? op.getPost() : op.getPre();
