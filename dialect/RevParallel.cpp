@@ -319,10 +319,17 @@ mlir::rev::classifyParallelAccesses(ParallelForOp loop, bool emitErrors) {
                      "of it must be at the iteration's own element (one index %i, %i + c or "
                      "%i - c, the same at every access), or the body must only add to it "
                      "(rev.add_at/rev.sub_at) and never read it";
-      diag.attachNote(offender->op->getLoc())
-          << (offender->write ? "written" : "read") << " here"
-          << (ownKey(loop, offender->indices) ? ", at another own index than elsewhere"
-                                              : ", not at the iteration's own element");
+      auto what = [](const Access &a) { return a.write ? "written" : "read"; };
+      if (ownKey(loop, offender->indices)) {
+        // Two own indices that differ (%i and %i - 1): iteration i reads or
+        // writes what iteration i - 1 writes.
+        diag.attachNote(list.front().op->getLoc())
+            << what(list.front()) << " here at one own index";
+        diag.attachNote(offender->op->getLoc()) << what(*offender) << " here at another";
+      } else {
+        diag.attachNote(offender->op->getLoc())
+            << what(*offender) << " here, not at the iteration's own element";
+      }
     }
     return failure();
   }

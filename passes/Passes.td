@@ -126,11 +126,22 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
     differentiated through PartialDerivativeOpInterface. Callees get
     backward functions on demand. The result is a rev.func, so it can be
     inverted and differentiated again.
+
+    A `rev.parallel_for` gets a parallel backward loop: the adjoints of the
+    outer scalars it reads are `reduce` accumulators (summed: scf.reduce),
+    shadows of memrefs it only reads at other elements are added to
+    atomically or per thread. Its `accumulate` attribute carries over;
+    `parallel-accumulate` chooses the strategy of the backward loops whose
+    forward loop says nothing.
   }];
   let options = [
     ListOption<"funcs", "funcs", "std::string",
                "Functions to differentiate (default: every rev.func that is not "
                "a generated backward sweep and has no gradient yet)">,
+    Option<"parallelAccumulate", "parallel-accumulate", "std::string", /*default=*/"\"\"",
+           "How backward parallel loops add to shared adjoints when their forward loop has "
+           "no 'accumulate' attribute: 'atomic' or 'privatize' (default: none set, which "
+           "the lowering reads as 'atomic')">,
   ];
   let dependentDialects = ["::mlir::rev::RevDialect"];
 }

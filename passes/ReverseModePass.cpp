@@ -17,6 +17,13 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
   using RevADBase::RevADBase;
 
   void runOnOperation() override {
+    if (!parallelAccumulate.empty() && parallelAccumulate != "atomic" &&
+        parallelAccumulate != "privatize") {
+      getOperation().emitError() << "rev-ad: parallel-accumulate must be 'atomic' or "
+                                    "'privatize', not '"
+                                 << parallelAccumulate << "'";
+      return signalPassFailure();
+    }
     FailureOr<SmallVector<FuncOp>> selected =
         selectRevFuncs(getOperation(), funcs, "rev-ad", [](FuncOp f) {
           return !f->hasAttr(kBackwardOfAttr) && !findMarkedFunction(f, kGradientOfAttr);
@@ -31,6 +38,19 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
           failed(buildGradientFunction(f, *bwd, uniqueSymbolName(f, f.getSymName() + "_grad"))))
         return signalPassFailure();
     }
+    if (parallelAccumulate.empty())
+      return;
+    // Backward loops whose forward loop set no strategy (also in the callees'
+    // backward functions generated on demand).
+    StringAttr strategy = StringAttr::get(&getContext(), parallelAccumulate);
+    getOperation().walk([&](FuncOp f) {
+      if (!f->hasAttr(kBackwardOfAttr))
+        return;
+      f.walk([&](ParallelForOp loop) {
+        if (!loop.getAccumulateAttr())
+          loop.setAccumulateAttr(strategy);
+      });
+    });
   }
 };
 } // namespace

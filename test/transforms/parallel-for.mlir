@@ -2,6 +2,8 @@
 // RUN: rev-opt %s --rev-ad | FileCheck %s --check-prefix=BWD
 // RUN: rev-opt %s --rev-fwd | FileCheck %s --check-prefix=FWD
 // RUN: rev-opt %s --rev-ad --rev-invert | rev-opt --rev-ad > /dev/null
+// RUN: rev-opt %s --rev-ad=parallel-accumulate=atomic | FileCheck %s --check-prefix=OPT
+// RUN: not rev-opt %s --rev-ad=parallel-accumulate=locked 2>&1 | FileCheck %s --check-prefix=BAD
 
 // Inverse, adjoint and tangent of rev.parallel_for: Y[i] += a * X[i] with a
 // shared scale a, a sum accumulator r, and a scatter H[b[i]] += X[i]^2.
@@ -62,4 +64,24 @@ rev.func @scale(%a: f64, %X: memref<?xf64>, %Y: memref<?xf64>, %b: memref<?xinde
     rev.yield %acc1 : f64
   } {accumulate = "privatize"}
   rev.return %a, %r : f64, f64
+}
+
+// --rev-ad{parallel-accumulate} sets the strategy of backward loops whose
+// forward loop has none, and keeps the others'.
+// OPT-LABEL: rev.func @plain_bwd(
+// OPT: rev.parallel_for
+// OPT: } {accumulate = "atomic"}
+// OPT-LABEL: rev.func @scale_bwd(
+// OPT: } {accumulate = "privatize"}
+// BAD: rev-ad: parallel-accumulate must be 'atomic' or 'privatize', not 'locked'
+rev.func @plain(%X: memref<?xf64>, %b: memref<?xindex>, %H: memref<?xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  rev.parallel_for %i = %c0 to %n step %c1 {
+    %x = memref.load %X[%i] : memref<?xf64>
+    %k = memref.load %b[%i] : memref<?xindex>
+    rev.add_at %H[%k], %x : memref<?xf64>
+  }
+  rev.return
 }
