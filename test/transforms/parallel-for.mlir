@@ -68,11 +68,11 @@ rev.func @scale(%a: f64, %X: memref<?xf64>, %Y: memref<?xf64>, %b: memref<?xinde
 
 // --rev-ad{parallel-accumulate} sets the strategy of backward loops whose
 // forward loop has none, and keeps the others'.
+// OPT-LABEL: rev.func @scale_bwd(
+// OPT: } {accumulate = "privatize"}
 // OPT-LABEL: rev.func @plain_bwd(
 // OPT: rev.parallel_for
 // OPT: } {accumulate = "atomic"}
-// OPT-LABEL: rev.func @scale_bwd(
-// OPT: } {accumulate = "privatize"}
 // BAD: rev-ad: parallel-accumulate must be 'atomic' or 'privatize', not 'locked'
 rev.func @plain(%X: memref<?xf64>, %b: memref<?xindex>, %H: memref<?xf64>) {
   %c0 = arith.constant 0 : index
