@@ -547,7 +547,38 @@ LogicalResult FuncOp::verify() {
   return success();
 }
 
-LogicalResult FuncOp::verifyRegions() { return verifyReversibleBody(*this); }
+LogicalResult FuncOp::verifyRegions() {
+  if (failed(verifyReversibleBody(*this)))
+    return failure();
+  // `rev.const` arguments: scalars the function never updates (returned as
+  // they came), so that the AD passes may leave them undifferentiated.
+  Block &body = getBody().front();
+  auto ret = dyn_cast<ReturnOp>(body.getTerminator());
+  unsigned pos = 0;
+  for (auto [i, arg] : llvm::enumerate(body.getArguments())) {
+    bool isScalar = !isa<MemRefType>(arg.getType());
+    if (getArgAttr(i, kConstArgAttr)) {
+      if (!isScalar)
+        return emitOpError() << "argument #" << i << " is marked '" << kConstArgAttr
+                             << "' but is a memref: only scalar arguments can be constants";
+      if (ret && ret.getOperand(pos) != arg)
+        return emitOpError() << "argument #" << i << " is marked '" << kConstArgAttr
+                             << "' but the function updates it: a constant must be returned "
+                                "as it came";
+    }
+    pos += isScalar;
+  }
+  return success();
+}
+
+bool mlir::rev::isConstantArgument(Value v) {
+  auto arg = dyn_cast<BlockArgument>(v);
+  if (!arg)
+    return false;
+  auto func = dyn_cast_or_null<FuncOp>(arg.getOwner()->getParentOp());
+  return func && arg.getOwner()->isEntryBlock() &&
+         func.getArgAttr(arg.getArgNumber(), kConstArgAttr);
+}
 
 /// Whether `f` is a backward or tangent function, or (transitively) the
 /// inverse of one: the functions that may drop an ancilla's adjoint.

@@ -32,6 +32,13 @@ inline constexpr llvm::StringLiteral kTangentOfAttr = "rev.tangent_of";
 inline constexpr llvm::StringLiteral kMarkerAttrs[] = {kInverseOfAttr, kBackwardOfAttr,
                                                        kGradientOfAttr, kTangentOfAttr};
 
+/// A scalar argument of a rev.func that the function never updates and that
+/// reverse-mode AD treats as a constant: no adjoint is accumulated for it
+/// (its adjoint argument comes back unchanged), so no loop sums one.
+inline constexpr llvm::StringLiteral kConstArgAttr = "rev.const";
+/// Whether `v` is such an argument (of the function's entry block).
+bool isConstantArgument(Value v);
+
 /// The derivative argument layout, the ABI of generated derivative functions
 /// (the verifier checks marked functions against it; the Python package reads
 /// it through the C API). Float scalars are active (they get adjoints and

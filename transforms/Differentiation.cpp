@@ -36,7 +36,7 @@ SmallVector<Value> mlir::rev::capturedActiveVersions(ArrayRef<Region *> regions)
       getUsedValuesDefinedAbove(*r, used);
   for (Value v : used)
     walkPureSlice(v, [&](Value x) {
-      if (isActiveScalar(x.getType()) && isVersion(x))
+      if (isActiveScalar(x.getType()) && isVersion(x) && !isConstantArgument(x))
         out.insert(x);
     });
   return out.takeVector();

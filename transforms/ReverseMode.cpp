@@ -106,8 +106,8 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
     if (!sens)
       continue;
     auto load = leaf.getDefiningOp<memref::LoadOp>();
-    if (!load && !isVersion(leaf))
-      continue; // a constant (or a value of integers only)
+    if (!load && (!isVersion(leaf) || isConstantArgument(leaf)))
+      continue; // a constant (or a value of integers only, or a rev.const argument)
     Value bar = sens == one ? castFloat(b, loc, seed(b), leaf.getType())
                             : chainProduct(b, loc, sens, seed(b), leaf.getType());
     if (load) {
