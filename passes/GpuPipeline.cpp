@@ -94,6 +94,9 @@ LogicalResult mlir::rev::buildRevToGPUPipeline(OpPassManager &pm, const RevToGPU
   StringRef format = options.format;
   if (format != "isa" && format != "bin" && format != "fatbin")
     return error("rev-to-gpu: format must be isa, bin or fatbin, got '" + format + "'");
+  if (StringRef(options.toolkit).find_first_of(" \t\n{}") != StringRef::npos)
+    return error("rev-to-gpu: toolkit must be a folder without spaces or braces, got '" +
+                 options.toolkit + "'");
   std::string toolkit;
   if (format != "isa") {
     toolkit = findToolkit(options.toolkit);

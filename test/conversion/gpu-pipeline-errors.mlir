@@ -6,6 +6,8 @@
 // RUN: not rev-opt %s --rev-to-gpu=format=elf 2>&1 | FileCheck %s --check-prefix=FMT
 // RUN: not rev-opt %s --rev-to-gpu=block-size=0 2>&1 | FileCheck %s --check-prefix=BLOCK
 // RUN: not rev-opt %s '--rev-to-gpu=format=bin toolkit=/nonexistent' 2>&1 | FileCheck %s --check-prefix=TK
+// RUN: not rev-opt %s '--rev-to-gpu=toolkit="/a b"' 2>&1 | FileCheck %s --check-prefix=TKSP
+// TKSP: rev-to-gpu: toolkit must be a folder without spaces or braces, got '/a b'
 // CHIP: rev-to-gpu: unknown chip 'sm_13'
 // PTX: rev-to-gpu: PTX 6.0 (features=+ptx60) does not support sm_90: it needs +ptx78 or later
 // FEAT: rev-to-gpu: features must be empty

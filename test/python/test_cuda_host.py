@@ -256,3 +256,36 @@ print(json.dumps([cuda.driver_available(), msg]))
     available, msg = result(p)
     assert available is False
     assert msg.startswith("no CUDA driver: libcuda.so.1 cannot be loaded"), msg
+
+
+def test_checked_mode_host_check(fake_driver, tmp_path):
+    """target="cuda" with checks=True: a failed check in the host code raises
+    RevError with its rule and location (check-lowering=runtime, as on the
+    CPU), and the NumPy arrays keep their values (no copy back)."""
+    src = """
+rev.func @scale(%d: f64, %x: memref<?xf64>) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %x, %c0 : memref<?xf64>
+  rev.for %i = %c0 to %n step %c1 {
+    rev.div_at %x[%i], %d : memref<?xf64>
+  }
+  rev.return %d : f64
+}
+"""
+    p, lines = run(PRELUDE + f"""
+prog = Program({src!r}, target="cuda", checks=True)
+x = np.arange(1.0, 6.0)
+prog.call("scale", 2.0, x)
+ok = x.tolist()
+try:
+    prog.call("scale", 0.0, x)
+    err = None
+except RevError as e:
+    err = [e.rule, e.op, e.location]
+print(json.dumps([ok, err, x.tolist()]))
+""", fake_driver, tmp_path / "log")
+    ok, err, after = result(p)
+    assert ok == [0.5, 1.0, 1.5, 2.0, 2.5]
+    assert err is not None and err[0] == "zero divisor" and err[1] == "rev.div_at", err
+    assert after == ok
