@@ -5,7 +5,9 @@
 // cf.assert (the device's __assertfail after --convert-gpu-to-nvvm), and
 // what a kernel cannot do (call an external function, touch a buffer that
 // lives on the host) is a located error instead of a failure later, in the
-// NVPTX back end or the driver, or a crash on the device.
+// NVPTX back end or the driver, or a crash on the device. A loop without
+// reductions runs only when its range is not empty (a launch of 0 blocks is
+// an error in CUDA).
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -136,7 +138,22 @@ struct GpuPreparePass : public rev::impl::RevGpuPrepareBase<GpuPreparePass> {
     for (scf::ParallelOp loop : loops)
       failedAny |= failed(prepare(loop, module));
     if (failedAny)
-      signalPassFailure();
+      return signalPassFailure();
+    // An empty loop launches no kernel: CUDA rejects a grid of 0 blocks
+    // (the reducing loops get at least one block, --rev-gpu-reductions).
+    for (scf::ParallelOp loop : loops) {
+      if (loop.getNumResults() > 0)
+        continue;
+      OpBuilder b(loop);
+      Location loc = loop.getLoc();
+      Value nonEmpty;
+      for (auto [lb, ub] : llvm::zip(loop.getLowerBound(), loop.getUpperBound())) {
+        Value c = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, lb, ub);
+        nonEmpty = nonEmpty ? arith::AndIOp::create(b, loc, nonEmpty, c).getResult() : c;
+      }
+      auto guard = scf::IfOp::create(b, loc, TypeRange{}, nonEmpty, /*withElse=*/false);
+      loop->moveBefore(guard.thenBlock()->getTerminator());
+    }
   }
 };
 } // namespace

@@ -239,6 +239,9 @@ def RevGpuPrepare : Pass<"rev-gpu-prepare", "::mlir::ModuleOp"> {
       the enclosing function (a buffer allocated or taken from a global on the
       host) is an error at its use: only the function's memref arguments are
       device-accessible (the caller passes device or managed memory).
+    A loop without reductions is then put under `scf.if` (every lower bound
+    below its upper bound): an empty loop launches no kernel (CUDA rejects
+    a grid of 0 blocks).
   }];
   let dependentDialects = ["::mlir::cf::ControlFlowDialect", "::mlir::arith::ArithDialect"];
 }

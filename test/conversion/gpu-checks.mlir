@@ -9,6 +9,9 @@
 // CHECK: scf.if
 // CHECK: call @write
 // CHECK: call @exit
+// An empty loop launches no kernel:
+// CHECK: %[[NONEMPTY:.*]] = arith.cmpi slt, %{{.*}}, %{{.*}} : index
+// CHECK: scf.if %[[NONEMPTY]] {
 // CHECK: scf.parallel
 // CHECK-NOT: call @write
 // CHECK: %[[BAD:.*]] = arith.xori

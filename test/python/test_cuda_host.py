@@ -113,12 +113,18 @@ def test_block_size_and_chip(fake_driver, tmp_path):
     p, lines = run(PRELUDE + """
 m = cuda.Module(src, chip="sm_80", block_size=128)
 m.call("axpy2_abar", 0.0, np.ones(1000), np.ones(1000))
-print(json.dumps(0))
+empty = m.call("axpy2_abar", 3.25, np.zeros(0), np.zeros(0))
+m.call("axpy2", 1.0, np.zeros(0), np.zeros(0))
+print(json.dumps(empty))
 """, fake_driver, log)
-    result(p)
+    assert result(p) == 3.25  # an empty range: the init value
     assert all(".target sm_80" in l for l in lines if l.startswith("module_load"))
-    (l,) = launches(lines)
-    assert l[1:10] == ["axpy2_abar_kernel", "grid", "8", "1", "1", "block", "128", "1", "1"]
+    ls = launches(lines)
+    assert ls[0][1:10] == ["axpy2_abar_kernel", "grid", "8", "1", "1", "block", "128", "1", "1"]
+    # Empty: the reduction launches one block (all threads out of range), the
+    # elementwise loop no kernel (CUDA rejects a grid of 0 blocks).
+    assert ls[1][1:10] == ["axpy2_abar_kernel", "grid", "1", "1", "1", "block", "128", "1", "1"]
+    assert len(ls) == 2
 
 
 def test_device_arrays_stay_on_the_device(fake_driver, tmp_path):
