@@ -295,3 +295,31 @@ print(json.dumps([ok, err, x.tolist()]))
     assert ok == [0.5, 1.0, 1.5, 2.0, 2.5]
     assert err is not None and err[0] == "zero divisor" and err[1] == "rev.div_at", err
     assert after == ok
+
+
+def test_bad_arguments_raise(fake_driver, tmp_path):
+    p, _ = run(PRELUDE + """
+m = cuda.Module(src)
+out = []
+for args in (("nope",), ("axpy2", 1.0, np.ones(3)),
+             ("axpy2", 1.0, np.ones(3), np.ones(3, np.float32)),
+             ("axpy2", 1.0, cuda.to_device(np.ones(3, np.int64)), np.ones(3)),
+             ("axpy2", 1.0, [1.0], np.ones(3)),
+             ("axpy2", "a", np.ones(3), np.ones(3)),
+             ("spmv_t", np.ones(2), np.ones((2, 2), np.int64), np.zeros(2, np.int64),
+              np.ones(2), np.ones(2))):
+    try:
+        m.call(*args)
+        out.append("no error")
+    except RevError as e:
+        out.append(str(e))
+print(json.dumps(out))
+""", fake_driver)
+    r = result(p)
+    assert r[0].startswith("no public func.func named @nope")
+    assert r[1] == "@axpy2 takes 3 arguments, got 2"
+    assert r[2] == "argument #2 of @axpy2 must have dtype float64, got float32"
+    assert r[3] == "argument #1 of @axpy2 must have dtype float64, got int64"
+    assert r[4].startswith("argument #1 of @axpy2 must be a NumPy array or a DeviceArray")
+    assert r[5].startswith("argument #0 of @axpy2 must be a number")
+    assert r[6] == "argument #1 of @spmv_t must have shape ?, got (2, 2)"
