@@ -2,7 +2,10 @@
 //
 // Before the outermost scf.parallel loops become GPU kernels (rev-to-gpu):
 // failed-check reports of the host check lowerings inside them become
-// cf.assert (the device's __assertfail after --convert-gpu-to-nvvm), and
+// cf.assert (the device's __assertfail after --convert-gpu-to-nvvm), calls
+// go to device variants of their callees (`@f_device`: the same, with
+// cf.assert checks; gpu-kernel-outlining copies them into the kernel's
+// gpu.module), and
 // what a kernel cannot do (call an external function, touch a buffer that
 // lives on the host) is a located error instead of a failure later, in the
 // NVPTX back end or the driver, or a crash on the device. A loop without
@@ -77,10 +80,13 @@ bool isFunctionArgument(Value v, Region *funcBody) {
 struct GpuPreparePass : public rev::impl::RevGpuPrepareBase<GpuPreparePass> {
   using RevGpuPrepareBase::RevGpuPrepareBase;
 
-  LogicalResult prepare(scf::ParallelOp loop, ModuleOp module) {
-    // 1. Check reports become cf.assert.
+  /// The device variants of the functions that kernels call.
+  llvm::DenseMap<Operation *, func::FuncOp> deviceVariants;
+
+  /// Replaces the check reports under `root` by cf.assert.
+  static void reportsToAsserts(Operation *root, ModuleOp module) {
     SmallVector<scf::IfOp> reports;
-    loop->walk([&](scf::IfOp ifOp) {
+    root->walk([&](scf::IfOp ifOp) {
       if (checkReportMessage(ifOp, module))
         reports.push_back(ifOp);
     });
@@ -93,18 +99,69 @@ struct GpuPreparePass : public rev::impl::RevGpuPrepareBase<GpuPreparePass> {
       cf::AssertOp::create(b, loc, ok, text);
       ifOp.erase();
     }
-    // 2. What a kernel cannot do.
+  }
+
+  /// Points the calls under `root` at device variants of their callees; an
+  /// external callee is an error at the call.
+  LogicalResult redirectCalls(Operation *root, ModuleOp module) {
+    WalkResult r = root->walk([&](Operation *op) -> WalkResult {
+      auto call = dyn_cast<CallOpInterface>(op);
+      if (!call)
+        return WalkResult::advance();
+      auto callee = dyn_cast_or_null<FunctionOpInterface>(call.resolveCallable());
+      if (!callee || callee.isExternal()) {
+        op->emitOpError("is not supported in a GPU kernel (the body of a parallel loop): it "
+                        "calls an external function, which has no device code");
+        return WalkResult::interrupt();
+      }
+      auto funcCall = dyn_cast<func::CallOp>(op);
+      auto funcCallee = dyn_cast<func::FuncOp>(callee.getOperation());
+      if (!funcCall || !funcCallee)
+        return WalkResult::advance();
+      FailureOr<func::FuncOp> variant = deviceVariant(funcCallee, module);
+      if (failed(variant))
+        return WalkResult::interrupt();
+      funcCall.setCallee(variant->getSymName());
+      return WalkResult::advance();
+    });
+    return failure(r.wasInterrupted());
+  }
+
+  /// The device variant of `callee`: a private copy `@<name>_device` whose
+  /// check reports are cf.assert and whose calls go to device variants (the
+  /// host keeps the original, with its host check lowering). A recursive
+  /// call goes to the variant being built.
+  FailureOr<func::FuncOp> deviceVariant(func::FuncOp callee, ModuleOp module) {
+    if (auto it = deviceVariants.find(callee); it != deviceVariants.end())
+      return it->second;
+    auto variant = callee.clone();
+    variant.setSymName((callee.getSymName() + "_device").str());
+    variant.setPrivate();
+    variant->removeAttr("llvm.emit_c_interface");
+    SymbolTable(module).insert(variant, std::next(Block::iterator(callee)));
+    deviceVariants[callee] = variant;
+    WalkResult nested = variant.walk([](scf::ParallelOp inner) {
+      inner.emitOpError("is not supported in a function called from a GPU kernel (the body "
+                        "of a parallel loop): only the outermost parallel loops become kernels");
+      return WalkResult::interrupt();
+    });
+    if (nested.wasInterrupted())
+      return failure();
+    reportsToAsserts(variant, module);
+    if (failed(redirectCalls(variant, module)))
+      return failure();
+    return variant;
+  }
+
+  LogicalResult prepare(scf::ParallelOp loop, ModuleOp module) {
+    // 1. Check reports become cf.assert, calls go to device variants.
+    reportsToAsserts(loop, module);
+    if (failed(redirectCalls(loop, module)))
+      return failure();
+    // 2. Buffers of the host.
     auto func = loop->getParentOfType<FunctionOpInterface>();
     Region *funcBody = func ? &func.getFunctionBody() : nullptr;
     WalkResult r = loop->walk([&](Operation *op) -> WalkResult {
-      if (auto call = dyn_cast<CallOpInterface>(op)) {
-        auto callee = dyn_cast_or_null<FunctionOpInterface>(call.resolveCallable());
-        if (!callee || callee.isExternal()) {
-          op->emitOpError("is not supported in a GPU kernel (the body of a parallel loop): it "
-                          "calls an external function, which has no device code");
-          return WalkResult::interrupt();
-        }
-      }
       for (Value v : op->getOperands()) {
         if (!isa<BaseMemRefType>(v.getType()))
           continue;

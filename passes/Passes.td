@@ -233,6 +233,11 @@ def RevGpuPrepare : Pass<"rev-gpu-prepare", "::mlir::ModuleOp"> {
       into the device's `__assertfail` (the kernel traps, the message is
       printed by the driver); checks outside parallel loops keep the host
       lowering;
+    * a call of a function goes to its device variant `@f_device` (private:
+      a copy whose check reports are `cf.assert` and whose calls go to
+      device variants in turn; `gpu-kernel-outlining` copies it into the
+      kernel's `gpu.module`), so that the host keeps `@f` as it was; a
+      function called from a kernel must not hold parallel loops;
     * a call of an external function (one with no body: nothing to compile
       for the device) is an error at the call;
     * a memref used inside the loop that is not (a view of) an argument of

@@ -50,3 +50,50 @@ func.func @fine(%x: memref<?x4xf64>, %n: index) {
   }
   return
 }
+
+// -----
+
+func.func private @ext2(f64) -> f64
+
+func.func @calls_ext(%a: f64) -> f64 {
+  // expected-error @+1 {{'func.call' op is not supported in a GPU kernel (the body of a parallel loop): it calls an external function, which has no device code}}
+  %b = func.call @ext2(%a) : (f64) -> f64
+  return %b : f64
+}
+
+func.func @indirect_external(%x: memref<?xf64>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    %a = memref.load %x[%i] : memref<?xf64>
+    %b = func.call @calls_ext(%a) : (f64) -> f64
+    memref.store %b, %x[%i] : memref<?xf64>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+func.func @has_parallel(%y: memref<?xf64>, %n: index) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %z = arith.constant 0.0 : f64
+  // expected-error @+1 {{'scf.parallel' op is not supported in a function called from a GPU kernel (the body of a parallel loop): only the outermost parallel loops become kernels}}
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    memref.store %z, %y[%i] : memref<?xf64>
+    scf.reduce
+  }
+  return %z : f64
+}
+
+func.func @calls_parallel(%x: memref<?xf64>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    %b = func.call @has_parallel(%x, %n) : (memref<?xf64>, index) -> f64
+    memref.store %b, %x[%i] : memref<?xf64>
+    scf.reduce
+  }
+  return
+}
