@@ -12,8 +12,9 @@ Program(target="cuda") for rev source) and compares with NumPy:
   * PTX for sm_80 JIT-compiled by the driver, and a cubin (format=bin) when
     ptxas is there,
   * rev host code on managed memory (Program(target="cuda")),
-  * a failed check in a kernel (a device assert: RevError; in a subprocess,
-    because the CUDA context is lost after it).
+  * a failed check in a kernel, and in a function a kernel calls (a device
+    assert: RevError; each in a subprocess, because the CUDA context is lost
+    after it).
 Prints a timing table (best of N, after one warm-up call) and ends with the
 line `N passed, N failed`. Run from the project root:
 
@@ -211,21 +212,21 @@ src = open(%r).read()
 m = cuda.Module(src)
 x = np.ones(1000); x[517] = 0.0
 try:
-    m.call("scale", x, 2.0)
+    m.call(%r, x, 2.0)
     print("NO ERROR")
 except RevError as e:
     print("REVERROR", str(e).splitlines()[0])
 """
 
 
-def check_assert_in_kernel():
-    src = os.path.join(ROOT, "test", "conversion", "gpu-checks.mlir")
+def check_assert_in_kernel(test_file, function, what):
+    src = os.path.join(ROOT, "test", "conversion", test_file)
     p = subprocess.run([sys.executable, "-c", ASSERT_CHILD % (
-        os.path.join(ROOT, "build", "python_packages", "rev"), src)],
+        os.path.join(ROOT, "build", "python_packages", "rev"), src, function)],
         capture_output=True, text=True, timeout=120)
     out = p.stdout.strip().splitlines()
     ok = p.returncode == 0 and out and out[-1].startswith("REVERROR") and "ASSERT" in out[-1]
-    check("failed check in a kernel -> RevError (device assert)", ok,
+    check(f"failed check {what} -> RevError (device assert)", ok,
           (out[-1] if out else "") + (" | stderr: " + p.stderr.strip()[-300:] if not ok else ""))
 
 
@@ -243,7 +244,8 @@ def main():
         import traceback
         traceback.print_exc()
         check("run_checks completed", False, f"{type(e).__name__}: {e}")
-    check_assert_in_kernel()
+    check_assert_in_kernel("gpu-checks.mlir", "scale", "in a kernel")
+    check_assert_in_kernel("gpu-checks-calls.mlir", "run", "in a function a kernel calls")
     print()
     print(f"{'kernel':44s} {'n':>10s} {'best ms':>10s}")
     for name, n, ms in TIMES:
