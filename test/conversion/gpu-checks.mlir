@@ -21,6 +21,12 @@
 // CHECK: arith.divf
 // CHECK: scf.reduce
 
+// The runtime lowering's report (__rev_check_failed, Python's) too:
+// CHECK-LABEL: func.func @scale_rt
+// CHECK: scf.parallel
+// CHECK-NOT: call @__rev_check_failed
+// CHECK: cf.assert %{{.*}}, "rev: zero divisor (rev.div at loc(\22k.mlir\22:3:5))"
+
 // PTX-LABEL: // ---- gpu.binary @scale_kernel
 // PTX: .extern .func __assertfail
 // PTX: call.uni __assertfail,
@@ -66,4 +72,31 @@ module {
     }
     return %d : f64
   }
+  func.func private @__rev_check_failed(i64, i64)
+  func.func @scale_rt(%x: memref<?xf64>, %d: f64) -> f64 attributes {llvm.emit_c_interface} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %zero = arith.constant 0.0 : f64
+    %true = arith.constant true
+    %n = memref.dim %x, %c0 : memref<?xf64>
+    scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+      %xi = memref.load %x[%i] : memref<?xf64>
+      %ok = arith.cmpf une, %xi, %zero : f64
+      %bad = arith.xori %ok, %true : i1
+      scf.if %bad {
+        %m = memref.get_global @__rev_check_msg_0 : memref<49xi8>
+        %p = memref.extract_aligned_pointer_as_index %m : memref<49xi8> -> index
+        %p64 = arith.index_cast %p : index to i64
+        %len = arith.constant 49 : i64
+        func.call @__rev_check_failed(%p64, %len) : (i64, i64) -> ()
+      }
+      %q = arith.divf %d, %xi : f64
+      memref.store %q, %x[%i] : memref<?xf64>
+      scf.reduce
+    }
+    return %d : f64
+  }
 }
+// PTX-LABEL: // ---- gpu.binary @scale_rt_kernel
+// PTX-NOT: __rev_check_failed
+// PTX: call.uni __assertfail,
