@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -57,6 +58,37 @@ struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
       llvm::cl::init("none")};
 };
 
+/// Options of the `rev-to-gpu` pipeline: rev-to-llvm's, and the NVIDIA
+/// target's (passes/GpuPipeline.cpp).
+struct RevToGPUOptions : public RevToLLVMOptions {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("NVIDIA architecture of the kernels (sm_70 ... sm_120)"),
+      llvm::cl::init("sm_90")};
+  PassOptions::Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("NVPTX features: the PTX ISA version (+ptx80 by default; it must be "
+                     "recent enough for the chip, and the driver must know it)"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Kernel binary format: 'isa' (PTX, compiled by the driver at load time: "
+                     "needs only the driver), 'bin' (cubin) or 'fatbin' (both need ptxas from "
+                     "a CUDA toolkit at compile time)"),
+      llvm::cl::init("isa")};
+  PassOptions::Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit folder (with bin/ptxas) for format=bin/fatbin; default: "
+                     "$CUDA_ROOT, $CUDA_HOME, $CUDA_PATH, /usr/local/cuda, or the folder above "
+                     "the ptxas on $PATH"),
+      llvm::cl::init("")};
+  PassOptions::Option<int64_t> blockSize{
+      *this, "block-size", llvm::cl::desc("Threads per block of every kernel (1..1024)"),
+      llvm::cl::init(256)};
+  PassOptions::Option<unsigned> optLevel{
+      *this, "opt-level", llvm::cl::desc("NVPTX optimisation level of the kernels (0..3)"),
+      llvm::cl::init(3)};
+};
+
 /// rev -> func/arith/math/scf/memref -> LLVM dialect, ready for mlir-runner or
 /// the ExecutionEngine: --rev-expand-uncalls, --rev-expand-routines,
 /// --rev-insert-checks, --lower-rev, --rev-unroll-small-loops (unless
@@ -71,6 +103,13 @@ void buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions &options);
 /// (scf to cf, everything to LLVM, --rev-memref-noalias).
 void buildRevToStandardPipeline(OpPassManager &pm, const RevToLLVMOptions &options);
 void buildStandardToLLVMPipeline(OpPassManager &pm);
+
+/// rev -> standard (as rev-to-llvm) -> NVIDIA GPU kernels (gpu.binary) and
+/// host code in the LLVM dialect calling the MLIR CUDA runtime (mgpu*).
+/// Returns failure, with a message through `error`, for invalid options.
+LogicalResult buildRevToGPUPipeline(OpPassManager &pm, const RevToGPUOptions &options,
+                                    function_ref<LogicalResult(const Twine &)> error);
+void registerRevToGPUPipeline();
 
 /// Registers the passes and the `rev-to-llvm` pipeline.
 /// (The derivative rules that --rev-ad and --rev-fwd need are registered with

@@ -231,4 +231,61 @@ def RevFastMath : Pass<"rev-fast-math", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def RevGpuPrepare : Pass<"rev-gpu-prepare", "::mlir::ModuleOp"> {
+  let summary = "Make the bodies of parallel loops GPU kernels, or reject them with a located error";
+  let description = [{
+    Runs on the standard IR (after `--lower-rev`), before the parallel loops
+    become `gpu.launch` kernels (`rev-to-gpu`). For each outermost
+    `scf.parallel`:
+    * a failed-check report of the host check lowerings (`check-lowering=libc`
+      or `runtime`: an `scf.if` that calls `write`/`exit` or
+      `__rev_check_failed` with a `__rev_check_msg_*` message) becomes
+      `cf.assert` with the same message, which `--convert-gpu-to-nvvm` turns
+      into the device's `__assertfail` (the kernel traps, the message is
+      printed by the driver); checks outside parallel loops keep the host
+      lowering;
+    * a call of a function goes to its device variant `@f_device` (private:
+      a copy whose check reports are `cf.assert` and whose calls go to
+      device variants in turn; `gpu-kernel-outlining` copies it into the
+      kernel's `gpu.module`), so that the host keeps `@f` as it was; a
+      function called from a kernel must not hold parallel loops;
+    * a call of an external function (one with no body: nothing to compile
+      for the device) is an error at the call;
+    * a memref used inside the loop that is not (a view of) an argument of
+      the enclosing function (a buffer allocated or taken from a global on the
+      host) is an error at its use: only the function's memref arguments are
+      device-accessible (the caller passes device or managed memory).
+    A loop without reductions is then put under `scf.if` (every lower bound
+    below its upper bound): an empty loop launches no kernel (CUDA rejects
+    a grid of 0 blocks).
+  }];
+  let dependentDialects = ["::mlir::cf::ControlFlowDialect", "::mlir::arith::ArithDialect"];
+}
+
+def RevGpuReductions : Pass<"rev-gpu-reductions", "::mlir::ModuleOp"> {
+  let summary = "Map 1-d scf.parallel loops with additive scf.reduce to gpu.launch with a block reduction";
+  let description = [{
+    Upstream `--convert-parallel-loops-to-gpu` cannot lower an `scf.parallel`
+    that reduces. Each 1-d `scf.parallel` whose reductions all have an
+    `arith.addf` or `arith.addi` combiner (f16/f32/f64/i32/i64) becomes a
+    `gpu.launch` of `max(ceildiv(trip count, block-size), 1)` blocks of
+    `block-size` threads: each thread computes the partial values of its
+    element (0 outside the iteration range), `gpu.all_reduce add` sums them
+    over the block, and thread 0 adds the block's sum into a one-element
+    device accumulator with `memref.atomic_rmw` (one atomic per block). The
+    accumulator starts at the init value (`gpu.memcpy` from the host) and is
+    copied back after the launch, so the result is init + sum (up to the
+    order of the additions). Loops without reductions are left for the
+    upstream mapping; a reducing loop of another shape (several dimensions,
+    another combiner, nested in a parallel loop or a kernel) is an error at
+    its location.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block (1..1024; a multiple of 32 for full warps)">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect"];
+}
+
 #endif // REV_PASSES

@@ -73,4 +73,5 @@ void mlir::rev::registerRevPassesAndPipelines() {
       "Lower rev through the standard dialects to the LLVM dialect (options: checks, atol, "
       "check-lowering, unroll-max-trip-count, unroll-max-body-ops, memref-noalias, fast-math)",
       buildRevToLLVMPipeline);
+  registerRevToGPUPipeline();
 }

@@ -12,7 +12,7 @@ config.suffixes = [".mlir"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.rev_obj_root, "test")
 # Python tests are run by pytest, not lit.
-config.excludes = ["python", "lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt"]
+config.excludes = ["python", "Inputs", "lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 # The reference generated from ODS (docs target rev-doc).
@@ -39,3 +39,8 @@ tools = [
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# `ptxas` (a CUDA toolkit): the tests that assemble generated PTX
+# (REQUIRES: ptxas) are UNSUPPORTED without it.
+if lit.util.which("ptxas", config.environment["PATH"]):
+    config.available_features.add("ptxas")

@@ -343,12 +343,20 @@ class Program:
             flag: also reassociation and no NaN or infinity assumed, checked
             mode's comparisons included). `rev-to-llvm`'s `fast-math`,
             --rev-fast-math.
+    target: "cpu" (the default: `rev-to-llvm`) or "cuda" (`rev-to-gpu`: the
+            parallel loops run as NVIDIA GPU kernels, the rest on the host;
+            see mlir_rev.cuda for the memory model and `DeviceArray`).
+    chip, gpu_format, block_size: target="cuda"'s options (rev-to-gpu's
+            chip, format and block-size): the architecture ("sm_90"), the
+            kernel format ("isa": PTX compiled by the driver; "bin"/"fatbin"
+            need ptxas at compile time) and the threads per block.
     """
 
     def __init__(self, source, *, grad=(), fwd=(), hvp=(), checks: bool = False,
                  atol: float = 1e-8, opt_level: int = 3,
                  unroll_max_trip_count=None, memref_noalias: bool = True,
-                 fast_math: str = "none"):
+                 fast_math: str = "none", target: str = "cpu", chip: str = "sm_90",
+                 gpu_format: str = "isa", block_size: int = 256):
         """grad: functions to differentiate with --rev-ad (gives `@f_grad`);
         fwd: functions to differentiate with --rev-fwd (gives `@f_fwd`);
         hvp: functions whose gradient is differentiated forwards (gives
@@ -374,6 +382,13 @@ class Program:
             raise RevError(f"fast_math must be one of {', '.join(map(repr, FAST_MATH))}, got "
                            f"{fast_math!r}")
         grad, fwd, hvp = _names(grad, "grad"), _names(fwd, "fwd"), _names(hvp, "hvp")
+        # target="cuda": mlir_rev.cuda.Target (options, memref staging), else None.
+        self._gpu = None
+        if target == "cuda":
+            from . import cuda
+            self._gpu = cuda.Target(chip, gpu_format, block_size=block_size)
+        elif target != "cpu":
+            raise RevError(f"target must be 'cpu' or 'cuda', got {target!r}")
         if isinstance(source, str):
             self._ctx = Context()
         elif isinstance(source, Module):
@@ -417,7 +432,9 @@ class Program:
             # returns to the guarded call (_invoke) instead of exiting.
             unroll = ("" if unroll_max_trip_count is None else
                       f" unroll-max-trip-count={unroll_max_trip_count}")
-            pipeline = (f"builtin.module(rev-to-llvm{{checks={int(checks)} "
+            backend = ("rev-to-llvm{" if self._gpu is None else
+                       "rev-to-gpu{" + self._gpu.pipeline_options() + " ")
+            pipeline = (f"builtin.module({backend}checks={int(checks)} "
                         f"atol={atol!r} check-lowering=runtime{unroll} "
                         f"memref-noalias={int(bool(memref_noalias))} "
                         f"fast-math={fast_math}}})")
@@ -435,9 +452,15 @@ class Program:
             if self._guarded:
                 _load_runtime()
                 libs.append(_RUNTIME_LIB)
+            if self._gpu is not None:
+                libs += self._gpu.shared_libs()  # probes the driver first
             try:
                 self._engine = ExecutionEngine(self.module, opt_level=opt_level,
                                                shared_libs=libs)
+                if self._gpu is not None:
+                    self._gpu.initialize(self._engine)  # loads the kernel modules
+            except RevError:
+                raise
             except Exception as e:
                 msg = _format(e) if isinstance(e, MLIRError) else str(e)
                 raise RevError("JIT compilation failed:\n" + msg) from None
@@ -499,10 +522,20 @@ class Program:
         # ctypes pointers keep their targets alive for the call.
         packed = []
         arrays = []
+        # target="cuda": the NumPy arrays copied to managed buffers.
+        staged = None if self._gpu is None else []
         for i, (a, v) in enumerate(zip(sig.args, args)):
             ctype, dtype = _CTYPES[a.type]
             if a.kind == "scalar":
                 packed.append(ctypes.pointer(self._scalar(sig, i, a, v)))
+            elif self._gpu is not None and self._gpu.is_device_array(v):
+                self._gpu.check_array(f"argument #{i} of @{sig.name}", a, v)
+                for j, w in arrays:
+                    if w is v:
+                        raise RevError(f"arguments #{j} and #{i} of @{sig.name} are the same "
+                                       f"DeviceArray: each memref argument needs its own buffer")
+                arrays.append((i, v))
+                packed.append(self._gpu.pack(v, ctype, staged))
             else:
                 if not isinstance(v, np.ndarray):
                     raise RevError(f"argument #{i} of @{sig.name} must be a NumPy "
@@ -527,23 +560,30 @@ class Program:
                             f"same array or overlapping views): each memref argument "
                             f"needs its own buffer, pass a copy")
                 arrays.append((i, v))
+                if self._gpu is not None:
+                    packed.append(self._gpu.pack(v, ctype, staged))
+                    continue
                 packed.append(ctypes.pointer(ctypes.pointer(_memref_descriptor(v, ctype))))
         scalars = sig.scalars
         if len(scalars) == 1:
             res = _CTYPES[scalars[0].type][0]()
-            self._call(symbol, [*packed, ctypes.pointer(res)], arrays)
+            self._call(symbol, [*packed, ctypes.pointer(res)], arrays, staged)
             return res.value
         if not scalars:
-            self._call(symbol, packed, arrays)
+            self._call(symbol, packed, arrays, staged)
             return None
         res = _results_type(tuple(s.type for s in scalars))()
-        self._call(symbol, [ctypes.pointer(ctypes.pointer(res)), *packed], arrays)
+        self._call(symbol, [ctypes.pointer(ctypes.pointer(res)), *packed], arrays, staged)
         return tuple(getattr(res, f"r{i}") for i in range(len(scalars)))
 
-    def _call(self, symbol: str, pointers: list, arrays: list):
+    def _call(self, symbol: str, pointers: list, arrays: list, staged=None):
         """Calls the packed wrapper `_mlir_ciface_<symbol>` (void(void **), as
         ExecutionEngine.invoke does, with the entry point looked up once),
-        through rev_guarded_call when @symbol can reach a check."""
+        through rev_guarded_call when @symbol can reach a check.
+        target="cuda" (staged: the staged NumPy arrays): then waits for the
+        device and copies the arrays back (mlir_rev.cuda.Target.call)."""
+        if staged is not None:
+            return self._gpu.call(lambda: self._call(symbol, pointers, arrays), symbol, staged)
         entry = self._entry_points.get(symbol)
         if entry is None:
             address = self._engine.raw_lookup("_mlir_ciface_" + symbol)
@@ -558,7 +598,8 @@ class Program:
             return
         # Checked mode: the arrays as they were, restored if a check fails
         # (a check may fail after the function wrote to them).
-        saved = [(v, v.copy()) for _, v in arrays] if self._checks else ()
+        saved = [(v, v.copy()) for _, v in arrays
+                 if isinstance(v, np.ndarray)] if self._checks else ()
         buf = ctypes.create_string_buffer(_MESSAGE_CAP)
         if _runtime.rev_guarded_call(entry[0], packed, buf, _MESSAGE_CAP) == 0:
             return
