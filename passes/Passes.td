@@ -220,4 +220,38 @@ def RevFastMath : Pass<"rev-fast-math", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def RevPrivatizeAtomics : Pass<"rev-privatize-atomics", "::mlir::ModuleOp"> {
+  let summary = "Privatised copies instead of atomic adds in scf.parallel loops (CPU)";
+  let description = [{
+    For every top-level one-dimensional `scf.parallel` without results, and
+    every 1-d memref M defined outside it whose only accesses in the loop
+    are `memref.atomic_rmw addf` (or all `addi`) with an unused result:
+    splits the iteration space into `copies` contiguous chunks and runs them
+    as an outer `scf.parallel`, each chunk an `scf.for` that adds into its
+    own zero-initialised private copy of M with plain loads, adds and
+    stores; then a parallel loop over M's elements adds the copies into M
+    (`M[j] += P0[j] + P1[j] + ...`, in copy order) and the copies are freed.
+    On x86 an atomic add of a double is a `lock cmpxchg` loop, so an atomic
+    scatter hardly scales (docs/parallel.md, "CPU: OpenMP"). The result
+    equals the atomic version up to the order of the float additions.
+    Memrefs with a static size above `max-elements` stay atomic; for a
+    dynamic size a run-time test chooses between the privatised loop and
+    the original one. `copies=0` takes the OpenMP runtime's thread count
+    (`omp_get_max_threads()`, called before the loop), so the output then
+    needs the OpenMP runtime (`--rev-to-openmp`). Loops with reductions,
+    multi-dimensional loops and loops nested in another `scf.parallel` are
+    left alone.
+  }];
+  let options = [
+    Option<"numCopies", "copies", "unsigned", /*default=*/"0",
+           "Private copies (and chunks of the iteration space); 0: "
+           "omp_get_max_threads() at run time">,
+    Option<"maxElements", "max-elements", "int64_t", /*default=*/"4194304",
+           "Privatise only memrefs of at most this many elements (the copies "
+           "take copies x size elements)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
+}
+
 #endif // REV_PASSES

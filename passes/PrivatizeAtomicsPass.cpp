@@ -1,0 +1,266 @@
+//===- PrivatizeAtomicsPass.cpp - --rev-privatize-atomics -----------------===//
+//
+// Privatised accumulation for the CPU. A top-level one-dimensional
+// scf.parallel without results whose only accesses to some 1-d memref M
+// (defined outside the loop) are `memref.atomic_rmw addf|addi` with an unused
+// result becomes
+//
+//   P = alloc(C * size(M))                      C = copies (0: the number of
+//   scf.parallel (%c) = 0 to C {                OpenMP threads at run time)
+//     P[c*size .. (c+1)*size) = 0
+//     scf.for %t = chunk c of the iteration space { body, with each atomic
+//       add to M[j] a plain load/add/store of P[c*size + j] }
+//   }
+//   scf.parallel (%j) = 0 to size(M) { M[j] += P[0*size + j] + ... }
+//   dealloc P
+//
+// A memref with a static size above max-elements is left atomic; one with a
+// dynamic size gets a run-time test (size <= max-elements) that picks the
+// privatised or the original loop.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mlir::rev {
+#define GEN_PASS_DEF_REVPRIVATIZEATOMICS
+#include "passes/Passes.h.inc"
+} // namespace mlir::rev
+
+using namespace mlir;
+using namespace mlir::rev;
+
+namespace {
+
+/// The OpenMP runtime's thread count, declared on demand.
+constexpr llvm::StringLiteral kMaxThreadsFn = "omp_get_max_threads";
+
+/// A memref the loop only adds to atomically (one kind for all its updates).
+struct Candidate {
+  Value memref;
+  arith::AtomicRMWKind kind;
+};
+
+/// The memrefs of `loop` that qualify, in order of first use.
+SmallVector<Candidate> findCandidates(scf::ParallelOp loop) {
+  SmallVector<Candidate> out;
+  llvm::SmallPtrSet<Value, 8> seen;
+  loop.getBody()->walk([&](memref::AtomicRMWOp rmw) {
+    Value m = rmw.getMemref();
+    if (!seen.insert(m).second)
+      return;
+    auto type = dyn_cast<MemRefType>(m.getType());
+    if (!type || type.getRank() != 1 || !type.getLayout().isIdentity())
+      return;
+    // Defined outside the loop (an argument or a value from above).
+    if (loop->isAncestor(m.getParentRegion()->getParentOp()))
+      return;
+    arith::AtomicRMWKind kind = rmw.getKind();
+    if (kind != arith::AtomicRMWKind::addf && kind != arith::AtomicRMWKind::addi)
+      return;
+    for (OpOperand &use : m.getUses()) {
+      Operation *user = use.getOwner();
+      if (!loop->isAncestor(user))
+        continue;
+      auto other = dyn_cast<memref::AtomicRMWOp>(user);
+      if (!other || other.getMemref() != m || other.getKind() != kind ||
+          !other.getResult().use_empty())
+        return;
+    }
+    out.push_back({m, kind});
+  });
+  return out;
+}
+
+struct PrivatizeAtomicsPass
+    : public rev::impl::RevPrivatizeAtomicsBase<PrivatizeAtomicsPass> {
+  using RevPrivatizeAtomicsBase::RevPrivatizeAtomicsBase;
+
+  void runOnOperation() override {
+    if (maxElements < 1) {
+      getOperation()->emitError("--rev-privatize-atomics: max-elements must be >= 1, got ")
+          << maxElements.getValue();
+      return signalPassFailure();
+    }
+    SmallVector<scf::ParallelOp> loops;
+    getOperation()->walk([&](scf::ParallelOp loop) {
+      if (loop.getNumLoops() == 1 && loop.getNumResults() == 0 &&
+          !loop->getParentOfType<scf::ParallelOp>())
+        loops.push_back(loop);
+    });
+    for (scf::ParallelOp loop : loops)
+      if (failed(privatize(loop)))
+        return signalPassFailure();
+  }
+
+  /// omp_get_max_threads() as an index (declared in the enclosing module).
+  FailureOr<Value> runtimeCopies(OpBuilder &b, Location loc, Operation *op) {
+    auto module = op->getParentOfType<ModuleOp>();
+    if (!module)
+      return op->emitError("--rev-privatize-atomics{copies=0} needs an enclosing module "
+                           "(it calls omp_get_max_threads)"),
+             failure();
+    auto i32 = b.getI32Type();
+    auto fnType = b.getFunctionType({}, {i32});
+    Operation *existing = SymbolTable::lookupSymbolIn(module, kMaxThreadsFn);
+    if (!existing) {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(module.getBody());
+      auto decl = func::FuncOp::create(b, loc, kMaxThreadsFn, fnType);
+      decl.setPrivate();
+    } else if (auto fn = dyn_cast<func::FuncOp>(existing);
+               !fn || fn.getFunctionType() != fnType) {
+      return op->emitError("--rev-privatize-atomics{copies=0}: the symbol @")
+                 << kMaxThreadsFn << " is taken by something other than () -> i32",
+             failure();
+    }
+    Value n = func::CallOp::create(b, loc, kMaxThreadsFn, TypeRange{i32}, ValueRange{})
+                  .getResult(0);
+    Value idx = arith::IndexCastOp::create(b, loc, b.getIndexType(), n);
+    // At least one copy, whatever the runtime says.
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    return arith::MaxSIOp::create(b, loc, idx, one).getResult();
+  }
+
+  LogicalResult privatize(scf::ParallelOp loop) {
+    SmallVector<Candidate> cands = findCandidates(loop);
+    // Static sizes above max-elements stay atomic.
+    llvm::erase_if(cands, [&](const Candidate &c) {
+      auto t = cast<MemRefType>(c.memref.getType());
+      return !t.isDynamicDim(0) && t.getDimSize(0) > maxElements;
+    });
+    if (cands.empty())
+      return success();
+
+    Location loc = loop.getLoc();
+    OpBuilder b(loop);
+    Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+    Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+    SmallVector<Value> sizes;
+    Value small; // all dynamic sizes <= max-elements
+    for (const Candidate &c : cands) {
+      Value size = memref::DimOp::create(b, loc, c.memref, 0);
+      sizes.push_back(size);
+      if (!cast<MemRefType>(c.memref.getType()).isDynamicDim(0))
+        continue;
+      Value max = arith::ConstantIndexOp::create(b, loc, maxElements);
+      Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, size, max);
+      small = small ? arith::AndIOp::create(b, loc, small, ok).getResult() : ok;
+    }
+    if (small) {
+      // size <= max-elements: privatised; otherwise the original loop.
+      auto ifOp = scf::IfOp::create(b, loc, small, /*withElseRegion=*/true);
+      b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+      b.clone(*loop.getOperation());
+      loop->moveBefore(ifOp.thenBlock()->getTerminator());
+      b.setInsertionPoint(loop);
+    }
+
+    Value copies;
+    if (numCopies == 0) {
+      FailureOr<Value> n = runtimeCopies(b, loc, loop);
+      if (failed(n))
+        return failure();
+      copies = *n;
+    } else {
+      copies = arith::ConstantIndexOp::create(b, loc, numCopies);
+    }
+
+    // Trip count n = max(ceildiv(ub - lb, step), 0) and chunk = ceildiv(n, C).
+    Value lb = loop.getLowerBound()[0], ub = loop.getUpperBound()[0],
+          step = loop.getStep()[0];
+    Value span = arith::SubIOp::create(b, loc, ub, lb);
+    Value trips = arith::CeilDivSIOp::create(b, loc, span, step);
+    trips = arith::MaxSIOp::create(b, loc, trips, c0);
+    Value chunk = arith::CeilDivSIOp::create(b, loc, trips, copies);
+
+    // The private copies: one buffer of C * size per memref.
+    SmallVector<Value> privs;
+    for (size_t k = 0; k < cands.size(); ++k) {
+      auto elem = cast<MemRefType>(cands[k].memref.getType()).getElementType();
+      auto type = MemRefType::get({ShapedType::kDynamic}, elem);
+      Value total = arith::MulIOp::create(b, loc, copies, sizes[k]);
+      privs.push_back(memref::AllocOp::create(b, loc, type, ValueRange{total}));
+    }
+
+    // Each copy: zero its part, then run its chunk with plain adds.
+    scf::ParallelOp::create(
+        b, loc, ValueRange{c0}, ValueRange{copies}, ValueRange{c1},
+        [&](OpBuilder &pb, Location l, ValueRange ivs) {
+          Value c = ivs[0];
+          SmallVector<Value> bases;
+          for (size_t k = 0; k < cands.size(); ++k) {
+            Value base = arith::MulIOp::create(pb, l, c, sizes[k]);
+            bases.push_back(base);
+            auto elem = cast<MemRefType>(cands[k].memref.getType()).getElementType();
+            Value zero = arith::ConstantOp::create(pb, l, pb.getZeroAttr(elem));
+            auto zfor = scf::ForOp::create(pb, l, c0, sizes[k], c1);
+            OpBuilder zb = OpBuilder::atBlockTerminator(zfor.getBody());
+            Value at = arith::AddIOp::create(zb, l, base, zfor.getInductionVar());
+            memref::StoreOp::create(zb, l, zero, privs[k], ValueRange{at});
+          }
+          Value begin = arith::MulIOp::create(pb, l, c, chunk);
+          Value end = arith::AddIOp::create(pb, l, begin, chunk);
+          end = arith::MinSIOp::create(pb, l, end, trips);
+          auto body = scf::ForOp::create(pb, l, begin, end, c1);
+          OpBuilder bb = OpBuilder::atBlockTerminator(body.getBody());
+          Value t = body.getInductionVar();
+          Value iv = arith::AddIOp::create(bb, l, lb, arith::MulIOp::create(bb, l, t, step));
+          IRMapping map;
+          map.map(loop.getInductionVars()[0], iv);
+          for (Operation &op : loop.getBody()->without_terminator())
+            bb.clone(op, map);
+          // The atomic adds to a privatised memref become plain adds.
+          SmallVector<memref::AtomicRMWOp> rmws;
+          body.getBody()->walk([&](memref::AtomicRMWOp r) { rmws.push_back(r); });
+          for (memref::AtomicRMWOp r : rmws) {
+            auto it = llvm::find_if(cands, [&](const Candidate &cand) {
+              return cand.memref == r.getMemref();
+            });
+            if (it == cands.end())
+              continue;
+            size_t k = it - cands.begin();
+            OpBuilder rb(r);
+            Value at = arith::AddIOp::create(rb, r.getLoc(), bases[k], r.getIndices()[0]);
+            Value old = memref::LoadOp::create(rb, r.getLoc(), privs[k], ValueRange{at});
+            Value sum = it->kind == arith::AtomicRMWKind::addf
+                            ? arith::AddFOp::create(rb, r.getLoc(), old, r.getValue()).getResult()
+                            : arith::AddIOp::create(rb, r.getLoc(), old, r.getValue()).getResult();
+            memref::StoreOp::create(rb, r.getLoc(), sum, privs[k], ValueRange{at});
+            r.erase();
+          }
+        });
+
+    // M[j] += sum over the copies of P[c*size + j], in parallel over j.
+    for (size_t k = 0; k < cands.size(); ++k) {
+      Value m = cands[k].memref, size = sizes[k], priv = privs[k];
+      bool isFloat = cands[k].kind == arith::AtomicRMWKind::addf;
+      scf::ParallelOp::create(
+          b, loc, ValueRange{c0}, ValueRange{size}, ValueRange{c1},
+          [&](OpBuilder &pb, Location l, ValueRange ivs) {
+            Value j = ivs[0];
+            Value init = memref::LoadOp::create(pb, l, m, ValueRange{j});
+            auto sum = scf::ForOp::create(pb, l, c0, copies, c1, ValueRange{init});
+            OpBuilder sb = OpBuilder::atBlockEnd(sum.getBody());
+            Value at = arith::AddIOp::create(
+                sb, l, arith::MulIOp::create(sb, l, sum.getInductionVar(), size), j);
+            Value v = memref::LoadOp::create(sb, l, priv, ValueRange{at});
+            Value acc = sum.getRegionIterArgs()[0];
+            Value next = isFloat ? arith::AddFOp::create(sb, l, acc, v).getResult()
+                                 : arith::AddIOp::create(sb, l, acc, v).getResult();
+            scf::YieldOp::create(sb, l, next);
+            memref::StoreOp::create(pb, l, sum.getResult(0), m, ValueRange{j});
+          });
+      memref::DeallocOp::create(b, loc, priv);
+    }
+    loop.erase();
+    return success();
+  }
+};
+} // namespace
