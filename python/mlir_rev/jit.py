@@ -342,6 +342,8 @@ _OPENMP_CANDIDATES = ("/usr/lib/x86_64-linux-gnu/libomp.so.5", "/usr/lib/aarch64
 _OPENMP_INSTALL = ("install the LLVM OpenMP runtime: `apt-get install libomp5-19` (Debian 12/13; "
                    "scripts/setup.sh does it) or `libomp5`, or set REV_OPENMP_LIB to the path "
                    "of a libomp.so.5")
+# The OpenMP runtimes that loaded and have the LLVM entry points.
+_OPENMP_LIBS: set = set()
 
 
 def openmp_library() -> str:
@@ -358,7 +360,7 @@ def openmp_library() -> str:
         paths = [p for pat in _OPENMP_CANDIDATES for p in sorted(glob.glob(pat))]
     errors = []
     for path in paths:
-        if path in _LOADED_LIBS:
+        if path in _OPENMP_LIBS:
             return path
         if not os.path.isfile(path):
             errors.append(f"{path}: no such file")
@@ -371,15 +373,15 @@ def openmp_library() -> str:
         if not hasattr(lib, "__kmpc_fork_call"):
             errors.append(f"{path}: not the LLVM OpenMP runtime (no __kmpc_fork_call)")
             continue
-        _LOADED_LIBS.add(path)
+        _OPENMP_LIBS.add(path)
         return path
     where = "; ".join(errors) if errors else "none of " + ", ".join(_OPENMP_CANDIDATES)
     raise RevError(f"no OpenMP runtime for target='openmp' ({where}): {_OPENMP_INSTALL}")
 
 
-def _target(target, num_threads):
+def _target(target, num_threads, privatize_atomics=True):
     """(extra shared libraries, extra pipeline options) of a target; RevError
-    for a bad target or num_threads."""
+    for a bad target, num_threads or privatize_atomics."""
     if target == "cuda":
         raise RevError("target='cuda' is not available yet (targets: "
                        f"{', '.join(map(repr, TARGETS))})")
@@ -391,9 +393,13 @@ def _target(target, num_threads):
         if not (_is_int(num_threads) and 1 <= num_threads <= 4096):
             raise RevError(f"num_threads must be None or an integer in 1..4096, got "
                            f"{num_threads!r}")
+    _check_flag(privatize_atomics, "privatize_atomics")
     if target != "openmp":
+        if not privatize_atomics:
+            raise RevError(f"privatize_atomics is an option of target='openmp', not {target!r}")
         return [], ""
     options = "" if num_threads is None else f" num-threads={int(num_threads)}"
+    options += f" privatize-atomics={int(bool(privatize_atomics))}"
     return [openmp_library()], options
 
 
@@ -443,6 +449,10 @@ class Program:
             coexist in one process), or None (the default: the OpenMP
             runtime's count, OMP_NUM_THREADS or one per core, and
             omp_set_num_threads calls, which are process-wide).
+    privatize_atomics: target="openmp" only: `rev-to-openmp`'s
+            privatize-atomics (default True): atomic adds into a 1-d memref
+            in a parallel loop become per-thread copies added up after the
+            loop (--rev-privatize-atomics); False keeps the atomics.
     Also public `func.func` functions are callable (`call`; their scalar
     results come back), e.g. hand-written kernels with scf.parallel loops.
     """
@@ -450,7 +460,8 @@ class Program:
     def __init__(self, source, *, grad=(), fwd=(), hvp=(), checks: bool = False,
                  atol: float = 1e-8, opt_level: int = 3,
                  unroll_max_trip_count=None, memref_noalias: bool = True,
-                 fast_math: str = "none", target: str = "cpu", num_threads=None):
+                 fast_math: str = "none", target: str = "cpu", num_threads=None,
+                 privatize_atomics: bool = True):
         """grad: functions to differentiate with --rev-ad (gives `@f_grad`);
         fwd: functions to differentiate with --rev-fwd (gives `@f_fwd`);
         hvp: functions whose gradient is differentiated forwards (gives
@@ -475,7 +486,7 @@ class Program:
         if not (isinstance(fast_math, str) and fast_math in FAST_MATH):
             raise RevError(f"fast_math must be one of {', '.join(map(repr, FAST_MATH))}, got "
                            f"{fast_math!r}")
-        target_libs, target_options = _target(target, num_threads)
+        target_libs, target_options = _target(target, num_threads, privatize_atomics)
         self.target, self.num_threads = target, num_threads
         grad, fwd, hvp = _names(grad, "grad"), _names(fwd, "fwd"), _names(hvp, "hvp")
         if isinstance(source, str):
