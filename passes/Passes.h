@@ -80,6 +80,11 @@ struct RevToOpenMPOptions : public RevToLLVMOptions {
       *this, "privatize-max-elements",
       llvm::cl::desc("--rev-privatize-atomics{max-elements}: larger memrefs stay atomic"),
       llvm::cl::init(4194304)};
+  PassOptions::Option<unsigned> privatizeMinTripsPerElement{
+      *this, "privatize-min-trips-per-element",
+      llvm::cl::desc("--rev-privatize-atomics{min-trips-per-element}: privatise only loops "
+                     "with at least this many iterations per element (run-time test)"),
+      llvm::cl::init(1)};
 };
 
 /// rev -> func/arith/math/scf/memref -> LLVM dialect, ready for mlir-runner or

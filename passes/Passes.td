@@ -234,9 +234,12 @@ def RevPrivatizeAtomics : Pass<"rev-privatize-atomics", "::mlir::ModuleOp"> {
     On x86 an atomic add of a double is a `lock cmpxchg` loop, so an atomic
     scatter hardly scales (docs/parallel.md, "CPU: OpenMP"). The result
     equals the atomic version up to the order of the float additions.
-    Memrefs with a static size above `max-elements` stay atomic; for a
-    dynamic size a run-time test chooses between the privatised loop and
-    the original one. `copies=0` takes the OpenMP runtime's thread count
+    Memrefs with a static size above `max-elements` stay atomic; otherwise
+    a run-time test chooses between the privatised loop and the original
+    one: a dynamic size must be at most `max-elements`, and the loop must
+    run at least `min-trips-per-element` iterations per element of the
+    memref (zeroing and summing the copies costs a few passes over them:
+    with fewer updates than elements the atomics are faster). `copies=0` takes the OpenMP runtime's thread count
     (`omp_get_max_threads()`, called before the loop), so the output then
     needs the OpenMP runtime (`--rev-to-openmp`). Loops with reductions,
     multi-dimensional loops and loops nested in another `scf.parallel` are
@@ -249,6 +252,9 @@ def RevPrivatizeAtomics : Pass<"rev-privatize-atomics", "::mlir::ModuleOp"> {
     Option<"maxElements", "max-elements", "int64_t", /*default=*/"4194304",
            "Privatise only memrefs of at most this many elements (the copies "
            "take copies x size elements)">,
+    Option<"minTripsPerElement", "min-trips-per-element", "unsigned", /*default=*/"1",
+           "Privatise only when the loop runs at least this many iterations per "
+           "element of the memref (a run-time test; 0: no test)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];

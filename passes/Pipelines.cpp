@@ -75,6 +75,7 @@ void mlir::rev::buildRevToOpenMPPipeline(OpPassManager &pm, const RevToOpenMPOpt
     // With a fixed thread count, one copy per thread.
     priv.numCopies = options.privatizeCopies ? options.privatizeCopies : options.numThreads;
     priv.maxElements = options.privatizeMaxElements;
+    priv.minTripsPerElement = options.privatizeMinTripsPerElement;
     pm.addPass(createRevPrivatizeAtomics(priv));
   }
   ConvertSCFToOpenMPPassOptions omp;
@@ -109,6 +110,6 @@ void mlir::rev::registerRevPassesAndPipelines() {
       "rev-to-openmp",
       "Lower rev to the LLVM dialect with scf.parallel loops on OpenMP threads (the LLVM "
       "OpenMP runtime, libomp): rev-to-llvm's options, plus num-threads, privatize-atomics, "
-      "privatize-copies, privatize-max-elements",
+      "privatize-copies, privatize-max-elements, privatize-min-trips-per-element",
       buildRevToOpenMPPipeline);
 }

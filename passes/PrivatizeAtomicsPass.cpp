@@ -14,9 +14,10 @@
 //   scf.parallel (%j) = 0 to size(M) { M[j] += P[0*size + j] + ... }
 //   dealloc P
 //
-// A memref with a static size above max-elements is left atomic; one with a
-// dynamic size gets a run-time test (size <= max-elements) that picks the
-// privatised or the original loop.
+// A memref with a static size above max-elements is left atomic; otherwise a
+// run-time test (a dynamic size <= max-elements, and at least
+// min-trips-per-element iterations per element) picks the privatised or the
+// original loop.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -142,20 +143,37 @@ struct PrivatizeAtomicsPass
     OpBuilder b(loop);
     Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
     Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+    // Trip count n = max(ceildiv(ub - lb, step), 0).
+    Value lb = loop.getLowerBound()[0], ub = loop.getUpperBound()[0],
+          step = loop.getStep()[0];
+    Value span = arith::SubIOp::create(b, loc, ub, lb);
+    Value trips = arith::CeilDivSIOp::create(b, loc, span, step);
+    trips = arith::MaxSIOp::create(b, loc, trips, c0);
+
+    // Run-time test: dynamic sizes <= max-elements, and at least
+    // min-trips-per-element iterations per element of each memref (the
+    // copies cost a few passes over them; fewer updates are cheaper atomic).
     SmallVector<Value> sizes;
-    Value small; // all dynamic sizes <= max-elements
+    Value worth;
+    auto both = [&](Value ok) {
+      worth = worth ? arith::AndIOp::create(b, loc, worth, ok).getResult() : ok;
+    };
     for (const Candidate &c : cands) {
       Value size = memref::DimOp::create(b, loc, c.memref, 0);
       sizes.push_back(size);
-      if (!cast<MemRefType>(c.memref.getType()).isDynamicDim(0))
-        continue;
-      Value max = arith::ConstantIndexOp::create(b, loc, maxElements);
-      Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, size, max);
-      small = small ? arith::AndIOp::create(b, loc, small, ok).getResult() : ok;
+      if (cast<MemRefType>(c.memref.getType()).isDynamicDim(0)) {
+        Value max = arith::ConstantIndexOp::create(b, loc, maxElements);
+        both(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, size, max));
+      }
+      if (minTripsPerElement > 0) {
+        Value ratio = arith::ConstantIndexOp::create(b, loc, minTripsPerElement);
+        Value need = arith::MulIOp::create(b, loc, size, ratio);
+        both(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, trips, need));
+      }
     }
-    if (small) {
-      // size <= max-elements: privatised; otherwise the original loop.
-      auto ifOp = scf::IfOp::create(b, loc, small, /*withElseRegion=*/true);
+    if (worth) {
+      // Privatised if worth it, otherwise the original loop.
+      auto ifOp = scf::IfOp::create(b, loc, worth, /*withElseRegion=*/true);
       b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
       b.clone(*loop.getOperation());
       loop->moveBefore(ifOp.thenBlock()->getTerminator());
@@ -171,13 +189,7 @@ struct PrivatizeAtomicsPass
     } else {
       copies = arith::ConstantIndexOp::create(b, loc, numCopies);
     }
-
-    // Trip count n = max(ceildiv(ub - lb, step), 0) and chunk = ceildiv(n, C).
-    Value lb = loop.getLowerBound()[0], ub = loop.getUpperBound()[0],
-          step = loop.getStep()[0];
-    Value span = arith::SubIOp::create(b, loc, ub, lb);
-    Value trips = arith::CeilDivSIOp::create(b, loc, span, step);
-    trips = arith::MaxSIOp::create(b, loc, trips, c0);
+    // chunk = ceildiv(n, C).
     Value chunk = arith::CeilDivSIOp::create(b, loc, trips, copies);
 
     // The private copies: one buffer of C * size per memref.

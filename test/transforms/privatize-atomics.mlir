@@ -3,7 +3,8 @@
 // zero-initialised copy with plain adds, then the copies are added into the
 // memref in parallel. Other memrefs, other loops and big memrefs stay as
 // they are.
-// RUN: rev-opt %s --rev-privatize-atomics="copies=2 max-elements=1000" | FileCheck %s
+// RUN: rev-opt %s --rev-privatize-atomics="copies=2 max-elements=1000 min-trips-per-element=0" | FileCheck %s
+// RUN: rev-opt %s --rev-privatize-atomics="copies=2 max-elements=1000 min-trips-per-element=3" | FileCheck %s --check-prefix=RATIO
 // RUN: rev-opt %s --rev-privatize-atomics | FileCheck %s --check-prefix=RUNTIME
 // RUN: rev-opt %s --rev-to-openmp="num-threads=3" | FileCheck %s --check-prefix=PIPE
 // RUN: rev-opt %s --rev-to-openmp="privatize-atomics=0" | FileCheck %s --check-prefix=NOPRIV
@@ -12,12 +13,12 @@
 // CHECK-SAME: %[[V:.*]]: memref<?xf64>, %[[C:.*]]: memref<?xindex>, %[[X:.*]]: memref<?xf64>, %[[N:.*]]: index)
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK: %[[TRIPS:.*]] = arith.maxsi
 // CHECK: %[[SIZE:.*]] = memref.dim %[[X]], %{{.*}} : memref<?xf64>
 // CHECK: %[[MAX:.*]] = arith.constant 1000 : index
 // CHECK: %[[SMALL:.*]] = arith.cmpi sle, %[[SIZE]], %[[MAX]] : index
 // CHECK: scf.if %[[SMALL]] {
 // CHECK: %[[COPIES:.*]] = arith.constant 2 : index
-// CHECK: %[[TRIPS:.*]] = arith.maxsi
 // CHECK: %[[CHUNK:.*]] = arith.ceildivsi %[[TRIPS]], %[[COPIES]] : index
 // CHECK: %[[TOTAL:.*]] = arith.muli %[[COPIES]], %[[SIZE]] : index
 // CHECK: %[[P:.*]] = memref.alloc(%[[TOTAL]]) : memref<?xf64>
@@ -49,9 +50,22 @@
 // CHECK: } else {
 // CHECK: scf.parallel
 // CHECK: memref.atomic_rmw addf %{{.*}}, %[[X]]
+// With min-trips-per-element=3: also trips >= 3 * size, else the atomics.
+// RATIO-LABEL: func.func @scatter(
+// RATIO: %[[TRIPS:.*]] = arith.maxsi
+// RATIO: %[[SIZE:.*]] = memref.dim
+// RATIO: %[[SMALL:.*]] = arith.cmpi sle, %[[SIZE]], %{{.*}} : index
+// RATIO: %[[C3:.*]] = arith.constant 3 : index
+// RATIO: %[[NEED:.*]] = arith.muli %[[SIZE]], %[[C3]] : index
+// RATIO: %[[MANY:.*]] = arith.cmpi sge, %[[TRIPS]], %[[NEED]] : index
+// RATIO: %[[OK:.*]] = arith.andi %[[SMALL]], %[[MANY]] : i1
+// RATIO: scf.if %[[OK]] {
+// RATIO: memref.alloc
+// RATIO: } else {
+// RATIO: memref.atomic_rmw addf
 // RUNTIME-LABEL: func.func private @omp_get_max_threads() -> i32
 // RUNTIME-LABEL: func.func @scatter(
-// RUNTIME: %[[T:.*]] = call @omp_get_max_threads() : () -> i32
+// RUNTIME: %[[T:.*]] = func.call @omp_get_max_threads() : () -> i32
 // RUNTIME: %[[TI:.*]] = arith.index_cast %[[T]] : i32 to index
 // RUNTIME: %[[COPIES:.*]] = arith.maxsi %[[TI]], %{{.*}} : index
 // RUNTIME: scf.parallel (%{{.*}}) = (%{{.*}}) to (%[[COPIES]])
@@ -79,7 +93,12 @@ func.func @scatter(%V: memref<?xf64>, %C: memref<?xindex>, %X: memref<?xf64>, %n
 }
 
 // Integer adds into a static memref: privatised without a run-time test
-// (lower bound 2, step 3: iteration t is 2 + 3 t).
+// when min-trips-per-element=0 (lower bound 2, step 3: iteration t is 2 + 3 t).
+// RATIO-LABEL: func.func @counts(
+// RATIO: %[[C48:.*]] = arith.muli %{{.*}}, %{{.*}} : index
+// RATIO: arith.cmpi sge, %{{.*}}, %[[C48]] : index
+// RATIO-NOT: arith.andi
+// RATIO: scf.if
 // CHECK-LABEL: func.func @counts(
 // CHECK-NOT: scf.if
 // CHECK: memref.alloc(%{{.*}}) : memref<?xi64>
