@@ -223,7 +223,8 @@ def RevFastMath : Pass<"rev-fast-math", "::mlir::ModuleOp"> {
 def RevPrivatizeAtomics : Pass<"rev-privatize-atomics", "::mlir::ModuleOp"> {
   let summary = "Privatised copies instead of atomic adds in scf.parallel loops (CPU)";
   let description = [{
-    For every top-level one-dimensional `scf.parallel` without results, and
+    For every top-level one-dimensional `scf.parallel` (whose results, if
+    any, are sums: `scf.reduce` with an `arith.addf`/`addi` combiner), and
     every 1-d memref M defined outside it whose only accesses in the loop
     are `memref.atomic_rmw addf` (or all `addi`) with an unused result:
     splits the iteration space into `copies` contiguous chunks and runs them
@@ -241,9 +242,12 @@ def RevPrivatizeAtomics : Pass<"rev-privatize-atomics", "::mlir::ModuleOp"> {
     memref (zeroing and summing the copies costs a few passes over them:
     with fewer updates than elements the atomics are faster). `copies=0` takes the OpenMP runtime's thread count
     (`omp_get_max_threads()`, called before the loop), so the output then
-    needs the OpenMP runtime (`--rev-to-openmp`). Loops with reductions,
-    multi-dimensional loops and loops nested in another `scf.parallel` are
-    left alone.
+    needs the OpenMP runtime (`--rev-to-openmp`). A loop with sums keeps
+    them: each chunk adds its iterations' values from the identity (-0.0 or
+    0) in its `scf.for`, and the outer loop's `scf.reduce` (the original
+    combiners) adds the chunks' sums to the init values. Loops with other
+    reductions, multi-dimensional loops and loops nested in another
+    `scf.parallel` are left alone.
   }];
   let options = [
     Option<"numCopies", "copies", "unsigned", /*default=*/"0",

@@ -1,9 +1,9 @@
 //===- PrivatizeAtomicsPass.cpp - --rev-privatize-atomics -----------------===//
 //
 // Privatised accumulation for the CPU. A top-level one-dimensional
-// scf.parallel without results whose only accesses to some 1-d memref M
-// (defined outside the loop) are `memref.atomic_rmw addf|addi` with an unused
-// result becomes
+// scf.parallel (its results, if any, sums: scf.reduce with an addf/addi
+// combiner) whose only accesses to some 1-d memref M (defined outside the
+// loop) are `memref.atomic_rmw addf|addi` with an unused result becomes
 //
 //   P = alloc(C * size(M))                      C = copies (0: the number of
 //   scf.parallel (%c) = 0 to C {                OpenMP threads at run time)
@@ -13,6 +13,9 @@
 //   }
 //   scf.parallel (%j) = 0 to size(M) { M[j] += P[0*size + j] + ... }
 //   dealloc P
+//
+// Sums are carried: each chunk's scf.for adds its values from the identity,
+// and the outer loop's scf.reduce adds the chunks' sums to the init values.
 //
 // A memref with a static size above max-elements is left atomic; otherwise a
 // run-time test (a dynamic size <= max-elements, and at least
@@ -79,6 +82,34 @@ SmallVector<Candidate> findCandidates(scf::ParallelOp loop) {
   return out;
 }
 
+/// Whether a reduction region of scf.reduce is a plain sum of its two
+/// arguments: arith.addf (true) or arith.addi (false); nullopt otherwise.
+std::optional<bool> sumCombiner(Region &r) {
+  if (!r.hasOneBlock() || r.front().getNumArguments() != 2)
+    return std::nullopt;
+  Block &blk = r.front();
+  auto ret = dyn_cast<scf::ReduceReturnOp>(blk.getTerminator());
+  if (!ret || !llvm::hasSingleElement(blk.without_terminator()))
+    return std::nullopt;
+  Operation &op = blk.front();
+  if (!isa<arith::AddFOp, arith::AddIOp>(op) || ret.getResult() != op.getResult(0))
+    return std::nullopt;
+  Value a = blk.getArgument(0), c = blk.getArgument(1);
+  Value x = op.getOperand(0), y = op.getOperand(1);
+  if (!((x == a && y == c) || (x == c && y == a)))
+    return std::nullopt;
+  return isa<arith::AddFOp>(op);
+}
+
+/// The identity of the sum: -0.0 for floats (x + -0.0 == x, also for
+/// x == -0.0), 0 for integers.
+Value sumIdentity(OpBuilder &b, Location loc, Type type) {
+  if (auto ft = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(
+        b, loc, b.getFloatAttr(ft, llvm::APFloat::getZero(ft.getFloatSemantics(), true)));
+  return arith::ConstantOp::create(b, loc, b.getZeroAttr(type));
+}
+
 struct PrivatizeAtomicsPass
     : public rev::impl::RevPrivatizeAtomicsBase<PrivatizeAtomicsPass> {
   using RevPrivatizeAtomicsBase::RevPrivatizeAtomicsBase;
@@ -91,9 +122,14 @@ struct PrivatizeAtomicsPass
     }
     SmallVector<scf::ParallelOp> loops;
     getOperation()->walk([&](scf::ParallelOp loop) {
-      if (loop.getNumLoops() == 1 && loop.getNumResults() == 0 &&
-          !loop->getParentOfType<scf::ParallelOp>())
-        loops.push_back(loop);
+      if (loop.getNumLoops() != 1 || loop->getParentOfType<scf::ParallelOp>())
+        return;
+      // Results only from sums (scf.reduce with an addf/addi combiner).
+      auto reduce = cast<scf::ReduceOp>(loop.getBody()->getTerminator());
+      for (Region &r : reduce.getReductions())
+        if (!sumCombiner(r))
+          return;
+      loops.push_back(loop);
     });
     for (scf::ParallelOp loop : loops)
       if (failed(privatize(loop)))
@@ -171,12 +207,21 @@ struct PrivatizeAtomicsPass
         both(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, trips, need));
       }
     }
+    scf::IfOp ifOp;
+    bool hasResults = loop.getNumResults() > 0;
     if (worth) {
       // Privatised if worth it, otherwise the original loop.
-      auto ifOp = scf::IfOp::create(b, loc, worth, /*withElseRegion=*/true);
-      b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
-      b.clone(*loop.getOperation());
-      loop->moveBefore(ifOp.thenBlock()->getTerminator());
+      ifOp = scf::IfOp::create(b, loc, loop.getResultTypes(), worth, /*withElseRegion=*/true);
+      if (hasResults) {
+        OpBuilder eb = OpBuilder::atBlockEnd(ifOp.elseBlock());
+        Operation *orig = eb.clone(*loop.getOperation());
+        scf::YieldOp::create(eb, loc, orig->getResults());
+        loop->moveBefore(ifOp.thenBlock(), ifOp.thenBlock()->end());
+      } else {
+        b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+        b.clone(*loop.getOperation());
+        loop->moveBefore(ifOp.thenBlock()->getTerminator());
+      }
       b.setInsertionPoint(loop);
     }
 
@@ -202,10 +247,14 @@ struct PrivatizeAtomicsPass
     }
 
     // Each copy: zero its part, then run its chunk with plain adds.
-    scf::ParallelOp::create(
-        b, loc, ValueRange{c0}, ValueRange{copies}, ValueRange{c1},
-        [&](OpBuilder &pb, Location l, ValueRange ivs) {
-          Value c = ivs[0];
+    // With results (sums): each chunk adds its iterations' values from the
+    // identity, and the outer loop's scf.reduce (the original combiners) adds
+    // the chunks' partial sums to the init values.
+    auto reduce = cast<scf::ReduceOp>(loop.getBody()->getTerminator());
+    SmallVector<bool> floatSum;
+    for (Region &r : reduce.getReductions())
+      floatSum.push_back(*sumCombiner(r));
+    auto chunkBody = [&](OpBuilder &pb, Location l, Value c) -> SmallVector<Value> {
           SmallVector<Value> bases;
           for (size_t k = 0; k < cands.size(); ++k) {
             Value base = arith::MulIOp::create(pb, l, c, sizes[k]);
@@ -220,14 +269,27 @@ struct PrivatizeAtomicsPass
           Value begin = arith::MulIOp::create(pb, l, c, chunk);
           Value end = arith::AddIOp::create(pb, l, begin, chunk);
           end = arith::MinSIOp::create(pb, l, end, trips);
-          auto body = scf::ForOp::create(pb, l, begin, end, c1);
-          OpBuilder bb = OpBuilder::atBlockTerminator(body.getBody());
+          SmallVector<Value> zeros;
+          for (Value v : reduce.getOperands())
+            zeros.push_back(sumIdentity(pb, l, v.getType()));
+          auto body = scf::ForOp::create(pb, l, begin, end, c1, zeros);
+          OpBuilder bb = hasResults ? OpBuilder::atBlockEnd(body.getBody())
+                                    : OpBuilder::atBlockTerminator(body.getBody());
           Value t = body.getInductionVar();
           Value iv = arith::AddIOp::create(bb, l, lb, arith::MulIOp::create(bb, l, t, step));
           IRMapping map;
           map.map(loop.getInductionVars()[0], iv);
           for (Operation &op : loop.getBody()->without_terminator())
             bb.clone(op, map);
+          if (hasResults) {
+            SmallVector<Value> next;
+            for (auto [k, v] : llvm::enumerate(reduce.getOperands())) {
+              Value acc = body.getRegionIterArgs()[k], x = map.lookupOrDefault(v);
+              next.push_back(floatSum[k] ? arith::AddFOp::create(bb, l, acc, x).getResult()
+                                         : arith::AddIOp::create(bb, l, acc, x).getResult());
+            }
+            scf::YieldOp::create(bb, l, next);
+          }
           // The atomic adds to a privatised memref become plain adds.
           SmallVector<memref::AtomicRMWOp> rmws;
           body.getBody()->walk([&](memref::AtomicRMWOp r) { rmws.push_back(r); });
@@ -247,7 +309,29 @@ struct PrivatizeAtomicsPass
             memref::StoreOp::create(rb, r.getLoc(), sum, privs[k], ValueRange{at});
             r.erase();
           }
-        });
+          return SmallVector<Value>(body.getResults());
+        };
+    SmallVector<Value> results;
+    if (!hasResults) {
+      scf::ParallelOp::create(b, loc, ValueRange{c0}, ValueRange{copies}, ValueRange{c1},
+                              [&](OpBuilder &pb, Location l, ValueRange ivs) {
+                                chunkBody(pb, l, ivs[0]);
+                              });
+    } else {
+      auto outer = scf::ParallelOp::create(
+          b, loc, ValueRange{c0}, ValueRange{copies}, ValueRange{c1}, loop.getInitVals(),
+          [&](OpBuilder &pb, Location l, ValueRange ivs, ValueRange) {
+            SmallVector<Value> partials = chunkBody(pb, l, ivs[0]);
+            auto red = scf::ReduceOp::create(pb, l, partials);
+            for (auto [k, r] : llvm::enumerate(reduce.getReductions())) {
+              Region &dst = red.getReductions()[k];
+              dst.getBlocks().clear();
+              IRMapping none;
+              r.cloneInto(&dst, none);
+            }
+          });
+      results.assign(outer.getResults().begin(), outer.getResults().end());
+    }
 
     // M[j] += sum over the copies of P[c*size + j], in parallel over j.
     for (size_t k = 0; k < cands.size(); ++k) {
@@ -270,6 +354,15 @@ struct PrivatizeAtomicsPass
             memref::StoreOp::create(pb, l, sum.getResult(0), m, ValueRange{j});
           });
       memref::DeallocOp::create(b, loc, priv);
+    }
+    if (hasResults) {
+      if (ifOp) {
+        OpBuilder tb = OpBuilder::atBlockEnd(ifOp.thenBlock());
+        scf::YieldOp::create(tb, loc, results);
+        loop->replaceAllUsesWith(ifOp.getResults());
+      } else {
+        loop->replaceAllUsesWith(results);
+      }
     }
     loop.erase();
     return success();

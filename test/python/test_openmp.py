@@ -90,6 +90,31 @@ func.func @histogram(%Bin: memref<?xindex>, %H: memref<?xi64>, %n: index) {
   return
 }
 
+// Both in one loop: a scatter into Xbar and two sums, sum v[k]^2 (f64) and
+// the count (i64) (privatised with the sums carried by the chunks).
+func.func @scatter_and_sums(%V: memref<?xf64>, %Col: memref<?xindex>, %Xbar: memref<?xf64>,
+                            %n: index, %a0: f64, %i0: i64) -> (f64, i64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %one = arith.constant 1 : i64
+  %r:2 = scf.parallel (%k) = (%c0) to (%n) step (%c1) init (%a0, %i0) -> (f64, i64) {
+    %v = memref.load %V[%k] : memref<?xf64>
+    %j = memref.load %Col[%k] : memref<?xindex>
+    %o = memref.atomic_rmw addf %v, %Xbar[%j] : (f64, memref<?xf64>) -> f64
+    %sq = arith.mulf %v, %v : f64
+    scf.reduce(%sq, %one : f64, i64) {
+    ^bb0(%l: f64, %rr: f64):
+      %t = arith.addf %l, %rr : f64
+      scf.reduce.return %t : f64
+    }, {
+    ^bb0(%l: i64, %rr: i64):
+      %t = arith.addi %l, %rr : i64
+      scf.reduce.return %t : i64
+    }
+  }
+  return %r#0, %r#1 : f64, i64
+}
+
 // T[i] = the OpenMP thread that ran iteration i.
 func.func private @omp_get_thread_num() -> i32
 func.func @who(%T: memref<?xi32>, %n: index) {
@@ -200,6 +225,22 @@ def test_spmv_transpose_scatter(programs, m, nnz):
         programs[cfg].call("spmv_t", val, row, col, ybar, xbar, nnz)
         assert rel_err(xbar - 1.0, ref) < RTOL, cfg
         assert rel_err(xbar - 1.0, seq) < RTOL, cfg
+
+
+@pytest.mark.parametrize("m, nnz", [(50, 300_001), (100_000, 1000), (10, 0)])
+def test_scatter_and_sums(programs, m, nnz):
+    rng = np.random.default_rng(m)
+    val = rng.standard_normal(nnz)
+    col = rng.integers(0, m, nnz).astype(np.int64)
+    ref = np.full(m, 0.5)
+    np.add.at(ref, col, val)
+    s_ref = -1.0 + math.fsum(val * val)
+    for key, p in programs.items():
+        xbar = np.full(m, 0.5)
+        s, cnt = p.call("scatter_and_sums", val, col, xbar, nnz, -1.0, 7)
+        assert cnt == 7 + nnz, key
+        assert abs(s - s_ref) / max(1.0, abs(s_ref)) < RTOL, key
+        assert rel_err(xbar, ref) < RTOL, key
 
 
 def test_histogram_exact(programs):

@@ -145,3 +145,66 @@ func.func @left_alone(%Big: memref<2000xf64>, %R: memref<?xf64>, %U: memref<?xf6
   }
   return
 }
+
+// A loop that also sums (scf.reduce with addf): each chunk adds its values
+// from -0.0 in an scf.for, the outer loop reduces the chunks' sums into the
+// init value with the original combiner; both branches yield the sum.
+// CHECK-LABEL: func.func @scatter_and_sum(
+// CHECK-SAME: %[[X:[^:]*]]: memref<?xf64>, %[[N:.*]]: index, %[[A0:.*]]: f64) -> f64
+// CHECK: %[[R:.*]] = scf.if %{{.*}} -> (f64) {
+// CHECK: %[[P:.*]] = memref.alloc
+// CHECK: %[[OUT:.*]] = scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%{{.*}}) init (%[[A0]]) -> f64 {
+// CHECK: %[[NZ:.*]] = arith.constant -0.000000e+00 : f64
+// CHECK: %[[PART:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[NZ]]) -> (f64) {
+// CHECK: %[[V:.*]] = math.sin
+// CHECK: memref.store %{{.*}}, %[[P]]
+// CHECK: %[[NEXT:.*]] = arith.addf %[[ACC]], %[[V]] : f64
+// CHECK: scf.yield %[[NEXT]] : f64
+// CHECK: scf.reduce(%[[PART]] : f64) {
+// CHECK: ^bb0(%[[L:.*]]: f64, %[[RR:.*]]: f64):
+// CHECK: %[[T:.*]] = arith.addf %[[L]], %[[RR]] : f64
+// CHECK: scf.reduce.return %[[T]] : f64
+// CHECK: memref.dealloc %[[P]]
+// CHECK: scf.yield %[[OUT]] : f64
+// CHECK: } else {
+// CHECK: %[[ORIG:.*]] = scf.parallel {{.*}} init (%[[A0]]) -> f64 {
+// CHECK: memref.atomic_rmw addf
+// CHECK: scf.yield %[[ORIG]] : f64
+// CHECK: return %[[R]] : f64
+// PIPE-LABEL: llvm.func @scatter_and_sum(
+// PIPE: omp.wsloop reduction(
+func.func @scatter_and_sum(%X: memref<?xf64>, %n: index, %a0: f64) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %r = scf.parallel (%k) = (%c0) to (%n) step (%c1) init (%a0) -> f64 {
+    %ki = arith.index_cast %k : index to i64
+    %kf = arith.sitofp %ki : i64 to f64
+    %v = math.sin %kf : f64
+    %o = memref.atomic_rmw addf %v, %X[%k] : (f64, memref<?xf64>) -> f64
+    scf.reduce(%v : f64) {
+    ^bb0(%l: f64, %rr: f64):
+      %t = arith.addf %l, %rr : f64
+      scf.reduce.return %t : f64
+    }
+  }
+  return %r : f64
+}
+
+// A reduction that is not a sum (a product): the loop is left alone.
+// CHECK-LABEL: func.func @scatter_and_product(
+// CHECK-NOT: memref.alloc
+// CHECK: memref.atomic_rmw addf
+func.func @scatter_and_product(%X: memref<?xf64>, %n: index, %a0: f64) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %one = arith.constant 1.0 : f64
+  %r = scf.parallel (%k) = (%c0) to (%n) step (%c1) init (%a0) -> f64 {
+    %o = memref.atomic_rmw addf %one, %X[%k] : (f64, memref<?xf64>) -> f64
+    scf.reduce(%one : f64) {
+    ^bb0(%l: f64, %rr: f64):
+      %t = arith.mulf %l, %rr : f64
+      scf.reduce.return %t : f64
+    }
+  }
+  return %r : f64
+}
