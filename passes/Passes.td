@@ -226,7 +226,8 @@ def RevPrivatizeAtomics : Pass<"rev-privatize-atomics", "::mlir::ModuleOp"> {
     For every top-level one-dimensional `scf.parallel` (whose results, if
     any, are sums: `scf.reduce` with an `arith.addf`/`addi` combiner), and
     every 1-d memref M defined outside it whose only accesses in the loop
-    are `memref.atomic_rmw addf` (or all `addi`) with an unused result:
+    are `memref.atomic_rmw addf` (or all `addi`) with an unused result, not
+    inside a nested `scf.parallel`:
     splits the iteration space into `copies` contiguous chunks and runs them
     as an outer `scf.parallel`, each chunk an `scf.for` that adds into its
     own zero-initialised private copy of M with plain loads, adds and

@@ -76,6 +76,10 @@ SmallVector<Candidate> findCandidates(scf::ParallelOp loop) {
       if (!other || other.getMemref() != m || other.getKind() != kind ||
           !other.getResult().use_empty())
         return;
+      // Not in a nested parallel loop: its iterations could race on the
+      // private copy.
+      if (other->getParentOfType<scf::ParallelOp>() != loop)
+        return;
     }
     out.push_back({m, kind});
   });

@@ -208,3 +208,34 @@ func.func @scatter_and_product(%X: memref<?xf64>, %n: index, %a0: f64) -> f64 {
   }
   return %r : f64
 }
+
+// Atomics inside a nested parallel loop (whose iterations could race on a
+// private copy), in a 2-d loop, or into a memref allocated in the loop: left
+// alone.
+// CHECK-LABEL: func.func @nested(
+// CHECK-NOT: memref.alloc(
+// CHECK-COUNT-3: memref.atomic_rmw addf
+// CHECK-NOT: memref.alloc(
+// CHECK: return
+func.func @nested(%X: memref<?xf64>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %one = arith.constant 1.0 : f64
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    scf.parallel (%j) = (%c0) to (%n) step (%c1) {
+      %o = memref.atomic_rmw addf %one, %X[%j] : (f64, memref<?xf64>) -> f64
+      scf.reduce
+    }
+    scf.reduce
+  }
+  scf.parallel (%i, %j) = (%c0, %c0) to (%n, %n) step (%c1, %c1) {
+    %o = memref.atomic_rmw addf %one, %X[%j] : (f64, memref<?xf64>) -> f64
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    %L = memref.alloca(%n) : memref<?xf64>
+    %o = memref.atomic_rmw addf %one, %L[%i] : (f64, memref<?xf64>) -> f64
+    scf.reduce
+  }
+  return
+}
