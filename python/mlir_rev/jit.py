@@ -36,7 +36,7 @@ from .ir import (Context, FunctionType, InsertionPoint, Location, MemRefType, ML
                  ShapedType, UnitAttr, WalkResult)
 from .passmanager import PassManager
 
-__all__ = ["Program", "RevError", "Signature"]
+__all__ = ["Program", "RevError", "Signature", "TARGETS", "openmp_library"]
 
 
 class RevError(Exception):
@@ -336,7 +336,8 @@ TARGETS = tuple(_PIPELINES)
 
 # Where libomp.so.5 (the LLVM OpenMP runtime: __kmpc_* entry points) is
 # looked for; REV_OPENMP_LIB (a path) replaces the list.
-_OPENMP_CANDIDATES = ("/usr/lib/x86_64-linux-gnu/libomp.so.5", "/usr/lib/aarch64-linux-gnu/libomp.so.5",
+_OPENMP_CANDIDATES = ("/usr/lib/x86_64-linux-gnu/libomp.so.5",
+                      "/usr/lib/aarch64-linux-gnu/libomp.so.5",
                       "/usr/lib/llvm-*/lib/libomp.so.5", "/usr/local/lib/libomp.so*",
                       "/usr/lib/libomp.so.5")
 _OPENMP_INSTALL = ("install the LLVM OpenMP runtime: `apt-get install libomp5-19` (Debian 12/13; "
@@ -488,6 +489,7 @@ class Program:
                            f"{fast_math!r}")
         target_libs, target_options = _target(target, num_threads, privatize_atomics)
         self.target, self.num_threads = target, num_threads
+        self.privatize_atomics = bool(privatize_atomics)
         grad, fwd, hvp = _names(grad, "grad"), _names(fwd, "fwd"), _names(hvp, "hvp")
         if isinstance(source, str):
             self._ctx = Context()

@@ -16,6 +16,8 @@ around 1e-14), against NumPy and against the sequential result.
 import ctypes
 import math
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -329,3 +331,32 @@ def test_wrong_runtime(monkeypatch):
     monkeypatch.setenv("REV_OPENMP_LIB", os.path.join(_mlir_lib_dir(), "libmlir_c_runner_utils.so"))
     with pytest.raises(RevError, match="not the LLVM OpenMP runtime"):
         Program(KERNELS, target="openmp")
+
+
+def test_num_threads_none_follows_the_runtime():
+    # A fresh process (the runtime reads OMP_NUM_THREADS once): None takes
+    # OMP_NUM_THREADS=1 and then omp_set_num_threads(2), process-wide; a
+    # Program with num_threads=2 runs 2 threads whatever the runtime says.
+    script = """
+import ctypes, os
+import numpy as np
+from mlir_rev.jit import Program, openmp_library
+from test_openmp import KERNELS
+n = 1000
+def who(p):
+    t = np.full(n, -1, dtype=np.int32)
+    p.call("who", t, n)
+    return sorted(set(t.tolist()))
+default, two = Program(KERNELS, target="openmp"), Program(KERNELS, target="openmp", num_threads=2)
+print(who(default), who(two))
+ctypes.CDLL(openmp_library()).omp_set_num_threads(2)
+print(who(default), who(two))
+"""
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    here = os.path.dirname(os.path.abspath(__file__))
+    pkg = os.path.join(os.path.dirname(os.path.dirname(here)), "build", "python_packages", "rev")
+    env["PYTHONPATH"] = os.pathsep.join([pkg, here])
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["[0] [0, 1]", "[0, 1] [0, 1]"]
