@@ -250,9 +250,9 @@ struct ForLowering : public OpConversionPattern<ForOp> {
 /// rev.parallel_for -> scf.parallel. Each iteration's accumulators start at
 /// zero and its final values are summed by scf.reduce (init + sum). The
 /// element updates of shared accumulations (ParallelAccess::SharedAccumulate)
-/// are marked for UpdateLowering to emit memref.atomic_rmw; with
-/// accumulate = "privatize" the scf.parallel is marked `rev.accumulate =
-/// "privatize"` for --rev-privatize-atomics.
+/// are marked for UpdateLowering to emit memref.atomic_rmw; a loop with an
+/// `accumulate` attribute gives the scf.parallel `rev.accumulate` (the same
+/// string) for --rev-privatize-atomics, which otherwise decides by itself.
 struct ParallelForLowering : public OpConversionPattern<ParallelForOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(ParallelForOp op, OpAdaptor adaptor,
@@ -273,8 +273,8 @@ struct ParallelForLowering : public OpConversionPattern<ParallelForOp> {
     auto par = scf::ParallelOp::create(rw, loc, ValueRange{adaptor.getLowerBound()},
                                        ValueRange{adaptor.getUpperBound()},
                                        ValueRange{adaptor.getStep()}, adaptor.getInits());
-    if (op.getAccumulateStrategy() != "atomic")
-      par->setAttr("rev.accumulate", rw.getStringAttr(op.getAccumulateStrategy()));
+    if (StringAttr strategy = op.getAccumulateAttr())
+      par->setAttr("rev.accumulate", strategy);
     Block *body = par.getBody();
     if (!body->empty())
       rw.eraseOp(body->getTerminator());

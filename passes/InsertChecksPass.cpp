@@ -38,6 +38,10 @@ private:
   /// The loads in the pure slices of each *_at op's delta/angle, collected
   /// before any check is inserted.
   llvm::DenseMap<Operation *, SmallVector<memref::LoadOp>> sliceLoads;
+  /// Element updates of a rev.parallel_for's shared accumulations: other
+  /// iterations add to the same elements, so the updated element is not
+  /// read back (that read would race); their deltas are checked.
+  llvm::DenseSet<Operation *> sharedUpdates;
 
   void check(OpBuilder &b, Location loc, Value cond, Operation *origin, StringRef rule) {
     CheckOp::create(b, loc, cond, b.getStringAttr(rule),
@@ -211,7 +215,7 @@ void CheckInserter::checkOp(Operation *op) {
       ValueRange idx = op->getOperands().drop_front().drop_back();
       checkInBounds(b, loc, ref, idx, op);
       checkNoAlias(b, op, ref, idx);
-      if (isa<FloatType>(d.getType())) {
+      if (isa<FloatType>(d.getType()) && !sharedUpdates.contains(op)) {
         b.setInsertionPointAfter(op);
         checkFinite(b, loc, memref::LoadOp::create(b, loc, ref, idx), op,
                     "the updated element is not finite (overflow)");
@@ -271,11 +275,10 @@ void CheckInserter::checkOp(Operation *op) {
     check(b, loc, ok, op, "ancilla not restored to its initial value");
     return;
   }
-  if (auto loop = dyn_cast<ForOp>(op)) {
+  if (isa<ForOp, ParallelForOp>(op)) {
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-    check(b, loc,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, loop.getStep(), zero), op,
-          "loop step must be positive");
+    check(b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, op->getOperand(2), zero),
+          op, "loop step must be positive");
     return;
   }
   if (auto ifOp = dyn_cast<IfOp>(op)) {
@@ -318,6 +321,19 @@ void CheckInserter::run(Operation *root) {
     return;
   for (FuncOp f : funcs)
     checkDisjointArguments(f);
+  for (FuncOp f : funcs)
+    f.walk([&](ParallelForOp loop) {
+      FailureOr<SmallVector<std::pair<Value, ParallelAccess>>> accesses =
+          classifyParallelAccesses(loop, /*emitErrors=*/false);
+      if (failed(accesses))
+        return;
+      for (auto [ref, kind] : *accesses)
+        if (kind == ParallelAccess::SharedAccumulate)
+          loop.getBody().walk([&](UpdateOpInterface u) {
+            if (u.isElementUpdate() && u->getOperand(0) == ref)
+              sharedUpdates.insert(u);
+          });
+    });
   SmallVector<Operation *> ops;
   for (FuncOp f : funcs)
     f.walk([&](Operation *op) {
@@ -327,7 +343,7 @@ void CheckInserter::run(Operation *root) {
       if (block && !block->empty() && isa<CondOp>(block->back()))
         return;
       if (isa<UpdateOpInterface, RotOp, IRotOp, RotAtOp, IRotAtOp, NegAtOp, SwapAtOp,
-              memref::LoadOp, FreeOp, ForOp, IfOp, WhileOp>(op))
+              memref::LoadOp, FreeOp, ForOp, ParallelForOp, IfOp, WhileOp>(op))
         ops.push_back(op);
     });
   for (Operation *op : ops) {

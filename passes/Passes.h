@@ -89,6 +89,36 @@ struct RevToGPUOptions : public RevToLLVMOptions {
       llvm::cl::init(3)};
 };
 
+/// Options of the `rev-to-openmp` pipeline: those of `rev-to-llvm` and the
+/// OpenMP back end's.
+struct RevToOpenMPOptions : public RevToLLVMOptions {
+  PassOptions::Option<unsigned> numThreads{
+      *this, "num-threads",
+      llvm::cl::desc("Threads of each parallel region (--convert-scf-to-openmp's num-threads: "
+                     "an omp.parallel num_threads clause); 0: the OpenMP runtime's choice "
+                     "(OMP_NUM_THREADS, omp_set_num_threads, else one per core)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<bool> privatizeAtomics{
+      *this, "privatize-atomics",
+      llvm::cl::desc("Run --rev-privatize-atomics before --convert-scf-to-openmp: private "
+                     "copies instead of atomic adds into 1-d memrefs"),
+      llvm::cl::init(true)};
+  PassOptions::Option<unsigned> privatizeCopies{
+      *this, "privatize-copies",
+      llvm::cl::desc("--rev-privatize-atomics{copies}; 0: num-threads if set, else "
+                     "omp_get_max_threads() at run time"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> privatizeMaxElements{
+      *this, "privatize-max-elements",
+      llvm::cl::desc("--rev-privatize-atomics{max-elements}: larger memrefs stay atomic"),
+      llvm::cl::init(4194304)};
+  PassOptions::Option<unsigned> privatizeMinTripsPerElement{
+      *this, "privatize-min-trips-per-element",
+      llvm::cl::desc("--rev-privatize-atomics{min-trips-per-element}: privatise only loops "
+                     "with at least this many iterations per element (run-time test)"),
+      llvm::cl::init(1)};
+};
+
 /// rev -> func/arith/math/scf/memref -> LLVM dialect, ready for mlir-runner or
 /// the ExecutionEngine: --rev-expand-uncalls, --rev-expand-routines,
 /// --rev-insert-checks, --lower-rev, --rev-unroll-small-loops (unless
@@ -111,7 +141,17 @@ LogicalResult buildRevToGPUPipeline(OpPassManager &pm, const RevToGPUOptions &op
                                     function_ref<LogicalResult(const Twine &)> error);
 void registerRevToGPUPipeline();
 
-/// Registers the passes and the `rev-to-llvm` pipeline.
+/// The multicore CPU target: buildRevToStandardPipeline, then
+/// --rev-privatize-atomics (unless privatize-atomics=0),
+/// --convert-scf-to-openmp (scf.parallel to omp.parallel + omp.wsloop,
+/// scf.reduce to omp.declare_reduction), and the conversions to LLVM with
+/// --finalize-memref-to-llvm before --convert-scf-to-cf (the omp loop bodies
+/// are in memref.alloca_scope) and --convert-openmp-to-llvm. The code calls
+/// the LLVM OpenMP runtime (libomp.so.5: __kmpc_fork_call, ...).
+void buildRevToOpenMPPipeline(OpPassManager &pm, const RevToOpenMPOptions &options);
+
+/// Registers the passes and the `rev-to-llvm`, `rev-to-openmp` and `rev-to-gpu`
+/// pipelines.
 /// (The derivative rules that --rev-ad and --rev-fwd need are registered with
 /// the dialects: registerRevDerivativeModels in transforms/Transforms.h.)
 void registerRevPassesAndPipelines();

@@ -288,4 +288,52 @@ def RevGpuReductions : Pass<"rev-gpu-reductions", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect"];
 }
 
+def RevPrivatizeAtomics : Pass<"rev-privatize-atomics", "::mlir::ModuleOp"> {
+  let summary = "Privatised copies instead of atomic adds in scf.parallel loops (CPU)";
+  let description = [{
+    For every top-level one-dimensional `scf.parallel` (whose results, if
+    any, are sums: `scf.reduce` with an `arith.addf`/`addi` combiner), and
+    every 1-d memref M defined outside it whose only accesses in the loop
+    are `memref.atomic_rmw addf` (or all `addi`) with an unused result, not
+    inside a nested `scf.parallel`:
+    splits the iteration space into `copies` contiguous chunks and runs them
+    as an outer `scf.parallel`, each chunk an `scf.for` that adds into its
+    own zero-initialised private copy of M with plain loads, adds and
+    stores; then a parallel loop over M's elements adds the copies into M
+    (`M[j] += P0[j] + P1[j] + ...`, in copy order) and the copies are freed.
+    On x86 an atomic add of a double is a `lock cmpxchg` loop, so an atomic
+    scatter hardly scales (docs/parallel.md, "CPU: OpenMP"). The result
+    equals the atomic version up to the order of the float additions.
+    Memrefs with a static size above `max-elements` stay atomic; otherwise
+    a run-time test chooses between the privatised loop and the original
+    one: a dynamic size must be at most `max-elements`, and the loop must
+    run at least `min-trips-per-element` iterations per element of the
+    memref (zeroing and summing the copies costs a few passes over them:
+    with fewer updates than elements the atomics are faster). `copies=0` takes the OpenMP runtime's thread count
+    (`omp_get_max_threads()`, called before the loop), so the output then
+    needs the OpenMP runtime (`--rev-to-openmp`). A loop with sums keeps
+    them: each chunk adds its iterations' values from the identity (-0.0 or
+    0) in its `scf.for`, and the outer loop's `scf.reduce` (the original
+    combiners) adds the chunks' sums to the init values. Loops with other
+    reductions, multi-dimensional loops and loops nested in another
+    `scf.parallel` are left alone. A loop that `--lower-rev` marked
+    `rev.accumulate = "atomic"` (from `rev.parallel_for {accumulate =
+    "atomic"}`) is left alone too; one marked "privatize" is privatised
+    without the trip-count test.
+  }];
+  let options = [
+    Option<"numCopies", "copies", "unsigned", /*default=*/"0",
+           "Private copies (and chunks of the iteration space); 0: "
+           "omp_get_max_threads() at run time">,
+    Option<"maxElements", "max-elements", "int64_t", /*default=*/"4194304",
+           "Privatise only memrefs of at most this many elements (the copies "
+           "take copies x size elements)">,
+    Option<"minTripsPerElement", "min-trips-per-element", "unsigned", /*default=*/"1",
+           "Privatise only when the loop runs at least this many iterations per "
+           "element of the memref (a run-time test; 0: no test)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
+}
+
 #endif // REV_PASSES

@@ -1,4 +1,4 @@
-//===- Pipelines.cpp - registration and the rev-to-llvm pipeline ----------===//
+//===- Pipelines.cpp - registration, rev-to-llvm and rev-to-openmp ---------===//
 #include "passes/Passes.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -8,8 +8,10 @@
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -66,6 +68,37 @@ void mlir::rev::buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions
   buildStandardToLLVMPipeline(pm);
 }
 
+void mlir::rev::buildRevToOpenMPPipeline(OpPassManager &pm, const RevToOpenMPOptions &options) {
+  buildRevToStandardPipeline(pm, options);
+  if (options.privatizeAtomics) {
+    RevPrivatizeAtomicsOptions priv;
+    // With a fixed thread count, one copy per thread.
+    priv.numCopies = options.privatizeCopies ? options.privatizeCopies : options.numThreads;
+    priv.maxElements = options.privatizeMaxElements;
+    priv.minTripsPerElement = options.privatizeMinTripsPerElement;
+    pm.addPass(createRevPrivatizeAtomics(priv));
+  }
+  ConvertSCFToOpenMPPassOptions omp;
+  omp.numThreads = options.numThreads;
+  pm.addPass(createConvertSCFToOpenMPPass(omp));
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  // Before --convert-scf-to-cf: --convert-scf-to-openmp wraps each loop body
+  // in memref.alloca_scope, whose region must stay a single block.
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  // Also without memref-noalias: it removes --lower-rev's marks.
+  pm.addPass(createRevMemrefNoalias());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
 void mlir::rev::registerRevPassesAndPipelines() {
   registerRevPasses();
   PassPipelineRegistration<RevToLLVMOptions>(
@@ -74,4 +107,10 @@ void mlir::rev::registerRevPassesAndPipelines() {
       "check-lowering, unroll-max-trip-count, unroll-max-body-ops, memref-noalias, fast-math)",
       buildRevToLLVMPipeline);
   registerRevToGPUPipeline();
+  PassPipelineRegistration<RevToOpenMPOptions>(
+      "rev-to-openmp",
+      "Lower rev to the LLVM dialect with scf.parallel loops on OpenMP threads (the LLVM "
+      "OpenMP runtime, libomp): rev-to-llvm's options, plus num-threads, privatize-atomics, "
+      "privatize-copies, privatize-max-elements, privatize-min-trips-per-element",
+      buildRevToOpenMPPipeline);
 }

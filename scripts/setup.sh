@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up of everything rev needs on a fresh Debian 12/13 + Python 3.11 machine:
-# system packages (ninja, lld, ccache when apt has them), the pinned LLVM/MLIR 22.1.8 toolchain
-# from PyPI wheels in ./.venv, then a CMake/Ninja build in ./build.
+# system packages (ninja, lld, ccache, the OpenMP runtime libomp when apt has them), the
+# pinned LLVM/MLIR 22.1.8 toolchain from PyPI wheels in ./.venv, then a CMake/Ninja build in ./build.
 # Re-running reuses the venv and the build directory (ccache makes a rebuild fast).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,6 +38,20 @@ fi
 for d in /usr/lib/llvm-22/bin /usr/lib/llvm-*/bin; do
   if [ -x "$d/ld.lld" ]; then export PATH="$d:$PATH"; break; fi
 done
+# The LLVM OpenMP runtime (libomp.so.5, the __kmpc_* ABI that --rev-to-openmp's
+# code calls) for Program(target="openmp"); GCC's libgomp lacks that ABI.
+# Debian 12 and 13 both have libomp5-19; `libomp5` is the release's default.
+have_libomp() {
+  ls /usr/lib/*/libomp.so.5 /usr/lib/llvm-*/lib/libomp.so.5 >/dev/null 2>&1
+}
+if ! have_libomp && command -v apt-get >/dev/null 2>&1; then
+  log "installing the OpenMP runtime (libomp5-19)"
+  $SUDO apt-get update -qq >/dev/null 2>&1 || true
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libomp5-19 >/dev/null 2>&1 ||
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libomp5 >/dev/null 2>&1 ||
+    log "no OpenMP runtime from apt: target=\"openmp\" will raise RevError"
+fi
+
 for t in cmake ninja g++; do
   command -v "$t" >/dev/null 2>&1 || { log "missing required tool: $t"; exit 1; }
 done

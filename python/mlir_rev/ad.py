@@ -16,7 +16,9 @@ computing, no tape) and `--rev-fwd` (tangents), compiled with the MLIR JIT at
 LLVM's O3 unless `opt_level=` (0..3, a keyword of every function here and of
 `Derivatives`) says otherwise, and with exact IEEE arithmetic unless
 `fast_math=` ("arcp", "contract" or "fast": `Program`'s option, also a keyword
-of every function here) says otherwise.
+of every function here) says otherwise. `target="openmp"` (and `num_threads=`, `privatize_atomics=`)
+run the parallel loops on OpenMP threads (`Program`'s options, keywords of
+every function here too; docs/parallel.md).
 The caller's arrays are never modified: each evaluation works on copies.
 """
 
@@ -42,13 +44,16 @@ class Derivatives:
 
     def __init__(self, source, name: str = None, *, second_order: bool = False,
                  checks: bool = False, atol: float = 1e-8, opt_level: int = 3,
-                 fast_math: str = "none"):
+                 fast_math: str = "none", target: str = "cpu", num_threads=None,
+                 privatize_atomics: bool = True):
         source, name = _resolve(source, name)
         self.name = _check_name(name, "the function to differentiate")
-        # opt_level and fast_math are validated by Program (else RevError).
+        # opt_level, fast_math, target and num_threads are validated by
+        # Program (else RevError).
         self.program = Program(source, grad=[name], hvp=[name] if second_order else (),
                                checks=checks, atol=atol, opt_level=opt_level,
-                               fast_math=fast_math)
+                               fast_math=fast_math, target=target, num_threads=num_threads,
+                               privatize_atomics=privatize_atomics)
         if name not in self.program.signatures:
             raise RevError(f"no rev.func named @{name}")
         self.sig = self.program.signatures[name]

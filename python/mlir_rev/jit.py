@@ -33,10 +33,10 @@ import numpy as np
 from . import abi
 from .execution_engine import ExecutionEngine
 from .ir import (Context, FunctionType, InsertionPoint, Location, MemRefType, MLIRError, Module,
-                 ShapedType, WalkResult)
+                 ShapedType, UnitAttr, WalkResult)
 from .passmanager import PassManager
 
-__all__ = ["Program", "RevError", "Signature"]
+__all__ = ["Program", "RevError", "Signature", "TARGETS", "openmp_library"]
 
 
 class RevError(Exception):
@@ -266,6 +266,13 @@ class Signature:
     #: for each argument, the position of its derivative in the derivative
     #: functions' layout, or -1 (mlir_rev.abi, from the compiler)
     derivative_positions: list
+    #: the element types of the results: a rev.func returns the final
+    #: versions of its scalar arguments, a func.func its declared results
+    results: tuple = None
+
+    def __post_init__(self):
+        if self.results is None:
+            self.results = tuple(a.type for a in self.args if a.kind == "scalar")
 
     @property
     def scalars(self):
@@ -290,7 +297,21 @@ def _signature(op) -> Signature:
             args.append(_Arg("memref", _elem_name(t.element_type), shape))
         else:
             args.append(_Arg("scalar", _elem_name(t)))
-    return Signature(name, args, abi.derivative_arg_positions(ftype))
+    if op.name == "rev.func":
+        return Signature(name, args, abi.derivative_arg_positions(ftype))
+    # func.func: scalar results only (a memref result has no Python form).
+    results = tuple(_elem_name(t) for t in ftype.results if not isinstance(t, MemRefType))
+    if len(results) != len(ftype.results):
+        raise RevError(f"unsupported result type of @{name} at the Python boundary")
+    return Signature(name, args, [-1] * len(args), results)
+
+
+def _callable_func_func(op) -> bool:
+    """A public func.func with a body (callable through Program.call)."""
+    if op.name != "func.func" or not len(op.regions[0].blocks):
+        return False
+    vis = op.attributes["sym_visibility"].value if "sym_visibility" in op.attributes else None
+    return vis in (None, "public")
 
 
 def _copy_module(source: Module) -> Module:
@@ -306,6 +327,78 @@ def _copy_module(source: Module) -> Module:
     except MLIRError as e:
         raise RevError("invalid rev program:\n" + _format(e)) from None
     return copy
+
+
+# -- targets ------------------------------------------------------------------
+# target -> the pipeline that lowers for it.
+_PIPELINES = {"cpu": "rev-to-llvm", "openmp": "rev-to-openmp", "cuda": "rev-to-gpu"}
+TARGETS = tuple(_PIPELINES)
+
+# Where libomp.so.5 (the LLVM OpenMP runtime: __kmpc_* entry points) is
+# looked for; REV_OPENMP_LIB (a path) replaces the list.
+_OPENMP_CANDIDATES = ("/usr/lib/x86_64-linux-gnu/libomp.so.5",
+                      "/usr/lib/aarch64-linux-gnu/libomp.so.5",
+                      "/usr/lib/llvm-*/lib/libomp.so.5", "/usr/local/lib/libomp.so*",
+                      "/usr/lib/libomp.so.5")
+_OPENMP_INSTALL = ("install the LLVM OpenMP runtime: `apt-get install libomp5-19` (Debian 12/13; "
+                   "scripts/setup.sh does it) or `libomp5`, or set REV_OPENMP_LIB to the path "
+                   "of a libomp.so.5")
+# The OpenMP runtimes that loaded and have the LLVM entry points.
+_OPENMP_LIBS: set = set()
+
+
+def openmp_library() -> str:
+    """The path of the OpenMP runtime that target="openmp" loads, probed
+    with ctypes (a library the ExecutionEngine cannot load aborts the
+    process): REV_OPENMP_LIB if set, else the first of the usual places.
+    Raises RevError("no OpenMP runtime ...") when none loads or the one
+    found lacks the LLVM OpenMP entry points (GCC's libgomp does)."""
+    import glob
+    env = os.environ.get("REV_OPENMP_LIB")
+    if env:
+        paths = [env]
+    else:
+        paths = [p for pat in _OPENMP_CANDIDATES for p in sorted(glob.glob(pat))]
+    errors = []
+    for path in paths:
+        if path in _OPENMP_LIBS:
+            return path
+        if not os.path.isfile(path):
+            errors.append(f"{path}: no such file")
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError as e:
+            errors.append(f"{path}: {e}")
+            continue
+        if not hasattr(lib, "__kmpc_fork_call"):
+            errors.append(f"{path}: not the LLVM OpenMP runtime (no __kmpc_fork_call)")
+            continue
+        _OPENMP_LIBS.add(path)
+        return path
+    where = "; ".join(errors) if errors else "none of " + ", ".join(_OPENMP_CANDIDATES)
+    raise RevError(f"no OpenMP runtime for target='openmp' ({where}): {_OPENMP_INSTALL}")
+
+
+def _target(target, num_threads, privatize_atomics=True):
+    """(extra shared libraries, extra pipeline options) of a target; RevError
+    for a bad target, num_threads or privatize_atomics."""
+    if not (isinstance(target, str) and target in _PIPELINES):
+        raise RevError(f"target must be one of {', '.join(map(repr, TARGETS))}, got {target!r}")
+    if num_threads is not None:
+        if target != "openmp":
+            raise RevError(f"num_threads is an option of target='openmp', not {target!r}")
+        if not (_is_int(num_threads) and 1 <= num_threads <= 4096):
+            raise RevError(f"num_threads must be None or an integer in 1..4096, got "
+                           f"{num_threads!r}")
+    _check_flag(privatize_atomics, "privatize_atomics")
+    if target != "openmp":
+        if not privatize_atomics:
+            raise RevError(f"privatize_atomics is an option of target='openmp', not {target!r}")
+        return [], ""
+    options = "" if num_threads is None else f" num-threads={int(num_threads)}"
+    options += f" privatize-atomics={int(bool(privatize_atomics))}"
+    return [openmp_library()], options
 
 
 # Program's fast_math values (rev-to-llvm's fast-math accepts any arith
@@ -343,19 +436,38 @@ class Program:
             flag: also reassociation and no NaN or infinity assumed, checked
             mode's comparisons included). `rev-to-llvm`'s `fast-math`,
             --rev-fast-math.
-    target: "cpu" (the default: `rev-to-llvm`) or "cuda" (`rev-to-gpu`: the
-            parallel loops run as NVIDIA GPU kernels, the rest on the host;
-            see mlir_rev.cuda for the memory model and `DeviceArray`).
+    target: "cpu" (the default: `rev-to-llvm`, parallel loops run
+            sequentially), "openmp" (`rev-to-openmp`: parallel loops on
+            OpenMP threads, atomic scatters privatised; needs the LLVM
+            OpenMP runtime libomp.so.5, see `openmp_library`) or "cuda"
+            (`rev-to-gpu`: the parallel loops run as NVIDIA GPU kernels, the
+            rest on the host; see mlir_rev.cuda for the memory model and
+            `DeviceArray`). See docs/parallel.md. With checks=True,
+            target="openmp" compiles the parallel loops sequentially (a
+            failed check is reported from the calling thread only).
+    num_threads: target="openmp" only: the threads of every parallel loop
+            of this Program (an integer >= 1, compiled into each region as
+            its num_threads clause, so Programs with different counts
+            coexist in one process), or None (the default: the OpenMP
+            runtime's count, OMP_NUM_THREADS or one per core, and
+            omp_set_num_threads calls, which are process-wide).
+    privatize_atomics: target="openmp" only: `rev-to-openmp`'s
+            privatize-atomics (default True): atomic adds into a 1-d memref
+            in a parallel loop become per-thread copies added up after the
+            loop (--rev-privatize-atomics); False keeps the atomics.
     chip, gpu_format, block_size: target="cuda"'s options (rev-to-gpu's
             chip, format and block-size): the architecture ("sm_90"), the
             kernel format ("isa": PTX compiled by the driver; "bin"/"fatbin"
             need ptxas at compile time) and the threads per block.
+    Also public `func.func` functions are callable (`call`; their scalar
+    results come back), e.g. hand-written kernels with scf.parallel loops.
     """
 
     def __init__(self, source, *, grad=(), fwd=(), hvp=(), checks: bool = False,
                  atol: float = 1e-8, opt_level: int = 3,
                  unroll_max_trip_count=None, memref_noalias: bool = True,
-                 fast_math: str = "none", target: str = "cpu", chip: str = "sm_90",
+                 fast_math: str = "none", target: str = "cpu", num_threads=None,
+                 privatize_atomics: bool = True, chip: str = "sm_90",
                  gpu_format: str = "isa", block_size: int = 256):
         """grad: functions to differentiate with --rev-ad (gives `@f_grad`);
         fwd: functions to differentiate with --rev-fwd (gives `@f_fwd`);
@@ -381,14 +493,23 @@ class Program:
         if not (isinstance(fast_math, str) and fast_math in FAST_MATH):
             raise RevError(f"fast_math must be one of {', '.join(map(repr, FAST_MATH))}, got "
                            f"{fast_math!r}")
+        target_libs, target_options = _target(target, num_threads, privatize_atomics)
+        self._pipeline_name = _PIPELINES[target]
+        if checks and target == "openmp":
+            # A failed check is reported to the call only from the calling
+            # thread (librev_runtime's guard is per thread; on a worker it
+            # would end the process): checked mode runs parallel loops
+            # sequentially.
+            target_libs, target_options = [], ""
+            self._pipeline_name = "rev-to-llvm"
+        self.target, self.num_threads = target, num_threads
+        self.privatize_atomics = bool(privatize_atomics)
         grad, fwd, hvp = _names(grad, "grad"), _names(fwd, "fwd"), _names(hvp, "hvp")
         # target="cuda": mlir_rev.cuda.Target (options, memref staging), else None.
         self._gpu = None
         if target == "cuda":
             from . import cuda
             self._gpu = cuda.Target(chip, gpu_format, block_size=block_size)
-        elif target != "cpu":
-            raise RevError(f"target must be 'cpu' or 'cuda', got {target!r}")
         if isinstance(source, str):
             self._ctx = Context()
         elif isinstance(source, Module):
@@ -424,6 +545,15 @@ class Program:
                 if op.operation.name == "rev.func":
                     sig = _signature(op.operation)
                     self.signatures[sig.name] = sig
+                elif _callable_func_func(op.operation):
+                    # A public func.func is callable too (its C interface),
+                    # unless a type has no Python form.
+                    try:
+                        sig = _signature(op.operation)
+                    except RevError:
+                        continue
+                    op.operation.attributes["llvm.emit_c_interface"] = UnitAttr.get()
+                    self.signatures[sig.name] = sig
             # Generate every inverse up front so that uncall("f") is available
             # (a backward function that dropped an ancilla's adjoint has none).
             self._run("builtin.module(rev-invert{skip-uninvertible=1})", "inversion")
@@ -432,12 +562,13 @@ class Program:
             # returns to the guarded call (_invoke) instead of exiting.
             unroll = ("" if unroll_max_trip_count is None else
                       f" unroll-max-trip-count={unroll_max_trip_count}")
-            backend = ("rev-to-llvm{" if self._gpu is None else
-                       "rev-to-gpu{" + self._gpu.pipeline_options() + " ")
+            backend = self._pipeline_name + "{"
+            if self._gpu is not None:
+                backend += self._gpu.pipeline_options() + " "
             pipeline = (f"builtin.module({backend}checks={int(checks)} "
                         f"atol={atol!r} check-lowering=runtime{unroll} "
                         f"memref-noalias={int(bool(memref_noalias))} "
-                        f"fast-math={fast_math}}})")
+                        f"fast-math={fast_math}{target_options}}})")
             self._run(pipeline, "lowering")
             self._checks = bool(checks)
             # Only the functions that can reach a check are called through
@@ -449,6 +580,7 @@ class Program:
             libs = [os.path.join(libdir, n) for n in
                     ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so")]
             _check_shared_libs(libs)
+            libs += target_libs
             if self._guarded:
                 _load_runtime()
                 libs.append(_RUNTIME_LIB)
@@ -564,17 +696,17 @@ class Program:
                     packed.append(self._gpu.pack(v, ctype, staged))
                     continue
                 packed.append(ctypes.pointer(ctypes.pointer(_memref_descriptor(v, ctype))))
-        scalars = sig.scalars
-        if len(scalars) == 1:
-            res = _CTYPES[scalars[0].type][0]()
+        results = sig.results
+        if len(results) == 1:
+            res = _CTYPES[results[0]][0]()
             self._call(symbol, [*packed, ctypes.pointer(res)], arrays, staged)
             return res.value
-        if not scalars:
+        if not results:
             self._call(symbol, packed, arrays, staged)
             return None
-        res = _results_type(tuple(s.type for s in scalars))()
+        res = _results_type(tuple(results))()
         self._call(symbol, [ctypes.pointer(ctypes.pointer(res)), *packed], arrays, staged)
-        return tuple(getattr(res, f"r{i}") for i in range(len(scalars)))
+        return tuple(getattr(res, f"r{i}") for i in range(len(results)))
 
     def _call(self, symbol: str, pointers: list, arrays: list, staged=None):
         """Calls the packed wrapper `_mlir_ciface_<symbol>` (void(void **), as

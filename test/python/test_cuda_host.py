@@ -202,7 +202,7 @@ for kw in (dict(target="tpu"), dict(target="cuda", chip="sm_1x"),
 print(json.dumps(out))
 """, fake_driver)
     r = result(p)
-    assert r[0] == "target must be 'cpu' or 'cuda', got 'tpu'"
+    assert r[0] == "target must be one of 'cpu', 'openmp', 'cuda', got 'tpu'"
     assert r[1].startswith("chip must be an NVIDIA architecture")
     assert r[2].startswith("gpu_format must be one of 'isa', 'bin', 'fatbin'")
     assert r[3] == "block_size must be an integer in 1..1024, got 0"

@@ -325,3 +325,48 @@ def test_race_checker_rejects_a_plain_shared_update():
     m = Module.parse(racy, ctx)
     assert len(racy_parallel_loops(m)) == 1
     assert "atomic_rmw" in str(lowered(COO, False))
+
+
+# -- checked mode ---------------------------------------------------------------
+DIV = """
+rev.func @div(%X: memref<?xf64>, %Y: memref<?xf64>, %b: memref<?xindex>, %H: memref<?xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  rev.parallel_for %i = %c0 to %n step %c1 {
+    %x = memref.load %X[%i] : memref<?xf64>
+    %one = arith.constant 1.0 : f64
+    %q = arith.divf %one, %x : f64
+    rev.add_at %Y[%i], %q : memref<?xf64>
+    %k = memref.load %b[%i] : memref<?xindex>
+    rev.add_at %H[%k], %q : memref<?xf64>
+  }
+  rev.return
+}
+"""
+
+
+@pytest.mark.parametrize("target", ["cpu", "openmp"])
+def test_checked_mode_reports_a_failed_check_inside_a_parallel_loop(target):
+    from mlir_rev.jit import RevError
+    prog = Program(DIV, checks=True, target=target)
+    X = np.array([1.0, 2.0, 4.0, 0.5])
+    Y, b, H = np.zeros(4), np.array([0, 1, 1, 0], dtype=np.int64), np.zeros(2)
+    prog.call("div", X, Y, b, H)
+    assert rel_err(Y, 1 / X) < 1e-15 and rel_err(H, [1 / 1 + 1 / 0.5, 1 / 2 + 1 / 4]) < 1e-15
+    X[2] = 0.0
+    Y0, H0 = Y.copy(), H.copy()
+    with pytest.raises(RevError) as e:
+        prog.call("div", X, Y, b, H)
+    assert e.value.rule == "delta is not finite (inf or NaN)"
+    assert e.value.op == "rev.add_at"
+    # Checked mode restores the arrays of a failed call.
+    assert np.array_equal(Y, Y0) and np.array_equal(H, H0)
+
+
+def test_checked_gradient_through_parallel_loops():
+    args = scale_args(n=50)
+    d = Derivatives(SCALE, "scale", checks=True)
+    J = d.jacobian(*args)
+    J0 = Derivatives(SCALE, "scale").jacobian(*args)
+    assert rel_err(J, J0) < 1e-15
