@@ -216,6 +216,11 @@ class FunctionBuilder:
         self.globals = rf.py_globals
         self.bounds = bool(getattr(module_builder, "bounds", False))
         self.in_cond = False
+        self.loop = None  # the rev.for whose body is being emitted (not a nested region)
+        # bounds checks to repeat after the statement: a check is its own
+        # inverse, so the copy after an access is the one before it in the
+        # generated inverse (and in the backward sweep of a gradient)
+        self.pending_checks = []
 
     # -- errors and locations -------------------------------------------------
     def error(self, node, message):
@@ -310,8 +315,14 @@ class FunctionBuilder:
                 if j == len(stmts):
                     raise self.error(s, "`with rev.compute(...)` needs a matching "
                                         "`rev.uncompute()` later in the same block")
-                with self.loc(s):
-                    self.guard(s, lambda: self.routine(s, stmts[i + 1:j]))
+                saved_loop, self.loop = self.loop, None
+                saved_checks, self.pending_checks = self.pending_checks, []
+                try:
+                    with self.loc(s):
+                        self.guard(s, lambda: self.routine(s, stmts[i + 1:j]))
+                finally:
+                    self.loop = saved_loop
+                    self.pending_checks = saved_checks
                 i = j + 1
                 continue
             self.stmt(s)
@@ -332,7 +343,17 @@ class FunctionBuilder:
         return None
 
     def stmt(self, s):
-        return self.guard(s, lambda: self._stmt(s))
+        saved, self.pending_checks = self.pending_checks, []
+        try:
+            self.guard(s, lambda: self._stmt(s))
+            self.flush_checks()
+        finally:
+            self.pending_checks = saved
+
+    def flush_checks(self):
+        for ok, rule, origin, loc in self.pending_checks:
+            revd.CheckOp(ok, rule, origin, loc=loc)
+        self.pending_checks = []
 
     def guard(self, s, fn):
         try:
@@ -409,13 +430,63 @@ class FunctionBuilder:
         if self.bounds and not self.in_cond:
             # conditions stay pure (a check is an effect), as in checked mode
             with self.loc(node):
-                for d, iv in enumerate(ivs):
-                    size = memref.DimOp(ref, self.const_index(d)).result
-                    ok = arith.CmpIOp(ir.IntegerAttr.get(ir.IntegerType.get_signless(64),
-                                                         _CMPI_PRED["ult"]), iv, size).result
-                    revd.CheckOp(ok, f"index out of bounds in dimension {d} of "
-                                     f"`{node.value.id}`", origin)
+                for d, (e, iv) in enumerate(zip(idx, ivs)):
+                    rule = f"index out of bounds in dimension {d} of `{node.value.id}`"
+                    if not self.hoisted_check(node.value.id, ref, d, e, rule, origin):
+                        size = memref.DimOp(ref, self.const_index(d)).result
+                        ok = self.cmp("ult", iv, size)
+                        revd.CheckOp(ok, rule, origin)
+                        self.pending_checks.append((ok, rule, origin, self.loc(node)))
         return ref, ivs, t
+
+    def hoisted_check(self, name_of_ref, ref, d, e, rule, origin):
+        """An index `i + c` or `i - c` (`i` the index of the loop whose body
+        this is, not inside a nested region; c an integer literal) is checked
+        once, before the loop: every iterate lb, lb + st, ..., last is in
+        bounds when lb + c >= 0 and last + c < size, or the loop runs no
+        iteration. The loop body then has no check (and vectorises)."""
+        c = 0
+        if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)):
+            if isinstance(e.right, ast.Constant) and isinstance(e.left, ast.Name):
+                name, c = e.left.id, e.right.value
+                if isinstance(e.op, ast.Sub) and isinstance(c, int):
+                    c = -c
+            elif isinstance(e.left, ast.Constant) and isinstance(e.right, ast.Name) \
+                    and isinstance(e.op, ast.Add):
+                name, c = e.right.id, e.left.value
+            else:
+                return False
+        elif isinstance(e, ast.Name):
+            name = e.id
+        else:
+            return False
+        if isinstance(c, bool) or not isinstance(c, int) or not -2 ** 62 < c < 2 ** 62:
+            return False
+        var = self.scope.get(name)
+        if var is None or var is not self.loop:
+            return False
+        op, lb, ub, st, done = var.loop
+        key = (name_of_ref, d, c)
+        if key in done:
+            return True
+        done.add(key)
+        with ir.InsertionPoint(op):
+            one = self.const_index(1)
+            cc = self.const_index(c)
+            size = memref.DimOp(ref, self.const_index(d)).result
+            # last = lb + ((ub - 1 - lb) floordiv st) * st (st > 0; max(st, 1) keeps
+            # a wrong step from dividing by zero here)
+            span = arith.SubIOp(arith.SubIOp(ub, one).result, lb).result
+            step = arith.MaxSIOp(st, one).result
+            last = arith.AddIOp(lb, arith.MulIOp(arith.FloorDivSIOp(span, step).result,
+                                                 step).result).result
+            first_ok = self.cmp("sge", arith.AddIOp(lb, cc).result, self.const_index(0))
+            last_ok = self.cmp("slt", arith.AddIOp(last, cc).result, size)
+            empty = self.cmp("sge", lb, ub)
+            ok = arith.OrIOp(empty, arith.AndIOp(first_ok, last_ok).result).result
+            revd.CheckOp(ok, rule, origin)
+        var.after.append((ok, rule, origin, self.loc(e)))
+        return True
 
     def augassign(self, s):
         kinds = _UPDATES.get(type(s.op))
@@ -676,11 +747,19 @@ class FunctionBuilder:
         blk = ir.Block.create_at_start(op.body, [ir.IndexType.get()] +
                                        [v.type for v in inits])
         saved = self.with_scope(names, list(blk.arguments)[1:])
-        self.scope[s.target.id] = _Var(blk.arguments[0], "const")
-        with ir.InsertionPoint(blk):
-            self.block(s.body)
-            revd.YieldOp([self.scope[n].value for n in names])
+        index = self.scope[s.target.id] = _Var(blk.arguments[0], "const")
+        saved_loop, self.loop = self.loop, index
+        index.loop = (op, lb, ub, st, set())
+        index.after = []  # the hoisted checks, repeated after the loop
+        try:
+            with ir.InsertionPoint(blk):
+                self.block(s.body)
+                revd.YieldOp([self.scope[n].value for n in names])
+        finally:
+            self.loop = saved_loop
         self.scope = saved
+        for ok, rule, origin, loc in index.after:
+            revd.CheckOp(ok, rule, origin, loc=loc)
         for n, r in zip(names, op.results):
             self.scope[n].value = r
 
@@ -709,10 +788,14 @@ class FunctionBuilder:
     def state_region(self, region, names, stmts, node):
         blk = self.region_block(region, names)
         saved = self.with_scope(names, list(blk.arguments))
-        with ir.InsertionPoint(blk):
-            self.block(stmts)
-            with self.loc(node):
-                revd.YieldOp([self.scope[n].value for n in names])
+        saved_loop, self.loop = self.loop, None
+        try:
+            with ir.InsertionPoint(blk):
+                self.block(stmts)
+                with self.loc(node):
+                    revd.YieldOp([self.scope[n].value for n in names])
+        finally:
+            self.loop = saved_loop
         self.scope = saved
 
     def if_(self, s):
@@ -859,6 +942,7 @@ class FunctionBuilder:
                         a[1] = e.type
                         self.scope[n] = _Var(revd.AddOp(revd.AllocOp(e.type).result, e).result,
                                              "var")
+            self.flush_checks()
             self.block(s.body)
             with self.loc(s):
                 revd.YieldOp([self.scope[n].value for n in names] +

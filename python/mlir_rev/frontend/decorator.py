@@ -72,7 +72,8 @@ class _Inverse:
 
     def __call__(self, *args, checks=False, bounds=True, **kwargs):
         args = self.f.bind(args, kwargs, "call of the inverse")
-        return self.f.program_for(checks, bounds).uncall(self.f.symbol, *args)
+        with _bounds_errors():
+            return self.f.program_for(checks, bounds).uncall(self.f.symbol, *args)
 
     def __invert__(self):
         return self.f
@@ -311,7 +312,8 @@ class ReversibleFunction:
     # -- running --------------------------------------------------------------
     def __call__(self, *args, checks=False, bounds=True, **kwargs):
         args = self.bind(args, kwargs)
-        return self.program_for(checks, bounds).call(self.symbol, *args)
+        with _bounds_errors():
+            return self.program_for(checks, bounds).call(self.symbol, *args)
 
     @property
     def inverse(self) -> _Inverse:
@@ -335,23 +337,27 @@ class ReversibleFunction:
         args = self.bind(args, kwargs, "gradient")
         d = self.derivatives(checks=checks, bounds=bounds)
         d._check_output(output)
-        return d.gradient(*args, output=output)
+        with _bounds_errors():
+            return d.gradient(*args, output=output)
 
     def vjp(self, args, scalar_seeds, memref_seeds, checks=False, bounds=True):
         if isinstance(args, dict):
             args = self.bind((), args, "vjp")
-        return self.derivatives(checks=checks, bounds=bounds).vjp(args, scalar_seeds,
-                                                                  memref_seeds)
+        with _bounds_errors():
+            return self.derivatives(checks=checks, bounds=bounds).vjp(args, scalar_seeds,
+                                                                      memref_seeds)
 
     def jacobian(self, *args, checks=False, bounds=True, **kwargs):
         args = self.bind(args, kwargs, "jacobian")
-        return self.derivatives(checks=checks, bounds=bounds).jacobian(*args)
+        with _bounds_errors():
+            return self.derivatives(checks=checks, bounds=bounds).jacobian(*args)
 
     def hvp(self, *args, v, output=0, checks=False, bounds=True, **kwargs):
         args = self.bind(args, kwargs, "hvp")
         d = self.derivatives(second_order=True, checks=checks, bounds=bounds)
         d._check_output(output)
-        return d.hvp(*args, v=v, output=output)
+        with _bounds_errors():
+            return d.hvp(*args, v=v, output=output)
 
     def __repr__(self):
         return f"<reversible {self.name} at {self.filename}:{self.first_line}>"
@@ -399,6 +405,25 @@ def hvp(f, *, output=0, checks=False, bounds=True):
     f = _derivatives_of(f)
     return lambda *args, v, **kw: f.hvp(*args, v=v, output=output, checks=checks,
                                         bounds=bounds, **kw)
+
+
+class _bounds_errors:
+    """A failed bounds check of the front end (not checked mode): the
+    arrays may have been partly updated (checked mode restores them)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, tb):
+        if isinstance(e, RevError) and getattr(e, "rule", None) and \
+                e.rule.startswith("index out of bounds") and "unchecked mode" in str(e):
+            text = str(e).split("\n")[0]
+            raise RevError(f"{text}\n  in a call of @{e.function} (bounds checks of the "
+                           f"front end: array arguments may be partly updated; "
+                           f"checks=True restores them)", rule=e.rule, op=e.op,
+                           location=e.location, function=e.function,
+                           message=getattr(e, "message", text)) from None
+        return False
 
 
 def _check_bool(v, name):
