@@ -1129,8 +1129,12 @@ class FunctionBuilder:
             a, b = self.convert(a, ft, node), self.convert(b, ft, node)
             t = ft
         fl = _is_float(t)
-        if isinstance(op, ast.Mod):
-            return self.python_mod(a, b, node)
+        if isinstance(op, (ast.FloorDiv, ast.Mod)):
+            if fl:
+                if isinstance(op, ast.Mod):
+                    return self.python_mod(a, b, node)
+                return self.python_float_floordiv(a, b, node)
+            return self.int_division(a, b, node, isinstance(op, ast.Mod))
         table = {
             ast.Add: (arith.AddFOp, arith.AddIOp), ast.Sub: (arith.SubFOp, arith.SubIOp),
             ast.Mult: (arith.MulFOp, arith.MulIOp), ast.Div: (arith.DivFOp, None),
@@ -1151,6 +1155,52 @@ class FunctionBuilder:
             return arith.CmpFOp(attr, a, b).result
         attr = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), _CMPI_PRED[pred])
         return arith.CmpIOp(attr, a, b).result
+
+    def int_division(self, a, b, node, mod):
+        """Integer `a // b` (`arith.floordivsi`: Python's floor) or `a % b`
+        (Python's sign rule, python_mod). Unless b is a literal other than 0
+        and -1, the division cannot trap (it would kill the interpreter): b
+        == 0 fails a check (Python's ZeroDivisionError; outside conditions)
+        and divides by 1, b == -1 negates (wrapping, as a // -1 of the
+        smallest integer must)."""
+        rb = node.right
+        if isinstance(rb, ast.Constant) and isinstance(rb.value, int) \
+                and rb.value not in (0, -1):
+            return (self.python_mod(a, b, node) if mod else
+                    arith.FloorDivSIOp(a, b).result)
+        zero, one = self.constant(0, b.type, node), self.constant(1, b.type, node)
+        is_zero = self.cmp("eq", b, zero)
+        minus_one = self.cmp("eq", b, self.constant(-1, b.type, node))
+        if not self.in_cond:
+            ok = arith.XOrIOp(is_zero, self.constant(True, None, node)).result
+            origin = "arith.remsi" if mod else "arith.floordivsi"
+            revd.CheckOp(ok, "integer division by zero", origin)
+            self.pending_checks.append((ok, "integer division by zero", origin,
+                                        self.loc(node)))
+        safe = arith.SelectOp(arith.OrIOp(is_zero, minus_one).result, one, b).result
+        if mod:
+            return self.python_mod(a, safe, node)  # a % 1 == a % -1 == 0
+        q = arith.FloorDivSIOp(a, safe).result
+        return arith.SelectOp(minus_one, arith.SubIOp(zero, a).result, q).result
+
+    def python_float_floordiv(self, a, b, node):
+        """Float `a // b` as CPython computes it (floatobject.c divmod):
+        mod = fmod(a, b); div = (a - mod) / b, minus 1 where mod and b have
+        opposite signs; floor(div) rounded to the nearest integer; a zero
+        quotient takes the sign of a / b."""
+        zero = self.constant(0.0, a.type, node)
+        one = self.constant(1.0, a.type, node)
+        m = arith.RemFOp(a, b).result
+        div = arith.DivFOp(arith.SubFOp(a, m).result, b).result
+        opposite = arith.XOrIOp(self.cmp("olt", b, zero), self.cmp("olt", m, zero)).result
+        adjust = arith.AndIOp(self.cmp("une", m, zero), opposite).result
+        div = arith.SelectOp(adjust, arith.SubFOp(div, one).result, div).result
+        fl = mmath.FloorOp(div).result
+        half = self.constant(0.5, a.type, node)
+        up = self.cmp("ogt", arith.SubFOp(div, fl).result, half)
+        fl = arith.SelectOp(up, arith.AddFOp(fl, one).result, fl).result
+        signed_zero = mmath.CopySignOp(zero, arith.DivFOp(a, b).result).result
+        return arith.SelectOp(self.cmp("une", div, zero), fl, signed_zero).result
 
     def python_mod(self, a, b, node):
         """`a % b` with Python's semantics: the result has the sign of b

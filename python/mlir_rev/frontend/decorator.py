@@ -408,19 +408,21 @@ def hvp(f, *, output=0, checks=False, bounds=True):
 
 
 class _bounds_errors:
-    """A failed bounds check of the front end (not checked mode): the
-    arrays may have been partly updated (checked mode restores them)."""
+    """A failed check of the front end (bounds, integer division by zero)
+    outside checked mode: the arrays may have been partly updated (checked
+    mode restores them)."""
 
     def __enter__(self):
         return self
 
     def __exit__(self, kind, e, tb):
-        if isinstance(e, RevError) and getattr(e, "rule", None) and \
-                e.rule.startswith("index out of bounds") and "unchecked mode" in str(e):
+        rule = getattr(e, "rule", None) if isinstance(e, RevError) else None
+        if rule and (rule.startswith("index out of bounds") or
+                     rule == "integer division by zero") and "unchecked mode" in str(e):
             text = str(e).split("\n")[0]
-            raise RevError(f"{text}\n  in a call of @{e.function} (bounds checks of the "
-                           f"front end: array arguments may be partly updated; "
-                           f"checks=True restores them)", rule=e.rule, op=e.op,
+            raise RevError(f"{text}\n  in a call of @{e.function} (a check of the front "
+                           f"end: array arguments may be partly updated; checks=True "
+                           f"restores them)", rule=e.rule, op=e.op,
                            location=e.location, function=e.function,
                            message=getattr(e, "message", text)) from None
         return False
