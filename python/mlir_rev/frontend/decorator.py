@@ -341,8 +341,6 @@ class ReversibleFunction:
             return d.gradient(*args, output=output)
 
     def vjp(self, args, scalar_seeds, memref_seeds, checks=False, bounds=True):
-        if isinstance(args, dict):
-            args = self.bind((), args, "vjp")
         with _bounds_errors():
             return self.derivatives(checks=checks, bounds=bounds).vjp(args, scalar_seeds,
                                                                       memref_seeds)
