@@ -35,6 +35,13 @@ def leapfrog(X: rev.Array[rev.f64], V: rev.Array[rev.f64], k: float, dt: float,
 
 
 @rev.reversible
+def scale2d(C: rev.Array[rev.f64, 2], A: rev.Array[rev.f64, 2], b: float):
+    for i in range(C.shape[0]):
+        for j in range(C.shape[1]):
+            C[i, j] += A[i, j] * b   # i: checked at each access of the inner loop
+
+
+@rev.reversible
 def gather(Y: rev.Array[rev.f64], X: rev.Array[rev.f64], P: rev.Array[rev.i64]):
     for i in range(len(Y)):
         Y[i] += X[P[i]]          # P[i]: checked at each access
@@ -55,19 +62,21 @@ def main():
     X, Y, V = rng.random(n), np.zeros(n), np.zeros(n)
     P = rng.permutation(n).astype(np.int64)
     Xs, Ys = X[:100_000].copy(), Y[:100_000].copy()
+    A2, C2 = rng.random((1000, 1000)), np.zeros((1000, 1000))
     rows = [
         ("axpy, n=1e6", lambda b: axpy(Y, X, 0.5, bounds=b)),
         ("stencil, n=1e6", lambda b: stencil(Y, X, bounds=b)),
         ("leapfrog, n=1e6, 5 steps", lambda b: leapfrog(X, V, 1.3, 0.01, 5, bounds=b)),
+        ("2-d C[i, j] += A[i, j] * b, 1e3^2", lambda b: scale2d(C2, A2, 0.5, bounds=b)),
         ("gather Y[i] += X[P[i]], n=1e6", lambda b: gather(Y, X, P, bounds=b)),
         ("axpy gradient, n=1e5", lambda b: axpy.grad(Ys, Xs, 0.5, output=(0, 0), bounds=b)),
     ]
-    print(f"{'program':32s} {'bounds=False':>13s} {'bounds=True':>12s} {'ratio':>6s}")
+    print(f"{'program':34s} {'bounds=False':>13s} {'bounds=True':>12s} {'ratio':>6s}")
     for name, call in rows:
         call(True)
         call(False)
         off, on = best(lambda: call(False)), best(lambda: call(True))
-        print(f"{name:32s} {off * 1e3:10.3f} ms {on * 1e3:9.3f} ms {on / off:6.2f}")
+        print(f"{name:34s} {off * 1e3:10.3f} ms {on * 1e3:9.3f} ms {on / off:6.2f}")
 
 
 if __name__ == "__main__":
