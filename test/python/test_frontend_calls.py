@@ -264,6 +264,26 @@ def test_i32_scalars_and_arrays_match_numpy():
     assert "memref<?xi32>" in int32.mlir and "i32" in int32.mlir
 
 
+@rev.reversible
+def small_ints(a: rev.i16, b: rev.i8, A: rev.Array[rev.i16], B: rev.Array[rev.i8]):
+    for i in range(len(A)):
+        A[i] += a * 3 + i
+        B[i] ^= b
+    a += 30000      # wraps in 16 bits, as NumPy's int16 does
+
+
+def test_i16_i8_scalars_and_arrays_match_numpy():
+    A, B = np.arange(3, dtype=np.int16), np.array([1, -2, 127], dtype=np.int8)
+    a, b = small_ints(1000, -7, A, B)
+    with np.errstate(over="ignore"):
+        assert a == np.int16(1000) + np.int16(30000) and b == -7
+    np.testing.assert_array_equal(A, np.arange(3) * 2 + 3000)
+    np.testing.assert_array_equal(B, np.array([1, -2, 127], dtype=np.int8) ^ np.int8(-7))
+    assert small_ints.inverse(a, b, A, B) == (1000, -7)
+    np.testing.assert_array_equal(A, np.arange(3))
+    np.testing.assert_array_equal(B, [1, -2, 127])
+
+
 def test_error_i32_literal_out_of_range(tmp_path):
     mod, path = load(tmp_path, "@rev.reversible\ndef f(x: rev.i32):\n    x += 1099511627776\n")
     with pytest.raises(RevSyntaxError) as e:

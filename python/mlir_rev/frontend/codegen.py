@@ -840,8 +840,8 @@ class FunctionBuilder:
         if len(call.args) == 2:
             t = scalar_type(self.py_object(call.args[1]))
             if t is None:
-                raise self.error(call.args[1], "the ancilla's type must be f64, f32, i64, i32 "
-                                               "or index")
+                raise self.error(call.args[1], "the ancilla's type must be f64, f32, i64, i32, "
+                                               "i16, i8 or index")
         if isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.USub) and \
                 isinstance(v.operand, ast.Constant):
             value = -v.operand.value

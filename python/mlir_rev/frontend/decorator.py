@@ -14,6 +14,9 @@ from .types import ArrayType, ScalarType, scalar_type
 
 _MISSING = object()
 
+_TYPES = ("rev.f64, rev.f32, rev.i64, rev.i32, rev.i16, rev.i8, rev.index, float, int, "
+          "rev.Array[...]")
+
 #: keywords of every call of a decorated function (cannot be parameter names)
 RESERVED = ("checks", "bounds")
 
@@ -168,9 +171,7 @@ class ReversibleFunction:
         hints = {}
         for a in fdef.args.args:
             if a.annotation is None:
-                raise fb.error(a, f"parameter `{a.arg}` needs a type annotation "
-                                  f"(rev.f64, rev.f32, rev.i64, rev.i32, rev.index, float, int, "
-                                  f"rev.Array[...])")
+                raise fb.error(a, f"parameter `{a.arg}` needs a type annotation ({_TYPES})")
             try:
                 t = eval(compile(ast.Expression(a.annotation), self.filename, "eval"),
                          self.py_globals, self.closure)
@@ -179,9 +180,7 @@ class ReversibleFunction:
                                              f"{e}") from None
             st = scalar_type(t)
             if st is None and not isinstance(t, ArrayType):
-                raise fb.error(a.annotation, f"unsupported type {t!r} for `{a.arg}` (rev.f64, "
-                                             f"rev.f32, rev.i64, rev.i32, rev.index, float, int, "
-                                             f"rev.Array[...])")
+                raise fb.error(a.annotation, f"unsupported type {t!r} for `{a.arg}` ({_TYPES})")
             hints[a.arg] = st or t
         if fdef.returns is not None:
             raise fb.error(fdef.returns, "a reversible function returns the final values of "
