@@ -649,7 +649,7 @@ def test_recursion_and_the_mlir_text_round_trip():
     ("    with open('x') as t:\n        pass\n", "unsupported `with`"),
     ("    with rev.compute(t=0.0):\n        t += y\n", "rev.uncompute()"),
     ("    A[0] += countdown(y, y)\n", "as a statement"),
-    ("    countdown(y, 3)\n", "must be a variable"),
+    ("    countdown(y, 3)\n", "may change its parameter `n`"),
     ("    y += OUTSIDE[0]\n", "`OUTSIDE` is a Python ndarray from outside the function"),
     ("    A[0] = 1.0\n", "plain assignment `=` is not reversible"),
 ])

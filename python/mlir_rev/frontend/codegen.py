@@ -47,7 +47,7 @@ _CMP_I = {ast.Lt: "slt", ast.LtE: "sle", ast.Gt: "sgt", ast.GtE: "sge", ast.Eq: 
           ast.NotEq: "ne"}
 _CMPF_PRED = {"false": 0, "oeq": 1, "ogt": 2, "oge": 3, "olt": 4, "ole": 5, "one": 6,
               "ord": 7, "ueq": 8, "ugt": 9, "uge": 10, "ult": 11, "ule": 12, "une": 13}
-_CMPI_PRED = {"eq": 0, "ne": 1, "slt": 2, "sle": 3, "sgt": 4, "sge": 5}
+_CMPI_PRED = {"eq": 0, "ne": 1, "slt": 2, "sle": 3, "sgt": 4, "sge": 5, "ult": 6}
 
 _UPDATES = {ast.Add: ("AddOp", "AddAtOp"), ast.Sub: ("SubOp", "SubAtOp"),
             ast.Mult: ("MulOp", "MulAtOp"), ast.Div: ("DivOp", "DivAtOp"),
@@ -98,10 +98,112 @@ def _written(stmts, resolve) -> list:
                                 add(e.id)
             elif isinstance(sub, ast.Call):
                 if resolve(sub.func):
-                    for a in sub.args:
+                    for a in list(sub.args) + [k.value for k in sub.keywords]:
                         if isinstance(a, ast.Name):
                             add(a.id)
     return out
+
+
+def may_write(fb, stmts) -> set:
+    """Names (scalars and arrays) the statements may change: update and swap
+    targets, `rev.neg`/`rot`/`irot` operands, and the arguments of calls of
+    decorated functions whose parameter the callee may change (recursively;
+    conservative through recursion)."""
+    out = set()
+
+    def add(node):
+        if isinstance(node, ast.Subscript):
+            node = node.value
+        if isinstance(node, ast.Name):
+            out.add(node.id)
+
+    for st in stmts:
+        for sub in ast.walk(st):
+            if isinstance(sub, ast.AugAssign):
+                add(sub.target)
+            elif isinstance(sub, ast.Assign):
+                for t in sub.targets:
+                    for e in (t.elts if isinstance(t, ast.Tuple) else [t]):
+                        add(e)
+            elif isinstance(sub, ast.Call):
+                obj = fb.py_object(sub.func)
+                if obj is markers.neg:
+                    for a in sub.args[:1]:
+                        add(a)
+                elif obj in (markers.rot, markers.irot):
+                    for a in sub.args[:2]:
+                        add(a)
+                else:
+                    c = fb.callee(sub.func)
+                    if c is None:
+                        continue
+                    g = c[0]
+                    try:
+                        g._parse()
+                        bound = bind_call_nodes(g, sub)
+                    except RevError:
+                        for a in list(sub.args) + [k.value for k in sub.keywords]:
+                            add(a)
+                        continue
+                    gw = callee_writes(g)
+                    for pname, a in zip(g.param_names, bound):
+                        if pname in gw:
+                            add(a)
+    return out
+
+
+def callee_writes(f) -> set:
+    """The parameters of a decorated function it may change."""
+    if f._writes is not None:
+        return f._writes
+    f._parse()
+    f._writes = set(f.param_names)  # while in progress (recursion): all
+    fb = FunctionBuilder(f, None)
+    fb.scope = {n: None for n in f.param_names}
+    fb.arrays = {}
+    f._writes = may_write(fb, f.fdef.body) & set(f.param_names)
+    return f._writes
+
+
+def bind_call_nodes(f, c):
+    """The argument nodes of a call `f(...)` in parameter order (keywords and
+    defaults bound; a default is an `ast.Constant` at the call); raises
+    RevError on a mismatch."""
+    names = f.param_names
+    for a in c.args:
+        if isinstance(a, ast.Starred):
+            raise RevError("`*args` in a call")
+    if len(c.args) > len(names):
+        raise RevError(f"`{f.name}` takes {len(names)} arguments, got {len(c.args)}")
+    bound = dict(zip(names, c.args))
+    for kw in c.keywords:
+        if kw.arg is None:
+            raise RevError("`**kwargs` in a call")
+        if kw.arg not in names:
+            raise RevError(f"`{f.name}` has no parameter `{kw.arg}` (parameters: "
+                           f"{', '.join(names)})")
+        if kw.arg in bound:
+            raise RevError(f"`{kw.arg}` is given twice (by position and by keyword)")
+        bound[kw.arg] = kw.value
+    out = []
+    missing = []
+    for n in names:
+        a = bound.get(n)
+        if a is None:
+            if n not in f.defaults:
+                missing.append(n)
+                continue
+            a = ast.copy_location(ast.Constant(f.defaults[n]), c)
+            a._rev_default = n
+        out.append(a)
+    if missing:
+        raise RevError(f"`{f.name}` is missing argument(s) {', '.join(missing)}")
+    return out
+
+
+def _names(node) -> set:
+    """The names an expression reads (variables, arrays and others)."""
+    return {sub.id for sub in ast.walk(node) if isinstance(sub, ast.Name)}
 
 
 class FunctionBuilder:
@@ -112,6 +214,13 @@ class FunctionBuilder:
         self.line0 = rf.first_line
         self.source_lines = rf.source_lines
         self.globals = rf.py_globals
+        self.bounds = bool(getattr(module_builder, "bounds", False))
+        self.in_cond = False
+        self.loop = None  # the rev.for whose body is being emitted (not a nested region)
+        # bounds checks to repeat after the statement: a check is its own
+        # inverse, so the copy after an access is the one before it in the
+        # generated inverse (and in the backward sweep of a gradient)
+        self.pending_checks = []
 
     # -- errors and locations -------------------------------------------------
     def error(self, node, message):
@@ -163,9 +272,6 @@ class FunctionBuilder:
         fdef = self.rf.fdef
         rf = self.rf
         args = fdef.args
-        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs or args.defaults:
-            raise self.error(fdef, "a @reversible function takes plain positional "
-                                   "parameters only (no defaults, *args, **kw, keyword-only)")
         if fdef.decorator_list and len(fdef.decorator_list) > 1:
             raise self.error(fdef.decorator_list[1], "@reversible must be the only decorator")
         with self.loc(fdef):
@@ -209,8 +315,14 @@ class FunctionBuilder:
                 if j == len(stmts):
                     raise self.error(s, "`with rev.compute(...)` needs a matching "
                                         "`rev.uncompute()` later in the same block")
-                with self.loc(s):
-                    self.guard(s, lambda: self.routine(s, stmts[i + 1:j]))
+                saved_loop, self.loop = self.loop, None
+                saved_checks, self.pending_checks = self.pending_checks, []
+                try:
+                    with self.loc(s):
+                        self.guard(s, lambda: self.routine(s, stmts[i + 1:j]))
+                finally:
+                    self.loop = saved_loop
+                    self.pending_checks = saved_checks
                 i = j + 1
                 continue
             self.stmt(s)
@@ -231,7 +343,17 @@ class FunctionBuilder:
         return None
 
     def stmt(self, s):
-        return self.guard(s, lambda: self._stmt(s))
+        saved, self.pending_checks = self.pending_checks, []
+        try:
+            self.guard(s, lambda: self._stmt(s))
+            self.flush_checks()
+        finally:
+            self.pending_checks = saved
+
+    def flush_checks(self):
+        for ok, rule, origin, loc in self.pending_checks:
+            revd.CheckOp(ok, rule, origin, loc=loc)
+        self.pending_checks = []
 
     def guard(self, s, fn):
         try:
@@ -288,8 +410,9 @@ class FunctionBuilder:
             raise self.error(node, f"`{node.id}` is a loop index and cannot be updated")
         return v
 
-    def element(self, node):
-        """(memref value, [index values], ArrayType) of A[i, j]."""
+    def element(self, node, origin="memref.load"):
+        """(memref value, [index values], ArrayType) of A[i, j]; with bounds
+        checks on (and outside a condition), each index is checked first."""
         if not isinstance(node.value, ast.Name) or node.value.id not in self.arrays:
             if isinstance(node.value, ast.Name) and node.value.id not in self.scope:
                 self.expr(node.value)  # names an outside object: says which
@@ -303,7 +426,67 @@ class FunctionBuilder:
         for e in idx:
             if isinstance(e, ast.Slice):
                 raise self.error(e, "slices are not supported: index one element")
-        return ref, [self.as_index(self.expr(e, ir.IndexType.get()), e) for e in idx], t
+        ivs = [self.as_index(self.expr(e, ir.IndexType.get()), e) for e in idx]
+        if self.bounds and not self.in_cond:
+            # conditions stay pure (a check is an effect), as in checked mode
+            with self.loc(node):
+                for d, (e, iv) in enumerate(zip(idx, ivs)):
+                    rule = f"index out of bounds in dimension {d} of `{node.value.id}`"
+                    if not self.hoisted_check(node.value.id, ref, d, e, rule, origin):
+                        size = memref.DimOp(ref, self.const_index(d)).result
+                        ok = self.cmp("ult", iv, size)
+                        revd.CheckOp(ok, rule, origin)
+                        self.pending_checks.append((ok, rule, origin, self.loc(node)))
+        return ref, ivs, t
+
+    def hoisted_check(self, name_of_ref, ref, d, e, rule, origin):
+        """An index `i + c` or `i - c` (`i` the index of the loop whose body
+        this is, not inside a nested region; c an integer literal) is checked
+        once, before the loop: every iterate lb, lb + st, ..., last is in
+        bounds when lb + c >= 0 and last + c < size, or the loop runs no
+        iteration. The loop body then has no check (and vectorises)."""
+        c = 0
+        if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)):
+            if isinstance(e.right, ast.Constant) and isinstance(e.left, ast.Name):
+                name, c = e.left.id, e.right.value
+                if isinstance(e.op, ast.Sub) and isinstance(c, int):
+                    c = -c
+            elif isinstance(e.left, ast.Constant) and isinstance(e.right, ast.Name) \
+                    and isinstance(e.op, ast.Add):
+                name, c = e.right.id, e.left.value
+            else:
+                return False
+        elif isinstance(e, ast.Name):
+            name = e.id
+        else:
+            return False
+        if isinstance(c, bool) or not isinstance(c, int) or not -2 ** 62 < c < 2 ** 62:
+            return False
+        var = self.scope.get(name)
+        if var is None or var is not self.loop:
+            return False
+        op, lb, ub, st, done = var.loop
+        key = (name_of_ref, d, c)
+        if key in done:
+            return True
+        done.add(key)
+        with ir.InsertionPoint(op):
+            one = self.const_index(1)
+            cc = self.const_index(c)
+            size = memref.DimOp(ref, self.const_index(d)).result
+            # last = lb + ((ub - 1 - lb) floordiv st) * st (st > 0; max(st, 1) keeps
+            # a wrong step from dividing by zero here)
+            span = arith.SubIOp(arith.SubIOp(ub, one).result, lb).result
+            step = arith.MaxSIOp(st, one).result
+            last = arith.AddIOp(lb, arith.MulIOp(arith.FloorDivSIOp(span, step).result,
+                                                 step).result).result
+            first_ok = self.cmp("sge", arith.AddIOp(lb, cc).result, self.const_index(0))
+            last_ok = self.cmp("slt", arith.AddIOp(last, cc).result, size)
+            empty = self.cmp("sge", lb, ub)
+            ok = arith.OrIOp(empty, arith.AndIOp(first_ok, last_ok).result).result
+            revd.CheckOp(ok, rule, origin)
+        var.after.append((ok, rule, origin, self.loc(e)))
+        return True
 
     def augassign(self, s):
         kinds = _UPDATES.get(type(s.op))
@@ -324,7 +507,7 @@ class FunctionBuilder:
             var.value = getattr(revd, kinds[0])(var.value, d).result
             return
         if isinstance(t, ast.Subscript):
-            ref, idx, at = self.element(t)
+            ref, idx, at = self.element(t, "rev." + kinds[1][:-4].lower() + "_at")
             ty = at.elem.mlir()
             d = self.convert(self.expr(s.value, want=ty), ty, s.value)
             self.check_update_type(s, ty)
@@ -365,11 +548,40 @@ class FunctionBuilder:
             va.value, vb.value = op.results[0], op.results[1]
             return
         if isinstance(a, ast.Subscript) and isinstance(b, ast.Subscript):
-            ra, ia, _ = self.element(a)
-            rb, ib, _ = self.element(b)
+            ra, ia, _ = self.element(a, "rev.swap_at")
+            rb, ib, _ = self.element(b, "rev.swap_at")
             revd.SwapAtOp(ra, ia, rb, ib)
             return
-        raise self.error(s, "a swap exchanges two variables or two array elements")
+        if isinstance(a, ast.Subscript) and isinstance(b, ast.Name):
+            a, b = b, a
+        if isinstance(a, ast.Name) and isinstance(b, ast.Subscript):
+            return self.swap_with_element(a, b, s)
+        raise self.error(s, "a swap exchanges two variables, two array elements, or a "
+                            "variable and an element")
+
+    def swap_with_element(self, a, b, s):
+        """`a, A[i] = A[i], a`: integers by three xors; floats through a zero
+        ancilla t and six additive updates (t += A[i]; A[i] -= t; A[i] += a;
+        a -= A[i]; a += t; t -= a), exact for finite values."""
+        var = self.target_var(a)
+        ref, idx, at = self.element(b, "rev.swap")
+        ty = var.value.type
+        if at.elem.mlir() != ty:
+            raise self.error(s, f"swapped variable and element must have the same type "
+                                f"(`{a.id}` is {ty}, `{ast.unparse(b)}` is {at.elem.mlir()})")
+        if not _is_float(ty):
+            var.value = revd.XorOp(var.value, memref.LoadOp(ref, idx).result).result
+            revd.XorAtOp(ref, idx, var.value)
+            var.value = revd.XorOp(var.value, memref.LoadOp(ref, idx).result).result
+            return
+        t = revd.AllocOp(ty).result
+        t = revd.AddOp(t, memref.LoadOp(ref, idx).result).result
+        revd.SubAtOp(ref, idx, t)
+        revd.AddAtOp(ref, idx, var.value)
+        var.value = revd.SubOp(var.value, memref.LoadOp(ref, idx).result).result
+        var.value = revd.AddOp(var.value, t).result
+        t = revd.SubOp(t, var.value).result
+        revd.FreeOp(t)
 
     def call_stmt(self, c):
         obj = self.py_object(c.func)
@@ -384,14 +596,21 @@ class FunctionBuilder:
                                 f"functions (and their inverses) can be called")
         f, inverse = target
         f._parse()
-        if c.keywords:
-            raise self.error(c, "calls take positional arguments only")
-        if len(c.args) != len(f.arg_types):
-            raise self.error(c, f"`{f.name}` takes {len(f.arg_types)} arguments, "
-                                f"got {len(c.args)}")
+        try:
+            bound = bind_call_nodes(f, c)
+        except RevSyntaxError:
+            raise
+        except RevError as e:
+            raise self.error(c, str(e)) from None
         self.mb.require(f)
-        operands, scalars = [], []
-        for a, t in zip(c.args, f.arg_types):
+        gw = callee_writes(f)
+        # the variables and arrays this call may change
+        changed = set()
+        for pname, a, t in zip(f.param_names, bound, f.arg_types):
+            if pname in gw and isinstance(a, ast.Name):
+                changed.add(a.id)
+        operands, scalars = [], []  # scalars: _Var, or (node, type) for an automatic ancilla
+        for pname, a, t in zip(f.param_names, bound, f.arg_types):
             if isinstance(t, ArrayType):
                 if not isinstance(a, ast.Name) or a.id not in self.arrays:
                     raise self.error(a, f"argument `{ast.unparse(a)}` must be an array")
@@ -399,10 +618,8 @@ class FunctionBuilder:
                 if at.mlir() != t.mlir():
                     raise self.error(a, f"argument `{a.id}` is {at!r}, `{f.name}` expects {t!r}")
                 operands.append(v)
-            else:
-                if not isinstance(a, ast.Name):
-                    raise self.error(a, "a scalar argument of a call must be a variable (the "
-                                        "call updates it)")
+                continue
+            if isinstance(a, ast.Name) and a.id in self.scope and self.scope[a.id].kind == "var":
                 var = self.target_var(a)
                 if var in scalars:
                     raise self.error(a, f"`{a.id}` is passed twice")
@@ -411,11 +628,38 @@ class FunctionBuilder:
                                         f"`{f.name}` expects {t.mlir()}")
                 operands.append(var.value)
                 scalars.append(var)
+                continue
+            # an expression, a loop index, a constant or a default: passed in an
+            # automatic ancilla (zero + value before the call, - value after it)
+            what = ("its default" if hasattr(a, "_rev_default") else
+                    f"`{ast.unparse(a)}`")
+            if pname in gw:
+                raise self.error(a, f"`{f.name}` may change its parameter `{pname}`, so "
+                                    f"{what} cannot be passed to it: pass a variable (an "
+                                    f"expression, a loop index or a default can only be "
+                                    f"passed to a parameter the callee leaves unchanged)")
+            for n in sorted(_names(a) & changed):
+                raise self.error(a, f"{what} reads `{n}`, which this call may change: the "
+                                    f"value passed for `{pname}` must be the same before "
+                                    f"and after the call")
+            ty = t.mlir()
+            with self.loc(a):
+                e = self.convert(self.expr(a, ty), ty, a)
+                tv = revd.AddOp(revd.AllocOp(ty).result, e).result
+            operands.append(tv)
+            scalars.append((a, ty))
         op_cls = revd.UncallOp if inverse else revd.CallOp
-        op = op_cls([v.value.type for v in scalars], ir.FlatSymbolRefAttr.get(f.symbol),
-                    operands)
+        op = op_cls([v.value.type if isinstance(v, _Var) else v[1] for v in scalars],
+                    ir.FlatSymbolRefAttr.get(f.symbol), operands)
         for var, r in zip(scalars, op.results):
-            var.value = r
+            if isinstance(var, _Var):
+                var.value = r
+        for var, r in zip(scalars, op.results):
+            if not isinstance(var, _Var):
+                a, ty = var
+                with self.loc(a):
+                    e = self.convert(self.expr(a, ty), ty, a)
+                    revd.FreeOp(revd.SubOp(r, e).result)
 
     def builtin_update(self, c, obj):
         n = 1 if obj is markers.neg else 3
@@ -427,7 +671,7 @@ class FunctionBuilder:
                 var = self.target_var(a)
                 var.value = revd.NegOp(var.value).result
             elif isinstance(a, ast.Subscript):
-                ref, idx, _ = self.element(a)
+                ref, idx, _ = self.element(a, "rev.neg_at")
                 revd.NegAtOp(ref, idx)
             else:
                 raise self.error(a, "rev.neg takes a variable or an array element")
@@ -440,8 +684,8 @@ class FunctionBuilder:
             op = (revd.RotOp if obj is markers.rot else revd.IRotOp)(va.value, vb.value, theta)
             va.value, vb.value = op.results[0], op.results[1]
         elif isinstance(a, ast.Subscript) and isinstance(b, ast.Subscript):
-            ra, ia, at = self.element(a)
-            rb, ib, _ = self.element(b)
+            ra, ia, at = self.element(a, "rev." + obj.__name__ + "_at")
+            rb, ib, _ = self.element(b, "rev." + obj.__name__ + "_at")
             theta = self.convert(theta, at.elem.mlir(), th)
             (revd.RotAtOp if obj is markers.rot else revd.IRotAtOp)(ra, ia, rb, ib, theta)
         else:
@@ -503,11 +747,19 @@ class FunctionBuilder:
         blk = ir.Block.create_at_start(op.body, [ir.IndexType.get()] +
                                        [v.type for v in inits])
         saved = self.with_scope(names, list(blk.arguments)[1:])
-        self.scope[s.target.id] = _Var(blk.arguments[0], "const")
-        with ir.InsertionPoint(blk):
-            self.block(s.body)
-            revd.YieldOp([self.scope[n].value for n in names])
+        index = self.scope[s.target.id] = _Var(blk.arguments[0], "const")
+        saved_loop, self.loop = self.loop, index
+        index.loop = (op, lb, ub, st, set())
+        index.after = []  # the hoisted checks, repeated after the loop
+        try:
+            with ir.InsertionPoint(blk):
+                self.block(s.body)
+                revd.YieldOp([self.scope[n].value for n in names])
+        finally:
+            self.loop = saved_loop
         self.scope = saved
+        for ok, rule, origin, loc in index.after:
+            revd.CheckOp(ok, rule, origin, loc=loc)
         for n, r in zip(names, op.results):
             self.scope[n].value = r
 
@@ -524,18 +776,26 @@ class FunctionBuilder:
     def cond_region(self, region, names, expr):
         blk = self.region_block(region, names)
         saved = self.with_scope(names, list(blk.arguments))
-        with ir.InsertionPoint(blk), self.loc(expr):
-            c = self.as_bool(self.expr(expr), expr)
-            revd.CondOp(c)
+        self.in_cond = True
+        try:
+            with ir.InsertionPoint(blk), self.loc(expr):
+                c = self.as_bool(self.expr(expr), expr)
+                revd.CondOp(c)
+        finally:
+            self.in_cond = False
         self.scope = saved
 
     def state_region(self, region, names, stmts, node):
         blk = self.region_block(region, names)
         saved = self.with_scope(names, list(blk.arguments))
-        with ir.InsertionPoint(blk):
-            self.block(stmts)
-            with self.loc(node):
-                revd.YieldOp([self.scope[n].value for n in names])
+        saved_loop, self.loop = self.loop, None
+        try:
+            with ir.InsertionPoint(blk):
+                self.block(stmts)
+                with self.loc(node):
+                    revd.YieldOp([self.scope[n].value for n in names])
+        finally:
+            self.loop = saved_loop
         self.scope = saved
 
     def if_(self, s):
@@ -570,23 +830,28 @@ class FunctionBuilder:
             self.scope[n].value = r
 
     def ancilla_value(self, call, node):
+        """(type or None, constant attribute or None, expression node or None)
+        of `rev.ancilla(value[, type])`: a constant, or an expression (the
+        ancilla is allocated zero and the expression added)."""
         if call.keywords or not 1 <= len(call.args) <= 2:
             raise self.error(call, "rev.ancilla(value) or rev.ancilla(value, type)")
         v = call.args[0]
+        t = None
+        if len(call.args) == 2:
+            t = scalar_type(self.py_object(call.args[1]))
+            if t is None:
+                raise self.error(call.args[1], "the ancilla's type must be f64, f32, i64, i32, "
+                                               "i16, i8 or index")
         if isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.USub) and \
                 isinstance(v.operand, ast.Constant):
             value = -v.operand.value
         elif isinstance(v, ast.Constant):
             value = v.value
         else:
-            raise self.error(v, "an ancilla starts from a constant")
+            return (None if t is None else t.mlir()), None, v
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.error(v, "an ancilla starts from an int or float constant")
-        if len(call.args) == 2:
-            t = scalar_type(self.py_object(call.args[1]))
-            if t is None:
-                raise self.error(call.args[1], "the ancilla's type must be f64, f32, i64 or index")
-        else:
+            raise self.error(v, "an ancilla starts from a number or a numeric expression")
+        if t is None:
             t = F64 if isinstance(value, float) else scalar_type(int)
         ty = t.mlir()
         if t.is_float:
@@ -594,8 +859,19 @@ class FunctionBuilder:
         else:
             if isinstance(value, float):
                 raise self.error(v, "an integer ancilla starts from an integer")
+            if not -2 ** (t.bits - 1) <= value < 2 ** (t.bits - 1):
+                raise self.error(v, f"the integer {value} does not fit in {ty}")
             attr = ir.IntegerAttr.get(ty, int(value))
-        return ty, attr
+        return ty, attr, None
+
+    def ancilla_expr(self, node, ty):
+        """The value of an ancilla's initial expression (converted to ty)."""
+        e = self.expr(node, ty)
+        if ty is None:
+            if not (_is_float(e.type) or _is_int(e.type) or _is_index(e.type)):
+                raise self.error(node, f"an ancilla holds a number, not {e.type}")
+            return e
+        return self.convert(e, ty, node)
 
     def alloc(self, ty, attr):
         zero = (attr.value == 0)
@@ -612,34 +888,61 @@ class FunctionBuilder:
         name = item.optional_vars.id
         if name in self.scope or name in self.arrays:
             raise self.error(item.optional_vars, f"the ancilla `{name}` shadows a variable")
-        ty, attr = self.ancilla_value(item.context_expr, s)
-        self.scope[name] = _Var(self.alloc(ty, attr), "var")
+        ty, attr, node = self.ancilla_value(item.context_expr, s)
+        if node is None:
+            self.scope[name] = _Var(self.alloc(ty, attr), "var")
+            self.block(s.body)
+            with self.loc(s):
+                self.free(self.scope.pop(name).value, attr)
+            return
+        # t = 0; t += e; body; t -= e; free: e's inputs must not change in the body
+        changed = may_write(self, s.body)
+        for n in sorted(_names(node) & changed):
+            if n in self.scope or n in self.arrays:
+                raise self.error(node, f"the ancilla's initial value reads `{n}`, which the "
+                                       f"block may change: it is subtracted again at the end "
+                                       f"of the block, so its inputs must not change inside")
+        with self.loc(node):
+            e = self.ancilla_expr(node, ty)
+            self.scope[name] = _Var(revd.AddOp(revd.AllocOp(e.type).result, e).result, "var")
         self.block(s.body)
         with self.loc(s):
-            self.free(self.scope.pop(name).value, attr)
+            e = self.ancilla_expr(node, e.type)
+            revd.FreeOp(revd.SubOp(self.scope.pop(name).value, e).result)
 
     def routine(self, s, body):
         call = s.items[0].context_expr
         if call.args or s.items[0].optional_vars is not None:
             raise self.error(s, "`with rev.compute(name=value, ...):` names its ancillas "
                                 "as keywords")
-        anc = []
+        anc = []  # [name, type, constant attribute or None, expression node or None]
         for kw in call.keywords:
             if kw.arg is None or kw.arg in self.scope or kw.arg in self.arrays:
                 raise self.error(kw.value, f"the ancilla `{kw.arg}` shadows a variable")
             fake = ast.Call(func=call.func, args=[kw.value], keywords=[])
             ast.copy_location(fake, kw.value)
-            anc.append((kw.arg,) + self.ancilla_value(fake, s))
+            anc.append([kw.arg, *self.ancilla_value(fake, s)])
         names = [n for n in self.threaded(s.body + body)]
         inits = [self.scope[n].value for n in names]
         op = revd.RoutineOp([v.type for v in inits], inits)
         # compute: allocate the ancillas, run the block, pass everything on
+        # (an ancilla from an expression: zero plus the expression; the
+        # automatic uncompute subtracts it again)
         blk = self.region_block(op.regions[0], names)
         saved = self.with_scope(names, list(blk.arguments))
         with ir.InsertionPoint(blk):
-            with self.loc(s):
-                for n, ty, attr in anc:
-                    self.scope[n] = _Var(self.alloc(ty, attr), "var")
+            for a in anc:
+                n, ty, attr, node = a
+                if node is None:
+                    with self.loc(s):
+                        self.scope[n] = _Var(self.alloc(ty, attr), "var")
+                else:
+                    with self.loc(node):
+                        e = self.ancilla_expr(node, ty)
+                        a[1] = e.type
+                        self.scope[n] = _Var(revd.AddOp(revd.AllocOp(e.type).result, e).result,
+                                             "var")
+            self.flush_checks()
             self.block(s.body)
             with self.loc(s):
                 revd.YieldOp([self.scope[n].value for n in names] +
@@ -665,7 +968,12 @@ class FunctionBuilder:
         if isinstance(value, int):
             if not -2 ** 63 <= value < 2 ** 63:
                 raise self.error(node, f"the integer {value} does not fit in 64 bits")
-            if want is not None and (_is_int(want) or _is_index(want)):
+            if want is not None and _is_int(want):
+                w = ir.IntegerType(want).width
+                if not -2 ** (w - 1) <= value < 2 ** (w - 1):
+                    raise self.error(node, f"the integer {value} does not fit in {want}")
+                return arith.ConstantOp(want, value).result
+            if want is not None and _is_index(want):
                 return arith.ConstantOp(want, value).result
             if want is not None and _is_float(want):
                 return arith.ConstantOp(want, float(value)).result
@@ -821,6 +1129,12 @@ class FunctionBuilder:
             a, b = self.convert(a, ft, node), self.convert(b, ft, node)
             t = ft
         fl = _is_float(t)
+        if isinstance(op, (ast.FloorDiv, ast.Mod)):
+            if fl:
+                if isinstance(op, ast.Mod):
+                    return self.python_mod(a, b, node)
+                return self.python_float_floordiv(a, b, node)
+            return self.int_division(a, b, node, isinstance(op, ast.Mod))
         table = {
             ast.Add: (arith.AddFOp, arith.AddIOp), ast.Sub: (arith.SubFOp, arith.SubIOp),
             ast.Mult: (arith.MulFOp, arith.MulIOp), ast.Div: (arith.DivFOp, None),
@@ -834,6 +1148,76 @@ class FunctionBuilder:
         if cls is None:
             raise self.error(node, f"operator `{type(op).__name__}` is not supported on {t}")
         return cls(a, b).result
+
+    def cmp(self, pred, a, b):
+        if _is_float(a.type):
+            attr = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), _CMPF_PRED[pred])
+            return arith.CmpFOp(attr, a, b).result
+        attr = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), _CMPI_PRED[pred])
+        return arith.CmpIOp(attr, a, b).result
+
+    def int_division(self, a, b, node, mod):
+        """Integer `a // b` (`arith.floordivsi`: Python's floor) or `a % b`
+        (Python's sign rule, python_mod). Unless b is a literal other than 0
+        and -1, the division cannot trap (it would kill the interpreter): b
+        == 0 fails a check (Python's ZeroDivisionError; outside conditions)
+        and divides by 1, b == -1 negates (wrapping, as a // -1 of the
+        smallest integer must)."""
+        rb = node.right
+        if isinstance(rb, ast.Constant) and isinstance(rb.value, int) \
+                and rb.value not in (0, -1):
+            return (self.python_mod(a, b, node) if mod else
+                    arith.FloorDivSIOp(a, b).result)
+        zero, one = self.constant(0, b.type, node), self.constant(1, b.type, node)
+        is_zero = self.cmp("eq", b, zero)
+        minus_one = self.cmp("eq", b, self.constant(-1, b.type, node))
+        if not self.in_cond:
+            ok = arith.XOrIOp(is_zero, self.constant(True, None, node)).result
+            origin = "arith.remsi" if mod else "arith.floordivsi"
+            revd.CheckOp(ok, "integer division by zero", origin)
+            self.pending_checks.append((ok, "integer division by zero", origin,
+                                        self.loc(node)))
+        safe = arith.SelectOp(arith.OrIOp(is_zero, minus_one).result, one, b).result
+        if mod:
+            return self.python_mod(a, safe, node)  # a % 1 == a % -1 == 0
+        q = arith.FloorDivSIOp(a, safe).result
+        return arith.SelectOp(minus_one, arith.SubIOp(zero, a).result, q).result
+
+    def python_float_floordiv(self, a, b, node):
+        """Float `a // b` as CPython computes it (floatobject.c divmod):
+        mod = fmod(a, b); div = (a - mod) / b, minus 1 where mod and b have
+        opposite signs; floor(div) rounded to the nearest integer; a zero
+        quotient takes the sign of a / b."""
+        zero = self.constant(0.0, a.type, node)
+        one = self.constant(1.0, a.type, node)
+        m = arith.RemFOp(a, b).result
+        div = arith.DivFOp(arith.SubFOp(a, m).result, b).result
+        opposite = arith.XOrIOp(self.cmp("olt", b, zero), self.cmp("olt", m, zero)).result
+        adjust = arith.AndIOp(self.cmp("une", m, zero), opposite).result
+        div = arith.SelectOp(adjust, arith.SubFOp(div, one).result, div).result
+        fl = mmath.FloorOp(div).result
+        half = self.constant(0.5, a.type, node)
+        up = self.cmp("ogt", arith.SubFOp(div, fl).result, half)
+        fl = arith.SelectOp(up, arith.AddFOp(fl, one).result, fl).result
+        signed_zero = mmath.CopySignOp(zero, arith.DivFOp(a, b).result).result
+        return arith.SelectOp(self.cmp("une", div, zero), fl, signed_zero).result
+
+    def python_mod(self, a, b, node):
+        """`a % b` with Python's semantics: the result has the sign of b
+        (C's remainder, `arith.remsi`/`remf`, has the sign of a): r + b where
+        r != 0 and r, b have opposite signs (a float zero takes b's sign)."""
+        fl = _is_float(a.type)
+        r = (arith.RemFOp if fl else arith.RemSIOp)(a, b).result
+        zero = self.constant(0.0 if fl else 0, a.type, node)
+        nz = self.cmp("une" if fl else "ne", r, zero)
+        opposite = arith.XOrIOp(self.cmp("olt" if fl else "slt", r, zero),
+                                self.cmp("olt" if fl else "slt", b, zero)).result
+        fix = arith.AndIOp(nz, opposite).result
+        rb = (arith.AddFOp if fl else arith.AddIOp)(r, b).result
+        out = arith.SelectOp(fix, rb, r).result
+        if fl:
+            out = arith.SelectOp(nz, out, mmath.CopySignOp(zero, b).result).result
+        return out
 
     def compare(self, node):
         if len(node.ops) != 1:

@@ -14,6 +14,12 @@ from .types import ArrayType, ScalarType, scalar_type
 
 _MISSING = object()
 
+_TYPES = ("rev.f64, rev.f32, rev.i64, rev.i32, rev.i16, rev.i8, rev.index, float, int, "
+          "rev.Array[...]")
+
+#: keywords of every call of a decorated function (cannot be parameter names)
+RESERVED = ("checks", "bounds")
+
 
 def _without_op_dumps(text: str) -> str:
     """A verifier diagnostic without the generic-form dump of the failing op
@@ -34,8 +40,9 @@ class _ModuleBuilder:
     """Emits a decorated function and every decorated function it calls into
     one module."""
 
-    def __init__(self, module):
+    def __init__(self, module, bounds=False):
         self.module = module
+        self.bounds = bounds
         self.emitted = {}
         self.pending = []
 
@@ -66,8 +73,10 @@ class _Inverse:
     def __init__(self, f):
         self.f = f
 
-    def __call__(self, *args, checks=False):
-        return self.f.program_for(checks).uncall(self.f.symbol, *args)
+    def __call__(self, *args, checks=False, bounds=True, **kwargs):
+        args = self.f.bind(args, kwargs, "call of the inverse")
+        with _bounds_errors():
+            return self.f.program_for(checks, bounds).uncall(self.f.symbol, *args)
 
     def __invert__(self):
         return self.f
@@ -101,10 +110,13 @@ class ReversibleFunction:
         self._frozen = []  # (where, name, value): numbers read from globals/closures
         self.fdef = None
         self.arg_types = None
-        self._module = None
+        self._modules = {}
         self._programs = {}
         self._ads = {}
         self._deps = []
+        self._writes = None  # the parameters it may change (codegen.callee_writes)
+        self.param_names = None
+        self.defaults = {}
         self.__doc__ = fn.__doc__
         self.__name__ = fn.__name__
         self.__wrapped__ = fn
@@ -135,8 +147,8 @@ class ReversibleFunction:
         return False
 
     def _fresh(self):
-        if self._module is not None and self._stale():
-            self._module = None
+        if self._modules and self._stale():
+            self._modules.clear()
             self._programs.clear()
             self._ads.clear()
 
@@ -159,9 +171,7 @@ class ReversibleFunction:
         hints = {}
         for a in fdef.args.args:
             if a.annotation is None:
-                raise fb.error(a, f"parameter `{a.arg}` needs a type annotation "
-                                  f"(rev.f64, rev.f32, rev.i64, rev.index, float, int, "
-                                  f"rev.Array[...])")
+                raise fb.error(a, f"parameter `{a.arg}` needs a type annotation ({_TYPES})")
             try:
                 t = eval(compile(ast.Expression(a.annotation), self.filename, "eval"),
                          self.py_globals, self.closure)
@@ -170,22 +180,77 @@ class ReversibleFunction:
                                              f"{e}") from None
             st = scalar_type(t)
             if st is None and not isinstance(t, ArrayType):
-                raise fb.error(a.annotation, f"unsupported type {t!r} for `{a.arg}` (rev.f64, "
-                                             f"rev.f32, rev.i64, rev.index, float, int, "
-                                             f"rev.Array[...])")
+                raise fb.error(a.annotation, f"unsupported type {t!r} for `{a.arg}` ({_TYPES})")
             hints[a.arg] = st or t
         if fdef.returns is not None:
             raise fb.error(fdef.returns, "a reversible function returns the final values of "
                                          "its scalar arguments: no return annotation")
-        self.arg_types = [hints[a.arg] for a in fdef.args.args]
+        args = fdef.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
+            bad = args.vararg or args.kwarg or (args.kwonlyargs or args.posonlyargs)[0]
+            raise fb.error(bad, "a @reversible function takes plain parameters only (no "
+                                "*args, **kw, keyword-only or positional-only parameters)")
+        for a in args.args:
+            if a.arg in RESERVED:
+                raise fb.error(a, f"the parameter name `{a.arg}` is reserved (a keyword of "
+                                  f"every call of a @reversible function: "
+                                  f"{', '.join(RESERVED)}); rename it")
+        self.arg_types = [hints[a.arg] for a in args.args]
+        self.param_names = [a.arg for a in args.args]
+        # defaults: numbers, evaluated by Python when the `def` ran
+        self.defaults = {}
+        values = self.fn.__defaults__ or ()
+        for a, d, v in zip(args.args[len(args.args) - len(args.defaults):], args.defaults,
+                           values):
+            t = hints[a.arg]
+            if isinstance(t, ArrayType):
+                raise fb.error(d, f"the array parameter `{a.arg}` cannot have a default (only "
+                                  f"scalar parameters can)")
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise fb.error(d, f"the default of `{a.arg}` must be a number, got "
+                                  f"{type(v).__name__}")
+            if isinstance(v, float) and not t.is_float:
+                raise fb.error(d, f"the default of the integer parameter `{a.arg}` is a float "
+                                  f"({v!r})")
+            self.defaults[a.arg] = v
 
-    def _build(self):
+    def bind(self, args, kwargs, what="call"):
+        """The positional arguments of a call with keywords and defaults
+        (`f(x, A=arr)`), in parameter order."""
+        self._parse()
+        names = self.param_names
+        if len(args) > len(names):
+            raise RevError(f"{self.name} takes {len(names)} arguments, got {len(args)} in a "
+                           f"{what}")
+        out = list(args) + [_MISSING] * (len(names) - len(args))
+        for k, v in kwargs.items():
+            if k not in names:
+                raise RevError(f"{self.name} has no parameter `{k}` (parameters: "
+                               f"{', '.join(names)})")
+            i = names.index(k)
+            if out[i] is not _MISSING:
+                raise RevError(f"{self.name}: `{k}` is given twice (by position and by keyword)")
+            out[i] = v
+        missing = []
+        for i, n in enumerate(names):
+            if out[i] is _MISSING:
+                if n in self.defaults:
+                    out[i] = self.defaults[n]
+                else:
+                    missing.append(n)
+        if missing:
+            raise RevError(f"{self.name} takes {len(names)} arguments ({', '.join(names)}), "
+                           f"got {len(args) + len(kwargs)} in a {what}: missing "
+                           f"{', '.join(missing)}")
+        return out
+
+    def _build(self, bounds=False):
         ctx = ir.Context()
         with ctx, ir.Location.unknown():
             module = ir.Module.create()
-            mb = _ModuleBuilder(module)
+            mb = _ModuleBuilder(module, bounds)
             mb.run(self)
-            self._deps = list(mb.emitted.values())
+            self._deps = list(dict.fromkeys(self._deps + list(mb.emitted.values())))
             try:
                 module.operation.verify()
             except MLIRError as e:
@@ -205,23 +270,38 @@ class ReversibleFunction:
                 out.append(f"\n  {m.group(1)}:{m.group(2)}:\n    {line.rstrip()}")
         return "".join(dict.fromkeys(out))
 
+    def module_for(self, bounds=False) -> ir.Module:
+        """The built module; with `bounds=True`, every array index outside a
+        condition is checked against the array's size first (`rev.check`)."""
+        _check_bool(bounds, "bounds")
+        self._fresh()
+        m = self._modules.get(bool(bounds))
+        if m is None:
+            m = self._modules[bool(bounds)] = self._build(bool(bounds))
+        return m
+
     @property
     def module(self) -> ir.Module:
-        self._fresh()
-        if self._module is None:
-            self._module = self._build()
-        return self._module
+        return self.module_for(False)
 
     @property
     def mlir(self) -> str:
         """The module's text with its Python locations (for rev-opt and bug reports)."""
         return self.module.operation.get_asm(enable_debug_info=True)
 
-    def program_for(self, checks=False) -> Program:
+    def _variant(self, checks, bounds):
+        """(checks, bounds): checked mode checks every index itself, so its
+        module has no front-end bounds checks."""
+        _check_bool(checks, "checks")
+        _check_bool(bounds, "bounds")
+        return bool(checks), bool(bounds) and not checks
+
+    def program_for(self, checks=False, bounds=True) -> Program:
+        key = self._variant(checks, bounds)
         self._fresh()
-        p = self._programs.get(bool(checks))
+        p = self._programs.get(key)
         if p is None:
-            p = self._programs[bool(checks)] = Program(self.module, checks=checks)
+            p = self._programs[key] = Program(self.module_for(key[1]), checks=key[0])
         return p
 
     @property
@@ -229,8 +309,10 @@ class ReversibleFunction:
         return self.program_for(False)
 
     # -- running --------------------------------------------------------------
-    def __call__(self, *args, checks=False):
-        return self.program_for(checks).call(self.symbol, *args)
+    def __call__(self, *args, checks=False, bounds=True, **kwargs):
+        args = self.bind(args, kwargs)
+        with _bounds_errors():
+            return self.program_for(checks, bounds).call(self.symbol, *args)
 
     @property
     def inverse(self) -> _Inverse:
@@ -239,30 +321,40 @@ class ReversibleFunction:
     def __invert__(self):
         return _Inverse(self)
 
-    def derivatives(self, *, second_order=False, checks=False) -> _ad.Derivatives:
+    def derivatives(self, *, second_order=False, checks=False,
+                    bounds=True) -> _ad.Derivatives:
+        checks, bounds = self._variant(checks, bounds)
         self._fresh()
-        key = (second_order, bool(checks))
+        key = (second_order, checks, bounds)
         d = self._ads.get(key)
         if d is None:
-            d = self._ads[key] = _ad.Derivatives(self.module, self.symbol,
+            d = self._ads[key] = _ad.Derivatives(self.module_for(bounds), self.symbol,
                                                  second_order=second_order, checks=checks)
         return d
 
-    def grad(self, *args, output=0, checks=False):
-        d = self.derivatives(checks=checks)
+    def grad(self, *args, output=0, checks=False, bounds=True, **kwargs):
+        args = self.bind(args, kwargs, "gradient")
+        d = self.derivatives(checks=checks, bounds=bounds)
         d._check_output(output)
-        return d.gradient(*args, output=output)
+        with _bounds_errors():
+            return d.gradient(*args, output=output)
 
-    def vjp(self, args, scalar_seeds, memref_seeds, checks=False):
-        return self.derivatives(checks=checks).vjp(args, scalar_seeds, memref_seeds)
+    def vjp(self, args, scalar_seeds, memref_seeds, checks=False, bounds=True):
+        with _bounds_errors():
+            return self.derivatives(checks=checks, bounds=bounds).vjp(args, scalar_seeds,
+                                                                      memref_seeds)
 
-    def jacobian(self, *args, checks=False):
-        return self.derivatives(checks=checks).jacobian(*args)
+    def jacobian(self, *args, checks=False, bounds=True, **kwargs):
+        args = self.bind(args, kwargs, "jacobian")
+        with _bounds_errors():
+            return self.derivatives(checks=checks, bounds=bounds).jacobian(*args)
 
-    def hvp(self, *args, v, output=0, checks=False):
-        d = self.derivatives(second_order=True, checks=checks)
+    def hvp(self, *args, v, output=0, checks=False, bounds=True, **kwargs):
+        args = self.bind(args, kwargs, "hvp")
+        d = self.derivatives(second_order=True, checks=checks, bounds=bounds)
         d._check_output(output)
-        return d.hvp(*args, v=v, output=output)
+        with _bounds_errors():
+            return d.hvp(*args, v=v, output=output)
 
     def __repr__(self):
         return f"<reversible {self.name} at {self.filename}:{self.first_line}>"
@@ -285,26 +377,55 @@ def _derivatives_of(f):
     return f
 
 
-def grad(f, *, output=0, checks=False):
+def grad(f, *, output=0, checks=False, bounds=True):
     """`mlir_rev.ad.grad` for a @reversible function: args -> gradient."""
     f = _derivatives_of(f)
-    return lambda *args: f.grad(*args, output=output, checks=checks)
+    return lambda *args, **kw: f.grad(*args, output=output, checks=checks, bounds=bounds,
+                                      **kw)
 
 
-def vjp(f, *, checks=False):
+def vjp(f, *, checks=False, bounds=True):
     """`mlir_rev.ad.vjp` for a @reversible function."""
     f = _derivatives_of(f)
     return lambda args, scalar_seeds, memref_seeds: f.vjp(args, scalar_seeds, memref_seeds,
-                                                          checks=checks)
+                                                          checks=checks, bounds=bounds)
 
 
-def jacobian(f, *, checks=False):
+def jacobian(f, *, checks=False, bounds=True):
     """`mlir_rev.ad.jacobian` for a @reversible function."""
     f = _derivatives_of(f)
-    return lambda *args: f.jacobian(*args, checks=checks)
+    return lambda *args, **kw: f.jacobian(*args, checks=checks, bounds=bounds, **kw)
 
 
-def hvp(f, *, output=0, checks=False):
+def hvp(f, *, output=0, checks=False, bounds=True):
     """`mlir_rev.ad.hvp` for a @reversible function: (args..., v=...) -> H v."""
     f = _derivatives_of(f)
-    return lambda *args, v: f.hvp(*args, v=v, output=output, checks=checks)
+    return lambda *args, v, **kw: f.hvp(*args, v=v, output=output, checks=checks,
+                                        bounds=bounds, **kw)
+
+
+class _bounds_errors:
+    """A failed check of the front end (bounds, integer division by zero)
+    outside checked mode: the arrays may have been partly updated (checked
+    mode restores them)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, tb):
+        rule = getattr(e, "rule", None) if isinstance(e, RevError) else None
+        if rule and (rule.startswith("index out of bounds") or
+                     rule == "integer division by zero") and "unchecked mode" in str(e):
+            text = str(e).split("\n")[0]
+            raise RevError(f"{text}\n  in a call of @{e.function} (a check of the front "
+                           f"end: array arguments may be partly updated; checks=True "
+                           f"restores them)", rule=e.rule, op=e.op,
+                           location=e.location, function=e.function,
+                           message=getattr(e, "message", text)) from None
+        return False
+
+
+def _check_bool(v, name):
+    if not isinstance(v, (bool, int)) or isinstance(v, int) and not isinstance(v, bool) \
+            and v not in (0, 1):
+        raise RevError(f"{name} must be True or False, got {v!r}")

@@ -5,11 +5,16 @@ from ..ir import F32Type, F64Type, IndexType, IntegerType, MemRefType, ShapedTyp
 
 
 class ScalarType:
-    """A scalar annotation: `f64`, `f32`, `i64`, `index` (also `float` = f64,
-    `int` = i64)."""
+    """A scalar annotation: `f64`, `f32`, `i64`, `i32`, `i16`, `i8`, `index`
+    (also `float` = f64, `int` = i64)."""
 
     def __init__(self, name: str):
         self.name = name
+
+    @property
+    def bits(self) -> int:
+        return {"f64": 64, "f32": 32, "i64": 64, "i32": 32, "i16": 16, "i8": 8,
+                "index": 64}[self.name]
 
     @property
     def is_float(self) -> bool:
@@ -17,7 +22,10 @@ class ScalarType:
 
     def mlir(self):
         return {"f64": F64Type.get, "f32": F32Type.get, "index": IndexType.get,
-                "i64": lambda: IntegerType.get_signless(64)}[self.name]()
+                "i64": lambda: IntegerType.get_signless(64),
+                "i32": lambda: IntegerType.get_signless(32),
+                "i16": lambda: IntegerType.get_signless(16),
+                "i8": lambda: IntegerType.get_signless(8)}[self.name]()
 
     def __repr__(self):
         return f"rev.{self.name}"
@@ -32,6 +40,9 @@ class ScalarType:
 f64 = ScalarType("f64")
 f32 = ScalarType("f32")
 i64 = ScalarType("i64")
+i32 = ScalarType("i32")
+i16 = ScalarType("i16")
+i8 = ScalarType("i8")
 index = ScalarType("index")
 
 
@@ -70,7 +81,8 @@ class _ArrayFactory:
             raise TypeError("Array[elem] or Array[elem, rank or shape]")
         elem = scalar_type(key[0])
         if elem is None or elem.name == "index":
-            raise TypeError(f"Array element type must be f64, f32 or i64, got {key[0]!r}")
+            raise TypeError(f"Array element type must be f64, f32, i64, i32, i16 or i8, got "
+                            f"{key[0]!r}")
         shape = (None,)
         if len(key) == 2:
             s = key[1]
