@@ -187,3 +187,15 @@ rev.func @d(%y: f64, %x: f64) -> (f64, f64) {
     x = torch.tensor(2.0, dtype=f64, requires_grad=True)
     op(3.0, x)[0].backward()
     close(x.grad, -0.75)
+
+
+def test_ddp_example():
+    """examples/interop_torch_ddp.py: the rev op inside DistributedDataParallel
+    (2 processes, gloo) trains exactly like plain PyTorch in one process."""
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "interop_torch_ddp.py"),
+                        "--procs", "2", "--steps", "3", "--batch", "4", "--length", "30"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr[-3000:]
+    assert "OK: the DDP rev model trains exactly like plain PyTorch" in r.stdout
