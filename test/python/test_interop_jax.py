@@ -349,3 +349,84 @@ def test_sharded_training_example():
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr[-3000:]
     assert "OK: the sharded rev model trains exactly like plain JAX" in r.stdout
+
+
+# Scalars of three widths (the multi-result struct's alignment: f32 at 0, f64
+# at 8, i32 at 16), an f32 memref.
+WIDTHS = """
+rev.func @widths(%a: f32, %b: f64, %k: i32, %V: memref<3xf32>) -> (f32, f64, i32) {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %kf = arith.sitofp %k : i32 to f64
+  %v0 = memref.load %V[%c0] : memref<3xf32>
+  %ve = arith.extf %v0 : f32 to f64
+  %d = arith.mulf %ve, %kf : f64
+  %s = math.sin %d : f64
+  %b1 = rev.add %b, %s : f64
+  %bt = arith.truncf %b1 : f64 to f32
+  %a1 = rev.add %a, %bt : f32
+  rev.add_at %V[%c2], %a1 : memref<3xf32>
+  rev.return %a1, %b1, %k : f32, f64, i32
+}
+rev.func @one(%x: f64, %A: memref<2x3xf64>) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %a = memref.load %A[%c1, %c0] : memref<2x3xf64>
+  %e = math.exp %a : f64
+  %x1 = rev.add %x, %e : f64
+  %c = math.cos %x1 : f64
+  rev.add_at %A[%c0, %c1], %c : memref<2x3xf64>
+  rev.return %x1 : f64
+}
+rev.func @none(%A: memref<?xf64>, %B: memref<?xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %A, %c0 : memref<?xf64>
+  rev.for %i = %c0 to %n step %c1 {
+    %b = memref.load %B[%i] : memref<?xf64>
+    %t = math.tanh %b : f64
+    rev.add_at %A[%i], %t : memref<?xf64>
+    rev.yield
+  }
+  rev.return
+}
+"""
+
+
+@pytest.mark.parametrize("name", ["widths", "one", "none"])
+def test_layouts_match_program_call(name):
+    """Every result convention of the packed call (several scalars of mixed
+    widths, one scalar, none; rank-2 and dynamic memrefs), plain and vmapped,
+    against mlir_rev.jit.Program.call (the ctypes path)."""
+    prog = Program(WIDTHS)
+    op = jax_function(WIDTHS, name)
+    rng = np.random.default_rng(4)
+    if name == "widths":
+        args = [np.float32(0.25), 0.5, np.int32(3),
+                rng.normal(size=3).astype(np.float32)]
+    elif name == "one":
+        args = [0.5, rng.normal(size=(2, 3))]
+    else:
+        args = [rng.normal(size=6), rng.normal(size=6)]
+
+    def expect(args):
+        arrays = [np.array(a) for a in args if np.ndim(a)]
+        call_args = [a if not np.ndim(a) else arrays.pop(0) for a in args]
+        scalars = prog.call(name, *call_args)
+        scalars = [] if scalars is None else (
+            list(scalars) if isinstance(scalars, tuple) else [scalars])
+        return [scalars.pop(0) if not np.ndim(a) else c for a, c in zip(args, call_args)]
+
+    got = jax.jit(op)(*[jnp.asarray(a) for a in args])
+    for g, e, a in zip(got, expect(args), args):
+        assert g.dtype == np.asarray(a).dtype
+        np.testing.assert_allclose(np.asarray(g), np.asarray(e), rtol=1e-6 if
+                                   np.asarray(a).dtype == np.float32 else 1e-15)
+    # vmapped over a batch of 3: each element as its own call
+    batch = [np.stack([np.asarray(a) * (1 + 0.1 * j) if np.asarray(a).dtype.kind == "f"
+                       else np.asarray(a) for j in range(3)]) for a in args]
+    got = jax.vmap(op)(*[jnp.asarray(b) for b in batch])
+    for j in range(3):
+        want = expect([b[j] for b in batch])
+        for g, e in zip(got, want):
+            np.testing.assert_allclose(np.asarray(g)[j], np.asarray(e), rtol=1e-6)
