@@ -84,7 +84,7 @@ class _Call:
     argument (the results are the final state)."""
 
     def __init__(self, program, symbol):
-        sig = program.signatures[symbol] if symbol in program.signatures else None
+        sig = program.signatures[symbol]
         self.symbol = symbol
         self.address, self.guard = entry_point(program, symbol)
         self.ranks = [-1 if a.kind == "scalar" else len(a.shape) for a in sig.args]
