@@ -718,10 +718,25 @@ class FunctionBuilder:
         if isinstance(it, ast.Call) and self.py_object(it.func) is reversed and len(it.args) == 1:
             reverse = True
             it = it.args[0]
-        if not (isinstance(it, ast.Call) and self.py_object(it.func) is range
-                and 1 <= len(it.args) <= 3 and not it.keywords):
-            raise self.error(s.iter, "a reversible loop iterates over `range(...)` or "
-                                     "`reversed(range(...))`")
+        parallel, accumulate = False, None
+        if isinstance(it, ast.Call) and self.py_object(it.func) is markers.prange:
+            if reverse:
+                raise self.error(s.iter, "a parallel loop has no direction: drop `reversed`")
+            parallel = True
+            for kw in it.keywords:
+                if not (kw.arg == "accumulate" and isinstance(kw.value, ast.Constant)
+                        and kw.value.value in ("atomic", "privatize")):
+                    raise self.error(kw.value if kw.arg else it,
+                                     'rev.prange takes accumulate="atomic" or '
+                                     'accumulate="privatize" as its only keyword')
+                accumulate = kw.value.value
+            it = ast.copy_location(ast.Call(func=it.func, args=it.args, keywords=[]), it)
+        elif not (isinstance(it, ast.Call) and self.py_object(it.func) is range
+                  and 1 <= len(it.args) <= 3 and not it.keywords):
+            raise self.error(s.iter, "a reversible loop iterates over `range(...)`, "
+                                     "`reversed(range(...))` or `rev.prange(...)`")
+        if parallel and not 1 <= len(it.args) <= 3:
+            raise self.error(s.iter, "rev.prange takes one to three arguments, as range")
         a = it.args
         if len(a) == 1:
             lb, ub, st = self.const_index(0), self.as_index(self.expr(a[0], ir.IndexType.get()), a[0]), \
@@ -742,8 +757,15 @@ class FunctionBuilder:
             raise self.error(s.target, f"the loop variable `{s.target.id}` shadows a variable")
         names = self.threaded(s.body)
         inits = [self.scope[n].value for n in names]
-        op = revd.ForOp([v.type for v in inits], lb, ub, st, inits,
-                        reverse=ir.UnitAttr.get() if reverse else None)
+        if parallel:
+            # Written scalars are the loop's reduce accumulators: each
+            # iteration may only add to them (the verifier says where not).
+            op = revd.ParallelForOp([v.type for v in inits], lb, ub, st, inits,
+                                    accumulate=ir.StringAttr.get(accumulate)
+                                    if accumulate else None)
+        else:
+            op = revd.ForOp([v.type for v in inits], lb, ub, st, inits,
+                            reverse=ir.UnitAttr.get() if reverse else None)
         blk = ir.Block.create_at_start(op.body, [ir.IndexType.get()] +
                                        [v.type for v in inits])
         saved = self.with_scope(names, list(blk.arguments)[1:])

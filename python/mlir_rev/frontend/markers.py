@@ -28,3 +28,7 @@ uncompute = _only_in_reversible("uncompute")
 neg = _only_in_reversible("neg")
 rot = _only_in_reversible("rot")
 irot = _only_in_reversible("irot")
+#: `for i in prange(a, b, s):` a parallel loop (rev.parallel_for): iterations
+#: independent; scalars the body writes are sums (`s += ...` only);
+#: `prange(..., accumulate="privatize")` chooses how shared arrays are added to.
+prange = _only_in_reversible("prange")
