@@ -56,7 +56,7 @@ class Derivatives:
     def __init__(self, source, name: str = None, *, second_order: bool = False,
                  checks: bool = False, atol: float = 1e-8, opt_level: int = 3,
                  fast_math: str = "none", target: str = "cpu", num_threads=None,
-                 privatize_atomics: bool = True, wrt=None):
+                 privatize_atomics: bool = True, wrt=None, fold_zero_adjoints: bool = True):
         source, name = _resolve(source, name)
         self.name = _check_name(name, "the function to differentiate")
         self.wrt, self.marked = None, []
@@ -70,7 +70,8 @@ class Derivatives:
         self.program = Program(source, grad=[name], hvp=[name] if second_order else (),
                                checks=checks, atol=atol, opt_level=opt_level,
                                fast_math=fast_math, target=target, num_threads=num_threads,
-                               privatize_atomics=privatize_atomics)
+                               privatize_atomics=privatize_atomics,
+                               fold_zero_adjoints=fold_zero_adjoints)
         if name not in self.program.signatures:
             raise RevError(f"no rev.func named @{name}")
         self.sig = self.program.signatures[name]
