@@ -51,6 +51,7 @@ def timed(fn, repeats):
 
 
 def child_rev(n, steps, repeats, wrt):
+    sys.path.insert(0, os.path.join(ROOT, "build", "python_packages", "rev"))
     import numpy as np
     from mlir_rev.ad import Derivatives
     with open(os.path.join(ROOT, "benchmarks", "pendulum_ring.mlir")) as f:
