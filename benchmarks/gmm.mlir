@@ -6,14 +6,15 @@
 //       + 1/2 gamma^2 sum_k (|exp(q_k)|^2 + |l_k|^2) - m sum_k sum(q_k)
 // Q_k = diag(exp(q_k)) + the strictly lower triangle l_k, icf[k] = (q_k,
 // l_k column by column), as in ADBench. Written reversibly: the scratch
-// memrefs B (K), MX (K) and Z (d) come in zero and go out zero; per point,
-// a routine computes Z = Q_k (x_i - mu_k) (inner routine, uncomputed after
+// memrefs B (K), MX (K), Z (d) and EQ (K x d) come in zero and go out zero;
+// a routine around the point loop computes EQ = exp(q) once; per point, a
+// routine computes Z = Q_k (x_i - mu_k) (inner routine, uncomputed after
 // use), B[k] = beta_k, the running maximum MX[k] = max(MX[k-1], B[k]) and
 // s = sum_k exp(B[k] - MX[K-1]) (ancilla), adds MX[K-1] + log(s) to L, and
 // uncomputes all of it.
 rev.func @gmm(%A: memref<?xf64>, %MU: memref<?x?xf64>, %ICF: memref<?x?xf64>,
               %X: memref<?x?xf64>, %B: memref<?xf64>, %MX: memref<?xf64>, %Z: memref<?xf64>,
-              %gamma: f64, %wm: f64, %L: f64) -> (f64, f64, f64) {
+              %EQ: memref<?x?xf64>, %gamma: f64, %wm: f64, %L: f64) -> (f64, f64, f64) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c2 = arith.constant 2 : index
@@ -23,37 +24,46 @@ rev.func @gmm(%A: memref<?xf64>, %MU: memref<?x?xf64>, %ICF: memref<?x?xf64>,
   %K = memref.dim %A, %c0 : memref<?xf64>
   %dm1 = arith.subi %d, %c1 : index
   %Km1 = arith.subi %K, %c1 : index
+  // EQ = exp(q) for all points (computed once, uncomputed after them)
+  %L1:1 = rev.routine %L : f64 compute {
+  ^bb0(%lq: f64):
+    rev.for %k = %c0 to %K step %c1 {
+      rev.for %j = %c0 to %d step %c1 {
+        %q = memref.load %ICF[%k, %j] : memref<?x?xf64>
+        %e = math.exp %q : f64
+        rev.add_at %EQ[%k, %j], %e : memref<?x?xf64>
+      }
+    }
+    rev.yield %lq : f64
+  } body {
+  ^bb0(%lq: f64):
   // the data term, point by point
-  %L1 = rev.for %i = %c0 to %n step %c1 iter_args(%l = %L) -> (f64) {
+  %Lp = rev.for %i = %c0 to %n step %c1 iter_args(%l = %lq) -> (f64) {
     %r:1 = rev.routine %l : f64 compute {
     ^bb0(%la: f64):
       rev.for %k = %c0 to %K step %c1 {
         rev.routine compute {
         ^bb0:
-          // Z = Q_k (x_i - mu_k)
-          rev.for %j = %c0 to %d step %c1 {
-            %xj = memref.load %X[%i, %j] : memref<?x?xf64>
-            %mj = memref.load %MU[%k, %j] : memref<?x?xf64>
-            %xcj = arith.subf %xj, %mj : f64
-            %qj = memref.load %ICF[%k, %j] : memref<?x?xf64>
-            %eq = math.exp %qj : f64
-            %t = arith.mulf %eq, %xcj : f64
-            rev.add_at %Z[%j], %t : memref<?xf64>
-            rev.for %c = %c0 to %j step %c1 {
-              // l_k[j][c] sits at d + c (d - 1) - c (c - 1) / 2 + (j - c - 1)
-              %cd = arith.muli %c, %dm1 : index
-              %cm1 = arith.subi %c, %c1 : index
-              %cc = arith.muli %c, %cm1 : index
-              %ch = arith.divui %cc, %c2 : index
-              %st = arith.subi %cd, %ch : index
-              %o0 = arith.subi %j, %c : index
-              %o1 = arith.subi %o0, %c1 : index
-              %id0 = arith.addi %st, %o1 : index
-              %id = arith.addi %id0, %d : index
+          // Z = Q_k (x_i - mu_k), column by column: Z[j] += Q_k[j][c] xc[c]
+          rev.for %c = %c0 to %d step %c1 {
+            %xc = memref.load %X[%i, %c] : memref<?x?xf64>
+            %mc = memref.load %MU[%k, %c] : memref<?x?xf64>
+            %xcc = arith.subf %xc, %mc : f64
+            %eq = memref.load %EQ[%k, %c] : memref<?x?xf64>
+            %t = arith.mulf %eq, %xcc : f64
+            rev.add_at %Z[%c], %t : memref<?xf64>
+            // l_k[j][c] sits at d + c (d - 1) - c (c - 1) / 2 + (j - c - 1) = st + j
+            %cd = arith.muli %c, %dm1 : index
+            %cm1 = arith.subi %c, %c1 : index
+            %cc = arith.muli %c, %cm1 : index
+            %ch = arith.divui %cc, %c2 : index
+            %s0 = arith.subi %cd, %ch : index
+            %s1 = arith.addi %s0, %dm1 : index
+            %st = arith.subi %s1, %c : index
+            %cp1 = arith.addi %c, %c1 : index
+            rev.for %j = %cp1 to %d step %c1 {
+              %id = arith.addi %st, %j : index
               %lv = memref.load %ICF[%k, %id] : memref<?x?xf64>
-              %xc = memref.load %X[%i, %c] : memref<?x?xf64>
-              %mc = memref.load %MU[%k, %c] : memref<?x?xf64>
-              %xcc = arith.subf %xc, %mc : f64
               %u = arith.mulf %lv, %xcc : f64
               rev.add_at %Z[%j], %u : memref<?xf64>
             }
@@ -105,8 +115,10 @@ rev.func @gmm(%A: memref<?xf64>, %MU: memref<?x?xf64>, %ICF: memref<?x?xf64>,
     }
     rev.yield %r#0 : f64
   }
+  rev.yield %Lp : f64
+  }
   // - n logsumexp(alpha) (alpha is small: no shift)
-  %L2:1 = rev.routine %L1 : f64 compute {
+  %L2:1 = rev.routine %L1#0 : f64 compute {
   ^bb0(%la: f64):
     %s0 = rev.alloc : f64
     %s = rev.for %k = %c0 to %K step %c1 iter_args(%sa = %s0) -> (f64) {

@@ -43,13 +43,14 @@ def test_gmm_objective_and_gradient():
     ICF, X = 0.3 * rng.normal(size=(K, d * (d + 1) // 2)), rng.normal(size=(n, d))
     gamma, wm = 1.1, 0.4
     dr = Derivatives(src, "gmm", wrt=(0, 1, 2))
-    assert dr.marked == [7, 8]
-    scratch = [np.zeros(K), np.zeros(K), np.zeros(d)]
+    assert dr.marked == [8, 9]
+    scratch = [np.zeros(K), np.zeros(K), np.zeros(d), np.zeros((K, d))]
     L = dr.program.call("gmm", A, MU, ICF, X, *scratch, gamma, wm, 0.0)[2]
     ref = reference(A, MU, ICF, X, gamma, wm)
     assert abs(L - ref) <= 1e-12 * abs(ref)
     assert max(np.max(np.abs(s)) for s in scratch) < 1e-12
-    g = dr.gradient(A, MU, ICF, X, np.zeros(K), np.zeros(K), np.zeros(d), gamma, wm, 0.0,
+    g = dr.gradient(A, MU, ICF, X, np.zeros(K), np.zeros(K), np.zeros(d), np.zeros((K, d)),
+                    gamma, wm, 0.0,
                     output=2)
     for which, (arr, grad) in enumerate(zip((A, MU, ICF), g)):
         fd = np.zeros_like(arr)
