@@ -6,7 +6,10 @@ Programs (the rev sources of test/python/test_parallel.py):
     sum over the elements: scf.reduce); n = 1e6 and 1e7;
   * csr: y[r] += sum_k vals[k] * x[col[k]] over rows (parallel over rows);
     its gradient scatters into xbar[col[k]] (shared: atomic, or privatised by
-    rev-to-openmp) and valsbar; 1e6 rows, 10 nonzeros per row.
+    rev-to-openmp) and valsbar (shared too: k runs over the row's range,
+    which the verifier cannot prove disjoint); 1e6 rows, 10 nonzeros per row;
+  * coo: the same matrix as y[row[k]] += vals[k] * x[col[k]], parallel over
+    the nonzeros (y shared in the forward; valsbar private in the gradient).
 Configurations, in the same run: rev target="cpu" (rev-to-llvm: the loops run
 in order), rev target="openmp" with 1 and 2 threads (threads pinned:
 OMP_PLACES=cores OMP_PROC_BIND=close KMP_BLOCKTIME=0), and JAX
@@ -42,7 +45,7 @@ sys.path.insert(0, os.path.join(ROOT, "build", "python_packages", "rev"))
 sys.path.insert(0, os.path.join(ROOT, "test", "python"))
 
 from mlir_rev.jit import Program  # noqa: E402
-from test_parallel import BESSEL, CSR  # noqa: E402
+from test_parallel import BESSEL, COO, CSR  # noqa: E402
 
 CONFIGS = {"rev seq": dict(target="cpu"),
            "rev omp 1": dict(target="openmp", num_threads=1),
@@ -130,20 +133,22 @@ def csr_case(m, per_row):
     return rowptr, col, vals, x, y, w
 
 
-def run_csr(m, per_row, repeats):
+def run_csr(m, per_row, repeats, fmt="csr"):
     rowptr, col, vals, x, y, w = csr_case(m, per_row)
+    first = rowptr if fmt == "csr" else np.repeat(np.arange(m), per_row).astype(np.int64)
+    src = CSR if fmt == "csr" else COO
     rows, grads = {}, {}
     for name, kw in CONFIGS.items():
-        p = Program(CSR, grad=["csr"], **kw)
-        g = p.gradient_names["csr"]
+        p = Program(src, grad=[fmt], **kw)
+        g = p.gradient_names[fmt]
         yf = y.copy()
-        t_fwd = best(lambda: p.call("csr", rowptr, col, vals, x, yf), repeats)
+        t_fwd = best(lambda: p.call(fmt, first, col, vals, x, yf), repeats)
         vb, xb, yb = np.zeros_like(vals), np.zeros_like(x), w.copy()
 
         def grad():
             vb[...] = 0
             xb[...] = 0
-            p.call(g, rowptr, col, vals, x, y, vb, xb, yb)
+            p.call(g, first, col, vals, x, y, vb, xb, yb)
         t_grad = best(grad, repeats)
         grad()
         grads[name] = (vb.copy(), xb.copy())
@@ -189,8 +194,9 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     args = ap.parse_args()
-    cases = ([("bessel", 10_000), ("csr", 10_000)] if args.quick else
-             [("bessel", 1_000_000), ("bessel", 10_000_000), ("csr", 1_000_000)])
+    cases = ([("bessel", 10_000), ("csr", 10_000), ("coo", 10_000)] if args.quick else
+             [("bessel", 1_000_000), ("bessel", 10_000_000), ("csr", 1_000_000),
+              ("coo", 1_000_000)])
     lines = [f"# rev.parallel_for: forward and gradient, sequential / OpenMP / JAX "
              f"({platform.node()}, {os.cpu_count()} cores, best of {args.repeats})", "",
              "| program | size | configuration | forward (ms) | gradient (ms) | "
@@ -202,7 +208,7 @@ def main():
             rows, grads = run_bessel(n, args.repeats)
             size = f"n = {n:.0e}"
         else:
-            rows, grads = run_csr(n, 10, args.repeats)
+            rows, grads = run_csr(n, 10, args.repeats, kind)
             size = f"{n:.0e} rows x 10"
         f0, g0 = rows["rev seq"]
         for name, (tf, tg) in rows.items():

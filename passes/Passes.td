@@ -189,6 +189,20 @@ def RevUnrollSmallLoops : Pass<"rev-unroll-small-loops", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
 }
 
+def RevSerialAtomics : Pass<"rev-serial-atomics", "::mlir::ModuleOp"> {
+  let summary = "Plain adds for the atomic adds of parallel loops that run on one thread";
+  let description = [{
+    The sequential back end (`rev-to-llvm`) runs every `scf.parallel` as an
+    ordinary loop on the calling thread. There, each `memref.atomic_rmw
+    addf/addi` with an unused result inside an `scf.parallel` (the shared
+    accumulations of a `rev.parallel_for`, docs/parallel.md) becomes a load,
+    an add and a store: the same result, without x86's `lock cmpxchg` loop
+    for doubles, and vectorisable. Only for pipelines that run the loops
+    sequentially; `rev-to-openmp` and `rev-to-gpu` keep the atomics.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"];
+}
+
 def RevMemrefNoalias : Pass<"rev-memref-noalias", "::mlir::ModuleOp"> {
   let summary = "Mark the memref pointers of lowered rev functions llvm.noalias";
   let description = [{

@@ -69,6 +69,8 @@ void mlir::rev::buildStandardToLLVMPipeline(OpPassManager &pm) {
 
 void mlir::rev::buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions &options) {
   buildRevToStandardPipeline(pm, options);
+  // One thread runs every parallel loop here: no atomics needed.
+  pm.addPass(createRevSerialAtomics());
   buildStandardToLLVMPipeline(pm);
 }
 

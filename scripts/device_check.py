@@ -188,6 +188,51 @@ def run_checks():
     prog.uncall("saxpy", 0.5, x, y)
     check("Program(target='cuda') uncall", rel(y, y0) <= 1e-15)
 
+    # rev.parallel_for programs and their gradients (test/python/test_parallel.py):
+    # batched Bessel J2 with a shared scale (its adjoint: a block reduction),
+    # COO SpMV (shared scatters: atomics), forward and gradient vs NumPy.
+    sys.path.insert(0, os.path.join(ROOT, "test", "python"))
+    from test_parallel import BESSEL, COO
+    prog = Program(BESSEL, target="cuda", grad=["bessel"])
+    g = prog.gradient_names["bessel"]
+    n = 1_000_000
+    X, Y, w = rng.uniform(0.5, 4.0, n), rng.uniform(-1, 1, n), rng.uniform(-1, 1, n)
+    Yf = Y.copy()
+    prog.call("bessel", 1.3, X, Yf)
+    check("rev.parallel_for Bessel forward n=1e6", rel(Yf, Y + 1.3 * j2_ref(X)) <= 1e-12,
+          f"rel {rel(Yf, Y + 1.3 * j2_ref(X)):.1e}")
+    Xb = np.zeros(n)
+    _, abar = prog.call(g, 1.3, X, Y.copy(), 0.0, Xb, w.copy())
+    want = float(np.sum(w * j2_ref(X)))
+    check("rev.parallel_for Bessel gradient d/da (reduction)",
+          abs(abar - want) <= 1e-10 * max(1.0, abs(want)), f"got {abar:.15g} want {want:.15g}")
+    h = 1e-5
+    dj2 = (j2_ref(X + h) - j2_ref(X - h)) / (2 * h)
+    check("rev.parallel_for Bessel gradient d/dX", rel(Xb, 1.3 * w * dj2) <= 1e-7,
+          f"rel {rel(Xb, 1.3 * w * dj2):.1e}")
+    for N in (1_000_000, 10_000_000):
+        dX = cuda.to_device(rng.uniform(0.5, 4.0, N))
+        dY, dXb, dYb = (cuda.to_device(np.zeros(N)) for _ in range(3))
+        t = best_ms(lambda: prog.call(g, 1.3, dX, dY, 0.0, dXb, dYb))
+        TIMES.append((f"Bessel J2 gradient, rev.parallel_for (DeviceArray; "
+                      f"{N / (t * 1e-3):.2e} elements/s)", N, t))
+    coo = Program(COO, target="cuda", grad=["coo"])
+    m_, n_, nnz = 2000, 3000, 200_000
+    row, col = rng.integers(0, m_, nnz), rng.integers(0, n_, nnz)
+    vals, x, y, wy = (rng.standard_normal(nnz), rng.standard_normal(n_),
+                      rng.standard_normal(m_), rng.standard_normal(m_))
+    yy = y.copy()
+    coo.call("coo", row, col, vals, x, yy)
+    ref = y.copy()
+    np.add.at(ref, row, vals * x[col])
+    check("rev.parallel_for COO SpMV forward (atomic scatter)", rel(yy, ref) <= 1e-12)
+    vb, xb = np.zeros(nnz), np.zeros(n_)
+    coo.call(coo.gradient_names["coo"], row, col, vals, x, y.copy(), vb, xb, wy.copy())
+    xref = np.zeros(n_)
+    np.add.at(xref, col, vals * wy[row])
+    check("rev.parallel_for COO SpMV gradient (x: atomic scatter, vals)",
+          rel(xb, xref) <= 1e-12 and rel(vb, wy[row] * x[col]) <= 1e-12)
+
 
 REV_SAXPY = """
 rev.func @saxpy(%a: f64, %x: memref<?xf64>, %y: memref<?xf64>) -> f64 {

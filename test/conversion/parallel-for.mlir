@@ -1,6 +1,7 @@
 // RUN: rev-opt %s --lower-rev | FileCheck %s
 // RUN: rev-opt %s --rev-ad --lower-rev | FileCheck %s --check-prefix=BWD
 // RUN: rev-opt %s --rev-ad --rev-to-llvm | FileCheck %s --check-prefix=LLVM
+// RUN: rev-opt %s --lower-rev --rev-serial-atomics | FileCheck %s --check-prefix=SERIAL
 
 // rev.parallel_for -> scf.parallel: accumulators start at zero in each
 // iteration and are summed by scf.reduce; own-element updates stay plain
@@ -32,9 +33,11 @@
 // BWD: memref.atomic_rmw addf {{.*}} : (f64, memref<?xf64>) -> f64
 // BWD: scf.reduce(
 
-// Sequentially (rev-to-llvm), the atomics become llvm.atomicrmw.
+// Sequentially (rev-to-llvm: one thread runs the loop) the atomic adds are
+// plain again (--rev-serial-atomics).
 // LLVM-LABEL: llvm.func @scatter(
-// LLVM: llvm.atomicrmw fadd
+// LLVM-NOT: llvm.atomicrmw
+// LLVM: llvm.func @scatter_bwd(
 rev.func @scatter(%X: memref<?xf64>, %Y: memref<?xf64>, %b: memref<?xindex>,
                   %H: memref<?xf64>, %s: f64) -> f64 {
   %c0 = arith.constant 0 : index
@@ -69,3 +72,14 @@ rev.func @marked(%b: memref<?xindex>, %H: memref<?xi64>) {
   } {accumulate = "privatize"}
   rev.return
 }
+
+// SERIAL-LABEL: func.func @scatter(
+// SERIAL: scf.parallel
+// SERIAL-NOT: memref.atomic_rmw
+// SERIAL: %[[K:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<?xindex>
+// SERIAL: %[[OLD:.*]] = memref.load %[[H:.*]][%[[K]]] : memref<?xf64>
+// SERIAL: %[[NEW:.*]] = arith.addf %[[OLD]], %{{.*}} : f64
+// SERIAL: memref.store %[[NEW]], %[[H]][%[[K]]] : memref<?xf64>
+// SERIAL-LABEL: func.func @marked(
+// SERIAL-NOT: memref.atomic_rmw
+// SERIAL: arith.addi

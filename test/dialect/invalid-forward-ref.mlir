@@ -80,3 +80,16 @@ func.func @error_inside(%f: f32) {
   }
   return
 }
+
+// -----
+
+// rev.parallel_for parses its body the same way.
+func.func @parallel_for(%f: f32) {
+  %c0 = arith.constant 0 : index
+  %u = arith.addf %n, %n : f32
+  // expected-error @below {{a value defined in this region is used outside it}}
+  rev.parallel_for %i = %c0 to %c0 step %c0 {
+    %n = arith.constant 1.0 : f32
+  } junk
+  return
+}

@@ -323,3 +323,47 @@ print(json.dumps(out))
     assert r[4].startswith("argument #1 of @axpy2 must be a NumPy array or a DeviceArray")
     assert r[5].startswith("argument #0 of @axpy2 must be a number")
     assert r[6] == "argument #1 of @spmv_t must have shape ?, got (2, 2)"
+
+
+REV_PARALLEL = """
+rev.func @scaled(%a: f64, %X: memref<?xf64>, %Y: memref<?xf64>, %b: memref<?xindex>,
+                 %H: memref<?xf64>, %s: f64) -> (f64, f64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %r = rev.parallel_for %i = %c0 to %n step %c1 reduce(%acc = %s) -> (f64) {
+    %x = memref.load %X[%i] : memref<?xf64>
+    %d = arith.mulf %a, %x : f64
+    rev.add_at %Y[%i], %d : memref<?xf64>
+    %k = memref.load %b[%i] : memref<?xindex>
+    rev.add_at %H[%k], %x : memref<?xf64>
+    %acc1 = rev.add %acc, %d : f64
+    rev.yield %acc1 : f64
+  }
+  rev.return %a, %r : f64, f64
+}
+"""
+
+
+def test_program_target_cuda_parallel_loop_and_its_gradient(fake_driver, tmp_path):
+    """A rev.parallel_for (own-element writes, a shared scatter, a sum) and its
+    gradient through Program(target="cuda"): the forward is one kernel launch
+    (a block reduction for the sum), the gradient the forward's kernel then
+    the backward sweep's, each over ceil(n / 256) blocks."""
+    log = tmp_path / "log"
+    p, lines = run(PRELUDE + f"""
+prog = Program({REV_PARALLEL!r}, target="cuda", grad=["scaled"])
+n = 1000
+X = np.linspace(-1, 1, n); Y = np.zeros(n); b = np.arange(n, dtype=np.int64) % 7
+H = np.zeros(7)
+r = prog.call("scaled", 0.5, X, Y, b, H, 0.25)
+g = prog.call(prog.gradient_names["scaled"], 0.5, X, Y, b, H, 0.25, 0.0, 1.0,
+              np.zeros(n), np.zeros(n), np.zeros(7))
+print(json.dumps([list(r), list(g)]))
+""", fake_driver, log)
+    r, g = result(p)
+    # No kernel runs with the stand-in driver: the sum comes back as its init.
+    assert r == [0.5, 0.25]
+    ls = launches(lines)
+    assert [l[1] for l in ls] == ["scaled_kernel", "scaled_kernel", "scaled_bwd_kernel"]
+    assert all(l[2:10] == ["grid", "4", "1", "1", "block", "256", "1", "1"] for l in ls)

@@ -14,6 +14,7 @@ the worst-case bound of a sum of 1e5..1e6 terms; the measured differences are
 around 1e-14), against NumPy and against the sequential result.
 """
 import ctypes
+import json
 import math
 import os
 import subprocess
@@ -255,16 +256,37 @@ def test_histogram_exact(programs):
         assert np.array_equal(h, ref + 5), key
 
 
-def test_num_threads_per_program(programs):
-    n = 10_000
-    ids = {}
-    # Interleaved calls: each Program keeps its own thread count.
-    for _ in range(2):
-        for nt in (1, 2, 1):
-            t = np.full(n, -1, dtype=np.int32)
-            programs[(nt, True)].call("who", t, n)
-            ids[nt] = t
-            assert t.min() >= 0
+def test_num_threads_per_program():
+    # In a fresh process: `who` asks omp_get_thread_num, and when another
+    # OpenMP runtime is already loaded (PyTorch's libgomp, imported by
+    # test_interop_torch at collection) that name may bind to it (0 outside
+    # its own regions). The loops themselves go through libomp's __kmpc_*
+    # entry points, which only libomp has.
+    script = """
+import json
+import numpy as np
+from mlir_rev.jit import Program
+from test_openmp import KERNELS
+n = 10_000
+programs = {nt: Program(KERNELS, target="openmp", num_threads=nt) for nt in (1, 2)}
+ids = {}
+# Interleaved calls: each Program keeps its own thread count.
+for _ in range(2):
+    for nt in (1, 2, 1):
+        t = np.full(n, -1, dtype=np.int32)
+        programs[nt].call("who", t, n)
+        ids[nt] = t
+        assert t.min() >= 0
+print(json.dumps({k: v.tolist() for k, v in ids.items()}))
+"""
+    here = os.path.dirname(os.path.abspath(__file__))
+    pkg = os.path.join(os.path.dirname(os.path.dirname(here)), "build", "python_packages", "rev")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([pkg, here]))
+    env.pop("OMP_NUM_THREADS", None)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    ids = {int(k): np.array(v) for k, v in json.loads(out.stdout.splitlines()[-1]).items()}
     assert set(ids[1].tolist()) == {0}
     # Static schedule: two contiguous halves.
     assert set(ids[2].tolist()) == {0, 1}
