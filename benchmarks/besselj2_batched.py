@@ -13,7 +13,9 @@ element):
     with unrolling only, with both (the defaults), with the defaults and the
     opt-in fast-math flags (`fast_math="arcp"`: divisions may become
     multiplications by reciprocals; `"fast"`: all flags, reassociation
-    included) and, with --trips, other trip-count limits;
+    included), with the defaults but without --rev-fold-zero-adjoints
+    (`fold_zero_adjoints=False`: the state before that pass) and, with
+    --trips, other trip-count limits;
   * JAX: `jit(vmap(f))` and `jit(vmap(grad(f)))` of the same series, CPU,
     float64: the terms as a Python loop (unrolled when traced, as one writes
     it in JAX: the reference of the ratios) and, on a row of its own, as a
@@ -58,8 +60,9 @@ def timed(fn, repeats):
 
 def child_rev(n, repeats, config):
     """config: "T" (unroll-max-trip-count T; "default": the pipeline's),
-    "T/nonoalias" (the same without memref noalias), "T/arcp", "T/fast"
-    (the same with that fast_math)."""
+    "T/nonoalias" (the same without memref noalias and without
+    --rev-fold-zero-adjoints), "T/nofold" (without the latter only),
+    "T/arcp", "T/fast" (the same with that fast_math)."""
     trips, _, variant = config.partition("/")
     trips = -1 if trips == "default" else int(trips)
     sys.path.insert(0, os.path.join(ROOT, "build", "python_packages", "rev"))
@@ -71,6 +74,7 @@ def child_rev(n, repeats, config):
     prog = Program(src, grad=["besselj2_batched"], opt_level=3,
                    unroll_max_trip_count=None if trips < 0 else trips,
                    memref_noalias=variant != "nonoalias",
+                   fold_zero_adjoints=variant not in ("nonoalias", "nofold"),
                    fast_math=variant if variant in ("arcp", "contract", "fast") else "none")
     t_compile = time.perf_counter() - t0
     g = prog.gradient_names["besselj2_batched"]
@@ -162,6 +166,8 @@ def main():
     ap.add_argument("--trips", type=int, nargs="*", default=[],
                     help="extra unroll-max-trip-count limits to measure")
     ap.add_argument("--note", default="", help="a line for the table's header (e.g. load)")
+    ap.add_argument("--configs", nargs="*", default=None,
+                    help="only these rev configurations (default: all)")
     args = ap.parse_args()
     if args.child:
         impl, n, repeats = args.child[0], int(args.child[1]), int(args.child[2])
@@ -173,8 +179,10 @@ def main():
     # rev configurations: before issue 10's work (no unrolling, no noalias),
     # unrolling alone, then the defaults (unrolling and noalias), the defaults
     # with fast-math flags (opt-in), extra limits
-    configs = ["0/nonoalias", "default/nonoalias", "default", "default/arcp", "default/fast",
-               *map(str, args.trips)]
+    configs = ["0/nonoalias", "default/nonoalias", "default/nofold", "default", "default/arcp",
+               "default/fast", *map(str, args.trips)]
+    if args.configs is not None:
+        configs = args.configs
     rows = []
     for n in args.sizes:
         j = run_child("jax", n, args.repeats, "python")
@@ -193,9 +201,11 @@ def main():
         print(f"n={n}: done", file=sys.stderr)
 
     ns = lambda s, n: f"{s / n * 1e9:.1f}"
-    name = lambda c: {"0/nonoalias": "no unrolling, no noalias (before)",
-                      "default/nonoalias": "unrolling (default limits), no noalias",
-                      "default": "unrolling and noalias (the defaults)",
+    name = lambda c: {"0/nonoalias": "no unrolling, no noalias, no zero folding (before)",
+                      "default/nonoalias": "unrolling (default limits), no noalias, no zero "
+                                           "folding",
+                      "default/nofold": "unrolling and noalias, no zero folding",
+                      "default": "unrolling, noalias, zero folding (the defaults)",
                       "default/arcp": "the defaults + fast_math=\"arcp\"",
                       "default/fast": "the defaults + fast_math=\"fast\""}.get(
                           c, f"unroll-max-trip-count={c}, noalias")
@@ -213,10 +223,11 @@ def main():
         lines.append(
             f"| {n:.0e} | (JAX with lax.fori_loop over the terms) | | | | {ns(jf['t_obj'], n)} | "
             f"{ns(jf['t_grad'], n)} | | {jf['grad_rel_diff']:.1e} |")
+        ratios = ", ".join(f"{label}: {row['rev'][c]['t_grad'] / j1['t_grad']:.2f}"
+                           for label, c in (("rev fast gradient / this", "default/fast"),
+                                            ("exact", "default")) if c in row["rev"])
         lines.append(
-            f"| {n:.0e} | (JAX pinned to one core, as rev runs; rev fast gradient / this: "
-            f"{row['rev']['default/fast']['t_grad'] / j1['t_grad']:.2f}, exact: "
-            f"{row['rev']['default']['t_grad'] / j1['t_grad']:.2f}) | | | | "
+            f"| {n:.0e} | (JAX pinned to one core, as rev runs; {ratios}) | | | | "
             f"{ns(j1['t_obj'], n)} | {ns(j1['t_grad'], n)} | | {j1['grad_rel_diff']:.1e} |")
     machine = (f"{platform.node()} ({os.cpu_count()} cores, {platform.machine()}), "
                f"Python {platform.python_version()}, JAX {rows[0]['jax'].get('version', '?')}, "
@@ -232,7 +243,8 @@ def main():
         f.write("Produced by `bash benchmarks/run.sh` (benchmarks/besselj2_batched.py, "
                 f"{args.repeats} repeats). Times are medians, each configuration in a fresh "
                 "child process; rev JIT-compiled at O3 (the primal is affected by noalias only), "
-                "with --rev-unroll-small-loops and memref noalias off and on, and with the "
+                "with --rev-unroll-small-loops, memref noalias and --rev-fold-zero-adjoints off "
+                "and on, and with the "
                 "opt-in fast-math flags (arcp, fast); JAX `jit(vmap(f))` and "
                 "`jit(vmap(grad(f)))`, CPU, float64, the series' terms a Python loop (the "
                 "ratios' reference; XLA uses every core, rev one thread) or a `lax.fori_loop` (own "

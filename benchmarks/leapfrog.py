@@ -7,6 +7,8 @@ fresh child process (median of repeats, after one warm-up call):
     an adjoint, summed over all N*T element-steps: an ordered float
     reduction that keeps LLVM from vectorising the backward inner loop);
   * rev, `k` and `dt` marked `rev.const` (no adjoint for them);
+  * rev, `mlir_rev.ad`'s `wrt=(0, 1)` (x0 and v0 only: it marks k and dt
+    `rev.const` on a copy of the module, so it should match the row above);
   * JAX: `jax.jit(jax.grad)` of the same loop as `lax.fori_loop` over steps,
     vectorised over particles, gradient w.r.t. x0 and v0 only (JAX's
     natural form: k and dt are closed-over constants).
@@ -50,14 +52,15 @@ def timed(fn, repeats):
     return statistics.median(ts)
 
 
-def child_rev(n, steps, repeats, const):
+def child_rev(n, steps, repeats, const, wrt=False):
+    sys.path.insert(0, os.path.join(ROOT, "build", "python_packages", "rev"))
     import numpy as np
     from mlir_rev.ad import Derivatives
     with open(os.path.join(ROOT, "examples", "leapfrog.mlir")) as f:
         src = f.read()
     if const:
         src = src.replace("%k: f64, %dt: f64", "%k: f64 {rev.const}, %dt: f64 {rev.const}")
-    d = Derivatives(src, "leapfrog")
+    d = Derivatives(src, "leapfrog", wrt=(0, 1) if wrt else None)
     X0, V0 = inputs(n)
 
     def objective():
@@ -71,8 +74,9 @@ def child_rev(n, steps, repeats, const):
     t_obj = timed(objective, repeats)
     t_grad = timed(gradient, repeats)
     _, adj = gradient()
+    dx, dv = (adj[0], adj[1]) if wrt else (adj[2], adj[3])
     return {"objective_s": t_obj, "gradient_s": t_grad,
-            "dx0": list(adj[2][:8]), "dv0": list(adj[3][:8])}
+            "dx0": list(dx[:8]), "dv0": list(dv[:8])}
 
 
 def child_jax(n, steps, repeats):
@@ -120,17 +124,19 @@ def main():
         if args.child == "jax":
             res = child_jax(args.n, args.steps, args.repeats)
         else:
-            res = child_rev(args.n, args.steps, args.repeats, args.child == "rev_const")
+            res = child_rev(args.n, args.steps, args.repeats, args.child == "rev_const",
+                            args.child == "rev_wrt")
         print(json.dumps(res))
         return
     rows = {}
-    for kind in ("rev", "rev_const", "jax"):
+    for kind in ("rev", "rev_const", "rev_wrt", "jax"):
         try:
             rows[kind] = run_child(kind, args)
         except subprocess.CalledProcessError as e:
             print(f"{kind}: failed\n{e.stderr[-2000:]}", file=sys.stderr)
     import numpy as np
     names = {"rev": "rev (k, dt active)", "rev_const": "rev (k, dt rev.const)",
+             "rev_wrt": "rev, wrt=(0, 1)",
              "jax": "JAX jit(grad), fori_loop"}
     lines = [f"# Leapfrog gradient, N = {args.n}, T = {args.steps} "
              f"({platform.node()}, {os.cpu_count()} cores, median of {args.repeats})", "",
@@ -143,7 +149,7 @@ def main():
                      f"{1e3 * r['gradient_s']:.1f} | "
                      f"{r['gradient_s'] / r['objective_s']:.1f} | {vs} |")
     if "jax" in rows:
-        for kind in ("rev", "rev_const"):
+        for kind in ("rev", "rev_const", "rev_wrt"):
             if kind in rows:
                 err = max(np.max(np.abs(np.subtract(rows[kind][k], rows["jax"][k])))
                           for k in ("dx0", "dv0"))

@@ -8,3 +8,6 @@ bash scripts/setup.sh
 pip install -q -r benchmarks/requirements.txt
 python benchmarks/coupled_recurrence.py "$@"
 python benchmarks/besselj2_batched.py --repeats 21 --trips 16 48
+python benchmarks/pendulum_ring.py --repeats 21
+python benchmarks/gmm.py --repeats 11
+python benchmarks/leapfrog.py

@@ -49,6 +49,11 @@ struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
       llvm::cl::desc("Mark the memref arguments' pointers of lowered rev functions "
                      "llvm.noalias (--lower-rev{memref-noalias}, --rev-memref-noalias)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> foldZeroAdjoints{
+      *this, "fold-zero-adjoints",
+      llvm::cl::desc("--rev-fold-zero-adjoints before --lower-rev: remove the updates of "
+                     "derivative code by known-zero adjoints (exact, no fast-math)"),
+      llvm::cl::init(true)};
   PassOptions::Option<std::string> fastMath{
       *this, "fast-math",
       llvm::cl::desc("Fast-math flags for the float ops of the lowered functions "

@@ -221,6 +221,33 @@ def RevMemrefNoalias : Pass<"rev-memref-noalias", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def RevFoldZeroAdjoints : Pass<"rev-fold-zero-adjoints", "::mlir::ModuleOp"> {
+  let summary = "Remove the updates of generated derivative code by known-zero adjoints";
+  let description = [{
+    A small activity analysis (transforms/ZeroAdjoints.cpp): the adjoint or
+    tangent of an ancilla starts as an exact structural zero (`rev.alloc
+    {adjoint}`) and stays one through `rev.add/sub` of zeros, `rev.mul/div`
+    and `rev.neg` of a zero, products and quotients with a zero factor or
+    numerator, sums of zeros, and `rev.for` iter_args that start and stay
+    zero (an optimistic fixed point). Then `y += d`, `y -= d`, `A[i] += d`,
+    `A[i] -= d` with a known-zero `d` are removed, as are `y *= d`, `y /= d`
+    and `-y` of a known-zero `y` (results replaced by `y`). No fast-math is
+    needed: the derivative is exactly the same, except that IEEE results
+    differ where the unfolded code multiplies a structural zero by an
+    infinity or NaN (NaN there, 0 here) and in the sign of a zero result
+    (docs/ad.md, "Known-zero adjoints"). Functions that still hold
+    `rev.routine` or `rev.uncall` are left alone: run after
+    `--rev-expand-uncalls` and `--rev-expand-routines`, as `--rev-to-llvm`
+    does (its `fold-zero-adjoints` option), and do not invert the result.
+  }];
+  let statistics = [
+    Statistic<"numRemovedUpdates", "removed-updates", "Additive updates by a known zero removed">,
+    Statistic<"numForwardedZeros", "forwarded-zeros", "Scalings and negations of a known zero removed">,
+    Statistic<"numSkippedFunctions", "skipped-functions", "Functions left alone (routines or uncalls left)">,
+  ];
+  let dependentDialects = ["::mlir::rev::RevDialect"];
+}
+
 def RevFastMath : Pass<"rev-fast-math", "::mlir::ModuleOp"> {
   let summary = "Set arith fastmath flags on the float ops of lowered functions";
   let description = [{

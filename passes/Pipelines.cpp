@@ -28,6 +28,10 @@ void mlir::rev::buildRevToStandardPipeline(OpPassManager &pm, const RevToLLVMOpt
   checks.reversibility = options.checks;
   checks.atol = options.atol;
   pm.addPass(createRevInsertChecks(checks));
+  // After expansion (it skips functions with routines or uncalls left) and
+  // the checks (which keep testing the ops' own preconditions).
+  if (options.foldZeroAdjoints)
+    pm.addPass(createRevFoldZeroAdjoints());
   LowerRevOptions lower;
   lower.checkLowering = options.checkLowering;
   lower.memrefNoalias = options.memrefNoalias;
@@ -106,7 +110,8 @@ void mlir::rev::registerRevPassesAndPipelines() {
   PassPipelineRegistration<RevToLLVMOptions>(
       "rev-to-llvm",
       "Lower rev through the standard dialects to the LLVM dialect (options: checks, atol, "
-      "check-lowering, unroll-max-trip-count, unroll-max-body-ops, memref-noalias, fast-math)",
+      "check-lowering, unroll-max-trip-count, unroll-max-body-ops, memref-noalias, "
+      "fold-zero-adjoints, fast-math)",
       buildRevToLLVMPipeline);
   registerRevToGPUPipeline();
   PassPipelineRegistration<RevToOpenMPOptions>(

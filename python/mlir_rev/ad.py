@@ -19,6 +19,17 @@ LLVM's O3 unless `opt_level=` (0..3, a keyword of every function here and of
 of every function here) says otherwise. `target="openmp"` (and `num_threads=`, `privatize_atomics=`)
 run the parallel loops on OpenMP threads (`Program`'s options, keywords of
 every function here too; docs/parallel.md).
+
+`wrt=` (a keyword of `grad`, `vjp`, `jacobian` and `Derivatives`) picks the
+differentiated inputs as JAX's `argnums` does: argument positions of @f's
+float scalar or float memref arguments. An int gives that input's gradient
+alone, a sequence a tuple in the order given (`jacobian`: the columns of those
+inputs, in that order). The other float scalar arguments that @f returns
+unchanged are marked `rev.const` on a copy of the module before `--rev-ad`,
+so the backward sweep accumulates no adjoint for them (docs/ad.md, "Choosing
+the inputs"); scalars that @f updates stay active (their adjoints carry the
+derivatives of the others) and memrefs keep their shadows: those results are
+computed and dropped.
 The caller's arrays are never modified: each evaluation works on copies.
 """
 
@@ -45,15 +56,22 @@ class Derivatives:
     def __init__(self, source, name: str = None, *, second_order: bool = False,
                  checks: bool = False, atol: float = 1e-8, opt_level: int = 3,
                  fast_math: str = "none", target: str = "cpu", num_threads=None,
-                 privatize_atomics: bool = True):
+                 privatize_atomics: bool = True, wrt=None, fold_zero_adjoints: bool = True):
         source, name = _resolve(source, name)
         self.name = _check_name(name, "the function to differentiate")
+        self.wrt, self.marked = None, []
+        if wrt is not None:
+            if second_order:
+                raise RevError("wrt= does not apply to Hessian-vector products "
+                               "(second_order=True): leave it out")
+            source, self.wrt, self.marked = _mark_constants(source, self.name, wrt)
         # opt_level, fast_math, target and num_threads are validated by
         # Program (else RevError).
         self.program = Program(source, grad=[name], hvp=[name] if second_order else (),
                                checks=checks, atol=atol, opt_level=opt_level,
                                fast_math=fast_math, target=target, num_threads=num_threads,
-                               privatize_atomics=privatize_atomics)
+                               privatize_atomics=privatize_atomics,
+                               fold_zero_adjoints=fold_zero_adjoints)
         if name not in self.program.signatures:
             raise RevError(f"no rev.func named @{name}")
         self.sig = self.program.signatures[name]
@@ -143,7 +161,7 @@ class Derivatives:
                                f"the argument's shape {args[i].shape}, got {s.shape}")
             shadows.append(np.array(s, dtype=args[i].dtype, copy=True))
         final, outs = self._forward(args)
-        return outs, self._backward(final, scalar_seeds, shadows)
+        return outs, self._select(self._backward(final, scalar_seeds, shadows))
 
     def _forward(self, args):
         """Runs @f once on `args` (updated in place): f's arguments holding its
@@ -173,13 +191,22 @@ class Derivatives:
     def _pack(self, scalar_bars, arrays):
         return tuple([float(b) for b in scalar_bars] + list(arrays))
 
+    def _select(self, grads):
+        """`grads` (one entry per input, in input order) as wrt= asks: all of
+        them without wrt, one entry for an int, a tuple for a sequence."""
+        if self.wrt is None:
+            return grads
+        order = self.active_scalars + self.active_memrefs
+        picked = tuple(grads[order.index(i)] for i in self.wrt[0])
+        return picked[0] if self.wrt[1] else picked
+
     # -- the public operations -----------------------------------------------
     def gradient(self, *args, output=0):
         args = self._check_args(args)
         sbar, shadows = self._output_seed(args, output)
         res = self.program.call(self.grad_name, *self._derivative_args(args, sbar, shadows))
         res = _as_tuple(res)
-        return self._pack(res[len(self.scalar_pos):], shadows)
+        return self._select(self._pack(res[len(self.scalar_pos):], shadows))
 
     def jacobian(self, *args):
         """The full Jacobian d outputs / d inputs: one forward run, then one
@@ -199,7 +226,17 @@ class Derivatives:
             rows.append(np.concatenate([np.asarray(g[:n_s], dtype=np.float64)] +
                                        [np.asarray(a, dtype=np.float64).ravel()
                                         for a in g[n_s:]]) if n else np.zeros(0))
-        return np.array(rows).reshape(len(outputs), n)
+        jac = np.array(rows).reshape(len(outputs), n)
+        if self.wrt is None:
+            return jac
+        # The columns of the wrt inputs, in wrt's order.
+        starts, k = {}, 0
+        for i in self.active_scalars:
+            starts[i], k = (k, 1), k + 1
+        for i, size in zip(self.active_memrefs, sizes):
+            starts[i], k = (k, size), k + size
+        cols = [c for i in self.wrt[0] for c in range(starts[i][0], sum(starts[i]))]
+        return jac[:, cols]
 
     def hvp(self, *args, v, output=0):
         """H v, H the Hessian of one output w.r.t. the inputs (forward over reverse).
@@ -268,6 +305,94 @@ class Derivatives:
         return self._pack(hv_scalars, shadow_tangents)
 
 
+def _mark_constants(source, name: str, wrt):
+    """(a copy of `source` whose @name has `rev.const` on the float scalar
+    arguments outside `wrt` that it returns unchanged, (wrt positions, whether
+    wrt was a single int), the marked positions). `source` is not modified."""
+    from .ir import ArrayAttr, Context, DictAttr, FunctionType, InsertionPoint, Location
+    from .ir import MLIRError, Module, UnitAttr
+    from .jit import _copy_module, _format
+    single = _is_int(wrt)
+    try:
+        positions = [int(wrt)] if single else list(wrt)
+    except TypeError:
+        raise RevError(f"wrt must be an argument position or a sequence of them, got "
+                       f"{type(wrt).__name__}") from None
+    if not positions:
+        raise RevError("wrt is empty: name at least one argument position")
+    if not all(_is_int(i) for i in positions):
+        raise RevError(f"wrt must hold argument positions (integers), got {wrt!r}")
+    positions = [int(i) for i in positions]
+    if len(set(positions)) != len(positions):
+        raise RevError(f"wrt names an argument twice: {wrt!r}")
+    if isinstance(source, str):
+        ctx = Context()
+        with ctx, Location.unknown():
+            try:
+                module = Module.parse(source)
+            except MLIRError as e:
+                raise RevError("invalid rev program:\n" + _format(e)) from None
+    else:
+        ctx = source.context
+        with ctx, Location.unknown():
+            module = _copy_module(source)
+    with ctx, Location.unknown():
+        func = None
+        for op in module.body.operations:
+            if (op.operation.name == "rev.func" and
+                    op.operation.attributes["sym_name"].value == name):
+                func = op.operation
+        if func is None:
+            raise RevError(f"no rev.func named @{name}")
+        ftype = FunctionType(func.attributes["function_type"].value)
+        active = [p >= 0 for p in abi.derivative_arg_positions(ftype)]
+        n = len(ftype.inputs)
+        for i in positions:
+            if not 0 <= i < n:
+                raise RevError(f"wrt={wrt!r}: @{name} has {n} arguments, position {i} "
+                               f"is out of range")
+            if not active[i]:
+                raise RevError(f"wrt={wrt!r}: argument #{i} of @{name} "
+                               f"({ftype.inputs[i]}) is not a float scalar or float "
+                               f"memref, so it has no derivative")
+        # Marking is sound only where @name's arguments are its caller's
+        # inputs: a call of @name inside the module may pass an active value in
+        # a position marked here. Then nothing is marked (the result is the
+        # same, the unselected adjoints are computed and dropped).
+        def refers(op):
+            attrs = op.attributes
+            for k in range(len(attrs)):
+                if attrs[k].name != "sym_name" and str(attrs[k].attr) == "@" + name:
+                    return True
+            return any(refers(o) for r in op.regions for b in r.blocks for o in b.operations)
+        marked = []
+        if not any(refers(op.operation) for op in module.body.operations):
+            block = func.regions[0].blocks[0]
+            ret = list(block.operations)[-1]
+            scalar_k = 0
+            for i, t in enumerate(ftype.inputs):
+                if "memref" in str(t):
+                    continue
+                if (active[i] and i not in positions and ret.name == "rev.return" and
+                        ret.operands[scalar_k] == block.arguments[i]):
+                    marked.append(i)
+                scalar_k += 1
+        if marked:
+            old = func.attributes["arg_attrs"] if "arg_attrs" in func.attributes else None
+            dicts = []
+            for i in range(n):
+                entries = {}
+                if old is not None:
+                    d = DictAttr(old[i])
+                    for k in range(len(d)):
+                        entries[d[k].name] = d[k].attr
+                if i in marked:
+                    entries["rev.const"] = UnitAttr.get()
+                dicts.append(DictAttr.get(entries))
+            func.attributes["arg_attrs"] = ArrayAttr.get(dicts)
+    return module, (positions, single), marked
+
+
 def _resolve(source, name):
     """(MLIR text or module, function name): a `@reversible` function stands
     for its module and its own name."""
@@ -283,7 +408,8 @@ def _resolve(source, name):
 
 
 def grad(source, name: str = None, *, output=0, **kw):
-    """A compiled callable: args -> gradient of one output w.r.t. the inputs.
+    """A compiled callable: args -> gradient of one output w.r.t. the inputs
+    (those `wrt=` names, see the module's docstring).
 
     output: the index of a scalar result of @name, or (memref argument
     position, element index) for an element of a memref's final contents."""

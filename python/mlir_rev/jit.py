@@ -428,6 +428,9 @@ class Program:
             functions `noalias` for LLVM (`rev-to-llvm`'s `memref-noalias`;
             rev forbids a written memref argument to share memory with
             another one, and `call` refuses arrays that do).
+    fold_zero_adjoints: remove the updates of derivative code by adjoints
+            known to be zero (`rev-to-llvm`'s `fold-zero-adjoints`,
+            --rev-fold-zero-adjoints; exact, docs/ad.md "Known-zero adjoints").
     fast_math: "none" (the default: exact IEEE arithmetic, results
             bit-identical to a build without the option), "arcp" (LLVM may
             replace a division by a multiplication with the reciprocal, e.g.
@@ -466,6 +469,7 @@ class Program:
     def __init__(self, source, *, grad=(), fwd=(), hvp=(), checks: bool = False,
                  atol: float = 1e-8, opt_level: int = 3,
                  unroll_max_trip_count=None, memref_noalias: bool = True,
+                 fold_zero_adjoints: bool = True,
                  fast_math: str = "none", target: str = "cpu", num_threads=None,
                  privatize_atomics: bool = True, chip: str = "sm_90",
                  gpu_format: str = "isa", block_size: int = 256):
@@ -490,6 +494,7 @@ class Program:
         atol = float(atol)
         _check_flag(checks, "checks")
         _check_flag(memref_noalias, "memref_noalias")
+        _check_flag(fold_zero_adjoints, "fold_zero_adjoints")
         if not (isinstance(fast_math, str) and fast_math in FAST_MATH):
             raise RevError(f"fast_math must be one of {', '.join(map(repr, FAST_MATH))}, got "
                            f"{fast_math!r}")
@@ -568,6 +573,7 @@ class Program:
             pipeline = (f"builtin.module({backend}checks={int(checks)} "
                         f"atol={atol!r} check-lowering=runtime{unroll} "
                         f"memref-noalias={int(bool(memref_noalias))} "
+                        f"fold-zero-adjoints={int(bool(fold_zero_adjoints))} "
                         f"fast-math={fast_math}{target_options}}})")
             self._run(pipeline, "lowering")
             self._checks = bool(checks)

@@ -322,19 +322,23 @@ class ReversibleFunction:
         return _Inverse(self)
 
     def derivatives(self, *, second_order=False, checks=False,
-                    bounds=True) -> _ad.Derivatives:
+                    bounds=True, wrt=None) -> _ad.Derivatives:
         checks, bounds = self._variant(checks, bounds)
         self._fresh()
-        key = (second_order, checks, bounds)
+        key = (second_order, checks, bounds,
+               wrt if wrt is None or isinstance(wrt, int) else tuple(wrt))
         d = self._ads.get(key)
         if d is None:
             d = self._ads[key] = _ad.Derivatives(self.module_for(bounds), self.symbol,
-                                                 second_order=second_order, checks=checks)
+                                                 second_order=second_order, checks=checks,
+                                                 wrt=wrt)
         return d
 
-    def grad(self, *args, output=0, checks=False, bounds=True, **kwargs):
+    def grad(self, *args, output=0, checks=False, bounds=True, wrt=None, **kwargs):
+        """The gradient of one output; `wrt=` (argument positions, like JAX's
+        argnums) picks the inputs (mlir_rev.ad's docstring)."""
         args = self.bind(args, kwargs, "gradient")
-        d = self.derivatives(checks=checks, bounds=bounds)
+        d = self.derivatives(checks=checks, bounds=bounds, wrt=wrt)
         d._check_output(output)
         with _bounds_errors():
             return d.gradient(*args, output=output)
@@ -377,11 +381,11 @@ def _derivatives_of(f):
     return f
 
 
-def grad(f, *, output=0, checks=False, bounds=True):
+def grad(f, *, output=0, checks=False, bounds=True, wrt=None):
     """`mlir_rev.ad.grad` for a @reversible function: args -> gradient."""
     f = _derivatives_of(f)
     return lambda *args, **kw: f.grad(*args, output=output, checks=checks, bounds=bounds,
-                                      **kw)
+                                      wrt=wrt, **kw)
 
 
 def vjp(f, *, checks=False, bounds=True):
