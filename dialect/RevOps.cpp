@@ -5,6 +5,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/FunctionImplementation.h"
 #include "llvm/ADT/STLExtras.h"
@@ -1104,6 +1105,10 @@ void ParallelForOp::print(OpAsmPrinter &p) {
 }
 
 LogicalResult ParallelForOp::verify() {
+  // scf.parallel, which it lowers to, requires a positive constant step.
+  APInt step;
+  if (matchPattern(getStep(), m_ConstantInt(&step)) && !step.isStrictlyPositive())
+    return emitOpError() << "step must be positive, got " << step.getSExtValue();
   StringRef strategy = getAccumulateStrategy();
   if (strategy != "atomic" && strategy != "privatize")
     return emitOpError() << "'accumulate' must be \"atomic\" or \"privatize\", not \""

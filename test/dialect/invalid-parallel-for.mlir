@@ -224,3 +224,14 @@ rev.func @types(%s: f64) -> f64 {
   }
   rev.return %r : f64
 }
+
+// -----
+
+rev.func @zero_step(%A: memref<?xf64>) {
+  %c0 = arith.constant 0 : index
+  %c4 = arith.constant 4 : index
+  // expected-error @below {{step must be positive, got 0}}
+  rev.parallel_for %i = %c0 to %c4 step %c0 {
+  }
+  rev.return
+}
