@@ -919,15 +919,14 @@ void RoutineOp::print(OpAsmPrinter &p) {
 }
 
 //===----------------------------------------------------------------------===//
-// ForOp
+// Counted loops (rev.for, rev.parallel_for): `%i = %lb to %ub step %s
+// (<kw>(%x = %x0, ...) -> (types))? region attr-dict`
 //===----------------------------------------------------------------------===//
 
-void ForOp::build(OpBuilder &b, OperationState &state, Value lb, Value ub, Value step,
-                  ValueRange inits, bool reverse) {
+static void buildCountedLoop(OpBuilder &b, OperationState &state, Value lb, Value ub,
+                             Value step, ValueRange inits) {
   state.addOperands({lb, ub, step});
   state.addOperands(inits);
-  if (reverse)
-    state.addAttribute(getReverseAttrName(state.name), b.getUnitAttr());
   state.addTypes(inits.getTypes());
   Region *body = state.addRegion();
   Block *block = new Block();
@@ -937,11 +936,13 @@ void ForOp::build(OpBuilder &b, OperationState &state, Value lb, Value ub, Value
     block->addArgument(v.getType(), v.getLoc());
 }
 
-ParseResult ForOp::parse(OpAsmParser &parser, OperationState &result) {
+/// Parses the loop after its leading keywords; `initsKeyword` introduces the
+/// threaded variables (`iter_args`, `reduce`), `what` names them in errors.
+template <typename LoopOp>
+static ParseResult parseCountedLoop(OpAsmParser &parser, OperationState &result,
+                                    StringRef initsKeyword, StringRef what) {
   Builder &b = parser.getBuilder();
   Type indexType = b.getIndexType();
-  if (succeeded(parser.parseOptionalKeyword("reverse")))
-    result.addAttribute(getReverseAttrName(result.name), b.getUnitAttr());
   OpAsmParser::Argument iv;
   OpAsmParser::UnresolvedOperand lb, ub, step;
   if (parser.parseArgument(iv) || parser.parseEqual() || parser.parseOperand(lb) ||
@@ -952,14 +953,14 @@ ParseResult ForOp::parse(OpAsmParser &parser, OperationState &result) {
   SmallVector<OpAsmParser::Argument> regionArgs{iv};
   SmallVector<OpAsmParser::UnresolvedOperand> inits;
   SMLoc initsLoc = parser.getCurrentLocation();
-  if (succeeded(parser.parseOptionalKeyword("iter_args"))) {
+  if (succeeded(parser.parseOptionalKeyword(initsKeyword))) {
     if (parser.parseAssignmentList(regionArgs, inits) ||
         parser.parseArrowTypeList(result.types))
       return failure();
   }
   if (regionArgs.size() != result.types.size() + 1)
-    return parser.emitError(initsLoc)
-           << "expected as many iter_args as result types (" << result.types.size() << ")";
+    return parser.emitError(initsLoc) << "expected as many " << what << " as result types ("
+                                      << result.types.size() << ")";
   for (auto [arg, type] : llvm::zip(llvm::drop_begin(regionArgs), result.types))
     arg.type = type;
   if (parser.resolveOperand(lb, indexType, result.operands) ||
@@ -970,27 +971,65 @@ ParseResult ForOp::parse(OpAsmParser &parser, OperationState &result) {
   Region *body = result.addRegion();
   if (parseStateRegion(parser, *body, regionArgs))
     return failure();
-  ForOp::ensureTerminator(*body, b, result.location);
+  LoopOp::ensureTerminator(*body, b, result.location);
   return parser.parseOptionalAttrDict(result.attributes);
+}
+
+template <typename LoopOp>
+static void printCountedLoop(OpAsmPrinter &p, LoopOp op, StringRef initsKeyword,
+                             ArrayRef<StringRef> elidedAttrs = {}) {
+  p << " " << op.getInductionVar() << " = " << op.getLowerBound() << " to "
+    << op.getUpperBound() << " step " << op.getStep();
+  if (!op.getInits().empty()) {
+    p << " " << initsKeyword << "(";
+    llvm::interleaveComma(llvm::zip(op.getRegionIterArgs(), op.getInits()), p,
+                          [&](auto it) { p << std::get<0>(it) << " = " << std::get<1>(it); });
+    p << ") -> (";
+    llvm::interleaveComma(op.getResultTypes(), p);
+    p << ")";
+  }
+  p << " ";
+  p.printRegion(op.getBody(), /*printEntryBlockArgs=*/false,
+                /*printBlockTerminators=*/!op.getInits().empty());
+  p.printOptionalAttrDict(op->getAttrs(), elidedAttrs);
+}
+
+/// The bounds are fixed before the loop: the body must not write what they read.
+static LogicalResult verifyLoopBounds(Operation *loop, ValueRange bounds) {
+  for (Value bound : bounds) {
+    LogicalResult res = success();
+    walkPureSlice(bound, [&](Value x) {
+      auto load = x.getDefiningOp<memref::LoadOp>();
+      if (succeeded(res) && load && writesMemRef(loop, load.getMemRef()))
+        res = loop->emitOpError("loop bounds read a memref that the loop body writes");
+    });
+    if (failed(res))
+      return failure();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ForOp
+//===----------------------------------------------------------------------===//
+
+void ForOp::build(OpBuilder &b, OperationState &state, Value lb, Value ub, Value step,
+                  ValueRange inits, bool reverse) {
+  buildCountedLoop(b, state, lb, ub, step, inits);
+  if (reverse)
+    state.addAttribute(getReverseAttrName(state.name), b.getUnitAttr());
+}
+
+ParseResult ForOp::parse(OpAsmParser &parser, OperationState &result) {
+  if (succeeded(parser.parseOptionalKeyword("reverse")))
+    result.addAttribute(getReverseAttrName(result.name), parser.getBuilder().getUnitAttr());
+  return parseCountedLoop<ForOp>(parser, result, "iter_args", "iter_args");
 }
 
 void ForOp::print(OpAsmPrinter &p) {
   if (getReverse())
     p << " reverse";
-  p << " " << getInductionVar() << " = " << getLowerBound() << " to " << getUpperBound()
-    << " step " << getStep();
-  if (!getInits().empty()) {
-    p << " iter_args(";
-    llvm::interleaveComma(llvm::zip(getRegionIterArgs(), getInits()), p,
-                          [&](auto it) { p << std::get<0>(it) << " = " << std::get<1>(it); });
-    p << ") -> (";
-    llvm::interleaveComma(getResultTypes(), p);
-    p << ")";
-  }
-  p << " ";
-  p.printRegion(getBody(), /*printEntryBlockArgs=*/false,
-                /*printBlockTerminators=*/!getInits().empty());
-  p.printOptionalAttrDict((*this)->getAttrs(), {getReverseAttrName()});
+  printCountedLoop(p, *this, "iter_args", {getReverseAttrName()});
 }
 
 LogicalResult ForOp::verifyRegions() {
@@ -998,20 +1037,7 @@ LogicalResult ForOp::verifyRegions() {
                             getInits().getTypes())) ||
       failed(verifyYieldTypes(*this, getBody(), "body", getInits().getTypes())))
     return failure();
-  // The bounds are fixed before the loop: the body must not write what they read.
-  for (Value bound : {getLowerBound(), getUpperBound(), getStep()}) {
-    LogicalResult res = success();
-    walkPureSlice(bound, [&](Value x) {
-      auto load = x.getDefiningOp<memref::LoadOp>();
-      if (succeeded(res) && load && writesMemRef(*this, load.getMemRef())) {
-        res = emitOpError("loop bounds read a memref that the loop body writes");
-        res = failure();
-      }
-    });
-    if (failed(res))
-      return failure();
-  }
-  return success();
+  return verifyLoopBounds(*this, {getLowerBound(), getUpperBound(), getStep()});
 }
 
 SmallVector<OpOperand *> ForOp::getConsumedOperands() {
@@ -1039,70 +1065,14 @@ LogicalResult ForOp::buildInverse(OpBuilder &b, InverseBuilder &st) {
 
 void ParallelForOp::build(OpBuilder &b, OperationState &state, Value lb, Value ub, Value step,
                           ValueRange inits) {
-  state.addOperands({lb, ub, step});
-  state.addOperands(inits);
-  state.addTypes(inits.getTypes());
-  Region *body = state.addRegion();
-  Block *block = new Block();
-  body->push_back(block);
-  block->addArgument(b.getIndexType(), state.location);
-  for (Value v : inits)
-    block->addArgument(v.getType(), v.getLoc());
+  buildCountedLoop(b, state, lb, ub, step, inits);
 }
 
-// `%i = %lb to %ub step %s (reduce(%a = %a0, ...) -> (types))? region attr-dict`
 ParseResult ParallelForOp::parse(OpAsmParser &parser, OperationState &result) {
-  Builder &b = parser.getBuilder();
-  Type indexType = b.getIndexType();
-  OpAsmParser::Argument iv;
-  OpAsmParser::UnresolvedOperand lb, ub, step;
-  if (parser.parseArgument(iv) || parser.parseEqual() || parser.parseOperand(lb) ||
-      parser.parseKeyword("to") || parser.parseOperand(ub) || parser.parseKeyword("step") ||
-      parser.parseOperand(step))
-    return failure();
-  iv.type = indexType;
-  SmallVector<OpAsmParser::Argument> regionArgs{iv};
-  SmallVector<OpAsmParser::UnresolvedOperand> inits;
-  SMLoc initsLoc = parser.getCurrentLocation();
-  if (succeeded(parser.parseOptionalKeyword("reduce"))) {
-    if (parser.parseAssignmentList(regionArgs, inits) ||
-        parser.parseArrowTypeList(result.types))
-      return failure();
-  }
-  if (regionArgs.size() != result.types.size() + 1)
-    return parser.emitError(initsLoc)
-           << "expected as many reduce accumulators as result types (" << result.types.size()
-           << ")";
-  for (auto [arg, type] : llvm::zip(llvm::drop_begin(regionArgs), result.types))
-    arg.type = type;
-  if (parser.resolveOperand(lb, indexType, result.operands) ||
-      parser.resolveOperand(ub, indexType, result.operands) ||
-      parser.resolveOperand(step, indexType, result.operands) ||
-      parser.resolveOperands(inits, result.types, initsLoc, result.operands))
-    return failure();
-  Region *body = result.addRegion();
-  if (parseStateRegion(parser, *body, regionArgs))
-    return failure();
-  ParallelForOp::ensureTerminator(*body, b, result.location);
-  return parser.parseOptionalAttrDict(result.attributes);
+  return parseCountedLoop<ParallelForOp>(parser, result, "reduce", "reduce accumulators");
 }
 
-void ParallelForOp::print(OpAsmPrinter &p) {
-  p << " " << getInductionVar() << " = " << getLowerBound() << " to " << getUpperBound()
-    << " step " << getStep();
-  if (!getInits().empty()) {
-    p << " reduce(";
-    llvm::interleaveComma(llvm::zip(getRegionIterArgs(), getInits()), p,
-                          [&](auto it) { p << std::get<0>(it) << " = " << std::get<1>(it); });
-    p << ") -> (";
-    llvm::interleaveComma(getResultTypes(), p);
-    p << ")";
-  }
-  p << " ";
-  p.printRegion(getBody(), /*printEntryBlockArgs=*/false,
-                /*printBlockTerminators=*/!getInits().empty());
-  p.printOptionalAttrDict((*this)->getAttrs());
-}
+void ParallelForOp::print(OpAsmPrinter &p) { printCountedLoop(p, *this, "reduce"); }
 
 LogicalResult ParallelForOp::verify() {
   // scf.parallel, which it lowers to, requires a positive constant step.
@@ -1119,18 +1089,9 @@ LogicalResult ParallelForOp::verify() {
 LogicalResult ParallelForOp::verifyRegions() {
   if (failed(verifyArgTypes(*this, getBody(), "body", IndexType::get(getContext()),
                             getInits().getTypes())) ||
-      failed(verifyYieldTypes(*this, getBody(), "body", getInits().getTypes())))
+      failed(verifyYieldTypes(*this, getBody(), "body", getInits().getTypes())) ||
+      failed(verifyLoopBounds(*this, {getLowerBound(), getUpperBound(), getStep()})))
     return failure();
-  for (Value bound : {getLowerBound(), getUpperBound(), getStep()}) {
-    LogicalResult res = success();
-    walkPureSlice(bound, [&](Value x) {
-      auto load = x.getDefiningOp<memref::LoadOp>();
-      if (succeeded(res) && load && writesMemRef(*this, load.getMemRef()))
-        res = emitOpError("loop bounds read a memref that the loop body writes");
-    });
-    if (failed(res))
-      return failure();
-  }
   return verifyParallelIndependence(*this);
 }
 
