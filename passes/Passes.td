@@ -189,6 +189,22 @@ def RevUnrollSmallLoops : Pass<"rev-unroll-small-loops", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
 }
 
+def RevCheckMemrefCasts : Pass<"rev-check-memref-casts", "::mlir::ModuleOp"> {
+  let summary = "Reject memref.cast ops that always fail at run time, before canonicalisation";
+  let description = [{
+    A `memref.cast` from a dynamic to a static size is checked only at run
+    time, but when the buffer comes from a `memref.alloc`/`memref.alloca`
+    whose size operand is a constant (possibly through other casts), the
+    result is known now: a cast to another static size always fails.
+    Upstream canonicalisation folds the constant size into the allocation
+    and then the cast into one from a static to another static size, which
+    the verifier rejects (invalid IR after a pass; upstream MLIR 22.1.8,
+    ../shared/repro/10). This pass reports such a cast with its location and
+    the allocation's, so the pipelines fail on the user's op instead.
+    First pass of `rev-to-llvm`, `rev-to-openmp` and `rev-to-gpu`.
+  }];
+}
+
 def RevSerialAtomics : Pass<"rev-serial-atomics", "::mlir::ModuleOp"> {
   let summary = "Plain adds for the atomic adds of parallel loops that run on one thread";
   let description = [{

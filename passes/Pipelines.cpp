@@ -22,6 +22,8 @@
 using namespace mlir;
 
 void mlir::rev::buildRevToStandardPipeline(OpPassManager &pm, const RevToLLVMOptions &options) {
+  // Before the canonicalizer can turn such a cast into invalid IR.
+  pm.addPass(createRevCheckMemrefCasts());
   pm.addPass(createRevExpandUncalls());
   pm.addPass(createRevExpandRoutines());
   RevInsertChecksOptions checks;

@@ -51,5 +51,23 @@ NB_MODULE(_site_initialize_0, m) {
       nb::arg("function_type"), nb::arg("num_inputs"),
       "For each input of a function type, the position of its adjoint/tangent/shadow "
       "argument in the derivative functions' layout, or -1 (inactive).");
+  m.def(
+      "probe_parse_aborts",
+      [](MlirContext context, const std::string &source) -> nb::object {
+        std::string diagnostics;
+        int r = mlirRevProbeParseAborts(
+            context, mlirStringRefCreate(source.data(), source.size()),
+            [](MlirStringRef s, void *user) {
+              static_cast<std::string *>(user)->append(s.data, s.length);
+            },
+            &diagnostics);
+        if (r == 1)
+          return nb::str(diagnostics.c_str());
+        return nb::none();
+      },
+      nb::arg("context"), nb::arg("source"),
+      "Parses `source` in a child process first: None when the MLIR parser does not "
+      "abort on it (or no child could be started), else the diagnostics it printed "
+      "and a closing error (a parser abort must not end the interpreter).");
   mlirRevRegisterPasses();
 }

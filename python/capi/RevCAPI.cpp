@@ -9,6 +9,7 @@
 #include "mlir/CAPI/Registration.h"
 #include "mlir/CAPI/Support.h"
 #include "passes/Passes.h"
+#include "tools/parse-guard/ParseGuard.h"
 #include "transforms/Differentiation.h"
 #include "transforms/Transforms.h"
 
@@ -40,4 +41,22 @@ intptr_t mlirRevGetDerivativeArgPositions(MlirType functionType, intptr_t *posit
   for (auto [i, p] : llvm::enumerate(pos))
     positions[i] = p;
   return static_cast<intptr_t>(pos.size());
+}
+
+int mlirRevProbeParseAborts(MlirContext context, MlirStringRef source,
+                            MlirStringCallback callback, void *userData) {
+  mlir::MLIRContext *ctx = unwrap(context);
+  llvm::MemoryBufferRef buffer(unwrap(source), "<source>");
+  mlir::FailureOr<mlir::rev::ParseProbe> probe = mlir::rev::probeParse(
+      buffer, ctx->getDialectRegistry(), ctx->allowsUnregisteredDialects());
+  if (mlir::failed(probe))
+    return -1;
+  if (!probe->crashed)
+    return 0;
+  std::string text = probe->diagnostics;
+  if (!text.empty() && text.back() != '\n')
+    text += '\n';
+  text += "error: " + mlir::rev::parserCrashMessage(*probe);
+  callback(wrap(llvm::StringRef(text)), userData);
+  return 1;
 }

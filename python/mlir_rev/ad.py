@@ -311,7 +311,7 @@ def _mark_constants(source, name: str, wrt):
     wrt was a single int), the marked positions). `source` is not modified."""
     from .ir import ArrayAttr, Context, DictAttr, FunctionType, InsertionPoint, Location
     from .ir import MLIRError, Module, UnitAttr
-    from .jit import _copy_module, _format
+    from .jit import _copy_module, parse_module
     single = _is_int(wrt)
     try:
         positions = [int(wrt)] if single else list(wrt)
@@ -328,10 +328,7 @@ def _mark_constants(source, name: str, wrt):
     if isinstance(source, str):
         ctx = Context()
         with ctx, Location.unknown():
-            try:
-                module = Module.parse(source)
-            except MLIRError as e:
-                raise RevError("invalid rev program:\n" + _format(e)) from None
+            module = parse_module(source)
     else:
         ctx = source.context
         with ctx, Location.unknown():

@@ -38,6 +38,7 @@ from .execution_engine import ExecutionEngine
 from .ir import Context, FunctionType, Location, MemRefType, MLIRError, ShapedType
 from .ir import Module as _IRModule
 from .jit import (_CTYPES, RevError, _Arg, _check_shared_libs, _format, _is_int, _memref_type,
+                  parse_module,
                   _mlir_lib_dir, _results_type, _elem_name)
 
 __all__ = ["DeviceArray", "Module", "Target", "to_device", "driver_available"]
@@ -336,10 +337,7 @@ class Module:
             raise RevError(f"source must be MLIR text, got {type(source).__name__}")
         self._ctx = Context()
         with self._ctx, Location.unknown():
-            try:
-                self.module = _IRModule.parse(source)
-            except MLIRError as e:
-                raise RevError("invalid MLIR:\n" + _format(e)) from None
+            self.module = parse_module(source, "invalid MLIR")
             self.signatures = {}
             for op in self.module.body.operations:
                 if op.operation.name == "func.func" and "sym_visibility" not in op.attributes \

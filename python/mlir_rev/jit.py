@@ -195,6 +195,21 @@ def _format(err: MLIRError) -> str:
     return "\n".join(lines) or str(err)
 
 
+def parse_module(source: str, heading: str = "invalid rev program") -> Module:
+    """Module.parse in the current context, but a text on which the MLIR parser
+    would abort the interpreter (an upstream parser bug with forward references
+    into a failed op's regions, see tools/parse-guard) raises RevError instead:
+    the text is probe-parsed in a child process first."""
+    from ._mlir_libs import _site_initialize_0 as _ext
+    aborted = _ext.probe_parse_aborts(Context.current, source)
+    if aborted is not None:
+        raise RevError(f"{heading}:\n" + aborted.rstrip())
+    try:
+        return Module.parse(source)
+    except MLIRError as e:
+        raise RevError(f"{heading}:\n" + _format(e)) from None
+
+
 # The check runtime (runtime/RevRuntime.c), shipped in the package's _mlir_libs.
 _RUNTIME_LIB = os.environ.get("REV_RUNTIME_LIB") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "_mlir_libs", "librev_runtime.so")
@@ -526,10 +541,7 @@ class Program:
                            f"{type(source).__name__}")
         with self._ctx, Location.unknown():
             if isinstance(source, str):
-                try:
-                    self.module = Module.parse(source)
-                except MLIRError as e:
-                    raise RevError("invalid rev program:\n" + _format(e)) from None
+                self.module = parse_module(source)
             else:
                 self.module = _copy_module(source)
             # One pass per name, in order, so that grad=["f", "f_grad"] gives

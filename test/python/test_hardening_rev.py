@@ -93,3 +93,99 @@ def test_user_markers_are_verified(repro):
     with pytest.raises(RevError, match=r"rev\.(inverse_of|backward_of|tangent_of|gradient_of)|"
                                        r"adjoint|generated backward or tangent functions"):
         Program(src, grad=["f"] if "rev.func @f(" in src else [])
+
+
+# The parser-abort pattern (../shared/repro/09-*): a forward reference that a
+# region argument resolves, then the op fails. Copies, so that the tests do not
+# need ../shared: upstream's smt.check and rev.if.
+PARSER_ABORT_INPUTS = {
+    "smt.check": """func.func @g() {
+  %u = arith.addf %n, %n : f32
+  smt.check sat {
+  ^bb0(%n: f32):
+    smt.yield
+  } junk
+  return
+}""",
+    "tensor.generate": """func.func @g(%n: index, %x: f64) {
+  %u = arith.addi %i, %i : index
+  %t = tensor.generate %n {
+  ^bb0(%i: index):
+    tensor.yield %x : f64
+  } junk
+  return
+}""",
+}
+
+_ABORT_SCRIPT = """
+import sys
+from mlir_rev.jit import Program, RevError
+from mlir_rev.ad import grad
+from mlir_rev import cuda
+src = sys.stdin.read()
+for name, make in (("Program", lambda: Program(src)), ("grad", lambda: grad(src, "g")),
+                   ("cuda.Module", lambda: cuda.Module(src))):
+    try:
+        make()
+        print(name, "ACCEPTED")
+    except RevError as e:
+        print(name, "RevError", "aborts on it" in str(e), repr(str(e).splitlines()[1][:80]))
+print("alive")
+"""
+
+
+@pytest.mark.parametrize("which", sorted(PARSER_ABORT_INPUTS))
+def test_parser_abort_is_a_rev_error(which):
+    """Program, grad and cuda.Module probe-parse the text in a child process
+    first: the parser abort becomes a RevError with the parser's located
+    error, and the interpreter keeps running (run in a subprocess so that a
+    regression cannot take the test session down)."""
+    import subprocess
+    import sys
+    p = subprocess.run([sys.executable, "-c", _ABORT_SCRIPT], input=PARSER_ABORT_INPUTS[which],
+                       capture_output=True, text=True, timeout=120)
+    lines = p.stdout.splitlines()
+    assert p.returncode == 0 and lines[-1] == "alive", (p.returncode, p.stdout, p.stderr[-2000:])
+    for line in lines[:-1]:
+        assert " RevError True " in line, line
+        assert "<source>:" in line and "error:" in line, line
+
+
+def test_parse_probe_accepts_valid_and_reports_plain_errors():
+    """Valid text parses as before; an ordinary parse error is the parser's
+    own RevError (no abort involved)."""
+    p = Program("func.func @f(%x: f64) -> f64 { return %x : f64 }")
+    assert p.call("f", 2.5) == 2.5
+    with pytest.raises(RevError, match=r"invalid rev program:\n.*use of undeclared SSA value") as e:
+        Program("func.func @f(%x: f64) -> f64 { return %y : f64 }")
+    assert "aborts on it" not in str(e.value)
+
+
+def _fuzz_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("rev_fuzz", os.path.join(ROOT, "scripts", "fuzz.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.skipif(not os.path.isdir(REPRO), reason="../shared/repro is not beside the checkout")
+def test_no_reproducer_crashes_rev_opt():
+    """Every reproducer in ../shared/repro through rev-opt alone and through
+    every pipeline of the fuzzer: no crash (signal, assertion, stack dump), no
+    timeout, and every failure says `error:`."""
+    fuzz = _fuzz_module()
+    rev_opt = os.path.join(ROOT, "build", "bin", "rev-opt")
+    if not os.access(rev_opt, os.X_OK):
+        pytest.skip("no build/bin/rev-opt")
+    bad = []
+    runs = 0
+    for name in sorted(os.listdir(REPRO)):
+        path = os.path.join(REPRO, name)
+        for args in [[]] + fuzz.PIPELINES:
+            rc, _, err = fuzz.run_rev_opt(rev_opt, path, args, 60)
+            runs += 1
+            if rc == "timeout" or fuzz.is_crash(rc, err) or (rc != 0 and "error:" not in err):
+                bad.append(f"{name} {' '.join(args) or '(parse)'}: rc={rc} {err[-300:]!r}")
+    assert runs >= 8 * len(fuzz.PIPELINES)
+    assert not bad, "\n".join(bad)

@@ -1,0 +1,118 @@
+//===- ParseGuard.cpp - parse untrusted MLIR text without crashing --------===//
+#include "tools/parse-guard/ParseGuard.h"
+
+#include "mlir/IR/Block.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/ToolUtilities.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace mlir;
+
+namespace {
+/// The child: parse every chunk, write diagnostics unbuffered (so that those
+/// printed before an abort reach the parent), exit without running any
+/// destructor or atexit handler of the parent's state.
+[[noreturn]] void runChild(int out, llvm::MemoryBufferRef buffer,
+                           const DialectRegistry &registry,
+                           bool allowUnregistered, StringRef splitMarker) {
+  // Assertion messages and stack dumps of a crashing parser go nowhere.
+  int devnull = ::open("/dev/null", O_WRONLY);
+  if (devnull >= 0) {
+    ::dup2(devnull, STDERR_FILENO);
+    ::dup2(devnull, STDOUT_FILENO);
+  }
+  {
+    llvm::raw_fd_ostream os(out, /*shouldClose=*/false, /*unbuffered=*/true);
+    auto parseChunk = [&](std::unique_ptr<llvm::MemoryBuffer> chunk,
+                          llvm::raw_ostream &) -> LogicalResult {
+      MLIRContext context(registry, MLIRContext::Threading::DISABLED);
+      context.allowUnregisteredDialects(allowUnregistered);
+      llvm::SourceMgr sourceMgr;
+      sourceMgr.AddNewSourceBuffer(std::move(chunk), llvm::SMLoc());
+      SourceMgrDiagnosticHandler handler(sourceMgr, &context, os);
+      Block block;
+      ParserConfig config(&context, /*verifyAfterParse=*/false);
+      (void)parseSourceFile(sourceMgr, &block, config);
+      return success();
+    };
+    auto copy = llvm::MemoryBuffer::getMemBufferCopy(
+        buffer.getBuffer(), buffer.getBufferIdentifier());
+    llvm::raw_null_ostream ignored;
+    if (splitMarker.empty())
+      (void)parseChunk(std::move(copy), ignored);
+    else
+      (void)splitAndProcessBuffer(std::move(copy), parseChunk, ignored,
+                                  splitMarker, splitMarker);
+  }
+  ::_exit(0);
+}
+} // namespace
+
+FailureOr<rev::ParseProbe>
+rev::probeParse(llvm::MemoryBufferRef buffer, const DialectRegistry &registry,
+                bool allowUnregisteredDialects, StringRef splitMarker) {
+  int fds[2];
+  if (::pipe(fds) != 0)
+    return failure();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return failure();
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    runChild(fds[1], buffer, registry, allowUnregisteredDialects, splitMarker);
+  }
+  ::close(fds[1]);
+  ParseProbe probe;
+  char chunk[4096];
+  for (;;) {
+    ssize_t n = ::read(fds[0], chunk, sizeof(chunk));
+    if (n > 0) {
+      probe.diagnostics.append(chunk, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    break;
+  }
+  ::close(fds[0]);
+  if (!probe.diagnostics.empty() && probe.diagnostics.back() != '\n')
+    probe.diagnostics += '\n';
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR)
+      return failure();
+  }
+  if (WIFSIGNALED(status)) {
+    probe.crashed = true;
+    probe.signal = WTERMSIG(status);
+  } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    probe.crashed = true;
+  }
+  return probe;
+}
+
+std::string rev::parserCrashMessage(const ParseProbe &probe) {
+  std::string msg = "input rejected: the MLIR parser aborts on it";
+  if (probe.signal)
+    msg += " (" + std::string(::strsignal(probe.signal)) + ")";
+  msg += probe.diagnostics.empty()
+             ? "; an upstream parser bug, not reported further"
+             : " after the error above (an upstream parser bug: a region "
+               "argument resolved a forward reference from outside the op "
+               "that failed); fix that error";
+  return msg;
+}
