@@ -42,6 +42,9 @@ void populateRevOpLoweringPatterns(RewritePatternSet &patterns);
 void populateRevFuncToFuncPatterns(RewritePatternSet &patterns);
 /// rev.for/if/while (and their rev.yield) to scf.for/if/while.
 void populateRevControlFlowToSCFPatterns(RewritePatternSet &patterns);
+/// rev.steps (two working buffers) and rev.steps_adjoint (binomial
+/// checkpointing, conversion/LowerSteps.cpp) to scf/memref/func.call.
+void populateRevStepsPatterns(RewritePatternSet &patterns);
 /// rev.check to a write(2) of its message and exit(1) (libc; CPU). The libc
 /// and runtime sets map checks in host code (a builtin.module); a check in a
 /// gpu.module (device code) becomes cf.assert with either.

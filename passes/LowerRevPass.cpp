@@ -64,6 +64,7 @@ struct LowerRevPass : public rev::impl::LowerRevBase<LowerRevPass> {
     populateRevOpLoweringPatterns(patterns);
     populateRevFuncToFuncPatterns(patterns);
     populateRevControlFlowToSCFPatterns(patterns);
+    populateRevStepsPatterns(patterns);
     if (checkLowering == "libc") {
       populateRevCheckToLibcPatterns(patterns);
     } else if (checkLowering == "runtime") {

@@ -133,6 +133,10 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
     atomically or per thread. Its `accumulate` attribute carries over;
     `parallel-accumulate` chooses the strategy of the backward loops whose
     forward loop says nothing.
+
+    A `rev.steps` (out-of-place steps) gets `rev.steps_adjoint`: the steps
+    reversed by binomial checkpointing (revolve) with as many state
+    snapshots as `memory-budget` bytes hold (docs/memory.md).
   }];
   let options = [
     ListOption<"funcs", "funcs", "std::string",
@@ -142,6 +146,10 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
            "How backward parallel loops add to shared adjoints when their forward loop has "
            "no 'accumulate' attribute: 'atomic' or 'privatize' (default: none set, which "
            "the lowering reads as 'atomic')">,
+    Option<"memoryBudget", "memory-budget", "int64_t", /*default=*/"-1",
+           "Bytes the checkpointed adjoint of each rev.steps may keep as state snapshots "
+           "(at least one is always kept; -1: the default rule, enough snapshots for at "
+           "most 3 recomputations of a step; a rev.steps' own 'snapshots' wins)">,
   ];
   let dependentDialects = ["::mlir::rev::RevDialect"];
 }

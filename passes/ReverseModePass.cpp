@@ -38,6 +38,16 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
           failed(buildGradientFunction(f, *bwd, uniqueSymbolName(f, f.getSymName() + "_grad"))))
         return signalPassFailure();
     }
+    if (memoryBudget < -1) {
+      getOperation().emitError() << "rev-ad: memory-budget must be a number of bytes (or -1), not "
+                                 << memoryBudget;
+      return signalPassFailure();
+    }
+    if (memoryBudget >= 0)
+      getOperation().walk([&](StepsAdjointOp op) {
+        if (op.getMemoryBudgetAttr().getInt() == -1)
+          op.setMemoryBudgetAttr(IntegerAttr::get(IntegerType::get(op.getContext(), 64), memoryBudget));
+      });
     if (parallelAccumulate.empty())
       return;
     // Backward loops whose forward loop set no strategy (also in the callees'

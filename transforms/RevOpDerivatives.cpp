@@ -619,6 +619,77 @@ static LogicalResult tangentRule(UncallOp op, OpBuilder &b, TangentState &st) {
 }
 
 //===----------------------------------------------------------------------===//
+// Out-of-place steps
+//===----------------------------------------------------------------------===//
+
+/// out += F(init): uncompute (out -= F(init), the inverse), then
+/// init_shadow += F'(init)^T out_shadow and the params' adjoints, by
+/// rev.steps_adjoint (binomial checkpointing; conversion/LowerSteps.cpp).
+/// out's adjoint is unchanged (as for any `y += f(x)`).
+static LogicalResult adjointRule(StepsOp op, OpBuilder &b, AdjointState &st) {
+  if (op.getSubtract())
+    return op.emitOpError("cannot be differentiated with 'subtract' (the inverse of a "
+                          "rev.steps): differentiate the forward function instead");
+  auto step = SymbolTable::lookupNearestSymbolFrom<FuncOp>(op, op.getStepAttr());
+  if (!step)
+    return op.emitOpError("step is not a rev.func");
+  FailureOr<FuncOp> bwd = getOrCreateBackwardFunction(step);
+  if (failed(bwd))
+    return failure();
+  if (failed(st.uncompute(b, op)))
+    return failure();
+  SmallVector<Value> params, shadows, adjoints, activeScalars;
+  Value lb, ub, init;
+  {
+    RecomputeScope scope(st);
+    lb = st.lookup(b, op.getLowerBound());
+    ub = st.lookup(b, op.getUpperBound());
+    init = st.lookup(b, op.getInit());
+    if (!lb || !ub || !init)
+      return failure();
+    for (Value p : op.getParams()) {
+      Value q = st.lookup(b, p);
+      if (!q)
+        return failure();
+      params.push_back(q);
+    }
+  }
+  FailureOr<Value> initShadow = st.getShadow(op.getInit(), op);
+  FailureOr<Value> outShadow = st.getShadow(op.getOut(), op);
+  if (failed(initShadow) || failed(outShadow))
+    return failure();
+  for (Value p : op.getParams()) {
+    if (isActiveMemRef(p.getType())) {
+      FailureOr<Value> s = st.getShadow(p, op);
+      if (failed(s))
+        return failure();
+      shadows.push_back(*s);
+    } else if (isActiveScalar(p.getType())) {
+      adjoints.push_back(st.getAdjoint(b, p));
+      activeScalars.push_back(p);
+    }
+  }
+  auto adj = StepsAdjointOp::create(
+      b, op.getLoc(), TypeRange(ValueRange(adjoints)), op.getStepAttr(),
+      FlatSymbolRefAttr::get(bwd->getSymNameAttr()), lb, ub, init, *initShadow, *outShadow,
+      params, shadows, adjoints, op.getSnapshotsAttr(), b.getI64IntegerAttr(-1));
+  for (auto [p, r] : llvm::zip(activeScalars, adj.getResults()))
+    st.setAdjoint(p, r);
+  return success();
+}
+static LogicalResult tangentRule(StepsOp op, OpBuilder &, TangentState &) {
+  return op.emitOpError("has no forward-mode (tangent) rule yet: differentiate it with --rev-ad");
+}
+static LogicalResult adjointRule(StepsAdjointOp op, OpBuilder &, AdjointState &) {
+  return op.emitOpError("cannot be differentiated again (it is the generated checkpointed "
+                        "adjoint of rev.steps)");
+}
+static LogicalResult tangentRule(StepsAdjointOp op, OpBuilder &, TangentState &) {
+  return op.emitOpError("cannot be differentiated again (it is the generated checkpointed "
+                        "adjoint of rev.steps)");
+}
+
+//===----------------------------------------------------------------------===//
 // Region ops
 //===----------------------------------------------------------------------===//
 

@@ -477,6 +477,12 @@ class Program:
             chip, format and block-size): the architecture ("sm_90"), the
             kernel format ("isa": PTX compiled by the driver; "bin"/"fatbin"
             need ptxas at compile time) and the threads per block.
+    memory_budget: bytes the gradient of each `rev.steps` (out-of-place
+            steps) may keep as state snapshots (`rev-ad`'s memory-budget):
+            within it the steps are reversed by binomial checkpointing with
+            that many snapshots, at least one; None (the default): enough
+            snapshots that no step is recomputed more than 3 times
+            (docs/memory.md). `steps_counts()` reports what it did.
     Also public `func.func` functions are callable (`call`; their scalar
     results come back), e.g. hand-written kernels with scf.parallel loops.
     """
@@ -487,7 +493,7 @@ class Program:
                  fold_zero_adjoints: bool = True,
                  fast_math: str = "none", target: str = "cpu", num_threads=None,
                  privatize_atomics: bool = True, chip: str = "sm_90",
-                 gpu_format: str = "isa", block_size: int = 256):
+                 gpu_format: str = "isa", block_size: int = 256, memory_budget=None):
         """grad: functions to differentiate with --rev-ad (gives `@f_grad`);
         fwd: functions to differentiate with --rev-fwd (gives `@f_fwd`);
         hvp: functions whose gradient is differentiated forwards (gives
@@ -507,6 +513,11 @@ class Program:
         if not ok:
             raise RevError(f"atol must be a finite number >= 0, got {atol!r}")
         atol = float(atol)
+        if memory_budget is not None and not (_is_int(memory_budget) and
+                                              0 <= memory_budget < 2**62):
+            raise RevError(f"memory_budget must be None or a number of bytes >= 0, got "
+                           f"{memory_budget!r}")
+        ad_options = "" if memory_budget is None else f" memory-budget={int(memory_budget)}"
         _check_flag(checks, "checks")
         _check_flag(memref_noalias, "memref_noalias")
         _check_flag(fold_zero_adjoints, "fold_zero_adjoints")
@@ -548,7 +559,7 @@ class Program:
             # a second derivative.
             for name in dict.fromkeys([*grad, *hvp]):
                 self._require_func(name, "grad" if name in grad else "hvp")
-                self._run("builtin.module(rev-ad{funcs=%s})" % name, "rev-ad")
+                self._run("builtin.module(rev-ad{funcs=%s%s})" % (name, ad_options), "rev-ad")
             self.gradient_names = self._derived(abi.MARKERS["gradient"])
             self.backward_names = self._derived(abi.MARKERS["backward"])
             tangents = list(dict.fromkeys(
@@ -725,6 +736,25 @@ class Program:
         res = _results_type(tuple(results))()
         self._call(symbol, [ctypes.pointer(ctypes.pointer(res)), *packed], arrays, staged)
         return tuple(getattr(res, f"r{i}") for i in range(len(results)))
+
+    def steps_counts(self, reset: bool = False) -> dict:
+        """What the checkpointed gradients of `rev.steps` did so far in this
+        Program (all calls together): `advances`, the steps recomputed to
+        reach snapshots; `step_adjoints`, the steps reversed (each recomputes
+        its step once more); `snapshots`, the snapshot count of the last
+        run; `runs`. All zero without a rev.steps gradient. `reset` zeroes
+        them after reading."""
+        names = ("advances", "step_adjoints", "snapshots", "runs")
+        # @_mlir_rev_steps_counts (conversion/LowerSteps.cpp); raw_lookup adds "_mlir_".
+        address = self._engine.raw_lookup("rev_steps_counts")
+        if not address:
+            return dict.fromkeys(names, 0)
+        counts = (ctypes.c_int64 * 4).from_address(address)
+        out = dict(zip(names, (int(v) for v in counts)))
+        if reset:
+            for i in range(4):
+                counts[i] = 0
+        return out
 
     def _call(self, symbol: str, pointers: list, arrays: list, staged=None):
         """Calls the packed wrapper `_mlir_ciface_<symbol>` (void(void **), as

@@ -1,0 +1,354 @@
+//===- LowerSteps.cpp - rev.steps and its checkpointed adjoint ------------===//
+//
+// rev.steps: the steps run in two working buffers that swap roles (scf.for
+// iter_args), then the final state is added to (or subtracted from) `out`.
+//
+// rev.steps_adjoint: binomial checkpointing (Griewank's revolve) as an
+// explicit-stack loop. A frame (s, e, c, m) reverses steps s..e-1 starting
+// from x_s in `cur`, with c snapshot slots of which slot c-1 is its own:
+//   e - s > 1: save x_s in slot c-1, advance cur to x_m, push (m, e, c-1);
+//              after that frame, restore x_s and continue with (s, m, c);
+//   e - s = 1: step adjoint at s (recompute x_{s+1}, then the step's
+//              backward function), pop.
+// The split m = s + max(1, l - beta(c-1, r)), with l = e - s, r the least
+// repetition count with beta(c, r) = C(c+r, c) >= l, gives revolve's minimal
+// number of advancing steps, r*l - beta(c+1, r-1) (tested exhaustively against
+// the dynamic programme in test/python/test_steps.py). Memory: c + 4 states
+// and a stack of 4 (c + 1) indices. The number of snapshots c is the op's
+// `snapshots`, else memory_budget / state bytes (at least 1, at most the
+// number of steps), else (budget -1) the least c with beta(c, 3) >= steps (at
+// most 3 recomputations of a step). Counters in the public global
+// @_mlir_rev_steps_counts: [advancing steps, step adjoints, last c, runs].
+//
+//===----------------------------------------------------------------------===//
+#include "conversion/LowerRev.h"
+#include "dialect/RevOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace mlir::rev;
+
+namespace {
+using B = ImplicitLocOpBuilder;
+
+Value cidx(B &b, int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+
+/// for (i = 0; i < n; ++i) body(i)
+void forEach(B &b, Value n, function_ref<void(B &, Value)> body) {
+  scf::ForOp::create(b, cidx(b, 0), n, cidx(b, 1), ValueRange(),
+                     [&](OpBuilder &ob, Location loc, Value i, ValueRange) {
+                       B ib(loc, ob);
+                       body(ib, i);
+                       scf::YieldOp::create(ib);
+                     });
+}
+
+Value zeroOf(B &b, Type t) { return arith::ConstantOp::create(b, b.getZeroAttr(t)); }
+
+void fillZero(B &b, Value buf, Value n) {
+  Type t = cast<MemRefType>(buf.getType()).getElementType();
+  forEach(b, n, [&](B &ib, Value i) { memref::StoreOp::create(ib, zeroOf(ib, t), buf, i); });
+}
+
+/// dst[dOff + i] = src[sOff + i], or dst[dOff + i] += / -= src[sOff + i].
+void copyElems(B &b, Value dst, Value dOff, Value src, Value sOff, Value n, int mode = 0) {
+  forEach(b, n, [&](B &ib, Value i) {
+    Value si = arith::AddIOp::create(ib, sOff, i);
+    Value di = arith::AddIOp::create(ib, dOff, i);
+    Value v = memref::LoadOp::create(ib, src, si);
+    if (mode != 0) {
+      Value old = memref::LoadOp::create(ib, dst, di);
+      v = mode > 0 ? arith::AddFOp::create(ib, old, v).getResult()
+                   : arith::SubFOp::create(ib, old, v).getResult();
+    }
+    memref::StoreOp::create(ib, v, dst, di);
+  });
+}
+
+Value allocLike(B &b, MemRefType type, Value n) {
+  return memref::AllocOp::create(b, type, type.isDynamicDim(0) ? ValueRange{n} : ValueRange{});
+}
+
+struct StepsLowering : public OpConversionPattern<StepsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(StepsOp op, OpAdaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    B b(op.getLoc(), rw);
+    auto type = cast<MemRefType>(a.getInit().getType());
+    Value n = memref::DimOp::create(b, a.getInit(), 0);
+    Value cur = allocLike(b, type, n), nxt = allocLike(b, type, n);
+    copyElems(b, cur, cidx(b, 0), a.getInit(), cidx(b, 0), n);
+    auto step = SymbolTable::lookupNearestSymbolFrom<FunctionOpInterface>(op, op.getStepAttr());
+    if (!step)
+      return rw.notifyMatchFailure(op, "no step function");
+    TypeRange results = step.getResultTypes();
+    auto loop = scf::ForOp::create(
+        b, a.getLowerBound(), a.getUpperBound(), cidx(b, 1), ValueRange{cur, nxt},
+        [&](OpBuilder &ob, Location loc, Value t, ValueRange bufs) {
+          B ib(loc, ob);
+          fillZero(ib, bufs[1], n);
+          SmallVector<Value> args{t, bufs[0], bufs[1]};
+          llvm::append_range(args, a.getParams());
+          func::CallOp::create(ib, op.getStepAttr(), results, args);
+          scf::YieldOp::create(ib, ValueRange{bufs[1], bufs[0]});
+        });
+    copyElems(b, a.getOut(), cidx(b, 0), loop.getResult(0), cidx(b, 0), n,
+              op.getSubtract() ? -1 : 1);
+    memref::DeallocOp::create(b, cur);
+    memref::DeallocOp::create(b, nxt);
+    rw.eraseOp(op);
+    return success();
+  }
+};
+
+// ExecutionEngine::lookupPacked (Python's raw_lookup) prefixes "_mlir_": so named, the
+// Python package finds it as "rev_steps_counts".
+constexpr llvm::StringLiteral kCountsGlobal = "_mlir_rev_steps_counts";
+
+/// The public global memref<4xi64> of the counters (created once).
+Value countsBuffer(B &b, Operation *op, ConversionPatternRewriter &rw) {
+  auto module = op->getParentOfType<ModuleOp>();
+  auto type = MemRefType::get({4}, b.getI64Type());
+  if (!SymbolTable::lookupSymbolIn(module, kCountsGlobal)) {
+    OpBuilder::InsertionGuard g(rw);
+    rw.setInsertionPointToStart(module.getBody());
+    auto init = DenseElementsAttr::get(RankedTensorType::get({4}, b.getI64Type()),
+                                       rw.getI64IntegerAttr(0).getValue());
+    memref::GlobalOp::create(rw, op->getLoc(), kCountsGlobal, rw.getStringAttr("public"), type,
+                             init, /*constant=*/false, /*alignment=*/nullptr);
+  }
+  return memref::GetGlobalOp::create(b, type, kCountsGlobal);
+}
+
+void addCount(B &b, Value counts, int64_t slot, Value v, bool set = false) {
+  Value idx = cidx(b, slot);
+  Value v64 = arith::IndexCastOp::create(b, b.getI64Type(), v);
+  if (!set)
+    v64 = arith::AddIOp::create(b, memref::LoadOp::create(b, counts, idx), v64);
+  memref::StoreOp::create(b, v64, counts, idx);
+}
+
+/// beta(c, r) = C(c + r, c), the most steps c snapshots reverse with at most
+/// r recomputations each: the least r with beta(c, r) >= l, and beta(c, r).
+std::pair<Value, Value> repetitions(B &b, Value c, Value l) {
+  auto loop = scf::WhileOp::create(
+      b, TypeRange{b.getIndexType(), b.getIndexType()}, ValueRange{cidx(b, 0), cidx(b, 1)},
+      [&](OpBuilder &ob, Location loc, ValueRange args) {
+        B ib(loc, ob);
+        Value more = arith::CmpIOp::create(ib, arith::CmpIPredicate::ult, args[1], l);
+        scf::ConditionOp::create(ib, more, args);
+      },
+      [&](OpBuilder &ob, Location loc, ValueRange args) {
+        B ib(loc, ob);
+        Value r = arith::AddIOp::create(ib, args[0], cidx(ib, 1));
+        Value num = arith::MulIOp::create(ib, args[1], arith::AddIOp::create(ib, c, r));
+        scf::YieldOp::create(ib, ValueRange{r, arith::DivUIOp::create(ib, num, r).getResult()});
+      });
+  return {loop.getResult(0), loop.getResult(1)};
+}
+
+struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(StepsAdjointOp op, OpAdaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    auto step = SymbolTable::lookupNearestSymbolFrom<FunctionOpInterface>(op, op.getStepAttr());
+    auto bwd =
+        SymbolTable::lookupNearestSymbolFrom<FunctionOpInterface>(op, op.getStepBackwardAttr());
+    if (!step || !bwd)
+      return rw.notifyMatchFailure(op, "no step or step backward function");
+    B b(op.getLoc(), rw);
+    auto type = cast<MemRefType>(a.getInit().getType());
+    Type idx = b.getIndexType();
+    Value c0 = cidx(b, 0), c1 = cidx(b, 1), c4 = cidx(b, 4);
+    Value n = memref::DimOp::create(b, a.getInit(), 0);
+    Value lb = a.getLowerBound();
+    Value ub = arith::MaxSIOp::create(b, a.getUpperBound(), lb);
+    Value steps = arith::SubIOp::create(b, ub, lb);
+    Value counts = countsBuffer(b, op, rw);
+
+    // Snapshots: c in [1, max(steps, 1)].
+    Value c;
+    if (auto s = op.getSnapshots()) {
+      c = cidx(b, *s);
+    } else if (op.getMemoryBudgetAttr().getInt() >= 0) {
+      unsigned bits = type.getElementType().getIntOrFloatBitWidth();
+      Value stateBytes = arith::MulIOp::create(b, arith::MaxUIOp::create(b, n, c1),
+                                               cidx(b, std::max(1u, bits / 8)));
+      c = arith::DivUIOp::create(b, cidx(b, op.getMemoryBudgetAttr().getInt()), stateBytes);
+    } else {
+      // The least c with beta(c, 3) = (c+1)(c+2)(c+3)/6 >= steps.
+      auto loop = scf::WhileOp::create(
+          b, TypeRange{idx}, ValueRange{c1},
+          [&](OpBuilder &ob, Location loc, ValueRange args) {
+            B ib(loc, ob);
+            Value x = args[0];
+            Value p = arith::MulIOp::create(
+                ib, arith::MulIOp::create(ib, arith::AddIOp::create(ib, x, cidx(ib, 1)),
+                                          arith::AddIOp::create(ib, x, cidx(ib, 2))),
+                arith::AddIOp::create(ib, x, cidx(ib, 3)));
+            Value beta = arith::DivUIOp::create(ib, p, cidx(ib, 6));
+            Value more = arith::CmpIOp::create(ib, arith::CmpIPredicate::ult, beta, steps);
+            scf::ConditionOp::create(ib, more, args);
+          },
+          [&](OpBuilder &ob, Location loc, ValueRange args) {
+            B ib(loc, ob);
+            scf::YieldOp::create(ib, ValueRange{arith::AddIOp::create(ib, args[0], cidx(ib, 1))});
+          });
+      c = loop.getResult(0);
+    }
+    c = arith::MinUIOp::create(b, c, arith::MaxUIOp::create(b, steps, c1));
+    c = arith::MaxUIOp::create(b, c, c1);
+
+    Value cur = allocLike(b, type, n), nxt = allocLike(b, type, n);
+    Value bar = allocLike(b, type, n), tbar = allocLike(b, type, n);
+    auto flat = MemRefType::get({ShapedType::kDynamic}, type.getElementType());
+    Value snaps = memref::AllocOp::create(b, flat, ValueRange{arith::MulIOp::create(b, c, n)});
+    auto stackType = MemRefType::get({ShapedType::kDynamic}, idx);
+    Value stack = memref::AllocOp::create(
+        b, stackType, ValueRange{arith::MulIOp::create(b, arith::AddIOp::create(b, c, c1), c4)});
+    copyElems(b, cur, c0, a.getInit(), c0, n);
+    copyElems(b, bar, c0, a.getOutShadow(), c0, n);
+
+    // Root frame.
+    memref::StoreOp::create(b, lb, stack, cidx(b, 0));
+    memref::StoreOp::create(b, ub, stack, cidx(b, 1));
+    memref::StoreOp::create(b, c, stack, cidx(b, 2));
+    memref::StoreOp::create(b, lb, stack, cidx(b, 3));
+    Value depth0 = arith::SelectOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, steps, c0), c1, c0);
+
+    // Layout of the step's backward function.
+    FunctionType stepType = cast<FunctionType>(step.getFunctionType());
+    SmallVector<int> pos = derivativeArgPositions(stepType.getInputs());
+    unsigned numState = stepType.getNumResults();
+    TypeRange bwdResults = cast<FunctionType>(bwd.getFunctionType()).getResults();
+
+    SmallVector<Value> inits{depth0, c0, c0};
+    llvm::append_range(inits, a.getParamAdjoints());
+    SmallVector<Type> types(inits.size(), idx);
+    for (unsigned i = 3; i < inits.size(); ++i)
+      types[i] = inits[i].getType();
+
+    auto loop = scf::WhileOp::create(
+        b, types, inits,
+        [&](OpBuilder &ob, Location loc, ValueRange args) {
+          B ib(loc, ob);
+          Value more = arith::CmpIOp::create(ib, arith::CmpIPredicate::ugt, args[0], cidx(ib, 0));
+          scf::ConditionOp::create(ib, more, args);
+        },
+        [&](OpBuilder &ob, Location loc, ValueRange args) {
+          B ib(loc, ob);
+          Value depth = args[0], advanced = args[1], leaves = args[2];
+          ValueRange adjs = args.drop_front(3);
+          Value top = arith::SubIOp::create(ib, depth, cidx(ib, 1));
+          Value base = arith::MulIOp::create(ib, top, cidx(ib, 4));
+          auto field = [&](B &fb, Value at, int k) {
+            return memref::LoadOp::create(fb, stack, ValueRange{arith::AddIOp::create(fb, at, cidx(fb, k))})
+                .getResult();
+          };
+          Value s = field(ib, base, 0), e = field(ib, base, 1), cc = field(ib, base, 2);
+          Value l = arith::SubIOp::create(ib, e, s);
+          Value split = arith::CmpIOp::create(ib, arith::CmpIPredicate::ugt, l, cidx(ib, 1));
+          auto branch = scf::IfOp::create(ib, TypeRange(args.getTypes()), split, true);
+          {
+            // Split: save x_s, advance to x_m, push (m, e, cc - 1).
+            B tb = B::atBlockEnd(loc, &branch.getThenRegion().front());
+            auto [r, beta] = repetitions(tb, cc, l);
+            Value betaLeft = arith::DivUIOp::create(
+                tb, arith::MulIOp::create(tb, beta, cc), arith::AddIOp::create(tb, cc, r));
+            Value rest = arith::SubIOp::create(
+                tb, l, arith::MinUIOp::create(tb, betaLeft, arith::SubIOp::create(tb, l, cidx(tb, 1))));
+            Value m = arith::AddIOp::create(tb, s, rest);
+            Value slot = arith::MulIOp::create(tb, arith::SubIOp::create(tb, cc, cidx(tb, 1)), n);
+            copyElems(tb, snaps, slot, cur, cidx(tb, 0), n);
+            scf::ForOp::create(tb, s, m, cidx(tb, 1), ValueRange(),
+                               [&](OpBuilder &fb, Location floc, Value t, ValueRange) {
+                                 B sb(floc, fb);
+                                 fillZero(sb, nxt, n);
+                                 SmallVector<Value> callArgs{t, cur, nxt};
+                                 llvm::append_range(callArgs, a.getParams());
+                                 func::CallOp::create(sb, op.getStepAttr(), stepType.getResults(),
+                                                      callArgs);
+                                 copyElems(sb, cur, cidx(sb, 0), nxt, cidx(sb, 0), n);
+                                 scf::YieldOp::create(sb);
+                               });
+            memref::StoreOp::create(tb, m, stack, ValueRange{arith::AddIOp::create(tb, base, cidx(tb, 3))});
+            Value child = arith::AddIOp::create(tb, base, cidx(tb, 4));
+            memref::StoreOp::create(tb, m, stack, ValueRange{child});
+            memref::StoreOp::create(tb, e, stack, ValueRange{arith::AddIOp::create(tb, child, cidx(tb, 1))});
+            memref::StoreOp::create(tb, arith::SubIOp::create(tb, cc, cidx(tb, 1)), stack,
+                                    ValueRange{arith::AddIOp::create(tb, child, cidx(tb, 2))});
+            memref::StoreOp::create(tb, m, stack, ValueRange{arith::AddIOp::create(tb, child, cidx(tb, 3))});
+            SmallVector<Value> out{arith::AddIOp::create(tb, depth, cidx(tb, 1)),
+                                   arith::AddIOp::create(tb, advanced, rest), leaves};
+            llvm::append_range(out, adjs);
+            scf::YieldOp::create(tb, out);
+          }
+          {
+            // Leaf: the adjoint of step s, then pop (and restore the parent's x_s).
+            B eb = B::atBlockEnd(loc, &branch.getElseRegion().front());
+            fillZero(eb, nxt, n);
+            SmallVector<Value> callArgs{s, cur, nxt};
+            llvm::append_range(callArgs, a.getParams());
+            func::CallOp::create(eb, op.getStepAttr(), stepType.getResults(), callArgs);
+            fillZero(eb, tbar, n);
+            SmallVector<Value> bwdArgs(callArgs);
+            bwdArgs.resize(cast<FunctionType>(bwd.getFunctionType()).getNumInputs());
+            unsigned nextShadow = 0, nextAdj = 0;
+            for (auto [i, p] : llvm::enumerate(pos)) {
+              if (p < 0)
+                continue;
+              if (i == 1)
+                bwdArgs[p] = tbar;
+              else if (i == 2)
+                bwdArgs[p] = bar;
+              else if (isa<MemRefType>(stepType.getInput(i)))
+                bwdArgs[p] = a.getParamShadows()[nextShadow++];
+              else
+                bwdArgs[p] = adjs[nextAdj++];
+            }
+            auto call = func::CallOp::create(eb, op.getStepBackwardAttr(), bwdResults, bwdArgs);
+            copyElems(eb, bar, cidx(eb, 0), tbar, cidx(eb, 0), n);
+            Value up = arith::SubIOp::create(eb, depth, cidx(eb, 1));
+            Value hasParent = arith::CmpIOp::create(eb, arith::CmpIPredicate::ugt, up, cidx(eb, 0));
+            auto restore = scf::IfOp::create(eb, TypeRange(), hasParent, false);
+            {
+              B rb = B::atBlockBegin(loc, &restore.getThenRegion().front());
+              Value pbase = arith::SubIOp::create(rb, base, cidx(rb, 4));
+              Value pc = field(rb, pbase, 2);
+              Value slot = arith::MulIOp::create(rb, arith::SubIOp::create(rb, pc, cidx(rb, 1)), n);
+              copyElems(rb, cur, cidx(rb, 0), snaps, slot, n);
+              memref::StoreOp::create(rb, field(rb, pbase, 3), stack,
+                                      ValueRange{arith::AddIOp::create(rb, pbase, cidx(rb, 1))});
+            }
+            SmallVector<Value> out{up, advanced, arith::AddIOp::create(eb, leaves, cidx(eb, 1))};
+            for (unsigned k = 0; k < adjs.size(); ++k)
+              out.push_back(call.getResult(numState + k));
+            scf::YieldOp::create(eb, out);
+          }
+          scf::YieldOp::create(ib, branch.getResults());
+        });
+    // No steps: the state is init itself, so its adjoint is out's.
+    copyElems(b, a.getInitShadow(), c0, bar, c0, n, 1);
+    addCount(b, counts, 0, loop.getResult(1));
+    addCount(b, counts, 1, loop.getResult(2));
+    addCount(b, counts, 2, c, /*set=*/true);
+    addCount(b, counts, 3, c1);
+    for (Value buf : {cur, nxt, bar, tbar, snaps, stack})
+      memref::DeallocOp::create(b, buf);
+    rw.replaceOp(op, loop.getResults().drop_front(3));
+    return success();
+  }
+};
+} // namespace
+
+void mlir::rev::populateRevStepsPatterns(RewritePatternSet &patterns) {
+  patterns.add<StepsLowering, StepsAdjointLowering>(patterns.getContext());
+}

@@ -1,0 +1,204 @@
+//===- RevSteps.cpp - rev.steps and rev.steps_adjoint ---------------------===//
+//
+// Out-of-place steps: `out += F_{ub-1}(... F_lb(init))` where one step is a
+// rev.func computing the next state into fresh zeroed storage. The verifier
+// checks the step function's contract (read-only old state and params), the
+// inverse subtracts. The adjoint (transforms/RevOpDerivatives.cpp) is
+// rev.steps_adjoint, lowered to a binomial-checkpointing driver
+// (conversion/LowerSteps.cpp).
+//
+//===----------------------------------------------------------------------===//
+#include "dialect/InverseBuilder.h"
+#include "dialect/RevOps.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/SymbolTable.h"
+
+using namespace mlir;
+using namespace mlir::rev;
+
+namespace {
+bool isStateType(Type t) {
+  auto m = dyn_cast<MemRefType>(t);
+  return m && m.getRank() == 1 && isa<FloatType>(m.getElementType());
+}
+
+LogicalResult verifyStateOperands(Operation *op, Value init, Value other, StringRef otherName,
+                                  ValueRange params) {
+  if (!isStateType(init.getType()))
+    return op->emitOpError() << "state must be a rank-1 memref of floats, got " << init.getType();
+  if (init.getType() != other.getType())
+    return op->emitOpError() << "'" << otherName << "' (" << other.getType()
+                             << ") must have the state's type " << init.getType();
+  if (init == other)
+    return op->emitOpError() << "'init' and '" << otherName
+                             << "' are the same memref: the steps need distinct storage";
+  for (Value p : params)
+    if (p == other)
+      return op->emitOpError() << "'" << otherName << "' is also passed as a param";
+  return success();
+}
+
+/// The step function: `rev.func @step(index, S, S, params...)`, which writes
+/// only its third argument and returns its scalars unchanged.
+FailureOr<FuncOp> verifyStepFunction(Operation *op, FlatSymbolRefAttr ref, Type state,
+                                     ValueRange params, SymbolTableCollection &tables) {
+  auto step = dyn_cast_or_null<FuncOp>(tables.lookupNearestSymbolFrom(op, ref));
+  if (!step)
+    return op->emitOpError() << "step " << ref << " is not a rev.func";
+  SmallVector<Type> expected{IndexType::get(op->getContext()), state, state};
+  llvm::append_range(expected, params.getTypes());
+  if (!llvm::equal(step.getArgumentTypes(), expected)) {
+    InFlightDiagnostic d = op->emitOpError()
+                           << "step " << ref << " must take (index, state, state, params...) = ("
+                           << TypeRange(expected) << "), it takes ("
+                           << TypeRange(step.getArgumentTypes()) << ")";
+    d.attachNote(step.getLoc()) << ref << " is here";
+    return d;
+  }
+  if (step.getBody().empty())
+    return step;
+  Block &entry = step.getBody().front();
+  for (unsigned i = 1; i < entry.getNumArguments(); ++i) {
+    BlockArgument a = entry.getArgument(i);
+    if (i == 2 || !isa<MemRefType>(a.getType()) || !writesMemRef(step, a))
+      continue;
+    InFlightDiagnostic d = op->emitOpError()
+                           << "step " << ref << " writes its argument #" << i
+                           << (i == 1 ? " (the old state)" : " (a param)")
+                           << ": a step may only write the new state (argument #2)";
+    d.attachNote(step.getLoc()) << ref << " is here";
+    return d;
+  }
+  // Scalars are read-only: each is returned as it came in.
+  auto ret = dyn_cast<ReturnOp>(entry.getTerminator());
+  if (!ret)
+    return step;
+  unsigned r = 0;
+  for (BlockArgument a : entry.getArguments()) {
+    if (isa<MemRefType>(a.getType()))
+      continue;
+    if (r < ret.getNumOperands() && ret.getOperand(r) != a) {
+      InFlightDiagnostic d = op->emitOpError()
+                             << "step " << ref << " updates its scalar argument #"
+                             << a.getArgNumber()
+                             << ": the step index and the params of a step are read-only";
+      d.attachNote(ret.getLoc()) << "returned here";
+      return d;
+    }
+    ++r;
+  }
+  return step;
+}
+
+void addEffect(SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects,
+               MemoryEffects::Effect *effect, OpOperand &operand) {
+  if (isa<MemRefType>(operand.get().getType()))
+    effects.emplace_back(effect, &operand, SideEffects::DefaultResource::get());
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// rev.steps
+//===----------------------------------------------------------------------===//
+
+LogicalResult StepsOp::verify() {
+  if (failed(verifyStateOperands(*this, getInit(), getOut(), "out", getParams())))
+    return failure();
+  if (auto c = getSnapshots(); c && *c < 1)
+    return emitOpError() << "snapshots must be at least 1, got " << *c;
+  return success();
+}
+
+LogicalResult StepsOp::verifySymbolUses(SymbolTableCollection &tables) {
+  return verifyStepFunction(*this, getStepAttr(), getStateType(), getParams(), tables);
+}
+
+void StepsOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
+  addEffect(effects, MemoryEffects::Read::get(), getInitMutable());
+  addEffect(effects, MemoryEffects::Read::get(), getOutMutable());
+  addEffect(effects, MemoryEffects::Write::get(), getOutMutable());
+  for (OpOperand &p : getParamsMutable())
+    addEffect(effects, MemoryEffects::Read::get(), p);
+}
+
+LogicalResult StepsOp::buildInverse(OpBuilder &b, InverseBuilder &inv) {
+  SmallVector<Value> operands;
+  for (Value v : getOperands()) {
+    Value w = inv.lookup(b, v);
+    if (!w)
+      return failure();
+    operands.push_back(w);
+  }
+  auto op = cast<StepsOp>(b.clone(*getOperation()));
+  op->setOperands(operands);
+  op.setSubtract(!getSubtract());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// rev.steps_adjoint
+//===----------------------------------------------------------------------===//
+
+LogicalResult StepsAdjointOp::verify() {
+  if (failed(verifyStateOperands(*this, getInit(), getInitShadow(), "init_shadow", getParams())) ||
+      failed(verifyStateOperands(*this, getInit(), getOutShadow(), "out_shadow", getParams())))
+    return failure();
+  if (getInitShadow() == getOutShadow())
+    return emitOpError("'init_shadow' and 'out_shadow' are the same memref");
+  unsigned memrefs = 0, scalars = 0;
+  for (Value p : getParams()) {
+    if (isActiveMemRef(p.getType()))
+      ++memrefs;
+    else if (isActiveScalar(p.getType()))
+      ++scalars;
+  }
+  if (getParamShadows().size() != memrefs)
+    return emitOpError() << "expects one shadow per float memref param (" << memrefs << "), got "
+                         << getParamShadows().size();
+  if (getParamAdjoints().size() != scalars || getResults().size() != scalars)
+    return emitOpError() << "expects one adjoint and one result per float scalar param ("
+                         << scalars << ")";
+  if (getResultTypes() != getParamAdjoints().getTypes())
+    return emitOpError("results must have the types of the adjoints");
+  if (auto c = getSnapshots(); c && *c < 1)
+    return emitOpError() << "snapshots must be at least 1, got " << *c;
+  if (getMemoryBudgetAttr().getInt() < -1)
+    return emitOpError() << "memory_budget must be a number of bytes, or -1 (the default "
+                            "rule), got " << getMemoryBudgetAttr().getInt();
+  return success();
+}
+
+LogicalResult StepsAdjointOp::verifySymbolUses(SymbolTableCollection &tables) {
+  FailureOr<FuncOp> step =
+      verifyStepFunction(*this, getStepAttr(), getInit().getType(), getParams(), tables);
+  if (failed(step))
+    return failure();
+  auto bwd = dyn_cast_or_null<FuncOp>(tables.lookupNearestSymbolFrom(*this, getStepBackwardAttr()));
+  FunctionType expected = derivativeFunctionType(step->getFunctionType());
+  if (!bwd || bwd.getFunctionType() != expected)
+    return emitOpError() << "step_backward " << getStepBackwardAttr()
+                         << " must be a rev.func of type " << expected;
+  return success();
+}
+
+void StepsAdjointOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
+  addEffect(effects, MemoryEffects::Read::get(), getInitMutable());
+  addEffect(effects, MemoryEffects::Read::get(), getOutShadowMutable());
+  addEffect(effects, MemoryEffects::Read::get(), getInitShadowMutable());
+  addEffect(effects, MemoryEffects::Write::get(), getInitShadowMutable());
+  for (OpOperand &p : getParamsMutable())
+    addEffect(effects, MemoryEffects::Read::get(), p);
+  for (OpOperand &p : getParamShadowsMutable()) {
+    addEffect(effects, MemoryEffects::Read::get(), p);
+    addEffect(effects, MemoryEffects::Write::get(), p);
+  }
+}
+
+LogicalResult StepsAdjointOp::buildInverse(OpBuilder &, InverseBuilder &) {
+  return emitOpError("cannot be inverted: the checkpointed adjoint of rev.steps is generated "
+                     "code, not a reversible step (differentiate the gradient in forward mode "
+                     "or with finite differences instead)");
+}
