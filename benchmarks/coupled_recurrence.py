@@ -232,7 +232,7 @@ def main():
               "gradient time | max rel. difference of the gradients (PyTorch vs rev) |")
     lines = [header, "|" + "|".join(["---"] * (header.count("|") - 1)) + "|"]
     for row in rows:
-        r, j = row["rev"], row["jax"]
+        r, j, t = row["rev"], row["jax"], row.get("torch")
         lines.append(
             f"| {row['T']:.0e} | {ms(r['t_obj'])} | {ms(r['t_grad'])} | "
             f"{r['t_grad'] / r['t_obj']:.2f} | {mib(r['extra_kib'])} | {mib(r['peak_kib'])} | "
