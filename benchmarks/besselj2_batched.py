@@ -1,4 +1,5 @@
-"""Batched Bessel J_2 and its gradient: rev (no tape) beside JAX vmap(grad).
+"""Batched Bessel J_2 and its gradient: rev (no tape) beside JAX vmap(grad) and
+PyTorch.
 
     Y[i] += J_2(X[i]),  i = 0 .. n-1     (30-term series per element)
 
@@ -19,9 +20,13 @@ element):
   * JAX: `jit(vmap(f))` and `jit(vmap(grad(f)))` of the same series, CPU,
     float64: the terms as a Python loop (unrolled when traced, as one writes
     it in JAX: the reference of the ratios) and, on a row of its own, as a
-    `lax.fori_loop`.
-The gradients are compared with JAX's (max relative difference). The table is
-printed and saved to benchmarks/results/besselj2_batched.{md,json}.
+    `lax.fori_loop`;
+  * PyTorch: the same series in eager mode, vectorised over the elements
+    (the terms a Python loop), the gradient `torch.autograd.grad` with
+    dY = 1; CPU, float64, threads as benchmarks/torch_peer.py says.
+The gradients are compared with JAX's (max relative difference), PyTorch's
+also with rev's (the defaults): above 1e-8 the script exits with status 1.
+The table is printed and saved to benchmarks/results/besselj2_batched.{md,json}.
 
 Run: bash benchmarks/run.sh   (or, set up: python benchmarks/besselj2_batched.py)
 """
@@ -146,6 +151,33 @@ def child_jax(n, repeats, loop):
                 grad_head=np.asarray(gradient()[:1000]).tolist(), version=jax.__version__)
 
 
+def j2_torch(x):
+    """J_2 of every element of the tensor x: the series in eager PyTorch."""
+    h2 = (x / 2.0) * (x / 2.0)
+    t = h2 / 2.0
+    s = t
+    for k in range(1, TERMS):
+        t = t * -(h2 / (k * (k + 2.0)))
+        s = s + t
+    return s
+
+
+def child_torch(n, repeats):
+    from torch_peer import import_torch
+    torch = import_torch()
+    x0 = torch.from_numpy(inputs(n))
+    xg = x0.clone().requires_grad_()
+    seed = torch.ones_like(x0)
+    primal = lambda: j2_torch(x0)
+    gradient = lambda: torch.autograd.grad(j2_torch(xg), xg, grad_outputs=seed)[0]
+    primal(), gradient()  # warm up
+    t_obj = timed(primal, repeats)
+    t_grad = timed(gradient, repeats)
+    return dict(t_obj=t_obj, t_grad=t_grad, y=primal()[:3].tolist(),
+                grad_head=gradient()[:1000].tolist(), threads=torch.get_num_threads(),
+                version=torch.__version__)
+
+
 def run_child(*args):
     out = subprocess.run([sys.executable, __file__, "--child", *map(str, args)],
                          capture_output=True, text=True, check=True)
@@ -172,6 +204,7 @@ def main():
     if args.child:
         impl, n, repeats = args.child[0], int(args.child[1]), int(args.child[2])
         res = (child_rev(n, repeats, args.child[3]) if impl == "rev"
+               else child_torch(n, repeats) if impl == "torch"
                else child_jax(n, repeats, args.child[3]))
         print(json.dumps(res))
         return
@@ -183,20 +216,28 @@ def main():
                "default/fast", *map(str, args.trips)]
     if args.configs is not None:
         configs = args.configs
+    from torch_peer import Checks, describe
+    checks = Checks("besselj2_batched.py")
+    ref = "default" if "default" in configs else configs[0]  # PyTorch is checked against it
     rows = []
     for n in args.sizes:
+        t = run_child("torch", n, args.repeats, "eager")
         j = run_child("jax", n, args.repeats, "python")
         jf = run_child("jax", n, args.repeats, "fori")
         j1 = run_child("jax", n, args.repeats, "python/1core")
         revs = {c: run_child("rev", n, args.repeats, c) for c in configs}
+        revs[ref]["grad_head_kept"] = revs[ref]["grad_head"]
         for r in revs.values():
             r["grad_rel_diff"] = rel_diff(r["grad_head"], j["grad_head"])
             r["y_rel_diff"] = rel_diff(r["y"], j["y"])
             del r["grad_head"]
+        t["grad_rel_diff"] = rel_diff(t["grad_head"], j["grad_head"])
+        t["grad_rel_diff_rev"] = checks.check(
+            f"n={n}", rel_diff(t["grad_head"], revs[ref].pop("grad_head_kept")))
         jf["grad_rel_diff"] = rel_diff(jf["grad_head"], j["grad_head"])
         j1["grad_rel_diff"] = rel_diff(j1["grad_head"], j["grad_head"])
-        del j["grad_head"], jf["grad_head"], j1["grad_head"]
-        rows.append(dict(n=n, jax=j, jax_fori=jf, jax_1core=j1,
+        del j["grad_head"], jf["grad_head"], j1["grad_head"], t["grad_head"]
+        rows.append(dict(n=n, jax=j, jax_fori=jf, jax_1core=j1, torch=t, torch_ref=ref,
                          rev={str(c): r for c, r in revs.items()}))
         print(f"n={n}: done", file=sys.stderr)
 
@@ -229,9 +270,16 @@ def main():
         lines.append(
             f"| {n:.0e} | (JAX pinned to one core, as rev runs; {ratios}) | | | | "
             f"{ns(j1['t_obj'], n)} | {ns(j1['t_grad'], n)} | | {j1['grad_rel_diff']:.1e} |")
+        t, r = row["torch"], row["rev"][row["torch_ref"]]
+        lines.append(
+            f"| {n:.0e} | (PyTorch eager, vectorised, {t['threads']} threads, "
+            f"`autograd.grad`; rev ({row['torch_ref']}) gradient / this: "
+            f"{r['t_grad'] / t['t_grad']:.2f}; gradient vs rev's: max rel. diff. "
+            f"{t['grad_rel_diff_rev']:.1e}) | | | | {ns(t['t_obj'], n)} | {ns(t['t_grad'], n)} | "
+            f"| {t['grad_rel_diff']:.1e} |")
     machine = (f"{platform.node()} ({os.cpu_count()} cores, {platform.machine()}), "
                f"Python {platform.python_version()}, JAX {rows[0]['jax'].get('version', '?')}, "
-               f"{time.strftime('%Y-%m-%d')}")
+               f"{describe()}, {time.strftime('%Y-%m-%d %H:%M')}")
     if args.note:
         machine += "; " + args.note
     table = "\n".join(lines)
@@ -239,7 +287,8 @@ def main():
     print(machine)
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "besselj2_batched.md"), "w") as f:
-        f.write("# Batched Bessel J2: primal and gradient per element, rev beside JAX\n\n")
+        f.write("# Batched Bessel J2: primal and gradient per element, rev beside JAX and "
+                "PyTorch\n\n")
         f.write("Produced by `bash benchmarks/run.sh` (benchmarks/besselj2_batched.py, "
                 f"{args.repeats} repeats). Times are medians, each configuration in a fresh "
                 "child process; rev JIT-compiled at O3 (the primal is affected by noalias only), "
@@ -248,10 +297,14 @@ def main():
                 "opt-in fast-math flags (arcp, fast); JAX `jit(vmap(f))` and "
                 "`jit(vmap(grad(f)))`, CPU, float64, the series' terms a Python loop (the "
                 "ratios' reference; XLA uses every core, rev one thread) or a `lax.fori_loop` (own "
-                "row), and the Python loop pinned to one core (own row). Machine: " + machine + "\n\n")
+                "row), and the Python loop pinned to one core (own row); PyTorch eager, "
+                "vectorised over the elements, the terms a Python loop, "
+                "`torch.autograd.grad` with dY = 1 (own row, in the JAX columns; its "
+                "gradient is also compared with rev's). Machine: " + machine + "\n\n")
         f.write(table + "\n")
     with open(os.path.join(RESULTS, "besselj2_batched.json"), "w") as f:
         json.dump(dict(machine=machine, repeats=args.repeats, rows=rows), f, indent=1)
+    checks.finish()
 
 
 if __name__ == "__main__":

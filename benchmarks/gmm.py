@@ -1,4 +1,5 @@
-"""GMM objective and gradient (ADBench's Gaussian mixture model), rev beside JAX.
+"""GMM objective and gradient (ADBench's Gaussian mixture model), rev beside JAX
+and PyTorch.
 
 benchmarks/gmm.mlir is the objective written reversibly (see its header:
 per point, a routine computes the K log-likelihood terms with an inner
@@ -9,9 +10,12 @@ logsumexp to L and uncomputes everything), without the constant terms.
 For each (d, K, n): the objective and the gradient with respect to alpha,
 mu and icf (rev: `Derivatives(..., wrt=(0, 1, 2))`, gamma and m marked
 `rev.const`; JAX: `jit(grad(f, argnums=(0, 1, 2)))` of the same formula,
-vectorised, `jax.nn.logsumexp`), medians of repeats, each in a fresh child
-process; the gradients are compared with JAX's. Saved to
-benchmarks/results/gmm.{md,json}.
+vectorised, `jax.nn.logsumexp`; PyTorch: the same formula in eager mode,
+`torch.logsumexp`, `torch.autograd.grad` w.r.t. alpha, mu and icf, CPU,
+float64, threads as benchmarks/torch_peer.py says), medians of repeats, each
+in a fresh child process; the gradients are compared with JAX's, PyTorch's
+also with rev's (above 1e-8 relative to the largest entry the script exits
+with status 1). Saved to benchmarks/results/gmm.{md,json}.
 
 Run: python benchmarks/gmm.py [--repeats 11]
 """
@@ -106,6 +110,46 @@ def child_jax(n, d, K, repeats):
             "version": jax.__version__}
 
 
+def tril_indices(d):
+    """Row and column of each entry of ICF[:, d:] in Q's strict lower triangle
+    (ADBench's order: column by column)."""
+    pairs = [(r, c) for c in range(d) for r in range(c + 1, d)]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def gmm_torch(A, MU, ICF, X):
+    """The objective in eager PyTorch (the JAX version's formula)."""
+    import torch
+    n, d = X.shape
+    K = A.shape[0]
+    rows, cols = tril_indices(d)
+    q, ls = ICF[:, :d], ICF[:, d:]
+    Q = torch.diag_embed(torch.exp(q))
+    if d > 1:
+        lower = torch.zeros(K, d, d, dtype=ICF.dtype)
+        lower[:, rows, cols] = ls
+        Q = Q + lower
+    xc = X[:, None, :] - MU[None]
+    qx = torch.einsum("kij,nkj->nki", Q, xc)
+    beta = A + q.sum(1) - 0.5 * torch.sum(qx ** 2, -1)
+    L = torch.sum(torch.logsumexp(beta, 1)) - n * torch.logsumexp(A, 0)
+    return (L + 0.5 * GAMMA ** 2 * (torch.sum(torch.exp(q) ** 2) + torch.sum(ls ** 2))
+            - WM * torch.sum(q))
+
+
+def child_torch(n, d, K, repeats):
+    from torch_peer import import_torch
+    torch = import_torch()
+    xs = [torch.from_numpy(v) for v in inputs(n, d, K)]
+    wrt = [v.clone().requires_grad_() for v in xs[:3]]
+    objective = lambda: gmm_torch(*xs)
+    gradient = lambda: torch.autograd.grad(gmm_torch(*wrt, xs[3]), wrt)
+    t_obj, t_grad = timed(objective, repeats), timed(gradient, repeats)
+    return {"objective_s": t_obj, "gradient_s": t_grad, "L": float(objective()),
+            "grad": [g.numpy().ravel().tolist() for g in gradient()],
+            "threads": torch.get_num_threads()}
+
+
 def run_child(kind, n, d, K, repeats):
     cmd = [sys.executable, __file__, "--child", kind, str(n), str(d), str(K), str(repeats)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -120,48 +164,64 @@ def main():
     args = p.parse_args()
     if args.child:
         kind, n, d, K, repeats = args.child[0], *map(int, args.child[1:])
-        fn = child_rev if kind == "rev" else child_jax
+        fn = {"rev": child_rev, "jax": child_jax, "torch": child_torch}[kind]
         print(json.dumps(fn(n, d, K, repeats)))
         return
     import numpy as np
+    from torch_peer import Checks, describe
+    checks = Checks("gmm.py")
     rows = []
     for d, K in CASES:
         for n in SIZES:
             r = run_child("rev", n, d, K, args.repeats)
             j = run_child("jax", n, d, K, args.repeats)
+            t = run_child("torch", n, d, K, args.repeats)
             gr, gj = np.concatenate(r.pop("grad")), np.concatenate(j.pop("grad"))
-            rows.append(dict(d=d, K=K, n=n, rev=r, jax=j,
+            gt = np.concatenate(t.pop("grad"))
+            rows.append(dict(d=d, K=K, n=n, rev=r, jax=j, torch=t,
                              grad_rel_diff=float(np.max(np.abs(gr - gj)) / np.max(np.abs(gj))),
-                             L_rel_diff=abs(r["L"] - j["L"]) / abs(j["L"])))
+                             L_rel_diff=abs(r["L"] - j["L"]) / abs(j["L"]),
+                             torch_grad_rel_diff=checks.check(
+                                 f"d={d} K={K} n={n}",
+                                 float(np.max(np.abs(gt - gr)) / np.max(np.abs(gr)))),
+                             torch_L_rel_diff=abs(t["L"] - r["L"]) / abs(r["L"])))
             print(f"d={d} K={K} n={n}: done", file=sys.stderr)
     ms = lambda s: f"{1e3 * s:.2f}"
     header = ("| d | K | n | rev objective (ms) | rev gradient (ms) | rev gradient / objective | "
               "JAX objective (ms) | JAX gradient (ms) | JAX gradient / objective | "
-              "rev / JAX gradient | gradient rel. diff. to JAX |")
+              "rev / JAX gradient | gradient rel. diff. to JAX | PyTorch objective (ms) | "
+              "PyTorch gradient (ms) | PyTorch gradient / objective | rev / PyTorch gradient | "
+              "PyTorch gradient rel. diff. to rev |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for w in rows:
-        r, j = w["rev"], w["jax"]
+        r, j, t = w["rev"], w["jax"], w["torch"]
         lines.append(f"| {w['d']} | {w['K']} | {w['n']} | {ms(r['objective_s'])} | "
                      f"{ms(r['gradient_s'])} | {r['gradient_s'] / r['objective_s']:.1f} | "
                      f"{ms(j['objective_s'])} | {ms(j['gradient_s'])} | "
                      f"{j['gradient_s'] / j['objective_s']:.1f} | "
-                     f"{r['gradient_s'] / j['gradient_s']:.2f} | {w['grad_rel_diff']:.1e} |")
+                     f"{r['gradient_s'] / j['gradient_s']:.2f} | {w['grad_rel_diff']:.1e} | "
+                     f"{ms(t['objective_s'])} | {ms(t['gradient_s'])} | "
+                     f"{t['gradient_s'] / t['objective_s']:.1f} | "
+                     f"{r['gradient_s'] / t['gradient_s']:.2f} | {w['torch_grad_rel_diff']:.1e} |")
     machine = (f"{platform.node()} ({os.cpu_count()} cores), Python {platform.python_version()}, "
-               f"JAX {rows[0]['jax'].get('version', '?')}, {time.strftime('%Y-%m-%d %H:%M')}"
+               f"JAX {rows[0]['jax'].get('version', '?')}, {describe()}, "
+               f"{time.strftime('%Y-%m-%d %H:%M')}"
                + (f"; {args.note}" if args.note else ""))
     table = "\n".join(lines)
     print(table)
     print(machine)
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "gmm.md"), "w") as f:
-        f.write("# GMM objective and gradient (ADBench shape), rev beside JAX\n\n"
+        f.write("# GMM objective and gradient (ADBench shape), rev beside JAX and PyTorch\n\n"
                 f"Produced by `python benchmarks/gmm.py --repeats {args.repeats}` (medians, "
                 "each in a fresh child process; rev JIT at O3 on one thread, gradient with "
                 "respect to alpha, mu, icf via `wrt=(0, 1, 2)`, forward and backward sweep; "
-                "JAX jit on CPU, float64, vectorised). Machine: " + machine + "\n\n")
+                "JAX jit on CPU, float64, vectorised; PyTorch eager, CPU, float64, "
+                "vectorised, `torch.autograd.grad`). Machine: " + machine + "\n\n")
         f.write(table + "\n")
     with open(os.path.join(RESULTS, "gmm.json"), "w") as f:
         json.dump(dict(machine=machine, repeats=args.repeats, rows=rows), f, indent=1)
+    checks.finish()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Gradient of the leapfrog integrator (examples/leapfrog.mlir): rev beside JAX.
+"""Gradient of the leapfrog integrator (examples/leapfrog.mlir): rev beside JAX
+and PyTorch.
 
 N particles in a harmonic potential, T velocity-Verlet steps; objective
 L = sum(x_T) + sum(v_T). Measured in the same run, each configuration in a
@@ -11,9 +12,13 @@ fresh child process (median of repeats, after one warm-up call):
     `rev.const` on a copy of the module, so it should match the row above);
   * JAX: `jax.jit(jax.grad)` of the same loop as `lax.fori_loop` over steps,
     vectorised over particles, gradient w.r.t. x0 and v0 only (JAX's
-    natural form: k and dt are closed-over constants).
+    natural form: k and dt are closed-over constants);
+  * PyTorch: eager, a Python loop over the steps, vectorised over particles,
+    `torch.autograd.grad` w.r.t. x0 and v0 (k and dt Python floats); CPU,
+    float64, threads as benchmarks/torch_peer.py says.
 Columns: objective time, gradient time, their ratio. The gradients w.r.t. x0
-and v0 are compared between rev and JAX. Saved to
+and v0 are compared between rev and JAX, and PyTorch's with rev's (the
+default row, relative): above 1e-8 the script exits with status 1. Saved to
 benchmarks/results/leapfrog.{md,json}.
 
 Run: python benchmarks/leapfrog.py [--n 1000] [--steps 10000] [--repeats 7]
@@ -106,6 +111,30 @@ def child_jax(n, steps, repeats):
             "dx0": [float(v) for v in gx[:8]], "dv0": [float(v) for v in gv[:8]]}
 
 
+def leapfrog_torch(x, v, k, dt, steps):
+    """The integrator in eager PyTorch; returns sum(x_T) + sum(v_T)."""
+    kh = k * dt * 0.5
+    for _ in range(steps):
+        v = v - kh * x
+        x = x + v * dt
+        v = v - kh * x
+    return x.sum() + v.sum()
+
+
+def child_torch(n, steps, repeats):
+    from torch_peer import import_torch
+    torch = import_torch()
+    X0, V0 = (torch.from_numpy(a) for a in inputs(n))
+    xg, vg = X0.clone().requires_grad_(), V0.clone().requires_grad_()
+    objective = lambda: leapfrog_torch(X0, V0, K, DT, steps)
+    gradient = lambda: torch.autograd.grad(leapfrog_torch(xg, vg, K, DT, steps), (xg, vg))
+    t_obj = timed(objective, repeats)
+    t_grad = timed(gradient, repeats)
+    gx, gv = gradient()
+    return {"objective_s": t_obj, "gradient_s": t_grad, "dx0": gx[:8].tolist(),
+            "dv0": gv[:8].tolist(), "threads": torch.get_num_threads()}
+
+
 def run_child(kind, args):
     cmd = [sys.executable, __file__, "--child", kind, "--n", str(args.n), "--steps",
            str(args.steps), "--repeats", str(args.repeats)]
@@ -123,23 +152,33 @@ def main():
     if args.child:
         if args.child == "jax":
             res = child_jax(args.n, args.steps, args.repeats)
+        elif args.child == "torch":
+            res = child_torch(args.n, args.steps, args.repeats)
         else:
             res = child_rev(args.n, args.steps, args.repeats, args.child == "rev_const",
                             args.child == "rev_wrt")
         print(json.dumps(res))
         return
+    from torch_peer import Checks, describe
+    checks = Checks("leapfrog.py")
     rows = {}
-    for kind in ("rev", "rev_const", "rev_wrt", "jax"):
+    for kind in ("rev", "rev_const", "rev_wrt", "jax", "torch"):
         try:
             rows[kind] = run_child(kind, args)
         except subprocess.CalledProcessError as e:
             print(f"{kind}: failed\n{e.stderr[-2000:]}", file=sys.stderr)
+            if kind == "torch":  # PyTorch's gradient cannot be checked: fail loudly
+                checks.check("the PyTorch child (it failed)", float("nan"))
     import numpy as np
     names = {"rev": "rev (k, dt active)", "rev_const": "rev (k, dt rev.const)",
              "rev_wrt": "rev, wrt=(0, 1)",
-             "jax": "JAX jit(grad), fori_loop"}
+             "jax": "JAX jit(grad), fori_loop",
+             "torch": "PyTorch eager, Python loop over steps, autograd.grad"}
     lines = [f"# Leapfrog gradient, N = {args.n}, T = {args.steps} "
              f"({platform.node()}, {os.cpu_count()} cores, median of {args.repeats})", "",
+             f"JAX {_jax_version()}, {describe()}; "
+             f"{time.strftime('%Y-%m-%d %H:%M')}, load average {os.getloadavg()[0]:.2f} at the "
+             "end.", "",
              "| configuration | objective (ms) | gradient (ms) | gradient / objective | "
              "gradient vs JAX gradient |", "|---|---|---|---|---|"]
     jg = rows.get("jax", {}).get("gradient_s")
@@ -154,6 +193,12 @@ def main():
                 err = max(np.max(np.abs(np.subtract(rows[kind][k], rows["jax"][k])))
                           for k in ("dx0", "dv0"))
                 lines.append(f"\n{names[kind]}: max |grad - JAX grad| on 8 entries = {err:.1e}")
+    if "torch" in rows and "rev" in rows:
+        err = max(np.max(np.abs(np.subtract(rows["torch"][k], rows["rev"][k]))
+                         / np.maximum(np.abs(rows["rev"][k]), 1e-300)) for k in ("dx0", "dv0"))
+        rows["torch"]["grad_rel_diff_rev"] = checks.check("d/dx0, d/dv0", float(err))
+        lines.append(f"\n{names['torch']}: max rel. diff. to {names['rev']} on 8 entries = "
+                     f"{err:.1e}")
     table = "\n".join(lines)
     print(table)
     os.makedirs(RESULTS, exist_ok=True)
@@ -161,6 +206,15 @@ def main():
         f.write(table + "\n")
     with open(os.path.join(RESULTS, "leapfrog.json"), "w") as f:
         json.dump({"n": args.n, "steps": args.steps, "rows": rows}, f, indent=1)
+    checks.finish()
+
+
+def _jax_version():
+    try:
+        from importlib.metadata import version
+        return version("jax")
+    except Exception:  # noqa: BLE001 - only for a header line
+        return "?"
 
 
 if __name__ == "__main__":

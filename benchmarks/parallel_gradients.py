@@ -1,4 +1,5 @@
-"""rev.parallel_for programs, forward and gradient: sequential vs OpenMP vs JAX.
+"""rev.parallel_for programs, forward and gradient: sequential vs OpenMP vs JAX
+vs PyTorch.
 
 Programs (the rev sources of test/python/test_parallel.py):
   * bessel: Y[i] += a * J_2(X[i]) (30-term series per element, a routine with
@@ -15,11 +16,17 @@ in order), rev target="openmp" with 1 and 2 threads (threads pinned:
 OMP_PLACES=cores OMP_PROC_BIND=close KMP_BLOCKTIME=0), and JAX (float64,
 CPU, XLA's own threads): for bessel `jit(vmap(grad(J2)))` per element (as
 benchmarks/besselj2_batched.py) and a jitted weighted sum of J2 for d/da,
-for the sparse products `jit(grad)` of the objective with `segment_sum`.
+for the sparse products `jit(grad)` of the objective with `segment_sum`; and
+PyTorch (eager, CPU, float64, threads as benchmarks/torch_peer.py says): the
+same programs vectorised, `index_add` for the sparse products,
+`torch.autograd.grad` of the objective. JAX and PyTorch each run in a fresh
+child process with the CPU affinity this process had at its start (libomp's
+binding pins the parent's thread, and a child inherits that mask).
 The gradient is rev's compiled `@f_grad` (forward, then the tape-free backward
 sweep) called directly, for the objective sum(w * Y_final). Times: best of
 --repeats, configurations interleaved. Every configuration's gradient is
-compared with the sequential one (max relative difference printed).
+compared with the sequential one (max relative difference printed); a PyTorch
+gradient more than 1e-8 from it makes the script exit with status 1.
 Saved to benchmarks/results/parallel_gradients.{md,json}.
 
 Run: python benchmarks/parallel_gradients.py [--repeats 5] [--quick]
@@ -29,6 +36,8 @@ from __future__ import annotations
 
 import os
 
+# before libomp binds this thread: the cores the JAX and PyTorch children get
+START_CPUS = sorted(os.sched_getaffinity(0))
 os.environ.setdefault("OMP_PLACES", "cores")
 os.environ.setdefault("OMP_PROC_BIND", "close")
 os.environ.setdefault("KMP_BLOCKTIME", "0")
@@ -102,7 +111,8 @@ def run_bessel(n, repeats):
         res = grad()
         grads[name] = (res[1], Xb.copy())
         rows[name] = (t_fwd, t_grad)
-    rows["JAX jit"] = in_child("bessel", n, repeats, grads)
+    rows["JAX jit"] = in_child("jax", "bessel", n, repeats, grads)
+    rows["PyTorch eager"] = in_child("torch", "bessel", n, repeats, grads)
     return rows, grads
 
 
@@ -174,7 +184,8 @@ def run_csr(m, per_row, repeats, fmt="csr"):
         grad()
         grads[name] = (vb.copy(), xb.copy())
         rows[name] = (t_fwd, t_grad)
-    rows["JAX jit"] = in_child(fmt, m, repeats, grads)
+    rows["JAX jit"] = in_child("jax", fmt, m, repeats, grads)
+    rows["PyTorch eager"] = in_child("torch", fmt, m, repeats, grads)
     return rows, grads
 
 
@@ -202,32 +213,96 @@ def jax_csr(rowptr, col, vals, x, y, w, repeats, grads):
     return t_fwd, t_grad
 
 
-def in_child(kind, n, repeats, grads):
-    """JAX's row, measured in a fresh process: here libomp (OMP_PROC_BIND)
-    has pinned the main thread to one core, and XLA's threads would inherit
-    that. The child rebuilds the same inputs from the same seeds."""
+def j2_torch(x):
+    """J_2 of every element of x: the series in eager PyTorch (as jax_bessel's)."""
+    h2 = (x / 2) ** 2
+    t = h2 / 2
+    s = t
+    for k in range(1, 30):
+        t = t * (-h2 / (k * (k + 2)))
+        s = s + t
+    return s
+
+
+def torch_bessel(X, Y, w, a, repeats, grads):
+    from torch_peer import import_torch
+    torch = import_torch()
+    Xt, Yt, wt = map(torch.from_numpy, (X, Y, w))
+    at = torch.tensor(a, dtype=torch.float64)
+    ag, Xg = at.clone().requires_grad_(), Xt.clone().requires_grad_()
+
+    def fwd(a, X, Y):
+        return Y + a * j2_torch(X)
+
+    def g():  # the gradient of sum(w * Y_final) w.r.t. a and X
+        return torch.autograd.grad(torch.sum(wt * fwd(ag, Xg, Yt)), (ag, Xg))
+    t_fwd = best(lambda: fwd(at, Xt, Yt), repeats)
+    t_grad = best(g, repeats)
+    ga, gX = g()
+    grads["PyTorch eager"] = (float(ga), gX.numpy())
+    return t_fwd, t_grad
+
+
+def torch_csr(rowptr, col, vals, x, y, w, repeats, grads):
+    """y + A x with A's rows as an index_add over the nonzeros (the
+    segment_sum of jax_csr); the gradient w.r.t. the values and x."""
+    from torch_peer import import_torch
+    torch = import_torch()
+    m = len(y)
+    row = torch.from_numpy(np.repeat(np.arange(m), np.diff(rowptr)))
+    colt = torch.from_numpy(col)
+    vt, xt, yt, wt = map(torch.from_numpy, (vals, x, y, w))
+    vg, xg = vt.clone().requires_grad_(), xt.clone().requires_grad_()
+
+    def fwd(vals, x, y):
+        return y.index_add(0, row, vals * x[colt])
+
+    def g():
+        return torch.autograd.grad(torch.sum(wt * fwd(vg, xg, yt)), (vg, xg))
+    t_fwd = best(lambda: fwd(vt, xt, yt), repeats)
+    t_grad = best(g, repeats)
+    gv, gx = g()
+    grads["PyTorch eager"] = (gv.numpy(), gx.numpy())
+    return t_fwd, t_grad
+
+
+PEERS = {"jax": ("JAX jit", jax_bessel, jax_csr),
+         "torch": ("PyTorch eager", torch_bessel, torch_csr)}
+
+
+def in_child(peer, kind, n, repeats, grads):
+    """JAX's or PyTorch's row, measured in a fresh process with the OpenMP
+    variables removed and the CPUs this process had at its start: here libomp
+    (OMP_PROC_BIND) has pinned the main thread to one core, which a child
+    inherits. The child rebuilds the same inputs from the same seeds."""
     import subprocess
     import tempfile
+    label = PEERS[peer][0]
     with tempfile.TemporaryDirectory() as d:
-        out = os.path.join(d, "jax.npz")
+        out = os.path.join(d, "peer.npz")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "KMP_"))}
-        subprocess.run([sys.executable, os.path.abspath(__file__), "--jax-child", kind,
+        env["REV_BENCH_CPUS"] = ",".join(map(str, START_CPUS))
+        subprocess.run([sys.executable, os.path.abspath(__file__), "--peer-child", peer, kind,
                         "--n", str(n), "--repeats", str(repeats), "--out", out],
                        check=True, env=env)
         r = np.load(out)
-        grads["JAX jit"] = (r["g0"], r["g1"])
+        grads[label] = (r["g0"], r["g1"])
         return float(r["t_fwd"]), float(r["t_grad"])
 
 
-def jax_child(kind, n, repeats, out):
+def peer_child(peer, kind, n, repeats, out):
+    cpus = os.environ.get("REV_BENCH_CPUS")
+    if cpus:
+        os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
     grads = {}
+    label, bessel, csr = PEERS[peer]
     if kind == "bessel":
         X, Y, w = bessel_case(n)
-        t = jax_bessel(X, Y, w, 1.3, repeats, grads)
+        t = bessel(X, Y, w, 1.3, repeats, grads)
     else:
         rowptr, col, vals, x, y, w = csr_case(n, 10)
-        t = jax_csr(rowptr, col, vals, x, y, w, repeats, grads)
-    g0, g1 = grads["JAX jit"]
+        t = csr(rowptr, col, vals, x, y, w, repeats, grads)
+    g0, g1 = grads[label]
     np.savez(out, t_fwd=t[0], t_grad=t[1], g0=np.asarray(g0), g1=np.asarray(g1))
 
 
@@ -243,21 +318,25 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
-    ap.add_argument("--jax-child", help=argparse.SUPPRESS)
+    ap.add_argument("--peer-child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.jax_child:
-        jax_child(args.jax_child, args.n, args.repeats, args.out)
+    if args.peer_child:
+        peer_child(*args.peer_child, args.n, args.repeats, args.out)
         return
+    from torch_peer import Checks, describe
+    checks = Checks("parallel_gradients.py")
     niced = nice_autogroup()
     cases = ([("bessel", 10_000), ("csr", 10_000), ("coo", 10_000)] if args.quick else
              [("bessel", 1_000_000), ("bessel", 10_000_000), ("csr", 1_000_000),
               ("coo", 1_000_000)])
-    lines = [f"# rev.parallel_for: forward and gradient, sequential / OpenMP / JAX "
+    lines = [f"# rev.parallel_for: forward and gradient, sequential / OpenMP / JAX / PyTorch "
              f"({platform.node()}, {os.cpu_count()} cores, best of {args.repeats}, "
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average before "
-             f"{os.getloadavg()[0]:.2f}, autogroup nice -15: {'yes' if niced else 'no'})", "",
+             f"{os.getloadavg()[0]:.2f}, autogroup nice -15: {'yes' if niced else 'no'}; "
+             f"{describe()}; JAX and PyTorch in child processes on CPUs "
+             f"{','.join(map(str, START_CPUS))})", "",
              "| program | size | configuration | forward (ms) | gradient (ms) | "
              "speed-up vs rev seq (fwd / grad) | grad max rel. diff vs rev seq |",
              "|---|---|---|---|---|---|---|"]
@@ -272,6 +351,8 @@ def main():
         f0, g0 = rows["rev seq"]
         for name, (tf, tg) in rows.items():
             diff = max_rel(grads[name], grads["rev seq"])
+            if name == "PyTorch eager":
+                checks.check(f"{kind} {size}", diff)
             lines.append(f"| {kind} | {size} | {name} | {1e3 * tf:.1f} | {1e3 * tg:.1f} | "
                          f"{f0 / tf:.2f} / {g0 / tg:.2f} | {diff:.1e} |")
             data.append(dict(program=kind, size=n, config=name, forward_s=tf, gradient_s=tg,
@@ -285,6 +366,7 @@ def main():
             f.write(table + "\n")
         with open(os.path.join(RESULTS, "parallel_gradients.json"), "w") as f:
             json.dump(data, f, indent=1)
+    checks.finish()
 
 
 if __name__ == "__main__":

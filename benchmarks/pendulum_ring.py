@@ -1,5 +1,5 @@
 """Gradient of a ring of nonlinear pendulums (benchmarks/pendulum_ring.mlir):
-rev beside JAX.
+rev beside JAX and PyTorch.
 
 N pendulums, neighbours coupled by springs (stiffness k), T velocity-Verlet
 steps; objective L = sum(x_T) + sum(v_T). Measured in the same run, each
@@ -9,10 +9,14 @@ configuration in a fresh child process (median of repeats, after one warm-up):
   * rev, `wrt=(0, 1)` (mlir_rev.ad: x0 and v0 only; k and dt are marked
     `rev.const` on a copy of the module);
   * JAX: `jax.jit(jax.grad(..., argnums=(0, 1)))` of the same loop as a
-    `lax.fori_loop` over steps, vectorised over pendulums (`jnp.roll`).
+    `lax.fori_loop` over steps, vectorised over pendulums (`jnp.roll`);
+  * PyTorch: eager, a Python loop over the steps, vectorised over pendulums
+    (`torch.roll`), `torch.autograd.grad` w.r.t. x0 and v0; CPU, float64,
+    threads as benchmarks/torch_peer.py says.
 Columns: objective time, gradient time (objective and backward sweep, as
 `vjp` runs them), their ratio, the gradient against JAX's. The gradients with
-respect to x0 and v0 are compared with JAX's. Saved to
+respect to x0 and v0 are compared with JAX's, PyTorch's also with rev's (the
+first row): above 1e-8 (relative) the script exits with status 1. Saved to
 benchmarks/results/pendulum_ring.{md,json}.
 
 Run: python benchmarks/pendulum_ring.py [--n 1000] [--steps 2000] [--repeats 5]
@@ -105,6 +109,35 @@ def child_jax(n, steps, repeats):
             "dv0": [float(v) for v in gv], "version": jax.__version__}
 
 
+def ring_torch(x, v, k, dt, steps):
+    """The pendulum ring in eager PyTorch; returns sum(x_T) + sum(v_T)."""
+    import torch
+    h = dt * 0.5
+
+    def accel(x):
+        return k * (torch.roll(x, -1) - 2.0 * x + torch.roll(x, 1)) - torch.sin(x)
+
+    for _ in range(steps):
+        v = v + h * accel(x)
+        x = x + v * dt
+        v = v + h * accel(x)
+    return x.sum() + v.sum()
+
+
+def child_torch(n, steps, repeats):
+    from torch_peer import import_torch
+    torch = import_torch()
+    X0, V0 = (torch.from_numpy(a) for a in inputs(n))
+    xg, vg = X0.clone().requires_grad_(), V0.clone().requires_grad_()
+    objective = lambda: ring_torch(X0, V0, K, DT, steps)
+    gradient = lambda: torch.autograd.grad(ring_torch(xg, vg, K, DT, steps), (xg, vg))
+    t_obj = timed(objective, repeats)
+    t_grad = timed(gradient, repeats)
+    gx, gv = gradient()
+    return {"objective_s": t_obj, "gradient_s": t_grad, "dx0": gx.tolist(),
+            "dv0": gv.tolist(), "threads": torch.get_num_threads()}
+
+
 def run_child(kind, args):
     cmd = [sys.executable, __file__, "--child", kind, "--n", str(args.n), "--steps",
            str(args.steps), "--repeats", str(args.repeats)]
@@ -123,38 +156,54 @@ def main():
     if args.child:
         if args.child == "jax":
             res = child_jax(args.n, args.steps, args.repeats)
+        elif args.child == "torch":
+            res = child_torch(args.n, args.steps, args.repeats)
         else:
             res = child_rev(args.n, args.steps, args.repeats, args.child == "rev_wrt")
         print(json.dumps(res))
         return
+    from torch_peer import Checks, describe
+    checks = Checks("pendulum_ring.py")
     rows = {}
-    for kind in ("rev", "rev_wrt", "jax"):
+    for kind in ("rev", "rev_wrt", "jax", "torch"):
         try:
             rows[kind] = run_child(kind, args)
         except subprocess.CalledProcessError as e:
             print(f"{kind}: failed\n{e.stderr[-2000:]}", file=sys.stderr)
+            if kind == "torch":  # PyTorch's gradient cannot be checked: fail loudly
+                checks.check("the PyTorch child (it failed)", float("nan"))
     import numpy as np
     names = {"rev": "rev (x0, v0, k, dt active)", "rev_wrt": "rev, wrt=(0, 1) (x0, v0)",
-             "jax": "JAX jit(grad(argnums=(0, 1))), fori_loop"}
+             "jax": "JAX jit(grad(argnums=(0, 1))), fori_loop",
+             "torch": "PyTorch eager, Python loop over steps, autograd.grad"}
     machine = (f"{platform.node()} ({os.cpu_count()} cores), Python "
                f"{platform.python_version()}, JAX {rows.get('jax', {}).get('version', '?')}, "
+               f"{describe()}, "
                f"{time.strftime('%Y-%m-%d %H:%M')}" + (f"; {args.note}" if args.note else ""))
     lines = [f"# Pendulum ring gradient, N = {args.n}, T = {args.steps}", "",
              f"Produced by `python benchmarks/pendulum_ring.py --n {args.n} --steps "
              f"{args.steps} --repeats {args.repeats}` (medians; rev JIT at O3, one thread; "
-             f"JAX jit on CPU, float64). Machine: {machine}", "",
+             f"JAX jit on CPU, float64; PyTorch eager, CPU, float64). Machine: {machine}", "",
              "| configuration | objective (ms) | gradient (ms) | gradient / objective | "
-             "gradient vs JAX gradient | max rel. diff. of d/dx0, d/dv0 to JAX |",
-             "|---|---|---|---|---|---|"]
+             "gradient vs JAX gradient | max rel. diff. of d/dx0, d/dv0 to JAX | "
+             "max rel. diff. of d/dx0, d/dv0 to rev (first row) |",
+             "|---|---|---|---|---|---|---|"]
     jg = rows.get("jax", {}).get("gradient_s")
     for kind, r in rows.items():
         vs = f"{r['gradient_s'] / jg:.2f}x" if jg else "n/a"
         err = "(reference)" if kind == "jax" else "n/a"
         if kind != "jax" and "jax" in rows:
             err = f"{max(np.max(np.abs(np.subtract(r[k], rows['jax'][k])) / np.maximum(np.abs(rows['jax'][k]), 1e-300)) for k in ('dx0', 'dv0')):.1e}"
+        err_rev = "(reference)" if kind == "rev" else ""
+        if kind == "torch" and "rev" in rows:
+            err_rev = checks.check("d/dx0, d/dv0", float(max(
+                np.max(np.abs(np.subtract(r[k], rows["rev"][k]))
+                       / np.maximum(np.abs(rows["rev"][k]), 1e-300)) for k in ("dx0", "dv0"))))
+            r["grad_rel_diff_rev"] = err_rev
+            err_rev = f"{err_rev:.1e}"
         lines.append(f"| {names[kind]} | {1e3 * r['objective_s']:.1f} | "
                      f"{1e3 * r['gradient_s']:.1f} | "
-                     f"{r['gradient_s'] / r['objective_s']:.1f} | {vs} | {err} |")
+                     f"{r['gradient_s'] / r['objective_s']:.1f} | {vs} | {err} | {err_rev} |")
     table = "\n".join(lines)
     print(table)
     os.makedirs(RESULTS, exist_ok=True)
@@ -165,6 +214,7 @@ def main():
     with open(os.path.join(RESULTS, "pendulum_ring.json"), "w") as f:
         json.dump({"n": args.n, "steps": args.steps, "machine": machine, "rows": rows}, f,
                   indent=1)
+    checks.finish()
 
 
 if __name__ == "__main__":
