@@ -10,10 +10,12 @@
 //              after that frame, restore x_s and continue with (s, m, c);
 //   e - s = 1: step adjoint at s (recompute x_{s+1}, then the step's
 //              backward function), pop.
-// The split m = s + max(1, l - beta(c-1, r)), with l = e - s, r the least
-// repetition count with beta(c, r) = C(c+r, c) >= l, gives revolve's minimal
-// number of advancing steps, r*l - beta(c+1, r-1) (tested exhaustively against
-// the dynamic programme in test/python/test_steps.py). Memory: c + 4 states
+// The split m = s + min(beta(c, r-1), l - beta(c-1, r-1)), with l = e - s,
+// r the least repetition count with beta(c, r) = C(c+r, c) >= l, gives
+// revolve's minimal number of advancing steps, r*l - beta(c+1, r-1): the
+// optimal cost is convex and piecewise linear in l, and that split puts both
+// parts on its linear pieces (tested exhaustively against the dynamic
+// programme over every split in test/python/test_steps.py). Memory: c + 4 states
 // and a stack of 4 (c + 1) indices. The number of snapshots c is the op's
 // `snapshots`, else memory_budget / state bytes (at least 1, at most the
 // number of steps), else (budget -1) the least c with beta(c, 3) >= steps (at
@@ -260,11 +262,16 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
           {
             // Split: save x_s, advance to x_m, push (m, e, cc - 1).
             B tb = B::atBlockEnd(loc, &branch.getThenRegion().front());
+            // rest = min(beta(cc, r-1), l - beta(cc-1, r-1)): both parts then
+            // lie on the linear pieces of the optimal cost (left: cc snapshots,
+            // r-1 repetitions; right: cc-1 snapshots, r repetitions).
             auto [r, beta] = repetitions(tb, cc, l);
-            Value betaLeft = arith::DivUIOp::create(
-                tb, arith::MulIOp::create(tb, beta, cc), arith::AddIOp::create(tb, cc, r));
-            Value rest = arith::SubIOp::create(
-                tb, l, arith::MinUIOp::create(tb, betaLeft, arith::SubIOp::create(tb, l, cidx(tb, 1))));
+            Value b1 = arith::DivUIOp::create(tb, arith::MulIOp::create(tb, beta, r),
+                                              arith::AddIOp::create(tb, cc, r));
+            Value b2 = arith::DivUIOp::create(
+                tb, arith::MulIOp::create(tb, b1, cc),
+                arith::SubIOp::create(tb, arith::AddIOp::create(tb, cc, r), cidx(tb, 1)));
+            Value rest = arith::MinUIOp::create(tb, b1, arith::SubIOp::create(tb, l, b2));
             Value m = arith::AddIOp::create(tb, s, rest);
             Value slot = arith::MulIOp::create(tb, arith::SubIOp::create(tb, cc, cidx(tb, 1)), n);
             copyElems(tb, snaps, slot, cur, cidx(tb, 0), n);

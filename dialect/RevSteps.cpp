@@ -197,6 +197,14 @@ void StepsAdjointOp::getEffects(
   }
 }
 
+/// The adjoints of the float scalar params are variables it updates.
+SmallVector<OpOperand *> StepsAdjointOp::getConsumedOperands() {
+  SmallVector<OpOperand *> out;
+  for (OpOperand &o : getParamAdjointsMutable())
+    out.push_back(&o);
+  return out;
+}
+
 LogicalResult StepsAdjointOp::buildInverse(OpBuilder &, InverseBuilder &) {
   return emitOpError("cannot be inverted: the checkpointed adjoint of rev.steps is generated "
                      "code, not a reversible step (differentiate the gradient in forward mode "
