@@ -123,7 +123,7 @@ Value countsBuffer(B &b, Operation *op, ConversionPatternRewriter &rw) {
     rw.setInsertionPointToStart(module.getBody());
     auto init = DenseElementsAttr::get(RankedTensorType::get({4}, b.getI64Type()),
                                        rw.getI64IntegerAttr(0).getValue());
-    memref::GlobalOp::create(rw, op->getLoc(), kCountsGlobal, rw.getStringAttr("public"), type,
+    memref::GlobalOp::create(rw, op->getLoc(), kCountsGlobal, /*sym_visibility=*/StringAttr(), type,
                              init, /*constant=*/false, /*alignment=*/nullptr);
   }
   return memref::GetGlobalOp::create(b, type, kCountsGlobal);

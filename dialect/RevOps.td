@@ -448,7 +448,7 @@ def Rev_StepsAdjointOp : Rev_Op<"steps_adjoint", [AttrSizedOperandSegments,
     ```
     %kbar1 = rev.steps_adjoint @step, @step_bwd %lb to %ub, %x0, %x0bar, %outbar
         (%k, %xs) shadows(%xsbar) adjoints(%kbar) {memory_budget = 1048576 : i64}
-        : memref<?xf64>, (f64, memref<?xf64>), (memref<?xf64>), (f64) -> f64
+        : memref<?xf64> params(f64, memref<?xf64>) shadows(memref<?xf64>) adjoints(f64) -> (f64)
     ```
     Adds to `init_shadow` the adjoint of `init` for the output adjoint
     `out_shadow` of a `rev.steps` with the same step, bounds and params, to
@@ -470,8 +470,9 @@ def Rev_StepsAdjointOp : Rev_Op<"steps_adjoint", [AttrSizedOperandSegments,
   let assemblyFormat = [{
     $step `,` $step_backward $lowerBound `to` $upperBound `,` $init `,` $init_shadow `,`
     $out_shadow `(` $params `)` `shadows` `(` $param_shadows `)`
-    `adjoints` `(` $param_adjoints `)` attr-dict `:` type($init) `,` `(` type($params) `)` `,`
-    `(` type($param_shadows) `)` `,` `(` type($param_adjoints) `)` (`->` type($results)^)?
+    `adjoints` `(` $param_adjoints `)` attr-dict `:` type($init)
+    (`params` `(` type($params)^ `)`)? (`shadows` `(` type($param_shadows)^ `)`)?
+    (`adjoints` `(` type($param_adjoints)^ `)` `->` `(` type($results) `)`)?
   }];
   let hasVerifier = 1;
 }

@@ -24,6 +24,11 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
                                  << parallelAccumulate << "'";
       return signalPassFailure();
     }
+    if (memoryBudget < -1) {
+      getOperation().emitError() << "rev-ad: memory-budget must be a number of bytes (or -1), not "
+                                 << static_cast<int64_t>(memoryBudget);
+      return signalPassFailure();
+    }
     FailureOr<SmallVector<FuncOp>> selected =
         selectRevFuncs(getOperation(), funcs, "rev-ad", [](FuncOp f) {
           return !f->hasAttr(kBackwardOfAttr) && !findMarkedFunction(f, kGradientOfAttr);
@@ -37,11 +42,6 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
       if (failed(bwd) ||
           failed(buildGradientFunction(f, *bwd, uniqueSymbolName(f, f.getSymName() + "_grad"))))
         return signalPassFailure();
-    }
-    if (memoryBudget < -1) {
-      getOperation().emitError() << "rev-ad: memory-budget must be a number of bytes (or -1), not "
-                                 << memoryBudget;
-      return signalPassFailure();
     }
     if (memoryBudget >= 0)
       getOperation().walk([&](StepsAdjointOp op) {

@@ -1,0 +1,62 @@
+// RUN: rev-opt %s --rev-ad=funcs=run --lower-rev --canonicalize | FileCheck %s
+// RUN: rev-opt %s --rev-ad=funcs=run --rev-to-llvm | FileCheck %s --check-prefix=LLVM
+
+// rev.steps lowers to two working buffers that swap roles through scf.for
+// iter_args, then out += state; rev.steps_adjoint to the checkpointing loop
+// (scf.while over an explicit stack of frames) calling the step and its
+// backward function, with the counters in a public global.
+
+rev.func @step(%t: index, %old: memref<?xf64>, %new: memref<?xf64>, %k: f64,
+               %xs: memref<?xf64>) -> (index, f64) {
+  %c0 = arith.constant 0 : index
+  %y = memref.load %old[%c0] : memref<?xf64>
+  %x = memref.load %xs[%t] : memref<?xf64>
+  %s = math.sin %y : f64
+  %d = arith.mulf %s, %x : f64
+  %e = arith.mulf %d, %k : f64
+  %v = arith.addf %y, %e : f64
+  rev.add_at %new[%c0], %v : memref<?xf64>
+  rev.return %t, %k : index, f64
+}
+
+// CHECK: memref.global @_mlir_rev_steps_counts : memref<4xi64> = dense<0>
+
+// CHECK-LABEL: func.func @run(
+// CHECK: %[[CUR:.*]] = memref.alloc
+// CHECK: %[[NXT:.*]] = memref.alloc
+// CHECK: %[[FIN:.*]]:2 = scf.for %[[T:.*]] = {{.*}} iter_args(%[[A:.*]] = %[[CUR]], %[[B:.*]] = %[[NXT]])
+// CHECK:   memref.store %{{.*}}, %[[B]]
+// CHECK:   func.call @step(%[[T]], %[[A]], %[[B]],
+// CHECK:   scf.yield %[[B]], %[[A]]
+// CHECK: memref.load %[[FIN]]#0
+// CHECK: arith.addf
+// CHECK: memref.dealloc %[[CUR]]
+// CHECK: memref.dealloc %[[NXT]]
+
+// CHECK-LABEL: func.func @run_grad(
+// CHECK-LABEL: func.func @run_bwd(
+// The uncompute: the same loop, then out -= state.
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: func.call @step(
+// CHECK: arith.subf
+// The checkpointed adjoint: c from the budget rule, the frame loop.
+// CHECK: memref.get_global @_mlir_rev_steps_counts
+// CHECK: scf.while
+// CHECK: scf.if
+// Split: save, advance, push.
+// CHECK: scf.for
+// CHECK: func.call @step(
+// CHECK: } else {
+// Leaf: recompute the step, then its backward function.
+// CHECK: func.call @step(
+// CHECK: func.call @step_bwd(
+
+// LLVM: llvm.mlir.global external @_mlir_rev_steps_counts
+// LLVM-LABEL: llvm.func @run_bwd(
+// LLVM: llvm.call @step_bwd(
+rev.func @run(%T: index, %k: f64, %a: memref<?xf64>, %b: memref<?xf64>,
+              %xs: memref<?xf64>) -> (index, f64) {
+  %c0 = arith.constant 0 : index
+  rev.steps @step %c0 to %T, %a into %b (%k, %xs) : memref<?xf64>, f64, memref<?xf64>
+  rev.return %T, %k : index, f64
+}

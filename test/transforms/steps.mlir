@@ -1,0 +1,50 @@
+// RUN: rev-opt %s --rev-invert | FileCheck %s --check-prefix=INV
+// RUN: rev-opt %s --rev-ad | FileCheck %s --check-prefix=BWD
+// RUN: rev-opt %s --rev-ad=memory-budget=4096 | FileCheck %s --check-prefix=BUDGET
+// RUN: not rev-opt %s --rev-ad=memory-budget=-5 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not rev-opt %s --rev-fwd 2>&1 | FileCheck %s --check-prefix=FWD
+// RUN: rev-opt %s --rev-ad=funcs=run | not rev-opt --rev-ad=funcs=run_grad 2>&1 | FileCheck %s --check-prefix=SECOND
+
+// The inverse, adjoint and (refused) tangent of rev.steps.
+
+rev.func @step(%t: index, %old: memref<?xf64>, %new: memref<?xf64>, %k: f64,
+               %xs: memref<?xf64>) -> (index, f64) {
+  %c0 = arith.constant 0 : index
+  %y = memref.load %old[%c0] : memref<?xf64>
+  %x = memref.load %xs[%t] : memref<?xf64>
+  %s = math.sin %y : f64
+  %d = arith.mulf %s, %x : f64
+  %e = arith.mulf %d, %k : f64
+  %v = arith.addf %y, %e : f64
+  rev.add_at %new[%c0], %v : memref<?xf64>
+  rev.return %t, %k : index, f64
+}
+
+// The inverse subtracts the same state (the user's snapshots carry over).
+// INV-LABEL: rev.func @run_inv
+// INV: rev.steps @step %{{.*}} to %{{.*}}, %{{.*}} into %{{.*}}(%{{.*}}, %{{.*}}) {snapshots = 3 : i64, subtract}
+
+// The backward sweep: uncompute (subtract), then the checkpointed adjoint
+// with the step's backward function; k's adjoint is threaded through it.
+// BWD-LABEL: rev.func @step_bwd(
+// BWD-SAME: attributes {rev.backward_of = @step}
+// BWD-LABEL: rev.func @run_bwd(
+// BWD-SAME: %[[T:[^:]*]]: index, %[[K:[^:]*]]: f64, %[[A:[^:]*]]: memref<?xf64>, %[[B:[^:]*]]: memref<?xf64>, %[[XS:[^:]*]]: memref<?xf64>, %[[KB:[^:]*]]: f64, %[[AB:[^:]*]]: memref<?xf64>, %[[BB:[^:]*]]: memref<?xf64>, %[[XSB:[^:]*]]: memref<?xf64>)
+// BWD: rev.steps @step %{{.*}} to %[[T]], %[[A]] into %[[B]](%[[K]], %[[XS]]) {snapshots = 3 : i64, subtract}
+// BWD: %[[KB1:.*]] = rev.steps_adjoint @step, @step_bwd %{{.*}} to %[[T]], %[[A]], %[[AB]], %[[BB]](%[[K]], %[[XS]]) shadows(%[[XSB]]) adjoints(%[[KB]]) {memory_budget = -1 : i64, snapshots = 3 : i64}
+// BWD: rev.return %[[T]], %[[K]], %[[KB1]]
+
+// BUDGET-LABEL: rev.func @run_bwd(
+// BUDGET: rev.steps_adjoint {{.*}} {memory_budget = 4096 : i64, snapshots = 3 : i64}
+
+// BAD: rev-ad: memory-budget must be a number of bytes (or -1), not -5
+
+// FWD: error: 'rev.steps' op has no forward-mode (tangent) rule yet
+
+// SECOND: error: 'rev.steps_adjoint' op cannot be differentiated again
+rev.func @run(%T: index, %k: f64, %a: memref<?xf64>, %b: memref<?xf64>,
+              %xs: memref<?xf64>) -> (index, f64) {
+  %c0 = arith.constant 0 : index
+  rev.steps @step %c0 to %T, %a into %b (%k, %xs) {snapshots = 3} : memref<?xf64>, f64, memref<?xf64>
+  rev.return %T, %k : index, f64
+}
