@@ -28,6 +28,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -210,6 +211,9 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
 
     Value cur = allocLike(b, type, n), nxt = allocLike(b, type, n);
     Value bar = allocLike(b, type, n), tbar = allocLike(b, type, n);
+    // Checked mode: the state the last step adjoint started from.
+    FloatAttr checkAtol = op.getCheckAtolAttr();
+    Value last = checkAtol ? allocLike(b, type, n) : Value();
     auto flat = MemRefType::get({ShapedType::kDynamic}, type.getElementType());
     Value snaps = memref::AllocOp::create(b, flat, ValueRange{arith::MulIOp::create(b, c, n)});
     auto stackType = MemRefType::get({ShapedType::kDynamic}, idx);
@@ -305,6 +309,32 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
             SmallVector<Value> callArgs{s, cur, nxt};
             llvm::append_range(callArgs, a.getParams());
             func::CallOp::create(eb, op.getStepAttr(), stepType.getResults(), callArgs);
+            if (checkAtol) {
+              // x_{s+1} recomputed now against x_{s+1} as the previous step
+              // adjoint (at s + 1) had it.
+              Value hasLast = arith::CmpIOp::create(eb, arith::CmpIPredicate::ugt, leaves, cidx(eb, 0));
+              Type et = type.getElementType();
+              Value tol = arith::ConstantOp::create(eb, FloatAttr::get(et, checkAtol.getValueAsDouble()));
+              Value no = arith::ConstantIntOp::create(eb, eb.getI1Type(), 0);
+              auto differs = scf::ForOp::create(
+                  eb, cidx(eb, 0), n, cidx(eb, 1), ValueRange{no},
+                  [&](OpBuilder &fb, Location floc, Value i, ValueRange acc) {
+                    B cb(floc, fb);
+                    Value d = arith::SubFOp::create(cb, memref::LoadOp::create(cb, nxt, i),
+                                                    memref::LoadOp::create(cb, last, i));
+                    // Unordered: a NaN on either path is a difference.
+                    Value bad = arith::CmpFOp::create(cb, arith::CmpFPredicate::UGT,
+                                                      math::AbsFOp::create(cb, d), tol);
+                    scf::YieldOp::create(cb, ValueRange{arith::OrIOp::create(cb, acc[0], bad).getResult()});
+                  });
+              Value failed = arith::AndIOp::create(eb, hasLast, differs.getResult(0));
+              Value ok = arith::XOrIOp::create(eb, failed, arith::ConstantIntOp::create(eb, eb.getI1Type(), 1));
+              CheckOp::create(eb, ok,
+                              eb.getStringAttr("a recomputed state differs from the same state "
+                                               "reached through the snapshots (the step is not "
+                                               "deterministic)"),
+                              eb.getStringAttr("rev.steps"));
+            }
             fillZero(eb, tbar, n);
             SmallVector<Value> bwdArgs(callArgs);
             bwdArgs.resize(cast<FunctionType>(bwd.getFunctionType()).getNumInputs());
@@ -323,6 +353,8 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
             }
             auto call = func::CallOp::create(eb, op.getStepBackwardAttr(), bwdResults, bwdArgs);
             copyElems(eb, bar, cidx(eb, 0), tbar, cidx(eb, 0), n);
+            if (checkAtol)
+              copyElems(eb, last, cidx(eb, 0), cur, cidx(eb, 0), n);
             Value up = arith::SubIOp::create(eb, depth, cidx(eb, 1));
             Value hasParent = arith::CmpIOp::create(eb, arith::CmpIPredicate::ugt, up, cidx(eb, 0));
             auto restore = scf::IfOp::create(eb, TypeRange(), hasParent, false);
@@ -348,8 +380,9 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
     addCount(b, counts, 1, loop.getResult(2));
     addCount(b, counts, 2, c, /*set=*/true);
     addCount(b, counts, 3, c1);
-    for (Value buf : {cur, nxt, bar, tbar, snaps, stack})
-      memref::DeallocOp::create(b, buf);
+    for (Value buf : {cur, nxt, bar, tbar, snaps, stack, last})
+      if (buf)
+        memref::DeallocOp::create(b, buf);
     rw.replaceOp(op, loop.getResults().drop_front(3));
     return success();
   }

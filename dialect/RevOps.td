@@ -458,14 +458,20 @@ def Rev_StepsAdjointOp : Rev_Op<"steps_adjoint", [AttrSizedOperandSegments,
     `snapshots` if set, else `memory_budget` bytes divided by the state's
     size at run time (at least 1, at most the number of steps: then every
     state is stored once). `@step_bwd` is the backward function of `@step`.
-    Not invertible or differentiable itself.
+    Not invertible or differentiable itself. With `check_atol` (checked
+    mode, `--rev-insert-checks`) each step adjoint compares the state it
+    recomputes with the one the previous step adjoint started from, which
+    reached it by another path of snapshots and recomputations: they must
+    agree within `check_atol` (a step that is not deterministic, or reads
+    something that changes, breaks checkpointing).
   }];
   let arguments = (ins FlatSymbolRefAttr:$step, FlatSymbolRefAttr:$step_backward,
                        Index:$lowerBound, Index:$upperBound,
                        AnyMemRef:$init, AnyMemRef:$init_shadow, AnyMemRef:$out_shadow,
                        Variadic<AnyType>:$params, Variadic<AnyMemRef>:$param_shadows,
                        Variadic<Rev_Float>:$param_adjoints,
-                       OptionalAttr<I64Attr>:$snapshots, I64Attr:$memory_budget);
+                       OptionalAttr<I64Attr>:$snapshots, I64Attr:$memory_budget,
+                       OptionalAttr<F64Attr>:$check_atol);
   let results = (outs Variadic<Rev_Float>:$results);
   let assemblyFormat = [{
     $step `,` $step_backward $lowerBound `to` $upperBound `,` $init `,` $init_shadow `,`

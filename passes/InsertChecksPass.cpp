@@ -275,6 +275,25 @@ void CheckInserter::checkOp(Operation *op) {
     check(b, loc, ok, op, "ancilla not restored to its initial value");
     return;
   }
+  if (auto steps = dyn_cast<StepsOp>(op)) {
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value n = memref::DimOp::create(b, loc, steps.getInit(), zero);
+    Value m = memref::DimOp::create(b, loc, steps.getOut(), zero);
+    check(b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, n, m), op,
+          "'out' does not have the size of 'init'");
+    return;
+  }
+  if (auto adj = dyn_cast<StepsAdjointOp>(op)) {
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value n = memref::DimOp::create(b, loc, adj.getInit(), zero);
+    for (Value shadow : {adj.getInitShadow(), adj.getOutShadow()})
+      check(b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, n,
+                                  memref::DimOp::create(b, loc, shadow, zero)),
+            op, "a shadow does not have the size of 'init'");
+    adj.setCheckAtolAttr(b.getF64FloatAttr(atol));
+    return;
+  }
   if (isa<ForOp, ParallelForOp>(op)) {
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     check(b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, op->getOperand(2), zero),
@@ -343,7 +362,8 @@ void CheckInserter::run(Operation *root) {
       if (block && !block->empty() && isa<CondOp>(block->back()))
         return;
       if (isa<UpdateOpInterface, RotOp, IRotOp, RotAtOp, IRotAtOp, NegAtOp, SwapAtOp,
-              memref::LoadOp, FreeOp, ForOp, ParallelForOp, IfOp, WhileOp>(op))
+              memref::LoadOp, FreeOp, ForOp, ParallelForOp, IfOp, WhileOp, StepsOp,
+              StepsAdjointOp>(op))
         ops.push_back(op);
     });
   for (Operation *op : ops) {

@@ -60,26 +60,37 @@ struct LowerRevPass : public rev::impl::LowerRevBase<LowerRevPass> {
     if (memrefNoalias)
       root->walk([](FuncOp f) { markMemrefPointers(f); });
 
-    RewritePatternSet patterns(&getContext());
-    populateRevOpLoweringPatterns(patterns);
-    populateRevFuncToFuncPatterns(patterns);
-    populateRevControlFlowToSCFPatterns(patterns);
-    populateRevStepsPatterns(patterns);
-    if (checkLowering == "libc") {
-      populateRevCheckToLibcPatterns(patterns);
-    } else if (checkLowering == "runtime") {
-      populateRevCheckToRuntimePatterns(patterns);
-    } else if (checkLowering == "assert") {
-      populateRevCheckToAssertPatterns(patterns);
-    } else {
+    if (checkLowering != "libc" && checkLowering != "runtime" && checkLowering != "assert") {
       root->emitError() << "--lower-rev: check-lowering must be 'libc', 'runtime' or 'assert', got '"
                         << checkLowering << "'";
       return signalPassFailure();
     }
     ConversionTarget target(getContext());
     configureRevLoweringTarget(target);
-    if (failed(applyPartialConversion(root, target, std::move(patterns))))
-      signalPassFailure();
+    // Twice at most: ops that a pattern creates inside the regions of the
+    // ops it builds (the run-time checks of rev.steps_adjoint's loop) are
+    // left to a second application.
+    for (int round = 0; round < 2; ++round) {
+      RewritePatternSet patterns(&getContext());
+      populateRevOpLoweringPatterns(patterns);
+      populateRevFuncToFuncPatterns(patterns);
+      populateRevControlFlowToSCFPatterns(patterns);
+      populateRevStepsPatterns(patterns);
+      if (checkLowering == "libc")
+        populateRevCheckToLibcPatterns(patterns);
+      else if (checkLowering == "runtime")
+        populateRevCheckToRuntimePatterns(patterns);
+      else
+        populateRevCheckToAssertPatterns(patterns);
+      if (failed(applyPartialConversion(root, target, std::move(patterns))))
+        return signalPassFailure();
+      bool left = root->walk([](Operation *op) {
+                        return isa_and_nonnull<RevDialect>(op->getDialect()) ? WalkResult::interrupt()
+                                                                 : WalkResult::advance();
+                      }).wasInterrupted();
+      if (!left)
+        return;
+    }
   }
 };
 } // namespace

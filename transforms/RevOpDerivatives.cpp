@@ -672,7 +672,8 @@ static LogicalResult adjointRule(StepsOp op, OpBuilder &b, AdjointState &st) {
   auto adj = StepsAdjointOp::create(
       b, op.getLoc(), TypeRange(ValueRange(adjoints)), op.getStepAttr(),
       FlatSymbolRefAttr::get(bwd->getSymNameAttr()), lb, ub, init, *initShadow, *outShadow,
-      params, shadows, adjoints, op.getSnapshotsAttr(), b.getI64IntegerAttr(-1));
+      params, shadows, adjoints, op.getSnapshotsAttr(), b.getI64IntegerAttr(-1),
+      /*check_atol=*/FloatAttr());
   for (auto [p, r] : llvm::zip(activeScalars, adj.getResults()))
     st.setAdjoint(p, r);
   return success();

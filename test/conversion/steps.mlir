@@ -1,5 +1,7 @@
 // RUN: rev-opt %s --rev-ad=funcs=run --lower-rev --canonicalize | FileCheck %s
 // RUN: rev-opt %s --rev-ad=funcs=run --rev-to-llvm | FileCheck %s --check-prefix=LLVM
+// RUN: rev-opt %s --rev-ad=funcs=run --rev-insert-checks | FileCheck %s --check-prefix=CHECKED
+// RUN: rev-opt %s --rev-ad=funcs=run --rev-insert-checks --lower-rev | FileCheck %s --check-prefix=CHECKED-LOWER
 
 // rev.steps lowers to two working buffers that swap roles through scf.for
 // iter_args, then out += state; rev.steps_adjoint to the checkpointing loop
@@ -50,6 +52,18 @@ rev.func @step(%t: index, %old: memref<?xf64>, %new: memref<?xf64>, %k: f64,
 // Leaf: recompute the step, then its backward function.
 // CHECK: func.call @step(
 // CHECK: func.call @step_bwd(
+
+// Checked mode: sizes, and the recomputed states compared along the way.
+// CHECKED-LABEL: rev.func @run(
+// CHECKED: rev.check %{{.*}}, "'out' does not have the size of 'init'" for "rev.steps"
+// CHECKED-LABEL: rev.func @run_bwd(
+// CHECKED: rev.check %{{.*}}, "a shadow does not have the size of 'init'" for "rev.steps_adjoint"
+// CHECKED: rev.steps_adjoint {{.*}}check_atol = 1.000000e-08
+// CHECKED-LOWER-LABEL: func.func @run_bwd(
+// CHECKED-LOWER: scf.while
+// CHECKED-LOWER: math.absf
+// CHECKED-LOWER: arith.cmpf ugt
+// CHECKED-LOWER: memref.get_global @__rev_check_msg_
 
 // LLVM: llvm.mlir.global external @_mlir_rev_steps_counts
 // LLVM-LABEL: llvm.func @run_bwd(

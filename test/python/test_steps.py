@@ -227,3 +227,22 @@ def test_memory_budget_is_validated(bad):
 def test_forward_mode_is_refused_with_a_location():
     with pytest.raises(RevError, match=r"rev.steps.*no forward-mode \(tangent\) rule"):
         Program(SRC, fwd=["run"])
+
+
+def test_checked_mode():
+    """checks=True: the same gradient, with every recomputed state compared
+    with the one reached through the snapshots, and a wrongly sized `out`
+    is a RevError (arrays restored)."""
+    T = 40
+    k, y0, xs = inputs(T, seed=9)
+    ybar = np.array([0.3, 0.2, -0.1])
+    p = Program(SRC, grad=["run"], checks=True, memory_budget=48)
+    got = gradient(p, T, k, y0, xs, ybar)[:3]
+    ref = reverse_reference(T, k, y0, xs, ybar)
+    for a, b in zip(got, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    assert p.steps_counts()["step_adjoints"] == T
+    out = np.zeros(2)
+    with pytest.raises(RevError, match="'out' does not have the size of 'init'"):
+        p.call("run", T, k, y0, out, xs)
+    assert not out.any()
