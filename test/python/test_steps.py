@@ -246,3 +246,18 @@ def test_checked_mode():
     with pytest.raises(RevError, match="'out' does not have the size of 'init'"):
         p.call("run", T, k, y0, out, xs)
     assert not out.any()
+
+
+def test_grad_api_with_memory_budget():
+    """mlir_rev.ad.grad passes memory_budget to the Program: d out[1] / d
+    (k, y0, out, xs) against the store-all reference."""
+    from mlir_rev.ad import grad
+    T = 20
+    k, y0, xs = inputs(T, seed=11)
+    g = grad(SRC, "run", output=(3, 1), memory_budget=48)
+    kbar, y0bar, outbar, xsbar = g(T, k, y0, np.zeros(3), xs)
+    ry0, rk, rxs = reverse_reference(T, k, y0, xs, np.array([0.0, 1.0, 0.0]))
+    np.testing.assert_allclose(kbar, rk, rtol=1e-12)
+    np.testing.assert_allclose(y0bar, ry0, rtol=1e-12)
+    np.testing.assert_array_equal(outbar, [0.0, 1.0, 0.0])   # out += F(init): d out / d out = I
+    np.testing.assert_allclose(xsbar, rxs, rtol=1e-12, atol=1e-15)
