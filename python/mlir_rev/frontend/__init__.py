@@ -19,5 +19,5 @@ from math import (sin, cos, tan, exp, log, sqrt, tanh, atan, asin, acos, sinh, c
 from ..jit import RevError  # noqa: F401
 from .codegen import RevSyntaxError  # noqa: F401
 from .decorator import ReversibleFunction, grad, hvp, jacobian, reversible, vjp  # noqa: F401
-from .markers import ancilla, compute, cond, irot, neg, prange, rot, uncompute  # noqa: F401
+from .markers import ancilla, compute, cond, irot, neg, prange, rot, steps, uncompute  # noqa: F401
 from .types import Array, ArrayType, ScalarType, f32, f64, i8, i16, i32, i64, index  # noqa: F401

@@ -133,6 +133,9 @@ def may_write(fb, stmts) -> set:
                 elif obj in (markers.rot, markers.irot):
                     for a in sub.args[:2]:
                         add(a)
+                elif obj is markers.steps:
+                    for a in sub.args[4:5]:
+                        add(a)
                 else:
                     c = fb.callee(sub.func)
                     if c is None:
@@ -587,6 +590,8 @@ class FunctionBuilder:
         obj = self.py_object(c.func)
         if obj in (markers.neg, markers.rot, markers.irot):
             return self.builtin_update(c, obj)
+        if obj is markers.steps:
+            return self.builtin_steps(c)
         if obj is markers.uncompute:
             raise self.error(c, "`rev.uncompute()` without a preceding `with rev.compute(...)`")
         target = self.callee(c.func)
@@ -660,6 +665,49 @@ class FunctionBuilder:
                 with self.loc(a):
                     e = self.convert(self.expr(a, ty), ty, a)
                     revd.FreeOp(revd.SubOp(r, e).result)
+
+    def builtin_steps(self, c):
+        """rev.steps(step, lb, ub, init, out, *params, snapshots=None)."""
+        if len(c.args) < 5 or any(isinstance(a, ast.Starred) for a in c.args):
+            raise self.error(c, "rev.steps takes (step, lb, ub, init, out, *params)")
+        snapshots = None
+        for k in c.keywords:
+            if k.arg != "snapshots":
+                raise self.error(k.value, f"rev.steps has no keyword `{k.arg}` (only snapshots=)")
+            v = k.value
+            if not (isinstance(v, ast.Constant) and isinstance(v.value, int)
+                    and not isinstance(v.value, bool) and 1 <= v.value < 2**62):
+                raise self.error(v, "snapshots= must be an integer constant >= 1")
+            snapshots = v.value
+        target = self.callee(c.args[0])
+        if target is None or target[1]:
+            raise self.error(c.args[0], "the step of rev.steps must be a @reversible function")
+        f = target[0]
+        f._parse()
+        self.mb.require(f)
+        if len(f.arg_types) != len(c.args) - 2:
+            raise self.error(c, f"`{f.name}` takes {len(f.arg_types)} arguments: rev.steps "
+                                f"passes it (t, old, new) and {len(c.args) - 5} params")
+        arrays = []
+        for a in c.args[3:5]:
+            if not isinstance(a, ast.Name) or a.id not in self.arrays:
+                raise self.error(a, f"`{ast.unparse(a)}` must be an array (the state)")
+            arrays.append(self.arrays[a.id][0])
+        idx = ir.IndexType.get()
+        lb = self.convert(self.expr(c.args[1], idx), idx, c.args[1])
+        ub = self.convert(self.expr(c.args[2], idx), idx, c.args[2])
+        params = []
+        for a, t in zip(c.args[5:], f.arg_types[3:]):
+            if isinstance(t, ArrayType):
+                if not isinstance(a, ast.Name) or a.id not in self.arrays:
+                    raise self.error(a, f"argument `{ast.unparse(a)}` must be an array")
+                params.append(self.arrays[a.id][0])
+            else:
+                params.append(self.convert(self.expr(a, t.mlir()), t.mlir(), a))
+        attr = None if snapshots is None else ir.IntegerAttr.get(ir.IntegerType.get_signless(64),
+                                                                  snapshots)
+        revd.StepsOp(ir.FlatSymbolRefAttr.get(f.symbol), lb, ub, arrays[0], arrays[1], params,
+                     snapshots=attr)
 
     def builtin_update(self, c, obj):
         n = 1 if obj is markers.neg else 3
