@@ -236,11 +236,15 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
     unsigned numState = stepType.getNumResults();
     TypeRange bwdResults = cast<FunctionType>(bwd.getFunctionType()).getResults();
 
-    SmallVector<Value> inits{depth0, c0, c0};
+    // Loop-carried: depth, advances, step adjoints, then the working state
+    // buffers and the two adjoint buffers (they swap roles instead of being
+    // copied), then the float params' adjoints.
+    SmallVector<Value> inits{depth0, c0, c0, cur, nxt, bar, tbar};
     llvm::append_range(inits, a.getParamAdjoints());
-    SmallVector<Type> types(inits.size(), idx);
-    for (unsigned i = 3; i < inits.size(); ++i)
-      types[i] = inits[i].getType();
+    SmallVector<Type> types;
+    for (Value v : inits)
+      types.push_back(v.getType());
+    constexpr unsigned kCarried = 7;
 
     auto loop = scf::WhileOp::create(
         b, types, inits,
@@ -252,7 +256,8 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
         [&](OpBuilder &ob, Location loc, ValueRange args) {
           B ib(loc, ob);
           Value depth = args[0], advanced = args[1], leaves = args[2];
-          ValueRange adjs = args.drop_front(3);
+          Value xc = args[3], xn = args[4], bc = args[5], bt = args[6];
+          ValueRange adjs = args.drop_front(kCarried);
           Value top = arith::SubIOp::create(ib, depth, cidx(ib, 1));
           Value base = arith::MulIOp::create(ib, top, cidx(ib, 4));
           auto field = [&](B &fb, Value at, int k) {
@@ -278,18 +283,17 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
             Value rest = arith::MinUIOp::create(tb, b1, arith::SubIOp::create(tb, l, b2));
             Value m = arith::AddIOp::create(tb, s, rest);
             Value slot = arith::MulIOp::create(tb, arith::SubIOp::create(tb, cc, cidx(tb, 1)), n);
-            copyElems(tb, snaps, slot, cur, cidx(tb, 0), n);
-            scf::ForOp::create(tb, s, m, cidx(tb, 1), ValueRange(),
-                               [&](OpBuilder &fb, Location floc, Value t, ValueRange) {
-                                 B sb(floc, fb);
-                                 fillZero(sb, nxt, n);
-                                 SmallVector<Value> callArgs{t, cur, nxt};
-                                 llvm::append_range(callArgs, a.getParams());
-                                 func::CallOp::create(sb, op.getStepAttr(), stepType.getResults(),
-                                                      callArgs);
-                                 copyElems(sb, cur, cidx(sb, 0), nxt, cidx(sb, 0), n);
-                                 scf::YieldOp::create(sb);
-                               });
+            copyElems(tb, snaps, slot, xc, cidx(tb, 0), n);
+            auto advance = scf::ForOp::create(
+                tb, s, m, cidx(tb, 1), ValueRange{xc, xn},
+                [&](OpBuilder &fb, Location floc, Value t, ValueRange bufs) {
+                  B sb(floc, fb);
+                  fillZero(sb, bufs[1], n);
+                  SmallVector<Value> callArgs{t, bufs[0], bufs[1]};
+                  llvm::append_range(callArgs, a.getParams());
+                  func::CallOp::create(sb, op.getStepAttr(), stepType.getResults(), callArgs);
+                  scf::YieldOp::create(sb, ValueRange{bufs[1], bufs[0]});
+                });
             memref::StoreOp::create(tb, m, stack, ValueRange{arith::AddIOp::create(tb, base, cidx(tb, 3))});
             Value child = arith::AddIOp::create(tb, base, cidx(tb, 4));
             memref::StoreOp::create(tb, m, stack, ValueRange{child});
@@ -298,15 +302,16 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
                                     ValueRange{arith::AddIOp::create(tb, child, cidx(tb, 2))});
             memref::StoreOp::create(tb, m, stack, ValueRange{arith::AddIOp::create(tb, child, cidx(tb, 3))});
             SmallVector<Value> out{arith::AddIOp::create(tb, depth, cidx(tb, 1)),
-                                   arith::AddIOp::create(tb, advanced, rest), leaves};
+                                   arith::AddIOp::create(tb, advanced, rest), leaves,
+                                   advance.getResult(0), advance.getResult(1), bc, bt};
             llvm::append_range(out, adjs);
             scf::YieldOp::create(tb, out);
           }
           {
             // Leaf: the adjoint of step s, then pop (and restore the parent's x_s).
             B eb = B::atBlockEnd(loc, &branch.getElseRegion().front());
-            fillZero(eb, nxt, n);
-            SmallVector<Value> callArgs{s, cur, nxt};
+            fillZero(eb, xn, n);
+            SmallVector<Value> callArgs{s, xc, xn};
             llvm::append_range(callArgs, a.getParams());
             func::CallOp::create(eb, op.getStepAttr(), stepType.getResults(), callArgs);
             if (checkAtol) {
@@ -320,7 +325,7 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
                   eb, cidx(eb, 0), n, cidx(eb, 1), ValueRange{no},
                   [&](OpBuilder &fb, Location floc, Value i, ValueRange acc) {
                     B cb(floc, fb);
-                    Value d = arith::SubFOp::create(cb, memref::LoadOp::create(cb, nxt, i),
+                    Value d = arith::SubFOp::create(cb, memref::LoadOp::create(cb, xn, i),
                                                     memref::LoadOp::create(cb, last, i));
                     // Unordered: a NaN on either path is a difference.
                     Value bad = arith::CmpFOp::create(cb, arith::CmpFPredicate::UGT,
@@ -335,7 +340,7 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
                                                "deterministic)"),
                               eb.getStringAttr("rev.steps"));
             }
-            fillZero(eb, tbar, n);
+            fillZero(eb, bt, n);
             SmallVector<Value> bwdArgs(callArgs);
             bwdArgs.resize(cast<FunctionType>(bwd.getFunctionType()).getNumInputs());
             unsigned nextShadow = 0, nextAdj = 0;
@@ -343,18 +348,18 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
               if (p < 0)
                 continue;
               if (i == 1)
-                bwdArgs[p] = tbar;
+                bwdArgs[p] = bt;
               else if (i == 2)
-                bwdArgs[p] = bar;
+                bwdArgs[p] = bc;
               else if (isa<MemRefType>(stepType.getInput(i)))
                 bwdArgs[p] = a.getParamShadows()[nextShadow++];
               else
                 bwdArgs[p] = adjs[nextAdj++];
             }
             auto call = func::CallOp::create(eb, op.getStepBackwardAttr(), bwdResults, bwdArgs);
-            copyElems(eb, bar, cidx(eb, 0), tbar, cidx(eb, 0), n);
+            // bt now holds the adjoint of x_s: it becomes the adjoint buffer.
             if (checkAtol)
-              copyElems(eb, last, cidx(eb, 0), cur, cidx(eb, 0), n);
+              copyElems(eb, last, cidx(eb, 0), xc, cidx(eb, 0), n);
             Value up = arith::SubIOp::create(eb, depth, cidx(eb, 1));
             Value hasParent = arith::CmpIOp::create(eb, arith::CmpIPredicate::ugt, up, cidx(eb, 0));
             auto restore = scf::IfOp::create(eb, TypeRange(), hasParent, false);
@@ -363,11 +368,12 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
               Value pbase = arith::SubIOp::create(rb, base, cidx(rb, 4));
               Value pc = field(rb, pbase, 2);
               Value slot = arith::MulIOp::create(rb, arith::SubIOp::create(rb, pc, cidx(rb, 1)), n);
-              copyElems(rb, cur, cidx(rb, 0), snaps, slot, n);
+              copyElems(rb, xc, cidx(rb, 0), snaps, slot, n);
               memref::StoreOp::create(rb, field(rb, pbase, 3), stack,
                                       ValueRange{arith::AddIOp::create(rb, pbase, cidx(rb, 1))});
             }
-            SmallVector<Value> out{up, advanced, arith::AddIOp::create(eb, leaves, cidx(eb, 1))};
+            SmallVector<Value> out{up, advanced, arith::AddIOp::create(eb, leaves, cidx(eb, 1)),
+                                   xc, xn, bt, bc};
             for (unsigned k = 0; k < adjs.size(); ++k)
               out.push_back(call.getResult(numState + k));
             scf::YieldOp::create(eb, out);
@@ -375,7 +381,7 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
           scf::YieldOp::create(ib, branch.getResults());
         });
     // No steps: the state is init itself, so its adjoint is out's.
-    copyElems(b, a.getInitShadow(), c0, bar, c0, n, 1);
+    copyElems(b, a.getInitShadow(), c0, loop.getResult(5), c0, n, 1);
     addCount(b, counts, 0, loop.getResult(1));
     addCount(b, counts, 1, loop.getResult(2));
     addCount(b, counts, 2, c, /*set=*/true);
@@ -383,7 +389,7 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
     for (Value buf : {cur, nxt, bar, tbar, snaps, stack, last})
       if (buf)
         memref::DeallocOp::create(b, buf);
-    rw.replaceOp(op, loop.getResults().drop_front(3));
+    rw.replaceOp(op, loop.getResults().drop_front(kCarried));
     return success();
   }
 };
