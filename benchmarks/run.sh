@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Sets up the project (scripts/setup.sh), installs the pinned benchmark peers
-# (benchmarks/requirements.txt: JAX; PyTorch's CPU build is pinned in the
-# project's requirements.txt) into the project venv, runs the benchmarks.
+# (benchmarks/requirements.txt: JAX, and matplotlib for steps_checkpointing's
+# plot; PyTorch's CPU build is pinned in the project's requirements.txt) into
+# the project venv, runs the benchmarks.
 # Each script saves its table in benchmarks/results/ and exits non-zero when
-# a PyTorch gradient differs from rev's by more than 1e-8 (relative); all
+# a PyTorch gradient differs from rev's by more than 1e-8 (relative), or
+# (steps_checkpointing.py) a gradient from JAX's by more than 1e-10 or an
+# advance count from revolve's minimum; all
 # scripts still run, and this script then exits 1 naming the failed ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +21,7 @@ run benchmarks/pendulum_ring.py --repeats 21
 run benchmarks/gmm.py --repeats 11
 run benchmarks/leapfrog.py
 run benchmarks/parallel_gradients.py --repeats 7
+run benchmarks/steps_checkpointing.py
 if [ ${#failed[@]} -gt 0 ]; then
   printf 'FAILED: python %s\n' "${failed[@]}" >&2
   exit 1
