@@ -313,7 +313,27 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
             fillZero(eb, xn, n);
             SmallVector<Value> callArgs{s, xc, xn};
             llvm::append_range(callArgs, a.getParams());
-            func::CallOp::create(eb, op.getStepAttr(), stepType.getResults(), callArgs);
+            Value first = arith::CmpIOp::create(eb, arith::CmpIPredicate::eq, leaves, cidx(eb, 0));
+            auto recompute = [&](B &rb) {
+              func::CallOp::create(rb, op.getStepAttr(), stepType.getResults(), callArgs);
+              if (Value out = a.getUncomputeOut()) {
+                // The first step adjoint is at ub - 1: x_{s+1} is the final state.
+                auto sub = scf::IfOp::create(rb, TypeRange(), first, false);
+                B ub2 = B::atBlockBegin(loc, &sub.getThenRegion().front());
+                copyElems(ub2, out, cidx(ub2, 0), xn, cidx(ub2, 0), n, -1);
+              }
+            };
+            if (op.getNewWriteOnly() && !checkAtol) {
+              // The step's backward function does not read the new state's
+              // value: only the first step adjoint computes it (for `out`).
+              if (a.getUncomputeOut()) {
+                auto onlyFirst = scf::IfOp::create(eb, TypeRange(), first, false);
+                B fb = B::atBlockBegin(loc, &onlyFirst.getThenRegion().front());
+                recompute(fb);
+              }
+            } else {
+              recompute(eb);
+            }
             if (checkAtol) {
               // x_{s+1} recomputed now against x_{s+1} as the previous step
               // adjoint (at s + 1) had it.
@@ -380,8 +400,15 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
           }
           scf::YieldOp::create(ib, branch.getResults());
         });
-    // No steps: the state is init itself, so its adjoint is out's.
+    // No steps: the state is init itself, so its adjoint is out's (and the
+    // uncompute subtracts init).
     copyElems(b, a.getInitShadow(), c0, loop.getResult(5), c0, n, 1);
+    if (Value out = a.getUncomputeOut()) {
+      auto none = scf::IfOp::create(
+          b, TypeRange(), arith::CmpIOp::create(b, arith::CmpIPredicate::eq, steps, c0), false);
+      B nb = B::atBlockBegin(op.getLoc(), &none.getThenRegion().front());
+      copyElems(nb, out, cidx(nb, 0), a.getInit(), cidx(nb, 0), n, -1);
+    }
     addCount(b, counts, 0, loop.getResult(1));
     addCount(b, counts, 1, loop.getResult(2));
     addCount(b, counts, 2, c, /*set=*/true);

@@ -464,18 +464,28 @@ def Rev_StepsAdjointOp : Rev_Op<"steps_adjoint", [AttrSizedOperandSegments,
     reached it by another path of snapshots and recomputations: they must
     agree within `check_atol` (a step that is not deterministic, or reads
     something that changes, breaks checkpointing).
+
+    With `uncompute %out` it also subtracts the state after the steps from
+    `%out` (the inverse of the `rev.steps`, which the AD pass folds in here:
+    the first step adjoint recomputes that state anyway, so the backward
+    sweep saves one pass over the steps). `new_write_only` (set by the AD
+    pass when the step only adds to or subtracts from its new state and
+    never reads it) lets the other step adjoints skip recomputing the next
+    state, whose value the step's backward function then does not use.
   }];
   let arguments = (ins FlatSymbolRefAttr:$step, FlatSymbolRefAttr:$step_backward,
                        Index:$lowerBound, Index:$upperBound,
                        AnyMemRef:$init, AnyMemRef:$init_shadow, AnyMemRef:$out_shadow,
+                       Optional<AnyMemRef>:$uncompute_out,
                        Variadic<AnyType>:$params, Variadic<AnyMemRef>:$param_shadows,
                        Variadic<Rev_Float>:$param_adjoints,
                        OptionalAttr<I64Attr>:$snapshots, I64Attr:$memory_budget,
-                       OptionalAttr<F64Attr>:$check_atol);
+                       OptionalAttr<F64Attr>:$check_atol, UnitAttr:$new_write_only);
   let results = (outs Variadic<Rev_Float>:$results);
   let assemblyFormat = [{
     $step `,` $step_backward $lowerBound `to` $upperBound `,` $init `,` $init_shadow `,`
-    $out_shadow `(` $params `)` `shadows` `(` $param_shadows `)`
+    $out_shadow (`uncompute` $uncompute_out^ `:` type($uncompute_out))?
+    `(` $params `)` `shadows` `(` $param_shadows `)`
     `adjoints` `(` $param_adjoints `)` attr-dict `:` type($init)
     (`params` `(` type($params)^ `)`)? (`shadows` `(` type($param_shadows)^ `)`)?
     (`adjoints` `(` type($param_adjoints)^ `)` `->` `(` type($results) `)`)?

@@ -147,6 +147,9 @@ LogicalResult StepsAdjointOp::verify() {
     return failure();
   if (getInitShadow() == getOutShadow())
     return emitOpError("'init_shadow' and 'out_shadow' are the same memref");
+  if (Value out = getUncomputeOut())
+    if (failed(verifyStateOperands(*this, getInit(), out, "uncompute", getParams())))
+      return failure();
   unsigned memrefs = 0, scalars = 0;
   for (Value p : getParams()) {
     if (isActiveMemRef(p.getType()))
@@ -194,6 +197,10 @@ void StepsAdjointOp::getEffects(
   for (OpOperand &p : getParamShadowsMutable()) {
     addEffect(effects, MemoryEffects::Read::get(), p);
     addEffect(effects, MemoryEffects::Write::get(), p);
+  }
+  for (OpOperand &o : getUncomputeOutMutable()) {
+    addEffect(effects, MemoryEffects::Read::get(), o);
+    addEffect(effects, MemoryEffects::Write::get(), o);
   }
 }
 

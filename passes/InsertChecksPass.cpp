@@ -286,11 +286,14 @@ void CheckInserter::checkOp(Operation *op) {
   if (auto adj = dyn_cast<StepsAdjointOp>(op)) {
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     Value n = memref::DimOp::create(b, loc, adj.getInit(), zero);
-    for (Value shadow : {adj.getInitShadow(), adj.getOutShadow()})
+    SmallVector<Value> sized{adj.getInitShadow(), adj.getOutShadow()};
+    if (Value out = adj.getUncomputeOut())
+      sized.push_back(out);
+    for (Value shadow : sized)
       check(b, loc,
             arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, n,
                                   memref::DimOp::create(b, loc, shadow, zero)),
-            op, "a shadow does not have the size of 'init'");
+            op, "a shadow or 'out' does not have the size of 'init'");
     adj.setCheckAtolAttr(b.getF64FloatAttr(atol));
     return;
   }

@@ -622,10 +622,22 @@ static LogicalResult tangentRule(UncallOp op, OpBuilder &b, TangentState &st) {
 // Out-of-place steps
 //===----------------------------------------------------------------------===//
 
-/// out += F(init): uncompute (out -= F(init), the inverse), then
-/// init_shadow += F'(init)^T out_shadow and the params' adjoints, by
-/// rev.steps_adjoint (binomial checkpointing; conversion/LowerSteps.cpp).
-/// out's adjoint is unchanged (as for any `y += f(x)`).
+/// Whether `step` only adds to or subtracts from its new state (argument #2)
+/// and never reads it: then the value of the new state does not enter the
+/// step's backward function.
+static bool writesNewStateOnly(FuncOp step) {
+  if (step.getBody().empty())
+    return false;
+  return llvm::all_of(step.getBody().front().getArgument(2).getUses(), [](OpOperand &use) {
+    return isa<AddAtOp, SubAtOp>(use.getOwner()) && use.getOperandNumber() == 0;
+  });
+}
+
+/// out += F(init): uncompute (out -= F(init)) and init_shadow +=
+/// F'(init)^T out_shadow with the params' adjoints, both by one
+/// rev.steps_adjoint (binomial checkpointing; conversion/LowerSteps.cpp; its
+/// first step adjoint recomputes F(init) anyway). out's adjoint is unchanged
+/// (as for any `y += f(x)`).
 static LogicalResult adjointRule(StepsOp op, OpBuilder &b, AdjointState &st) {
   if (op.getSubtract())
     return op.emitOpError("cannot be differentiated with 'subtract' (the inverse of a "
@@ -636,16 +648,15 @@ static LogicalResult adjointRule(StepsOp op, OpBuilder &b, AdjointState &st) {
   FailureOr<FuncOp> bwd = getOrCreateBackwardFunction(step);
   if (failed(bwd))
     return failure();
-  if (failed(st.uncompute(b, op)))
-    return failure();
   SmallVector<Value> params, shadows, adjoints, activeScalars;
-  Value lb, ub, init;
+  Value lb, ub, init, out;
   {
     RecomputeScope scope(st);
     lb = st.lookup(b, op.getLowerBound());
     ub = st.lookup(b, op.getUpperBound());
     init = st.lookup(b, op.getInit());
-    if (!lb || !ub || !init)
+    out = st.lookup(b, op.getOut());
+    if (!lb || !ub || !init || !out)
       return failure();
     for (Value p : op.getParams()) {
       Value q = st.lookup(b, p);
@@ -671,9 +682,9 @@ static LogicalResult adjointRule(StepsOp op, OpBuilder &b, AdjointState &st) {
   }
   auto adj = StepsAdjointOp::create(
       b, op.getLoc(), TypeRange(ValueRange(adjoints)), op.getStepAttr(),
-      FlatSymbolRefAttr::get(bwd->getSymNameAttr()), lb, ub, init, *initShadow, *outShadow,
+      FlatSymbolRefAttr::get(bwd->getSymNameAttr()), lb, ub, init, *initShadow, *outShadow, out,
       params, shadows, adjoints, op.getSnapshotsAttr(), b.getI64IntegerAttr(-1),
-      /*check_atol=*/FloatAttr());
+      /*check_atol=*/FloatAttr(), writesNewStateOnly(step) ? b.getUnitAttr() : UnitAttr());
   for (auto [p, r] : llvm::zip(activeScalars, adj.getResults()))
     st.setAdjoint(p, r);
   return success();

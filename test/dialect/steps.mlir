@@ -35,12 +35,17 @@ rev.func @step_bwd(%t: index, %old: memref<?xf64>, %new: memref<?xf64>, %k: f64,
 
 // CHECK-LABEL: rev.func @adjoint
 // CHECK: %{{.*}} = rev.steps_adjoint @step, @step_bwd %{{.*}} to %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}(%{{.*}}, %{{.*}}) shadows(%{{.*}}) adjoints(%{{.*}}) {memory_budget = 4096 : i64} : memref<?xf64> params(f64, memref<?xf64>) shadows(memref<?xf64>) adjoints(f64) -> (f64)
+// CHECK: rev.steps_adjoint @step, @step_bwd %{{.*}} to %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} uncompute %{{.*}} : memref<?xf64>(%{{.*}}, %{{.*}}) shadows(%{{.*}}) adjoints(%{{.*}}) {memory_budget = -1 : i64, new_write_only} :
 rev.func @adjoint(%T: index, %k: f64, %a: memref<?xf64>, %ab: memref<?xf64>,
-                  %bb: memref<?xf64>, %xs: memref<?xf64>, %xsb: memref<?xf64>, %kb: f64)
+                  %bb: memref<?xf64>, %xs: memref<?xf64>, %xsb: memref<?xf64>, %kb: f64,
+                  %out: memref<?xf64>)
     -> (index, f64, f64) {
   %c0 = arith.constant 0 : index
   %kb1 = rev.steps_adjoint @step, @step_bwd %c0 to %T, %a, %ab, %bb (%k, %xs) shadows(%xsb)
       adjoints(%kb) {memory_budget = 4096 : i64}
       : memref<?xf64> params(f64, memref<?xf64>) shadows(memref<?xf64>) adjoints(f64) -> (f64)
-  rev.return %T, %k, %kb1 : index, f64, f64
+  %kb2 = rev.steps_adjoint @step, @step_bwd %c0 to %T, %a, %ab, %bb uncompute %out : memref<?xf64>
+      (%k, %xs) shadows(%xsb) adjoints(%kb1) {memory_budget = -1 : i64, new_write_only}
+      : memref<?xf64> params(f64, memref<?xf64>) shadows(memref<?xf64>) adjoints(f64) -> (f64)
+  rev.return %T, %k, %kb2 : index, f64, f64
 }

@@ -261,3 +261,59 @@ def test_grad_api_with_memory_budget():
     np.testing.assert_allclose(y0bar, ry0, rtol=1e-12)
     np.testing.assert_array_equal(outbar, [0.0, 1.0, 0.0])   # out += F(init): d out / d out = I
     np.testing.assert_allclose(xsbar, rxs, rtol=1e-12, atol=1e-15)
+
+
+# A step that multiplies its new state: its backward function needs the new
+# state's value, so every step adjoint recomputes it (no new_write_only).
+SRC_MUL = """
+rev.func @step(%t: index, %old: memref<?xf64>, %new: memref<?xf64>, %xs: memref<?xf64>) -> index {
+  %c0 = arith.constant 0 : index
+  %y = memref.load %old[%c0] : memref<?xf64>
+  rev.add_at %new[%c0], %y : memref<?xf64>
+  %x = memref.load %xs[%t] : memref<?xf64>
+  %s = math.sin %y : f64
+  %one = arith.constant 1.0 : f64
+  %half = arith.constant 0.5 : f64
+  %a = arith.mulf %s, %x : f64
+  %b = arith.mulf %a, %half : f64
+  %f = arith.addf %one, %b : f64
+  rev.mul_at %new[%c0], %f : memref<?xf64>
+  rev.return %t : index
+}
+rev.func @run(%T: index, %y0: memref<?xf64>, %yT: memref<?xf64>, %xs: memref<?xf64>) -> index {
+  %c0 = arith.constant 0 : index
+  rev.steps @step %c0 to %T, %y0 into %yT (%xs) : memref<?xf64>, memref<?xf64>
+  rev.return %T : index
+}
+"""
+
+
+def test_step_that_reads_its_new_state():
+    """y <- y * (1 + sin(y) x / 2), built as new += y; new *= (...): the
+    gradient against a hand-written reverse sweep, and the adjoint op is not
+    marked new_write_only."""
+    T = 33
+    rng = np.random.default_rng(2)
+    xs = rng.uniform(-0.9, 0.9, T)
+    from mlir_rev.ir import Context, Module
+    from mlir_rev.passmanager import PassManager
+    for src, marked in ((SRC_MUL, False), (SRC, True)):
+        with Context():
+            m = Module.parse(src)
+            PassManager.parse("builtin.module(rev-ad{funcs=run})").run(m.operation)
+            text = str(m)
+        assert "rev.steps_adjoint" in text and ("new_write_only" in text) == marked
+    p = Program(SRC_MUL, grad=["run"], memory_budget=24)
+    y0b, xsb, out = np.zeros(1), np.zeros(T), np.zeros(1)
+    p.call("run_grad", T, np.array([0.6]), out, xs, y0b, np.ones(1), xsb)
+    ys = [0.6]
+    for t in range(T):
+        ys.append(ys[-1] * (1 + np.sin(ys[-1]) * xs[t] / 2))
+    ybar, rxs = 1.0, np.zeros(T)
+    for t in reversed(range(T)):
+        y = ys[t]
+        rxs[t] = ybar * y * np.sin(y) / 2
+        ybar *= 1 + np.sin(y) * xs[t] / 2 + y * np.cos(y) * xs[t] / 2
+    assert y0b[0] == pytest.approx(ybar, rel=1e-12)
+    np.testing.assert_allclose(xsb, rxs, rtol=1e-12)
+    assert not out.any()

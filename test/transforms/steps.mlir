@@ -24,18 +24,20 @@ rev.func @step(%t: index, %old: memref<?xf64>, %new: memref<?xf64>, %k: f64,
 // INV-LABEL: rev.func @run_inv
 // INV: rev.steps @step %{{.*}} to %{{.*}}, %{{.*}} into %{{.*}}(%{{.*}}, %{{.*}}) {snapshots = 3 : i64, subtract}
 
-// The backward sweep: uncompute (subtract), then the checkpointed adjoint
-// with the step's backward function; k's adjoint is threaded through it.
+// The backward sweep: one rev.steps_adjoint uncomputes `out` (its first step
+// adjoint recomputes the final state) and applies the checkpointed adjoint
+// with the step's backward function; k's adjoint is threaded through it. The
+// step only adds to its new state: new_write_only.
 // BWD-LABEL: rev.func @step_bwd(
 // BWD-SAME: attributes {rev.backward_of = @step}
 // BWD-LABEL: rev.func @run_bwd(
 // BWD-SAME: %[[T:[^:]*]]: index, %[[K:[^:]*]]: f64, %[[A:[^:]*]]: memref<?xf64>, %[[B:[^:]*]]: memref<?xf64>, %[[XS:[^:]*]]: memref<?xf64>, %[[KB:[^:]*]]: f64, %[[AB:[^:]*]]: memref<?xf64>, %[[BB:[^:]*]]: memref<?xf64>, %[[XSB:[^:]*]]: memref<?xf64>)
-// BWD: rev.steps @step %{{.*}} to %[[T]], %[[A]] into %[[B]](%[[K]], %[[XS]]) {snapshots = 3 : i64, subtract}
-// BWD: %[[KB1:.*]] = rev.steps_adjoint @step, @step_bwd %{{.*}} to %[[T]], %[[A]], %[[AB]], %[[BB]](%[[K]], %[[XS]]) shadows(%[[XSB]]) adjoints(%[[KB]]) {memory_budget = -1 : i64, snapshots = 3 : i64}
+// BWD-NOT: rev.steps @step
+// BWD: %[[KB1:.*]] = rev.steps_adjoint @step, @step_bwd %{{.*}} to %[[T]], %[[A]], %[[AB]], %[[BB]] uncompute %[[B]] : memref<?xf64>(%[[K]], %[[XS]]) shadows(%[[XSB]]) adjoints(%[[KB]]) {memory_budget = -1 : i64, new_write_only, snapshots = 3 : i64}
 // BWD: rev.return %[[T]], %[[K]], %[[KB1]]
 
 // BUDGET-LABEL: rev.func @run_bwd(
-// BUDGET: rev.steps_adjoint {{.*}} {memory_budget = 4096 : i64, snapshots = 3 : i64}
+// BUDGET: rev.steps_adjoint {{.*}} {memory_budget = 4096 : i64, new_write_only, snapshots = 3 : i64}
 
 // BAD: rev-ad: memory-budget must be a number of bytes (or -1), not -5
 
