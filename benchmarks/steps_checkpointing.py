@@ -364,11 +364,13 @@ def beyond_output(r):
 
 
 def evaluations(r):
-    """Step evaluations of a rev.steps gradient: T forward, T inverse (the
-    backward function first uncomputes the output), the advances, and 3 per
-    step adjoint (the step, its uncomputation in the step's backward
-    function, and the backward function's own recomputation)."""
-    return r["counts"]["advances"] + 5 * r["T"]
+    """Step evaluations of a rev.steps gradient: T forward, the advances, and
+    2 per step adjoint (the step's backward function uncomputes the new state,
+    then recomputes the step for its partials), plus one for the first step
+    adjoint, which recomputes the final state for the uncompute of the
+    output (the other step adjoints skip that: this step only adds to its new
+    state, docs/memory.md)."""
+    return r["counts"]["advances"] + 3 * r["T"] + 1
 
 
 def table(rows):
@@ -376,7 +378,7 @@ def table(rows):
     mib = lambda k: f"{k / 1024:.2f}"
     header = ("| T | method | objective (ms) | gradient (ms) | gradient / objective | "
               "gradient / JAX scan gradient | gradient ns per step | ns per step evaluation "
-              "(advances + 5T) | gradient extra memory (MiB) | beyond the 8T-byte output "
+              "(advances + 3T) | gradient extra memory (MiB) | beyond the 8T-byte output "
               "(bytes per step) | advances (measured) | revolve r*T - C(c+r, c+1) | "
               "measured / revolve | rel. diff. dyT/dy0 vs JAX scan | rel. diff. dyT/dxs vs "
               "JAX scan |")
@@ -424,7 +426,7 @@ def plot(rows, path):
                  "o-", color=col, label=f"rev.steps, T={T:.0e}")
         # what the same time per step evaluation gives at revolve's minimum
         ax1.plot([r["counts"]["snapshots"] for r in steps],
-                 [r["t_grad"] * (r["formula"] + 5 * T) / evaluations(r) for r in steps],
+                 [r["t_grad"] * (r["formula"] + 3 * T + 1) / evaluations(r) for r in steps],
                  "x:", color=col, lw=1,
                  label=f"rev.steps at revolve's minimum advances (estimated), T={T:.0e}")
         for r in done:
@@ -521,10 +523,12 @@ def main():
                 "8 bytes (the state is one f64): c = 1000 keeps 8 KB, below what the "
                 "resident set resolves. Advances: the steps the checkpointed adjoint "
                 "recomputed to reach its snapshots (`Program.steps_counts()`), beside "
-                "revolve's minimum; besides them a rev.steps gradient evaluates the step 5T "
-                "times (T forward, T inverse, 3 per step adjoint: the step, its "
-                "uncomputation in the step's backward function and that function's own "
-                "recomputation), hence the column ns per step evaluation. Gradients "
+                "revolve's minimum; besides them a rev.steps gradient evaluates the step 3T "
+                "times (T forward, 2 per step adjoint: the uncomputation of the new state "
+                "in the step's backward function and that function's recomputation for "
+                "its partials; the first step adjoint also recomputes the final state for "
+                "the uncompute of the output), hence the column ns per step evaluation. "
+                "Gradients "
                 "compared with plain JAX's (max |a-b| / max |b|; tolerance "
                 f"{TOLERANCE:.0e}). Machine: {machine}\n\n")
         f.write(text + "\n")
