@@ -21,6 +21,8 @@ element):
     float64: the terms as a Python loop (unrolled when traced, as one writes
     it in JAX: the reference of the ratios) and, on a row of its own, as a
     `lax.fori_loop`;
+  * each method's gradient extra memory (MiB and bytes per element) on its
+    first call (benchmarks/memory_probe.py);
   * PyTorch: the same series in eager mode, vectorised over the elements
     (the terms a Python loop), the gradient `torch.autograd.grad` with
     dY = 1; CPU, float64, threads as benchmarks/torch_peer.py says.
@@ -41,6 +43,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+from memory_probe import first_call_memory, mib, per
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
@@ -99,11 +103,15 @@ def child_rev(n, repeats, config):
     one = xs[:1].copy()
     prog.call("besselj2_batched", one, np.zeros(1))
     prog.call(g, one, np.zeros(1), np.zeros(1), np.ones(1))
+    # the caller's arrays resident (np.zeros leaves its pages untouched)
+    ys.fill(0.0), xbar.fill(0.0)
+    extra, peak, _ = first_call_memory(gradient)
     primal(), gradient()  # warm up
     t_obj = timed(primal, repeats)
     t_grad = timed(gradient, repeats)
     primal(), gradient()
-    return dict(t_obj=t_obj, t_grad=t_grad, t_compile=t_compile, y=ys[:3].tolist(),
+    return dict(t_obj=t_obj, t_grad=t_grad, t_compile=t_compile, extra_kib=extra,
+                peak_kib=peak, y=ys[:3].tolist(),
                 grad=xbar.tolist() if n <= 10 else None, grad_head=xbar[:1000].tolist())
 
 
@@ -143,11 +151,13 @@ def child_jax(n, repeats, loop):
     gj = jax.jit(jax.vmap(jax.grad(j2))).lower(xs).compile()
     primal = lambda: fj(xs).block_until_ready()
     gradient = lambda: gj(xs).block_until_ready()
+    extra, peak, _ = first_call_memory(gradient)
     primal(), gradient()
     t_obj = timed(primal, repeats)
     t_grad = timed(gradient, repeats)
     import numpy as np
-    return dict(t_obj=t_obj, t_grad=t_grad, y=np.asarray(primal()[:3]).tolist(),
+    return dict(t_obj=t_obj, t_grad=t_grad, extra_kib=extra, peak_kib=peak,
+                y=np.asarray(primal()[:3]).tolist(),
                 grad_head=np.asarray(gradient()[:1000]).tolist(), version=jax.__version__)
 
 
@@ -170,10 +180,15 @@ def child_torch(n, repeats):
     seed = torch.ones_like(x0)
     primal = lambda: j2_torch(x0)
     gradient = lambda: torch.autograd.grad(j2_torch(xg), xg, grad_outputs=seed)[0]
+    # autograd's and the allocator's one-time set-up, on one element
+    one = xg[:1].detach().clone().requires_grad_()
+    torch.autograd.grad(j2_torch(one), one, grad_outputs=seed[:1])
+    extra, peak, _ = first_call_memory(gradient)
     primal(), gradient()  # warm up
     t_obj = timed(primal, repeats)
     t_grad = timed(gradient, repeats)
-    return dict(t_obj=t_obj, t_grad=t_grad, y=primal()[:3].tolist(),
+    return dict(t_obj=t_obj, t_grad=t_grad, extra_kib=extra, peak_kib=peak,
+                y=primal()[:3].tolist(),
                 grad_head=gradient()[:1000].tolist(), threads=torch.get_num_threads(),
                 version=torch.__version__)
 
@@ -252,7 +267,9 @@ def main():
                           c, f"unroll-max-trip-count={c}, noalias")
     header = ("| n | rev configuration | rev primal (ns/elem) | rev gradient (ns/elem) | rev gradient "
               "/ rev primal | JAX primal (ns/elem) | JAX vmap(grad) (ns/elem) | rev gradient / "
-              "JAX gradient | max rel. diff. of gradients to JAX (first 1000) |")
+              "JAX gradient | max rel. diff. of gradients to JAX (first 1000) | rev gradient extra "
+              "memory (MiB) | rev gradient extra memory (bytes/elem) | JAX gradient extra "
+              "memory (MiB) | JAX gradient extra memory (bytes/elem) |")
     lines = [header, "|" + "|".join(["---"] * (header.count("|") - 1)) + "|"]
     for row in rows:
         n, j, jf, j1 = row["n"], row["jax"], row["jax_fori"], row["jax_1core"]
@@ -260,23 +277,27 @@ def main():
             lines.append(
                 f"| {n:.0e} | {name(c)} | {ns(r['t_obj'], n)} | {ns(r['t_grad'], n)} | "
                 f"{r['t_grad'] / r['t_obj']:.1f} | {ns(j['t_obj'], n)} | {ns(j['t_grad'], n)} | "
-                f"{r['t_grad'] / j['t_grad']:.2f} | {r['grad_rel_diff']:.1e} |")
+                f"{r['t_grad'] / j['t_grad']:.2f} | {r['grad_rel_diff']:.1e} | "
+                f"{mib(r['extra_kib'])} | {per(r['extra_kib'], n)} | {mib(j['extra_kib'])} | "
+                f"{per(j['extra_kib'], n)} |")
         lines.append(
             f"| {n:.0e} | (JAX with lax.fori_loop over the terms) | | | | {ns(jf['t_obj'], n)} | "
-            f"{ns(jf['t_grad'], n)} | | {jf['grad_rel_diff']:.1e} |")
+            f"{ns(jf['t_grad'], n)} | | {jf['grad_rel_diff']:.1e} | | | {mib(jf['extra_kib'])} | "
+            f"{per(jf['extra_kib'], n)} |")
         ratios = ", ".join(f"{label}: {row['rev'][c]['t_grad'] / j1['t_grad']:.2f}"
                            for label, c in (("rev fast gradient / this", "default/fast"),
                                             ("exact", "default")) if c in row["rev"])
         lines.append(
             f"| {n:.0e} | (JAX pinned to one core, as rev runs; {ratios}) | | | | "
-            f"{ns(j1['t_obj'], n)} | {ns(j1['t_grad'], n)} | | {j1['grad_rel_diff']:.1e} |")
+            f"{ns(j1['t_obj'], n)} | {ns(j1['t_grad'], n)} | | {j1['grad_rel_diff']:.1e} | | | "
+            f"{mib(j1['extra_kib'])} | {per(j1['extra_kib'], n)} |")
         t, r = row["torch"], row["rev"][row["torch_ref"]]
         lines.append(
             f"| {n:.0e} | (PyTorch eager, vectorised, {t['threads']} threads, "
             f"`autograd.grad`; rev ({row['torch_ref']}) gradient / this: "
             f"{r['t_grad'] / t['t_grad']:.2f}; gradient vs rev's: max rel. diff. "
             f"{t['grad_rel_diff_rev']:.1e}) | | | | {ns(t['t_obj'], n)} | {ns(t['t_grad'], n)} | "
-            f"| {t['grad_rel_diff']:.1e} |")
+            f"| {t['grad_rel_diff']:.1e} | | | {mib(t['extra_kib'])} | {per(t['extra_kib'], n)} |")
     machine = (f"{platform.node()} ({os.cpu_count()} cores, {platform.machine()}), "
                f"Python {platform.python_version()}, JAX {rows[0]['jax'].get('version', '?')}, "
                f"{describe()}, {time.strftime('%Y-%m-%d %H:%M')}")
@@ -300,7 +321,13 @@ def main():
                 "row), and the Python loop pinned to one core (own row); PyTorch eager, "
                 "vectorised over the elements, the terms a Python loop, "
                 "`torch.autograd.grad` with dY = 1 (own row, in the JAX columns; its "
-                "gradient is also compared with rev's). Machine: " + machine + "\n\n")
+                "gradient is also compared with rev's). Extra memory: the rise of the "
+                "resident-set high-water mark during the first gradient call in the child "
+                "process over the resident set just before it (compiled code and inputs "
+                "resident, the heap's free pages handed back by malloc_trim(0) first; "
+                "benchmarks/memory_probe.py); rev writes dX into a caller-provided array (not "
+                "counted), JAX and PyTorch allocate theirs in the call (counted: 8 bytes/elem). "
+                "Machine: " + machine + "\n\n")
         f.write(table + "\n")
     with open(os.path.join(RESULTS, "besselj2_batched.json"), "w") as f:
         json.dump(dict(machine=machine, repeats=args.repeats, rows=rows), f, indent=1)

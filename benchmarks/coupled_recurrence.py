@@ -13,7 +13,8 @@ benchmarks/torch_peer.py for its threads), in the same run:
   * the gradient's peak extra memory: the child process's resident-set high
     water mark during the first gradient call (reset through
     /proc/self/clear_refs just before it) minus its resident set just
-    before; inputs, compiled code and libraries are already resident then
+    before, the heap's free pages handed back by malloc_trim(0) first
+    (benchmarks/memory_probe.py); inputs, compiled code and libraries are already resident then
     (both are compiled ahead of the call), so this is the memory the
     gradient itself needs (rev: O(1), a tape: O(T)). PyTorch's first call
     of the gradient on a one-element input comes before (autograd's and the
@@ -40,6 +41,8 @@ import subprocess
 import sys
 import time
 
+from memory_probe import first_call_memory
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 SIZES = (10_000, 100_000, 1_000_000)
@@ -50,29 +53,6 @@ def inputs(T):
     import numpy as np
     rng = np.random.default_rng(0)
     return 0.3, -0.2, rng.uniform(-1e-3, 1e-3, T)
-
-
-def rss_kib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(field)
-
-
-def reset_peak():
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-
-
-def first_call_memory(fn):
-    """(extra KiB, peak KiB) of the first call of `fn`: the rise of the
-    resident-set high-water mark over the resident set just before it."""
-    before = rss_kib("VmRSS")
-    reset_peak()
-    fn()
-    peak = rss_kib("VmHWM")
-    return max(0, peak - before), peak
 
 
 def timed(fn, repeats):
@@ -101,7 +81,7 @@ def child_rev(T, repeats):
     # one-element input, so that the measured call only runs.
     one = xs[:1].copy()
     prog.call("coupled", y, z, one), prog.call(g, y, z, one, 1.0, 0.0, np.zeros(1))
-    extra, peak = first_call_memory(gradient)
+    extra, peak, _ = first_call_memory(gradient)
     objective()  # warm up
     t_obj = timed(objective, repeats)
     t_grad = timed(gradient, repeats)
@@ -134,7 +114,7 @@ def child_jax(T, repeats):
     gj = jax.jit(jax.grad(f, argnums=(0, 1, 2))).lower(y, z, xs).compile()
     objective = lambda: fj(y, z, xs).block_until_ready()
     gradient = lambda: jax.block_until_ready(gj(y, z, xs))
-    extra, peak = first_call_memory(gradient)
+    extra, peak, _ = first_call_memory(gradient)
     objective()  # warm up
     t_obj = timed(objective, repeats)
     t_grad = timed(gradient, repeats)
@@ -169,7 +149,7 @@ def child_torch(T, repeats):
     # autograd's and the allocator's one-time set-up, on one element
     one = [t.clone().requires_grad_() for t in (y0, z0, x0[:1])]
     torch.autograd.grad(coupled_torch(*one), one)
-    extra, peak = first_call_memory(gradient)
+    extra, peak, _ = first_call_memory(gradient)
     objective()  # warm up
     t_obj = timed(objective, repeats)
     t_grad = timed(gradient, repeats)
@@ -257,7 +237,8 @@ def main():
         f.write("Produced by `bash benchmarks/run.sh` (benchmarks/coupled_recurrence.py). "
                 "Times are medians; extra memory is the rise of the resident-set high-water "
                 "mark during the first gradient call over the resident set just before it "
-                "(inputs and compiled code already resident); peak RSS is the child process's "
+                "(inputs and compiled code already resident, the heap's free pages handed back by "
+                "malloc_trim(0) first: benchmarks/memory_probe.py); peak RSS is the child process's "
                 "high-water mark during that call (libraries, compiled code and inputs "
                 "included). PyTorch: eager, a Python loop over the steps, "
                 f"`torch.autograd.grad`; at most {TORCH_REPEATS} repeats from T = 1e5 on; "

@@ -13,9 +13,10 @@ mu and icf (rev: `Derivatives(..., wrt=(0, 1, 2))`, gamma and m marked
 vectorised, `jax.nn.logsumexp`; PyTorch: the same formula in eager mode,
 `torch.logsumexp`, `torch.autograd.grad` w.r.t. alpha, mu and icf, CPU,
 float64, threads as benchmarks/torch_peer.py says), medians of repeats, each
-in a fresh child process; the gradients are compared with JAX's, PyTorch's
-also with rev's (above 1e-8 relative to the largest entry the script exits
-with status 1). Saved to benchmarks/results/gmm.{md,json}.
+in a fresh child process, and the gradient's extra memory on its first call
+(MiB and bytes per point, benchmarks/memory_probe.py); the gradients are
+compared with JAX's, PyTorch's also with rev's (above 1e-8 relative to the
+largest entry the script exits with status 1). Saved to benchmarks/results/gmm.{md,json}.
 
 Run: python benchmarks/gmm.py [--repeats 11]
 """
@@ -30,6 +31,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+from memory_probe import first_call_memory, mib, per
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
@@ -72,12 +75,21 @@ def child_rev(n, d, K, repeats):
         return dr.program.call("gmm", *args)[2]
 
     gradient = lambda: dr.gradient(*args, output=2)
+    # the JIT materialises code on the first call of each symbol: do that on
+    # two points, so that the measured call only runs
+    small = list(args)
+    small[3] = X[:2].copy()
+    dr.program.call("gmm", *small)
+    B[...], MX[...], Z[...], EQ[...] = 0.0, 0.0, 0.0, 0.0
+    dr.gradient(*small, output=2)
+    extra, peak, _ = first_call_memory(gradient)
     t_obj, t_grad = timed(objective, repeats), timed(gradient, repeats)
     # The scratch comes back zero up to the rounding of add-then-subtract.
     residual = float(max(np.max(np.abs(x)) for x in (B, MX, Z, EQ)))
     assert residual < 1e-9, residual
     g = gradient()
-    return {"objective_s": t_obj, "gradient_s": t_grad, "L": objective(), "residual": residual,
+    return {"objective_s": t_obj, "gradient_s": t_grad, "extra_kib": extra, "peak_kib": peak,
+            "L": objective(), "residual": residual,
             "grad": [np.asarray(x).ravel().tolist() for x in g]}
 
 
@@ -101,11 +113,14 @@ def child_jax(n, d, K, repeats):
                 - WM * jnp.sum(q))
 
     xs = [jnp.asarray(v) for v in inputs(n, d, K)]
-    obj = jax.jit(f)
-    grad = jax.jit(jax.grad(f, argnums=(0, 1, 2)))
+    # compiled ahead of time, so that the first gradient call only runs
+    obj = jax.jit(f).lower(*xs).compile()
+    grad = jax.jit(jax.grad(f, argnums=(0, 1, 2))).lower(*xs).compile()
+    extra, peak, _ = first_call_memory(lambda: jax.block_until_ready(grad(*xs)))
     t_obj = timed(lambda: obj(*xs).block_until_ready(), repeats)
     t_grad = timed(lambda: jax.block_until_ready(grad(*xs)), repeats)
-    return {"objective_s": t_obj, "gradient_s": t_grad, "L": float(obj(*xs)),
+    return {"objective_s": t_obj, "gradient_s": t_grad, "extra_kib": extra, "peak_kib": peak,
+            "L": float(obj(*xs)),
             "grad": [np.asarray(g).ravel().tolist() for g in grad(*xs)],
             "version": jax.__version__}
 
@@ -144,8 +159,12 @@ def child_torch(n, d, K, repeats):
     wrt = [v.clone().requires_grad_() for v in xs[:3]]
     objective = lambda: gmm_torch(*xs)
     gradient = lambda: torch.autograd.grad(gmm_torch(*wrt, xs[3]), wrt)
+    # autograd's and the allocator's one-time set-up, on two points
+    torch.autograd.grad(gmm_torch(*wrt, xs[3][:2]), wrt)
+    extra, peak, _ = first_call_memory(gradient)
     t_obj, t_grad = timed(objective, repeats), timed(gradient, repeats)
-    return {"objective_s": t_obj, "gradient_s": t_grad, "L": float(objective()),
+    return {"objective_s": t_obj, "gradient_s": t_grad, "extra_kib": extra, "peak_kib": peak,
+            "L": float(objective()),
             "grad": [g.numpy().ravel().tolist() for g in gradient()],
             "threads": torch.get_num_threads()}
 
@@ -191,7 +210,9 @@ def main():
               "JAX objective (ms) | JAX gradient (ms) | JAX gradient / objective | "
               "rev / JAX gradient | gradient rel. diff. to JAX | PyTorch objective (ms) | "
               "PyTorch gradient (ms) | PyTorch gradient / objective | rev / PyTorch gradient | "
-              "PyTorch gradient rel. diff. to rev |")
+              "PyTorch gradient rel. diff. to rev | rev gradient extra memory (MiB) | "
+              "rev (bytes/point) | JAX gradient extra memory (MiB) | JAX (bytes/point) | "
+              "PyTorch gradient extra memory (MiB) | PyTorch (bytes/point) |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for w in rows:
         r, j, t = w["rev"], w["jax"], w["torch"]
@@ -202,7 +223,9 @@ def main():
                      f"{r['gradient_s'] / j['gradient_s']:.2f} | {w['grad_rel_diff']:.1e} | "
                      f"{ms(t['objective_s'])} | {ms(t['gradient_s'])} | "
                      f"{t['gradient_s'] / t['objective_s']:.1f} | "
-                     f"{r['gradient_s'] / t['gradient_s']:.2f} | {w['torch_grad_rel_diff']:.1e} |")
+                     f"{r['gradient_s'] / t['gradient_s']:.2f} | {w['torch_grad_rel_diff']:.1e} | "
+                     + " | ".join(f"{mib(x['extra_kib'])} | {per(x['extra_kib'], w['n'])}"
+                                  for x in (r, j, t)) + " |")
     machine = (f"{platform.node()} ({os.cpu_count()} cores), Python {platform.python_version()}, "
                f"JAX {rows[0]['jax'].get('version', '?')}, {describe()}, "
                f"{time.strftime('%Y-%m-%d %H:%M')}"
@@ -217,7 +240,12 @@ def main():
                 "each in a fresh child process; rev JIT at O3 on one thread, gradient with "
                 "respect to alpha, mu, icf via `wrt=(0, 1, 2)`, forward and backward sweep; "
                 "JAX jit on CPU, float64, vectorised; PyTorch eager, CPU, float64, "
-                "vectorised, `torch.autograd.grad`). Machine: " + machine + "\n\n")
+                "vectorised, `torch.autograd.grad`). Extra memory: the rise of the resident-set "
+                "high-water mark during the first gradient call in the child process over the "
+                "resident set just before it (compiled code and inputs resident, the heap's "
+                "free pages handed back by malloc_trim(0) first; benchmarks/memory_probe.py); "
+                "every method allocates its gradient arrays in the call (they count). "
+                "Machine: " + machine + "\n\n")
         f.write(table + "\n")
     with open(os.path.join(RESULTS, "gmm.json"), "w") as f:
         json.dump(dict(machine=machine, repeats=args.repeats, rows=rows), f, indent=1)

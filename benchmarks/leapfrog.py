@@ -16,9 +16,11 @@ fresh child process (median of repeats, after one warm-up call):
   * PyTorch: eager, a Python loop over the steps, vectorised over particles,
     `torch.autograd.grad` w.r.t. x0 and v0 (k and dt Python floats); CPU,
     float64, threads as benchmarks/torch_peer.py says.
-Columns: objective time, gradient time, their ratio. The gradients w.r.t. x0
-and v0 are compared between rev and JAX, and PyTorch's with rev's (the
-default row, relative): above 1e-8 the script exits with status 1. Saved to
+Columns: objective time, gradient time, their ratio, the gradient's extra
+memory on its first call (MiB and bytes per element-step,
+benchmarks/memory_probe.py). The gradients w.r.t. x0 and v0 are compared
+between rev and JAX, and PyTorch's with rev's (the default row, relative):
+above 1e-8 the script exits with status 1. Saved to
 benchmarks/results/leapfrog.{md,json}.
 
 Run: python benchmarks/leapfrog.py [--n 1000] [--steps 10000] [--repeats 7]
@@ -34,6 +36,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+from memory_probe import first_call_memory, mib, per
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
@@ -76,11 +80,17 @@ def child_rev(n, steps, repeats, const, wrt=False):
         X, V = X0.copy(), V0.copy()
         return d.vjp([X, V, K, DT, steps], [0.0, 0.0], [np.ones(n), np.ones(n)])
 
+    # the JIT materialises code on the first call of each symbol: do that on
+    # one step of a small input, so that the measured call only runs
+    d.vjp([X0[:3].copy(), V0[:3].copy(), K, DT, 1], [0.0, 0.0], [np.ones(3), np.ones(3)])
+    d.program.call("leapfrog", X0[:3].copy(), V0[:3].copy(), K, DT, 1)
+    extra, peak, _ = first_call_memory(gradient)
     t_obj = timed(objective, repeats)
     t_grad = timed(gradient, repeats)
     _, adj = gradient()
     dx, dv = (adj[0], adj[1]) if wrt else (adj[2], adj[3])
-    return {"objective_s": t_obj, "gradient_s": t_grad,
+    return {"objective_s": t_obj, "gradient_s": t_grad, "extra_kib": extra,
+            "peak_kib": peak,
             "dx0": list(dx[:8]), "dv0": list(dv[:8])}
 
 
@@ -101,13 +111,16 @@ def child_jax(n, steps, repeats):
         x, v = jax.lax.fori_loop(0, steps, step, (x, v))
         return jnp.sum(x) + jnp.sum(v)
 
-    obj = jax.jit(run)
-    grad = jax.jit(jax.grad(run, argnums=(0, 1)))
     x0, v0 = jnp.asarray(X0), jnp.asarray(V0)
+    # compiled ahead of time, so that the first gradient call only runs
+    obj = jax.jit(run).lower(x0, v0).compile()
+    grad = jax.jit(jax.grad(run, argnums=(0, 1))).lower(x0, v0).compile()
+    extra, peak, _ = first_call_memory(lambda: jax.block_until_ready(grad(x0, v0)))
     t_obj = timed(lambda: obj(x0, v0).block_until_ready(), repeats)
     t_grad = timed(lambda: jax.block_until_ready(grad(x0, v0)), repeats)
     gx, gv = grad(x0, v0)
-    return {"objective_s": t_obj, "gradient_s": t_grad,
+    return {"objective_s": t_obj, "gradient_s": t_grad, "extra_kib": extra,
+            "peak_kib": peak,
             "dx0": [float(v) for v in gx[:8]], "dv0": [float(v) for v in gv[:8]]}
 
 
@@ -128,10 +141,15 @@ def child_torch(n, steps, repeats):
     xg, vg = X0.clone().requires_grad_(), V0.clone().requires_grad_()
     objective = lambda: leapfrog_torch(X0, V0, K, DT, steps)
     gradient = lambda: torch.autograd.grad(leapfrog_torch(xg, vg, K, DT, steps), (xg, vg))
+    # autograd's and the allocator's one-time set-up, on a small input
+    one = [a[:3].clone().requires_grad_() for a in (X0, V0)]
+    torch.autograd.grad(leapfrog_torch(*one, K, DT, 2), one)
+    extra, peak, _ = first_call_memory(gradient)
     t_obj = timed(objective, repeats)
     t_grad = timed(gradient, repeats)
     gx, gv = gradient()
-    return {"objective_s": t_obj, "gradient_s": t_grad, "dx0": gx[:8].tolist(),
+    return {"objective_s": t_obj, "gradient_s": t_grad, "extra_kib": extra,
+            "peak_kib": peak, "dx0": gx[:8].tolist(),
             "dv0": gv[:8].tolist(), "threads": torch.get_num_threads()}
 
 
@@ -140,6 +158,13 @@ def run_child(kind, args):
            str(args.steps), "--repeats", str(args.repeats)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+MEMORY_NOTE = ("Extra memory: the rise of the resident-set high-water mark during the first "
+               "gradient call in the child process over the resident set just before it "
+               "(compiled code and inputs resident, the heap's free pages handed back by "
+               "malloc_trim(0) first; benchmarks/memory_probe.py); per element-step: divided "
+               "by N*T. The gradient arrays (2N doubles) are allocated in the call by every "
+               "method and count.")
 
 
 def main():
@@ -180,13 +205,15 @@ def main():
              f"{time.strftime('%Y-%m-%d %H:%M')}, load average {os.getloadavg()[0]:.2f} at the "
              "end.", "",
              "| configuration | objective (ms) | gradient (ms) | gradient / objective | "
-             "gradient vs JAX gradient |", "|---|---|---|---|---|"]
+             "gradient vs JAX gradient | gradient extra memory (MiB) | gradient extra memory "
+             "(bytes per element-step) |", "|---|---|---|---|---|---|---|"]
     jg = rows.get("jax", {}).get("gradient_s")
     for kind, r in rows.items():
         vs = f"{r['gradient_s'] / jg:.2f}x" if jg else "n/a"
         lines.append(f"| {names[kind]} | {1e3 * r['objective_s']:.1f} | "
                      f"{1e3 * r['gradient_s']:.1f} | "
-                     f"{r['gradient_s'] / r['objective_s']:.1f} | {vs} |")
+                     f"{r['gradient_s'] / r['objective_s']:.1f} | {vs} | "
+                     f"{mib(r.get('extra_kib'))} | {per(r.get('extra_kib'), args.n * args.steps)} |")
     if "jax" in rows:
         for kind in ("rev", "rev_const", "rev_wrt"):
             if kind in rows:
@@ -199,6 +226,7 @@ def main():
         rows["torch"]["grad_rel_diff_rev"] = checks.check("d/dx0, d/dv0", float(err))
         lines.append(f"\n{names['torch']}: max rel. diff. to {names['rev']} on 8 entries = "
                      f"{err:.1e}")
+    lines += ["", MEMORY_NOTE]
     table = "\n".join(lines)
     print(table)
     os.makedirs(RESULTS, exist_ok=True)

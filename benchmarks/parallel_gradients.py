@@ -27,7 +27,10 @@ sweep) called directly, for the objective sum(w * Y_final). Times: best of
 --repeats, configurations interleaved. Every configuration's gradient is
 compared with the sequential one (max relative difference printed); a PyTorch
 gradient more than 1e-8 from it makes the script exit with status 1.
-Saved to benchmarks/results/parallel_gradients.{md,json}.
+For the sparse products, each configuration's gradient extra memory on its
+first call in a fresh child process (MiB and bytes per nonzero,
+benchmarks/memory_probe.py). Saved to
+benchmarks/results/parallel_gradients.{md,json}.
 
 Run: python benchmarks/parallel_gradients.py [--repeats 5] [--quick]
 """
@@ -56,6 +59,7 @@ sys.path.insert(0, os.path.join(ROOT, "build", "python_packages", "rev"))
 sys.path.insert(0, os.path.join(ROOT, "test", "python"))
 
 from mlir_rev.jit import Program  # noqa: E402
+from memory_probe import first_call_memory, mib, per  # noqa: E402
 from test_parallel import BESSEL, COO, CSR  # noqa: E402
 
 CONFIGS = {"rev seq": dict(target="cpu"),
@@ -203,9 +207,12 @@ def jax_csr(rowptr, col, vals, x, y, w, repeats, grads):
     def loss(vals, x, y, w):
         return jnp.sum(w * fwd(vals, x, y))
 
-    f = jax.jit(fwd)
-    g = jax.jit(jax.grad(loss, argnums=(0, 1)))
     vj, xj, yj, wj = map(jnp.asarray, (vals, x, y, w))
+    # compiled ahead of time, so that the first gradient call only runs
+    f = jax.jit(fwd).lower(vj, xj, yj).compile()
+    g = jax.jit(jax.grad(loss, argnums=(0, 1))).lower(vj, xj, yj, wj).compile()
+    grads["extra_kib"] = first_call_memory(
+        lambda: jax.block_until_ready(g(vj, xj, yj, wj)))[0]
     t_fwd = best(lambda: f(vj, xj, yj).block_until_ready(), repeats)
     t_grad = best(lambda: jax.block_until_ready(g(vj, xj, yj, wj)), repeats)
     gv, gx = g(vj, xj, yj, wj)
@@ -249,6 +256,7 @@ def torch_csr(rowptr, col, vals, x, y, w, repeats, grads):
     from torch_peer import import_torch
     torch = import_torch()
     m = len(y)
+    per_row = int(rowptr[1] - rowptr[0])
     row = torch.from_numpy(np.repeat(np.arange(m), np.diff(rowptr)))
     colt = torch.from_numpy(col)
     vt, xt, yt, wt = map(torch.from_numpy, (vals, x, y, w))
@@ -259,6 +267,11 @@ def torch_csr(rowptr, col, vals, x, y, w, repeats, grads):
 
     def g():
         return torch.autograd.grad(torch.sum(wt * fwd(vg, xg, yt)), (vg, xg))
+    # autograd's and the allocator's one-time set-up, on one row
+    one = [a[:per_row].clone().requires_grad_() for a in (vt, xt)]
+    torch.autograd.grad(torch.sum(wt[:1] * yt[:1].index_add(0, row[:per_row] * 0,
+                                                            one[0] * one[1])), one)
+    grads["extra_kib"] = first_call_memory(g)[0]
     t_fwd = best(lambda: fwd(vt, xt, yt), repeats)
     t_grad = best(g, repeats)
     gv, gx = g()
@@ -287,6 +300,8 @@ def in_child(peer, kind, n, repeats, grads):
                        check=True, env=env)
         r = np.load(out)
         grads[label] = (r["g0"], r["g1"])
+        if "extra_kib" in r:
+            MEMORY[(kind, n, label)] = int(r["extra_kib"])
         return float(r["t_fwd"]), float(r["t_grad"])
 
 
@@ -303,7 +318,48 @@ def peer_child(peer, kind, n, repeats, out):
         rowptr, col, vals, x, y, w = csr_case(n, 10)
         t = csr(rowptr, col, vals, x, y, w, repeats, grads)
     g0, g1 = grads[label]
-    np.savez(out, t_fwd=t[0], t_grad=t[1], g0=np.asarray(g0), g1=np.asarray(g1))
+    mem = {"extra_kib": grads["extra_kib"]} if "extra_kib" in grads else {}
+    np.savez(out, t_fwd=t[0], t_grad=t[1], g0=np.asarray(g0), g1=np.asarray(g1), **mem)
+
+
+# (program, size, configuration) -> the gradient's extra memory (KiB) on its
+# first call in a fresh child process (the sparse products only)
+MEMORY = {}
+
+
+def rev_memory_child(config, kind, m, out):
+    """rev's sparse-product gradient in a fresh process: its extra memory on
+    the first call (benchmarks/memory_probe.py), the caller's shadow arrays
+    resident before it (they do not count)."""
+    cpus = os.environ.get("REV_BENCH_CPUS")
+    if cpus:
+        os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
+    rowptr, col, vals, x, y, w = csr_case(m, 10)
+    first = rowptr if kind == "csr" else np.repeat(np.arange(m), 10).astype(np.int64)
+    p = Program(CSR if kind == "csr" else COO, grad=[kind], **CONFIGS[config])
+    g = p.gradient_names[kind]
+    # the JIT materialises code on the first call of each symbol: one row first
+    p.call(g, first[:2] if kind == "csr" else first[:10], col[:10], vals[:10], x, y[:1].copy(),
+           np.zeros(10), np.zeros_like(x), w[:1].copy())
+    vb, xb, yb = np.zeros_like(vals), np.zeros_like(x), w.copy()
+    vb.fill(0.0), xb.fill(0.0)
+    extra = first_call_memory(lambda: p.call(g, first, col, vals, x, y, vb, xb, yb))[0]
+    with open(out, "w") as f:
+        json.dump({"extra_kib": extra}, f)
+
+
+def rev_memory(kind, m):
+    """Run rev_memory_child for every rev configuration; fills MEMORY."""
+    import subprocess
+    import tempfile
+    for config in CONFIGS:
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "mem.json")
+            env = dict(os.environ, REV_BENCH_CPUS=",".join(map(str, START_CPUS)))
+            subprocess.run([sys.executable, os.path.abspath(__file__), "--mem-child", config,
+                            kind, "--n", str(m), "--out", out], check=True, env=env)
+            with open(out) as f:
+                MEMORY[(kind, m, config)] = json.load(f)["extra_kib"]
 
 
 def max_rel(a, b):
@@ -319,11 +375,15 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     ap.add_argument("--peer-child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--mem-child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.peer_child:
         peer_child(*args.peer_child, args.n, args.repeats, args.out)
+        return
+    if args.mem_child:
+        rev_memory_child(*args.mem_child, args.n, args.out)
         return
     from torch_peer import Checks, describe
     checks = Checks("parallel_gradients.py")
@@ -338,8 +398,9 @@ def main():
              f"{describe()}; JAX and PyTorch in child processes on CPUs "
              f"{','.join(map(str, START_CPUS))})", "",
              "| program | size | configuration | forward (ms) | gradient (ms) | "
-             "speed-up vs rev seq (fwd / grad) | grad max rel. diff vs rev seq |",
-             "|---|---|---|---|---|---|---|"]
+             "speed-up vs rev seq (fwd / grad) | grad max rel. diff vs rev seq | gradient extra "
+             "memory (MiB) | gradient extra memory (bytes per nonzero) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     data = []
     for kind, n in cases:
         if kind == "bessel":
@@ -347,17 +408,29 @@ def main():
             size = f"n = {n:.0e}"
         else:
             rows, grads = run_csr(n, 10, args.repeats, kind)
+            rev_memory(kind, n)
             size = f"{n:.0e} rows x 10"
         f0, g0 = rows["rev seq"]
         for name, (tf, tg) in rows.items():
             diff = max_rel(grads[name], grads["rev seq"])
             if name == "PyTorch eager":
                 checks.check(f"{kind} {size}", diff)
+            kib = MEMORY.get((kind, n, name))
             lines.append(f"| {kind} | {size} | {name} | {1e3 * tf:.1f} | {1e3 * tg:.1f} | "
-                         f"{f0 / tf:.2f} / {g0 / tg:.2f} | {diff:.1e} |")
+                         f"{f0 / tf:.2f} / {g0 / tg:.2f} | {diff:.1e} | "
+                         + (f"{mib(kib)} | {per(kib, 10 * n)} |" if kib is not None
+                            else "not measured | |"))
             data.append(dict(program=kind, size=n, config=name, forward_s=tf, gradient_s=tg,
-                             grad_rel_diff=diff))
+                             grad_rel_diff=diff, extra_kib=kib))
         print("\n".join(lines[-len(rows):]), flush=True)
+    lines += ["", "Gradient extra memory (csr and coo rows): the rise of the resident-set "
+              "high-water mark during the first gradient call in a fresh child process over "
+              "the resident set just before it (compiled code and inputs resident, the heap's "
+              "free pages handed back by malloc_trim(0) first; benchmarks/memory_probe.py); "
+              "rev writes the gradients into caller-provided shadow arrays (not counted), JAX "
+              "and PyTorch allocate theirs in the call (counted: 8 bytes per nonzero and 8 per "
+              "row of x). Not measured for the Bessel rows (benchmarks/besselj2_batched.py "
+              "has that column)."]
     table = "\n".join(lines)
     print(table)
     if not args.quick:

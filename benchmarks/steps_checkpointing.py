@@ -60,6 +60,8 @@ import sys
 import tempfile
 import time
 
+from memory_probe import first_call_memory
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 SIZES = (100_000, 1_000_000)
@@ -75,34 +77,6 @@ def inputs(T):
     import numpy as np
     rng = np.random.default_rng(0)
     return rng.uniform(-1e-3, 1e-3, T)
-
-
-def rss_kib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(field)
-
-
-def reset_peak():
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-
-
-def first_call_memory(fn):
-    """(extra KiB, peak KiB, result) of the first call of `fn`: the rise of
-    the resident-set high-water mark over the resident set just before it.
-    malloc_trim(0) first hands the heap's free pages back to the system: the
-    compiler leaves tens of MiB of freed heap behind, which malloc would
-    otherwise reuse for the call's buffers without the resident set rising."""
-    import ctypes
-    ctypes.CDLL(None).malloc_trim(0)
-    before = rss_kib("VmRSS")
-    reset_peak()
-    res = fn()
-    peak = rss_kib("VmHWM")
-    return max(0, peak - before), peak, res
 
 
 def timed(fn, repeats):
