@@ -113,6 +113,65 @@ struct StepsLowering : public OpConversionPattern<StepsOp> {
 
 // ExecutionEngine::lookupPacked (Python's raw_lookup) prefixes "_mlir_": so named, the
 // Python package finds it as "rev_steps_counts".
+/// The steps with their tangents: state and tangent each in two buffers
+/// that swap roles; @step_fwd computes the next state and its tangent.
+struct StepsTangentLowering : public OpConversionPattern<StepsTangentOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(StepsTangentOp op, OpAdaptor a,
+                                ConversionPatternRewriter &rw) const override {
+    // The tangent function may already be a func.func (no marker left): its
+    // leading inputs are the step's (index, state, state, params...).
+    auto fwd = SymbolTable::lookupNearestSymbolFrom<FunctionOpInterface>(op, op.getStepTangentAttr());
+    if (!fwd)
+      return rw.notifyMatchFailure(op, "no tangent function");
+    B b(op.getLoc(), rw);
+    auto type = cast<MemRefType>(a.getInit().getType());
+    Value n = memref::DimOp::create(b, a.getInit(), 0);
+    Value c0 = cidx(b, 0);
+    SmallVector<Value> bufs;
+    for (int i = 0; i < 4; ++i)
+      bufs.push_back(allocLike(b, type, n));
+    copyElems(b, bufs[0], c0, a.getInit(), c0, n);
+    copyElems(b, bufs[2], c0, a.getInitTangent(), c0, n);
+    FunctionType fwdType = cast<FunctionType>(fwd.getFunctionType());
+    unsigned numPrimal = 3 + a.getParams().size();
+    if (fwdType.getNumInputs() < numPrimal)
+      return rw.notifyMatchFailure(op, "tangent function with too few arguments");
+    SmallVector<int> pos = derivativeArgPositions(fwdType.getInputs().take_front(numPrimal));
+    auto loop = scf::ForOp::create(
+        b, a.getLowerBound(), a.getUpperBound(), cidx(b, 1), bufs,
+        [&](OpBuilder &ob, Location loc, Value t, ValueRange it) {
+          B ib(loc, ob);
+          // it: cur, nxt, curDot, nxtDot
+          fillZero(ib, it[1], n);
+          fillZero(ib, it[3], n);
+          SmallVector<Value> args{t, it[0], it[1]};
+          llvm::append_range(args, a.getParams());
+          args.resize(fwdType.getNumInputs());
+          unsigned next = 0;
+          for (auto [i, p] : llvm::enumerate(pos)) {
+            if (p < 0)
+              continue;
+            if (i == 1)
+              args[p] = it[2];
+            else if (i == 2)
+              args[p] = it[3];
+            else
+              args[p] = a.getParamTangents()[next++];
+          }
+          func::CallOp::create(ib, op.getStepTangentAttr(), fwdType.getResults(), args);
+          scf::YieldOp::create(ib, ValueRange{it[1], it[0], it[3], it[2]});
+        });
+    int mode = op.getSubtract() ? -1 : 1;
+    copyElems(b, a.getOut(), c0, loop.getResult(0), c0, n, mode);
+    copyElems(b, a.getOutTangent(), c0, loop.getResult(2), c0, n, mode);
+    for (Value buf : bufs)
+      memref::DeallocOp::create(b, buf);
+    rw.eraseOp(op);
+    return success();
+  }
+};
+
 constexpr llvm::StringLiteral kCountsGlobal = "_mlir_rev_steps_counts";
 
 /// The public global memref<4xi64> of the counters (created once).
@@ -423,5 +482,5 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
 } // namespace
 
 void mlir::rev::populateRevStepsPatterns(RewritePatternSet &patterns) {
-  patterns.add<StepsLowering, StepsAdjointLowering>(patterns.getContext());
+  patterns.add<StepsLowering, StepsAdjointLowering, StepsTangentLowering>(patterns.getContext());
 }

@@ -217,3 +217,65 @@ LogicalResult StepsAdjointOp::buildInverse(OpBuilder &, InverseBuilder &) {
                      "code, not a reversible step (differentiate the gradient in forward mode "
                      "or with finite differences instead)");
 }
+
+//===----------------------------------------------------------------------===//
+// rev.steps_tangent
+//===----------------------------------------------------------------------===//
+
+LogicalResult StepsTangentOp::verify() {
+  if (failed(verifyStateOperands(*this, getInit(), getOut(), "out", getParams())) ||
+      failed(verifyStateOperands(*this, getInit(), getInitTangent(), "init_tangent", getParams())) ||
+      failed(verifyStateOperands(*this, getOut(), getOutTangent(), "out_tangent", getParams())))
+    return failure();
+  if (getInitTangent() == getOutTangent())
+    return emitOpError("'init_tangent' and 'out_tangent' are the same memref");
+  return success();
+}
+
+LogicalResult StepsTangentOp::verifySymbolUses(SymbolTableCollection &tables) {
+  auto fwd = dyn_cast_or_null<FuncOp>(tables.lookupNearestSymbolFrom(*this, getStepTangentAttr()));
+  auto of = fwd ? fwd->getAttrOfType<FlatSymbolRefAttr>(kTangentOfAttr) : FlatSymbolRefAttr();
+  if (!of)
+    return emitOpError() << "step_tangent " << getStepTangentAttr()
+                         << " must be a rev.func marked rev.tangent_of a step";
+  FailureOr<FuncOp> step = verifyStepFunction(*this, of, getInit().getType(), getParams(), tables);
+  if (failed(step))
+    return failure();
+  SmallVector<int> pos = derivativeArgPositions(step->getArgumentTypes());
+  unsigned expected = 0;
+  for (auto [i, p] : llvm::enumerate(pos))
+    if (p >= 0 && i >= 3)
+      ++expected;
+  if (getParamTangents().size() != expected)
+    return emitOpError() << "expects one tangent per float param (" << expected << "), got "
+                         << getParamTangents().size();
+  return success();
+}
+
+void StepsTangentOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
+  addEffect(effects, MemoryEffects::Read::get(), getInitMutable());
+  addEffect(effects, MemoryEffects::Read::get(), getInitTangentMutable());
+  for (OpOperand *o : {&getOutMutable(), &getOutTangentMutable()}) {
+    addEffect(effects, MemoryEffects::Read::get(), *o);
+    addEffect(effects, MemoryEffects::Write::get(), *o);
+  }
+  for (OpOperand &p : getParamsMutable())
+    addEffect(effects, MemoryEffects::Read::get(), p);
+  for (OpOperand &p : getParamTangentsMutable())
+    addEffect(effects, MemoryEffects::Read::get(), p);
+}
+
+LogicalResult StepsTangentOp::buildInverse(OpBuilder &b, InverseBuilder &inv) {
+  SmallVector<Value> operands;
+  for (Value v : getOperands()) {
+    Value w = inv.lookup(b, v);
+    if (!w)
+      return failure();
+    operands.push_back(w);
+  }
+  auto op = cast<StepsTangentOp>(b.clone(*getOperation()));
+  op->setOperands(operands);
+  op.setSubtract(!getSubtract());
+  return success();
+}

@@ -689,12 +689,50 @@ static LogicalResult adjointRule(StepsOp op, OpBuilder &b, AdjointState &st) {
     st.setAdjoint(p, r);
   return success();
 }
-static LogicalResult tangentRule(StepsOp op, OpBuilder &, TangentState &) {
-  return op.emitOpError("has no forward-mode (tangent) rule yet: differentiate it with --rev-ad");
+/// The steps (mapped) and, with the tangent function of the step, their
+/// tangents: one rev.steps_tangent does both (conversion/LowerSteps.cpp).
+static LogicalResult tangentRule(StepsOp op, OpBuilder &b, TangentState &st) {
+  auto step = SymbolTable::lookupNearestSymbolFrom<FuncOp>(op, op.getStepAttr());
+  if (!step)
+    return op.emitOpError("step is not a rev.func");
+  FailureOr<FuncOp> fwd = getOrCreateTangentFunction(step);
+  if (failed(fwd))
+    return failure();
+  FailureOr<Value> initDot = tangentShadow(st, op.getInit(), op);
+  FailureOr<Value> outDot = tangentShadow(st, op.getOut(), op);
+  if (failed(initDot) || failed(outDot))
+    return failure();
+  SmallVector<Value> paramTangents;
+  for (Value p : op.getParams()) {
+    if (isActiveScalar(p.getType())) {
+      paramTangents.push_back(st.getTangentVar(p));
+    } else if (isActiveMemRef(p.getType())) {
+      FailureOr<Value> s = tangentShadow(st, p, op);
+      if (failed(s))
+        return failure();
+      paramTangents.push_back(*s);
+    }
+  }
+  StepsTangentOp::create(b, op.getLoc(), FlatSymbolRefAttr::get(fwd->getSymNameAttr()),
+                         st.map.lookupOrDefault(op.getLowerBound()),
+                         st.map.lookupOrDefault(op.getUpperBound()),
+                         st.map.lookupOrDefault(op.getInit()), *initDot,
+                         st.map.lookupOrDefault(op.getOut()), *outDot,
+                         mapAll(st, op.getParams()), paramTangents,
+                         op.getSubtract() ? b.getUnitAttr() : UnitAttr());
+  return success();
 }
 static LogicalResult adjointRule(StepsAdjointOp op, OpBuilder &, AdjointState &) {
   return op.emitOpError("cannot be differentiated again (it is the generated checkpointed "
                         "adjoint of rev.steps)");
+}
+static LogicalResult adjointRule(StepsTangentOp op, OpBuilder &, AdjointState &) {
+  return op.emitOpError("cannot be differentiated again (it is the generated tangent of "
+                        "rev.steps)");
+}
+static LogicalResult tangentRule(StepsTangentOp op, OpBuilder &, TangentState &) {
+  return op.emitOpError("cannot be differentiated again (it is the generated tangent of "
+                        "rev.steps)");
 }
 static LogicalResult tangentRule(StepsAdjointOp op, OpBuilder &, TangentState &) {
   return op.emitOpError("cannot be differentiated again (it is the generated checkpointed "

@@ -150,3 +150,15 @@ rev.func @f(%T: index, %a: memref<?xf64>, %ab: memref<?xf64>, %bb: memref<?xf64>
       {memory_budget = -1 : i64} : memref<?xf64>
   rev.return %T : index
 }
+
+// -----
+
+rev.func @step(%t: index, %old: memref<?xf64>, %new: memref<?xf64>) -> index {
+  rev.return %t : index
+}
+rev.func @f(%T: index, %a: memref<?xf64>, %ad: memref<?xf64>, %b: memref<?xf64>, %bd: memref<?xf64>) -> index {
+  %c0 = arith.constant 0 : index
+  // expected-error @below {{step_tangent @step must be a rev.func marked rev.tangent_of a step}}
+  rev.steps_tangent @step %c0 to %T, %a, %ad into %b, %bd () tangents() : memref<?xf64>
+  rev.return %T : index
+}

@@ -224,9 +224,33 @@ def test_memory_budget_is_validated(bad):
         Program(SRC, grad=["run"], memory_budget=bad)
 
 
-def test_forward_mode_is_refused_with_a_location():
-    with pytest.raises(RevError, match=r"rev.steps.*no forward-mode \(tangent\) rule"):
-        Program(SRC, fwd=["run"])
+def test_forward_mode_matches_finite_differences():
+    """--rev-fwd: rev.steps_tangent runs the steps with their tangents;
+    out and its tangent against central differences along a random
+    direction (init, k and xs all perturbed), and the inverse of the tangent
+    function takes both away again."""
+    T = 30
+    k, y0, xs = inputs(T, seed=21)
+    rng = np.random.default_rng(4)
+    dy0, dk, dxs = rng.uniform(-1, 1, 3), 0.37, rng.uniform(-1, 1, T)
+    p = Program(SRC, fwd=["run"])
+    out, outdot = np.zeros(3), np.zeros(3)
+    res = p.call("run_fwd", T, k, y0.copy(), out, xs, dk, dy0.copy(), outdot, dxs.copy())
+    assert res[0] == T and res[1] == k and res[2] == dk      # scalars and their tangents unchanged
+    h = 1e-6
+    fd = (forward(T, k + h * dk, y0 + h * dy0, xs + h * dxs)[-1]
+          - forward(T, k - h * dk, y0 - h * dy0, xs - h * dxs)[-1]) / (2 * h)
+    np.testing.assert_allclose(out, forward(T, k, y0, xs)[-1], rtol=1e-14)
+    np.testing.assert_allclose(outdot, fd, rtol=1e-7, atol=1e-9)
+    p.uncall("run_fwd", T, k, y0.copy(), out, xs, dk, dy0.copy(), outdot, dxs.copy())
+    assert np.abs(out).max() < 1e-14 and np.abs(outdot).max() < 1e-13
+
+
+def test_second_order_is_refused_with_a_location():
+    """The checkpointed adjoint has no tangent rule: an HVP through rev.steps
+    is a located RevError, not a crash."""
+    with pytest.raises(RevError, match=r"rev.steps_adjoint.*cannot be differentiated again"):
+        Program(SRC, hvp=["run"])
 
 
 def test_checked_mode():

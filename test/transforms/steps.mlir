@@ -2,10 +2,12 @@
 // RUN: rev-opt %s --rev-ad | FileCheck %s --check-prefix=BWD
 // RUN: rev-opt %s --rev-ad=memory-budget=4096 | FileCheck %s --check-prefix=BUDGET
 // RUN: not rev-opt %s --rev-ad=memory-budget=-5 2>&1 | FileCheck %s --check-prefix=BAD
-// RUN: not rev-opt %s --rev-fwd 2>&1 | FileCheck %s --check-prefix=FWD
+// RUN: rev-opt %s --rev-fwd | FileCheck %s --check-prefix=FWD
+// RUN: rev-opt %s --rev-fwd --rev-invert=funcs=run_fwd | FileCheck %s --check-prefix=FWDINV
+// RUN: rev-opt %s --rev-fwd --rev-to-llvm > /dev/null
 // RUN: rev-opt %s --rev-ad=funcs=run | not rev-opt --rev-ad=funcs=run_grad 2>&1 | FileCheck %s --check-prefix=SECOND
 
-// The inverse, adjoint and (refused) tangent of rev.steps.
+// The inverse, adjoint and tangent of rev.steps.
 
 rev.func @step(%t: index, %old: memref<?xf64>, %new: memref<?xf64>, %k: f64,
                %xs: memref<?xf64>) -> (index, f64) {
@@ -41,7 +43,17 @@ rev.func @step(%t: index, %old: memref<?xf64>, %new: memref<?xf64>, %k: f64,
 
 // BAD: rev-ad: memory-budget must be a number of bytes (or -1), not -5
 
-// FWD: error: 'rev.steps' op has no forward-mode (tangent) rule yet
+// The tangent: one rev.steps_tangent runs the steps with their tangents
+// through the step's tangent function.
+// FWD-LABEL: rev.func @step_fwd(
+// FWD-SAME: attributes {rev.tangent_of = @step}
+// FWD-LABEL: rev.func @run_fwd(
+// FWD-SAME: %[[T:[^:]*]]: index, %[[K:[^:]*]]: f64, %[[A:[^:]*]]: memref<?xf64>, %[[B:[^:]*]]: memref<?xf64>, %[[XS:[^:]*]]: memref<?xf64>, %[[KD:[^:]*]]: f64, %[[AD:[^:]*]]: memref<?xf64>, %[[BD:[^:]*]]: memref<?xf64>, %[[XSD:[^:]*]]: memref<?xf64>)
+// FWD: rev.steps_tangent @step_fwd %{{.*}} to %[[T]], %[[A]], %[[AD]] into %[[B]], %[[BD]](%[[K]], %[[XS]]) tangents(%[[KD]], %[[XSD]]) : memref<?xf64> params(f64, memref<?xf64>) tangents(f64, memref<?xf64>)
+// FWD-NOT: rev.steps @step
+// FWD: rev.return %[[T]], %[[K]], %[[KD]]
+// FWDINV-LABEL: rev.func @run_fwd_inv(
+// FWDINV: rev.steps_tangent @step_fwd {{.*}} {subtract}
 
 // SECOND: error: 'rev.steps_adjoint' op cannot be differentiated again
 rev.func @run(%T: index, %k: f64, %a: memref<?xf64>, %b: memref<?xf64>,
