@@ -24,9 +24,9 @@ which compiles the step ahead of time and then measures
     (x = w * data and its cotangent, 16 T bytes): the recurrence's own
     memory;
   * rss_extra: the rise of the resident-set high-water mark over the resident
-    set during the first call of the compiled step (reset through
-    /proc/self/clear_refs just before it; compiled code, inputs and libraries
-    are resident by then);
+    set during the first call of the compiled step (benchmarks/memory_probe.py:
+    malloc_trim first, then the mark reset through /proc/self/clear_refs;
+    compiled code, inputs and libraries are resident by then);
   * the step's time (median of repeats), and the gradient, compared with the
     scan method's (relative difference).
 The table is printed and saved to benchmarks/results/interop_memory.{md,json}.
@@ -53,12 +53,8 @@ SIZES = (10_000, 100_000, 1_000_000)
 METHODS = ("rev", "scan", "checkpoint", "sqrt-ckpt")
 
 
-def rss_kib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(field)
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+from memory_probe import first_call_memory  # noqa: E402  (malloc_trim first, then VmHWM)
 
 
 def child(method, T, repeats):
@@ -109,11 +105,8 @@ def child(method, T, repeats):
     compiled = jax.jit(jax.value_and_grad(loss)).lower(w, data).compile()
     mem = compiled.memory_analysis()
     temp = getattr(mem, "temp_size_in_bytes", None) if mem is not None else None
-    before = rss_kib("VmRSS")
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-    value, grad = jax.block_until_ready(compiled(w, data))
-    extra = max(0, rss_kib("VmHWM") - before)
+    extra, _, (value, grad) = first_call_memory(
+        lambda: jax.block_until_ready(compiled(w, data)))
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
