@@ -32,7 +32,7 @@ MLIR_CAPI_EXPORTED intptr_t mlirRevGetDerivativeArgPositions(MlirType functionTy
                                                              intptr_t *positions);
 
 /// Probe-parses `source` in a child process (tools/parse-guard) with the
-/// dialects of `context`: returns 1 if the MLIR parser aborts on it (then
+/// dialects of `context`: returns 1 if the MLIR parser dies on it (then
 /// `callback` receives the diagnostics it printed first), 0 if it does not,
 /// -1 if no child process could be started.
 MLIR_CAPI_EXPORTED int mlirRevProbeParseAborts(MlirContext context, MlirStringRef source,

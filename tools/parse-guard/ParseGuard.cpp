@@ -11,8 +11,6 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cerrno>
-#include <csignal>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -96,23 +94,14 @@ rev::probeParse(llvm::MemoryBufferRef buffer, const DialectRegistry &registry,
     if (errno != EINTR)
       return failure();
   }
-  if (WIFSIGNALED(status)) {
-    probe.crashed = true;
-    probe.signal = WTERMSIG(status);
-  } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    probe.crashed = true;
-  }
+  probe.crashed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
   return probe;
 }
 
 std::string rev::parserCrashMessage(const ParseProbe &probe) {
-  std::string msg = "input rejected: the MLIR parser aborts on it";
-  if (probe.signal)
-    msg += " (" + std::string(::strsignal(probe.signal)) + ")";
-  msg += probe.diagnostics.empty()
-             ? "; an upstream parser bug, not reported further"
-             : " after the error above (an upstream parser bug: a region "
-               "argument resolved a forward reference from outside the op "
-               "that failed); fix that error";
-  return msg;
+  return probe.diagnostics.empty()
+             ? "input rejected: the MLIR parser cannot handle it (an upstream parser bug)"
+             : "input rejected: the MLIR parser cannot recover from the error above (an "
+               "upstream parser bug: a region argument resolved a forward reference from "
+               "outside the op that failed); fix that error";
 }

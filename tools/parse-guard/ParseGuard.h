@@ -27,10 +27,8 @@
 namespace mlir::rev {
 
 struct ParseProbe {
-  /// The parser died (a signal) in the child.
+  /// The parser did not finish in the child (killed by a signal).
   bool crashed = false;
-  /// The signal that ended the child when it crashed.
-  int signal = 0;
   /// What the parser reported before (source-manager format, with locations).
   std::string diagnostics;
 };
