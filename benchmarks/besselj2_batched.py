@@ -39,11 +39,11 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
 
+from timing import median_time
 from memory_probe import first_call_memory, mib, per
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -56,15 +56,6 @@ def inputs(n):
     import numpy as np
     rng = np.random.default_rng(0)
     return rng.uniform(0.5, 8.0, n)
-
-
-def timed(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def child_rev(n, repeats, config):
@@ -107,8 +98,8 @@ def child_rev(n, repeats, config):
     ys.fill(0.0), xbar.fill(0.0)
     extra, peak, _ = first_call_memory(gradient)
     primal(), gradient()  # warm up
-    t_obj = timed(primal, repeats)
-    t_grad = timed(gradient, repeats)
+    t_obj = median_time(primal, repeats)
+    t_grad = median_time(gradient, repeats)
     primal(), gradient()
     return dict(t_obj=t_obj, t_grad=t_grad, t_compile=t_compile, extra_kib=extra,
                 peak_kib=peak, y=ys[:3].tolist(),
@@ -153,8 +144,8 @@ def child_jax(n, repeats, loop):
     gradient = lambda: gj(xs).block_until_ready()
     extra, peak, _ = first_call_memory(gradient)
     primal(), gradient()
-    t_obj = timed(primal, repeats)
-    t_grad = timed(gradient, repeats)
+    t_obj = median_time(primal, repeats)
+    t_grad = median_time(gradient, repeats)
     import numpy as np
     return dict(t_obj=t_obj, t_grad=t_grad, extra_kib=extra, peak_kib=peak,
                 y=np.asarray(primal()[:3]).tolist(),
@@ -185,8 +176,8 @@ def child_torch(n, repeats):
     torch.autograd.grad(j2_torch(one), one, grad_outputs=seed[:1])
     extra, peak, _ = first_call_memory(gradient)
     primal(), gradient()  # warm up
-    t_obj = timed(primal, repeats)
-    t_grad = timed(gradient, repeats)
+    t_obj = median_time(primal, repeats)
+    t_grad = median_time(gradient, repeats)
     return dict(t_obj=t_obj, t_grad=t_grad, extra_kib=extra, peak_kib=peak,
                 y=primal()[:3].tolist(),
                 grad_head=gradient()[:1000].tolist(), threads=torch.get_num_threads(),

@@ -36,11 +36,11 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
 
+from timing import median_time
 from memory_probe import first_call_memory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -53,15 +53,6 @@ def inputs(T):
     import numpy as np
     rng = np.random.default_rng(0)
     return 0.3, -0.2, rng.uniform(-1e-3, 1e-3, T)
-
-
-def timed(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def child_rev(T, repeats):
@@ -83,8 +74,8 @@ def child_rev(T, repeats):
     prog.call("coupled", y, z, one), prog.call(g, y, z, one, 1.0, 0.0, np.zeros(1))
     extra, peak, _ = first_call_memory(gradient)
     objective()  # warm up
-    t_obj = timed(objective, repeats)
-    t_grad = timed(gradient, repeats)
+    t_obj = median_time(objective, repeats)
+    t_grad = median_time(gradient, repeats)
     res = gradient()
     return dict(t_obj=t_obj, t_grad=t_grad, extra_kib=extra,
                 peak_kib=peak, grad=[res[2], res[3], *xbar[:3].tolist()],
@@ -116,8 +107,8 @@ def child_jax(T, repeats):
     gradient = lambda: jax.block_until_ready(gj(y, z, xs))
     extra, peak, _ = first_call_memory(gradient)
     objective()  # warm up
-    t_obj = timed(objective, repeats)
-    t_grad = timed(gradient, repeats)
+    t_obj = median_time(objective, repeats)
+    t_grad = median_time(gradient, repeats)
     dy, dz, dx = gradient()
     dx = np.asarray(dx)
     return dict(t_obj=t_obj, t_grad=t_grad, extra_kib=extra,
@@ -151,8 +142,8 @@ def child_torch(T, repeats):
     torch.autograd.grad(coupled_torch(*one), one)
     extra, peak, _ = first_call_memory(gradient)
     objective()  # warm up
-    t_obj = timed(objective, repeats)
-    t_grad = timed(gradient, repeats)
+    t_obj = median_time(objective, repeats)
+    t_grad = median_time(gradient, repeats)
     dy, dz, dx = (g.numpy() for g in gradient())
     return dict(t_obj=t_obj, t_grad=t_grad, extra_kib=extra, peak_kib=peak,
                 grad=[float(dy), float(dz), *dx[:3].tolist()],

@@ -27,11 +27,11 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
 
+from timing import median_time
 from memory_probe import first_call_memory, mib, per
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -47,16 +47,6 @@ def inputs(n, d, K):
     T = d * (d + 1) // 2
     return (rng.normal(size=K), rng.normal(size=(K, d)), 0.3 * rng.normal(size=(K, T)),
             rng.normal(size=(n, d)))
-
-
-def timed(fn, repeats):
-    fn()
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
 
 
 def child_rev(n, d, K, repeats):
@@ -83,7 +73,7 @@ def child_rev(n, d, K, repeats):
     B[...], MX[...], Z[...], EQ[...] = 0.0, 0.0, 0.0, 0.0
     dr.gradient(*small, output=2)
     extra, peak, _ = first_call_memory(gradient)
-    t_obj, t_grad = timed(objective, repeats), timed(gradient, repeats)
+    t_obj, t_grad = median_time(objective, repeats, warmup=True), median_time(gradient, repeats, warmup=True)
     # The scratch comes back zero up to the rounding of add-then-subtract.
     residual = float(max(np.max(np.abs(x)) for x in (B, MX, Z, EQ)))
     assert residual < 1e-9, residual
@@ -117,8 +107,8 @@ def child_jax(n, d, K, repeats):
     obj = jax.jit(f).lower(*xs).compile()
     grad = jax.jit(jax.grad(f, argnums=(0, 1, 2))).lower(*xs).compile()
     extra, peak, _ = first_call_memory(lambda: jax.block_until_ready(grad(*xs)))
-    t_obj = timed(lambda: obj(*xs).block_until_ready(), repeats)
-    t_grad = timed(lambda: jax.block_until_ready(grad(*xs)), repeats)
+    t_obj = median_time(lambda: obj(*xs).block_until_ready(), repeats, warmup=True)
+    t_grad = median_time(lambda: jax.block_until_ready(grad(*xs)), repeats, warmup=True)
     return {"objective_s": t_obj, "gradient_s": t_grad, "extra_kib": extra, "peak_kib": peak,
             "L": float(obj(*xs)),
             "grad": [np.asarray(g).ravel().tolist() for g in grad(*xs)],
@@ -162,7 +152,7 @@ def child_torch(n, d, K, repeats):
     # autograd's and the allocator's one-time set-up, on two points
     torch.autograd.grad(gmm_torch(*wrt, xs[3][:2]), wrt)
     extra, peak, _ = first_call_memory(gradient)
-    t_obj, t_grad = timed(objective, repeats), timed(gradient, repeats)
+    t_obj, t_grad = median_time(objective, repeats, warmup=True), median_time(gradient, repeats, warmup=True)
     return {"objective_s": t_obj, "gradient_s": t_grad, "extra_kib": extra, "peak_kib": peak,
             "L": float(objective()),
             "grad": [g.numpy().ravel().tolist() for g in gradient()],

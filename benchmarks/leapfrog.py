@@ -32,11 +32,11 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
 
+from timing import median_time
 from memory_probe import first_call_memory, mib, per
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -49,16 +49,6 @@ def inputs(n):
     import numpy as np
     rng = np.random.default_rng(0)
     return rng.uniform(-1, 1, n), rng.uniform(-1, 1, n)
-
-
-def timed(fn, repeats):
-    fn()
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
 
 
 def child_rev(n, steps, repeats, const, wrt=False):
@@ -85,8 +75,8 @@ def child_rev(n, steps, repeats, const, wrt=False):
     d.vjp([X0[:3].copy(), V0[:3].copy(), K, DT, 1], [0.0, 0.0], [np.ones(3), np.ones(3)])
     d.program.call("leapfrog", X0[:3].copy(), V0[:3].copy(), K, DT, 1)
     extra, peak, _ = first_call_memory(gradient)
-    t_obj = timed(objective, repeats)
-    t_grad = timed(gradient, repeats)
+    t_obj = median_time(objective, repeats, warmup=True)
+    t_grad = median_time(gradient, repeats, warmup=True)
     _, adj = gradient()
     dx, dv = (adj[0], adj[1]) if wrt else (adj[2], adj[3])
     return {"objective_s": t_obj, "gradient_s": t_grad, "extra_kib": extra,
@@ -116,8 +106,8 @@ def child_jax(n, steps, repeats):
     obj = jax.jit(run).lower(x0, v0).compile()
     grad = jax.jit(jax.grad(run, argnums=(0, 1))).lower(x0, v0).compile()
     extra, peak, _ = first_call_memory(lambda: jax.block_until_ready(grad(x0, v0)))
-    t_obj = timed(lambda: obj(x0, v0).block_until_ready(), repeats)
-    t_grad = timed(lambda: jax.block_until_ready(grad(x0, v0)), repeats)
+    t_obj = median_time(lambda: obj(x0, v0).block_until_ready(), repeats, warmup=True)
+    t_grad = median_time(lambda: jax.block_until_ready(grad(x0, v0)), repeats, warmup=True)
     gx, gv = grad(x0, v0)
     return {"objective_s": t_obj, "gradient_s": t_grad, "extra_kib": extra,
             "peak_kib": peak,
@@ -145,8 +135,8 @@ def child_torch(n, steps, repeats):
     one = [a[:3].clone().requires_grad_() for a in (X0, V0)]
     torch.autograd.grad(leapfrog_torch(*one, K, DT, 2), one)
     extra, peak, _ = first_call_memory(gradient)
-    t_obj = timed(objective, repeats)
-    t_grad = timed(gradient, repeats)
+    t_obj = median_time(objective, repeats, warmup=True)
+    t_grad = median_time(gradient, repeats, warmup=True)
     gx, gv = gradient()
     return {"objective_s": t_obj, "gradient_s": t_grad, "extra_kib": extra,
             "peak_kib": peak, "dx0": gx[:8].tolist(),

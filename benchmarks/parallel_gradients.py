@@ -60,6 +60,7 @@ sys.path.insert(0, os.path.join(ROOT, "test", "python"))
 
 from mlir_rev.jit import Program  # noqa: E402
 from memory_probe import first_call_memory, mib, per  # noqa: E402
+from timing import min_time  # noqa: E402
 from test_parallel import BESSEL, COO, CSR  # noqa: E402
 
 CONFIGS = {"rev seq": dict(target="cpu"),
@@ -76,16 +77,6 @@ def nice_autogroup():
         return True
     except OSError:
         return False
-
-
-def best(fn, repeats):
-    fn()
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return min(ts)
 
 
 def bessel_case(n):
@@ -105,13 +96,13 @@ def run_bessel(n, repeats):
         p = Program(BESSEL, grad=["bessel"], **kw)
         g = p.gradient_names["bessel"]
         Yf = Y.copy()
-        t_fwd = best(lambda: p.call("bessel", a, X, Yf), repeats)
+        t_fwd = min_time(lambda: p.call("bessel", a, X, Yf), repeats, warmup=True)
         Xb, Yb = np.zeros(n), w.copy()
 
         def grad():
             Xb[...] = 0
             return p.call(g, a, X, Y, 0.0, Xb, Yb)
-        t_grad = best(grad, repeats)
+        t_grad = min_time(grad, repeats, warmup=True)
         res = grad()
         grads[name] = (res[1], Xb.copy())
         rows[name] = (t_fwd, t_grad)
@@ -151,8 +142,8 @@ def jax_bessel(X, Y, w, a, repeats, grads):
 
     f = jax.jit(fwd)
     Xj, Yj, wj = map(jnp.asarray, (X, Y, w))
-    t_fwd = best(lambda: f(a, Xj, Yj).block_until_ready(), repeats)
-    t_grad = best(lambda: jax.block_until_ready(g(a, Xj, Yj, wj)), repeats)
+    t_fwd = min_time(lambda: f(a, Xj, Yj).block_until_ready(), repeats, warmup=True)
+    t_grad = min_time(lambda: jax.block_until_ready(g(a, Xj, Yj, wj)), repeats, warmup=True)
     ga, gX = g(a, Xj, Yj, wj)
     grads["JAX jit"] = (float(ga), np.asarray(gX))
     return t_fwd, t_grad
@@ -177,14 +168,14 @@ def run_csr(m, per_row, repeats, fmt="csr"):
         p = Program(src, grad=[fmt], **kw)
         g = p.gradient_names[fmt]
         yf = y.copy()
-        t_fwd = best(lambda: p.call(fmt, first, col, vals, x, yf), repeats)
+        t_fwd = min_time(lambda: p.call(fmt, first, col, vals, x, yf), repeats, warmup=True)
         vb, xb, yb = np.zeros_like(vals), np.zeros_like(x), w.copy()
 
         def grad():
             vb[...] = 0
             xb[...] = 0
             p.call(g, first, col, vals, x, y, vb, xb, yb)
-        t_grad = best(grad, repeats)
+        t_grad = min_time(grad, repeats, warmup=True)
         grad()
         grads[name] = (vb.copy(), xb.copy())
         rows[name] = (t_fwd, t_grad)
@@ -213,8 +204,8 @@ def jax_csr(rowptr, col, vals, x, y, w, repeats, grads):
     g = jax.jit(jax.grad(loss, argnums=(0, 1))).lower(vj, xj, yj, wj).compile()
     grads["extra_kib"] = first_call_memory(
         lambda: jax.block_until_ready(g(vj, xj, yj, wj)))[0]
-    t_fwd = best(lambda: f(vj, xj, yj).block_until_ready(), repeats)
-    t_grad = best(lambda: jax.block_until_ready(g(vj, xj, yj, wj)), repeats)
+    t_fwd = min_time(lambda: f(vj, xj, yj).block_until_ready(), repeats, warmup=True)
+    t_grad = min_time(lambda: jax.block_until_ready(g(vj, xj, yj, wj)), repeats, warmup=True)
     gv, gx = g(vj, xj, yj, wj)
     grads["JAX jit"] = (np.asarray(gv), np.asarray(gx))
     return t_fwd, t_grad
@@ -243,8 +234,8 @@ def torch_bessel(X, Y, w, a, repeats, grads):
 
     def g():  # the gradient of sum(w * Y_final) w.r.t. a and X
         return torch.autograd.grad(torch.sum(wt * fwd(ag, Xg, Yt)), (ag, Xg))
-    t_fwd = best(lambda: fwd(at, Xt, Yt), repeats)
-    t_grad = best(g, repeats)
+    t_fwd = min_time(lambda: fwd(at, Xt, Yt), repeats, warmup=True)
+    t_grad = min_time(g, repeats, warmup=True)
     ga, gX = g()
     grads["PyTorch eager"] = (float(ga), gX.numpy())
     return t_fwd, t_grad
@@ -272,8 +263,8 @@ def torch_csr(rowptr, col, vals, x, y, w, repeats, grads):
     torch.autograd.grad(torch.sum(wt[:1] * yt[:1].index_add(0, row[:per_row] * 0,
                                                             one[0] * one[1])), one)
     grads["extra_kib"] = first_call_memory(g)[0]
-    t_fwd = best(lambda: fwd(vt, xt, yt), repeats)
-    t_grad = best(g, repeats)
+    t_fwd = min_time(lambda: fwd(vt, xt, yt), repeats, warmup=True)
+    t_grad = min_time(g, repeats, warmup=True)
     gv, gx = g()
     grads["PyTorch eager"] = (gv.numpy(), gx.numpy())
     return t_fwd, t_grad

@@ -54,12 +54,12 @@ import json
 import math
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
+from timing import median_time
 from memory_probe import first_call_memory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -77,15 +77,6 @@ def inputs(T):
     import numpy as np
     rng = np.random.default_rng(0)
     return rng.uniform(-1e-3, 1e-3, T)
-
-
-def timed(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def revolve_advances(T, c):
@@ -140,8 +131,8 @@ def child_steps(T, repeats, param, out):
     prog.steps_counts(reset=True)
     extra, peak, (y0b, xsb) = first_call_memory(gradient)
     counts = prog.steps_counts(reset=True)
-    t_grad = timed(gradient, repeats)
-    t_obj = timed(objective, repeats)
+    t_grad = median_time(gradient, repeats)
+    t_obj = median_time(objective, repeats)
     np.save(out, np.concatenate([y0b, xsb]))
     return dict(t_obj=t_obj, t_grad=t_grad, extra_kib=extra, peak_kib=peak,
                 counts=counts, yT=float(objective()[0]))
@@ -172,8 +163,8 @@ def child_ancilla(T, repeats, param, out):
     prog.call("recurrence_ancilla", 1, np.zeros(2), one)
     prog.call("recurrence_ancilla_grad", 1, np.zeros(2), one, np.zeros(2), np.zeros(1))
     extra, peak, (y0b, xsb) = first_call_memory(gradient)
-    t_grad = timed(gradient, repeats)
-    t_obj = timed(objective, repeats)
+    t_grad = median_time(gradient, repeats)
+    t_obj = median_time(objective, repeats)
     np.save(out, np.concatenate([y0b, xsb]))
     return dict(t_obj=t_obj, t_grad=t_grad, extra_kib=extra, peak_kib=peak,
                 yT=float(objective()))
@@ -221,8 +212,8 @@ def child_jax(T, repeats, variant, out):
     objective = lambda: fj(y0, xs).block_until_ready()
     gradient = lambda: jax.block_until_ready(gj(y0, xs))
     extra, peak, (dy0, dxs) = first_call_memory(gradient)
-    t_grad = timed(gradient, repeats)
-    t_obj = timed(objective, repeats)
+    t_grad = median_time(gradient, repeats)
+    t_obj = median_time(objective, repeats)
     np.save(out, np.concatenate([[float(dy0)], np.asarray(dxs)]))
     return dict(t_obj=t_obj, t_grad=t_grad, extra_kib=extra, peak_kib=peak,
                 yT=float(objective()), chunk=K if variant == "sqrt" else None,
