@@ -91,6 +91,23 @@ FailureOr<FuncOp> verifyStepFunction(Operation *op, FlatSymbolRefAttr ref, Type 
   return step;
 }
 
+/// The inverse of an `out += ...` op of this file: the same op on the
+/// inverse-side operands with `subtract` toggled.
+template <typename OpT>
+LogicalResult invertBySubtracting(OpT op, OpBuilder &b, InverseBuilder &inv) {
+  SmallVector<Value> operands;
+  for (Value v : op->getOperands()) {
+    Value w = inv.lookup(b, v);
+    if (!w)
+      return failure();
+    operands.push_back(w);
+  }
+  auto inverse = cast<OpT>(b.clone(*op.getOperation()));
+  inverse->setOperands(operands);
+  inverse.setSubtract(!op.getSubtract());
+  return success();
+}
+
 void addEffect(SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects,
                MemoryEffects::Effect *effect, OpOperand &operand) {
   if (isa<MemRefType>(operand.get().getType()))
@@ -124,17 +141,7 @@ void StepsOp::getEffects(
 }
 
 LogicalResult StepsOp::buildInverse(OpBuilder &b, InverseBuilder &inv) {
-  SmallVector<Value> operands;
-  for (Value v : getOperands()) {
-    Value w = inv.lookup(b, v);
-    if (!w)
-      return failure();
-    operands.push_back(w);
-  }
-  auto op = cast<StepsOp>(b.clone(*getOperation()));
-  op->setOperands(operands);
-  op.setSubtract(!getSubtract());
-  return success();
+  return invertBySubtracting(*this, b, inv);
 }
 
 //===----------------------------------------------------------------------===//
@@ -267,15 +274,5 @@ void StepsTangentOp::getEffects(
 }
 
 LogicalResult StepsTangentOp::buildInverse(OpBuilder &b, InverseBuilder &inv) {
-  SmallVector<Value> operands;
-  for (Value v : getOperands()) {
-    Value w = inv.lookup(b, v);
-    if (!w)
-      return failure();
-    operands.push_back(w);
-  }
-  auto op = cast<StepsTangentOp>(b.clone(*getOperation()));
-  op->setOperands(operands);
-  op.setSubtract(!getSubtract());
-  return success();
+  return invertBySubtracting(*this, b, inv);
 }

@@ -722,21 +722,23 @@ static LogicalResult tangentRule(StepsOp op, OpBuilder &b, TangentState &st) {
                          op.getSubtract() ? b.getUnitAttr() : UnitAttr());
   return success();
 }
+/// The generated derivative ops of rev.steps are not differentiated again.
+static LogicalResult refuseSecondOrder(Operation *op) {
+  return op->emitOpError() << "cannot be differentiated again (it is the generated "
+                           << (isa<StepsAdjointOp>(op) ? "checkpointed adjoint" : "tangent")
+                           << " of rev.steps)";
+}
 static LogicalResult adjointRule(StepsAdjointOp op, OpBuilder &, AdjointState &) {
-  return op.emitOpError("cannot be differentiated again (it is the generated checkpointed "
-                        "adjoint of rev.steps)");
+  return refuseSecondOrder(op);
 }
 static LogicalResult adjointRule(StepsTangentOp op, OpBuilder &, AdjointState &) {
-  return op.emitOpError("cannot be differentiated again (it is the generated tangent of "
-                        "rev.steps)");
+  return refuseSecondOrder(op);
 }
 static LogicalResult tangentRule(StepsTangentOp op, OpBuilder &, TangentState &) {
-  return op.emitOpError("cannot be differentiated again (it is the generated tangent of "
-                        "rev.steps)");
+  return refuseSecondOrder(op);
 }
 static LogicalResult tangentRule(StepsAdjointOp op, OpBuilder &, TangentState &) {
-  return op.emitOpError("cannot be differentiated again (it is the generated checkpointed "
-                        "adjoint of rev.steps)");
+  return refuseSecondOrder(op);
 }
 
 //===----------------------------------------------------------------------===//
