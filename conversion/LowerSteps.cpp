@@ -83,15 +83,15 @@ struct StepsLowering : public OpConversionPattern<StepsOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(StepsOp op, OpAdaptor a,
                                 ConversionPatternRewriter &rw) const override {
+    auto step = SymbolTable::lookupNearestSymbolFrom<FunctionOpInterface>(op, op.getStepAttr());
+    if (!step)
+      return rw.notifyMatchFailure(op, "no step function");
+    TypeRange results = step.getResultTypes();
     B b(op.getLoc(), rw);
     auto type = cast<MemRefType>(a.getInit().getType());
     Value n = memref::DimOp::create(b, a.getInit(), 0);
     Value cur = allocLike(b, type, n), nxt = allocLike(b, type, n);
     copyElems(b, cur, cidx(b, 0), a.getInit(), cidx(b, 0), n);
-    auto step = SymbolTable::lookupNearestSymbolFrom<FunctionOpInterface>(op, op.getStepAttr());
-    if (!step)
-      return rw.notifyMatchFailure(op, "no step function");
-    TypeRange results = step.getResultTypes();
     auto loop = scf::ForOp::create(
         b, a.getLowerBound(), a.getUpperBound(), cidx(b, 1), ValueRange{cur, nxt},
         [&](OpBuilder &ob, Location loc, Value t, ValueRange bufs) {
@@ -111,8 +111,6 @@ struct StepsLowering : public OpConversionPattern<StepsOp> {
   }
 };
 
-// ExecutionEngine::lookupPacked (Python's raw_lookup) prefixes "_mlir_": so named, the
-// Python package finds it as "rev_steps_counts".
 /// The steps with their tangents: state and tangent each in two buffers
 /// that swap roles; @step_fwd computes the next state and its tangent.
 struct StepsTangentLowering : public OpConversionPattern<StepsTangentOp> {
@@ -172,6 +170,9 @@ struct StepsTangentLowering : public OpConversionPattern<StepsTangentOp> {
   }
 };
 
+/// The counters' global. ExecutionEngine::lookupPacked (Python's raw_lookup)
+/// prefixes "_mlir_": so named, the Python package finds it as
+/// "rev_steps_counts".
 constexpr llvm::StringLiteral kCountsGlobal = "_mlir_rev_steps_counts";
 
 /// The public global memref<4xi64> of the counters (created once).
