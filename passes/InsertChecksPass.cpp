@@ -61,6 +61,17 @@ private:
   void checkInBounds(OpBuilder &b, Location loc, Value ref, ValueRange indices,
                      Operation *origin);
   void checkOp(Operation *op);
+  /// Dimension 0 of each of `others` equals that of `ref`.
+  void checkSameSize(OpBuilder &b, Location loc, Value ref, ArrayRef<Value> others,
+                     Operation *origin, StringRef rule) {
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value n = memref::DimOp::create(b, loc, ref, zero);
+    for (Value other : others)
+      check(b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, n,
+                                  memref::DimOp::create(b, loc, other, zero)),
+            origin, rule);
+  }
   void checkNoAlias(OpBuilder &b, Operation *op, Value ref, ValueRange indices);
 };
 
@@ -275,25 +286,24 @@ void CheckInserter::checkOp(Operation *op) {
     check(b, loc, ok, op, "ancilla not restored to its initial value");
     return;
   }
+  // rev.steps and its derivative ops: every state-shaped memref has the size
+  // of `init` (the lowering indexes them all by init's size).
   if (auto steps = dyn_cast<StepsOp>(op)) {
-    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-    Value n = memref::DimOp::create(b, loc, steps.getInit(), zero);
-    Value m = memref::DimOp::create(b, loc, steps.getOut(), zero);
-    check(b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, n, m), op,
-          "'out' does not have the size of 'init'");
+    checkSameSize(b, loc, steps.getInit(), {steps.getOut()}, op,
+                  "'out' does not have the size of 'init'");
+    return;
+  }
+  if (auto tan = dyn_cast<StepsTangentOp>(op)) {
+    checkSameSize(b, loc, tan.getInit(), {tan.getOut(), tan.getInitTangent(), tan.getOutTangent()},
+                  op, "'out' or a tangent does not have the size of 'init'");
     return;
   }
   if (auto adj = dyn_cast<StepsAdjointOp>(op)) {
-    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-    Value n = memref::DimOp::create(b, loc, adj.getInit(), zero);
     SmallVector<Value> sized{adj.getInitShadow(), adj.getOutShadow()};
     if (Value out = adj.getUncomputeOut())
       sized.push_back(out);
-    for (Value shadow : sized)
-      check(b, loc,
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, n,
-                                  memref::DimOp::create(b, loc, shadow, zero)),
-            op, "a shadow or 'out' does not have the size of 'init'");
+    checkSameSize(b, loc, adj.getInit(), sized, op,
+                  "a shadow or 'out' does not have the size of 'init'");
     adj.setCheckAtolAttr(b.getF64FloatAttr(atol));
     return;
   }
@@ -366,7 +376,7 @@ void CheckInserter::run(Operation *root) {
         return;
       if (isa<UpdateOpInterface, RotOp, IRotOp, RotAtOp, IRotAtOp, NegAtOp, SwapAtOp,
               memref::LoadOp, FreeOp, ForOp, ParallelForOp, IfOp, WhileOp, StepsOp,
-              StepsAdjointOp>(op))
+              StepsAdjointOp, StepsTangentOp>(op))
         ops.push_back(op);
     });
   for (Operation *op : ops) {

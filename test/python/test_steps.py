@@ -246,6 +246,23 @@ def test_forward_mode_matches_finite_differences():
     assert np.abs(out).max() < 1e-14 and np.abs(outdot).max() < 1e-13
 
 
+def test_forward_mode_checked_sizes():
+    """checks=True: `out` (with its tangent, so that the function's own
+    shadow-shape check passes) of another size than the state is a RevError
+    from rev.steps_tangent (the lowering indexes every state-shaped array by
+    init's size), and the arrays are restored."""
+    T = 5
+    k, y0, xs = inputs(T, seed=22)
+    p = Program(SRC, fwd=["run"], checks=True)
+    out, outdot = np.zeros(3), np.zeros(3)
+    p.call("run_fwd", T, k, y0.copy(), out, xs, 0.1, np.ones(3), outdot, np.ones(T))
+    assert out.any() and outdot.any()
+    bad, baddot = np.zeros(2), np.zeros(2)
+    with pytest.raises(RevError, match=r"'out' or a tangent does not have the size of 'init' \(rev.steps_tangent"):
+        p.call("run_fwd", T, k, y0.copy(), bad, xs, 0.1, np.ones(3), baddot, np.ones(T))
+    assert not bad.any() and not baddot.any()
+
+
 def test_second_order_is_refused_with_a_location():
     """The checkpointed adjoint has no tangent rule: an HVP through rev.steps
     is a located RevError, not a crash."""
