@@ -100,3 +100,21 @@ def check_shape(layout: Layout, i: int, shape, fn: str):
             f"an array of shape {shape_text(want)}"
         raise ValueError(f"{fn}: argument #{i} of @{layout.name} must be {what}, got "
                          f"shape {shape}")
+
+
+def python_scalar(v, dt: np.dtype, kind: str, i: int, fn: str) -> bool:
+    """Whether argument #i of a rev op, `v`, is a Python/NumPy scalar for a
+    scalar parameter of dtype `dt` (then the caller converts it); raises the
+    framework-style error for a bool, a float for an integer parameter or an
+    integer out of the dtype's range."""
+    if isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{fn}: argument #{i} must be {dt.name}, got a bool")
+    if not (isinstance(v, (int, float)) and kind == "scalar"):
+        return False
+    if isinstance(v, float) and dt.kind != "f":
+        raise TypeError(f"{fn}: argument #{i} must be {dt.name}, got a float")
+    if dt.kind == "i":
+        info = np.iinfo(dt)
+        if not info.min <= v <= info.max:
+            raise ValueError(f"{fn}: argument #{i} is out of range for {dt.name}: {v}")
+    return True

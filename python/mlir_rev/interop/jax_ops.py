@@ -31,7 +31,7 @@ import jax.numpy as jnp
 
 from .. import abi
 from ..jit import RevError
-from ._common import check_shape, compile_layout, entry_point
+from ._common import check_shape, compile_layout, python_scalar, entry_point
 
 __all__ = ["JaxFunction", "TARGET"]
 
@@ -165,16 +165,7 @@ class JaxFunction:
                 raise TypeError(f"{fn}: argument #{i} is {dt.name}, which JAX represents "
                                 f"only with jax_enable_x64 (jax.config.update("
                                 f"'jax_enable_x64', True))")
-            if isinstance(v, (bool, np.bool_)):
-                raise TypeError(f"{fn}: argument #{i} must be {dt.name}, got a bool")
-            if isinstance(v, (int, float)) and lay.kinds[i] == "scalar":
-                if isinstance(v, float) and dt.kind != "f":
-                    raise TypeError(f"{fn}: argument #{i} must be {dt.name}, got a float")
-                if dt.kind == "i":
-                    info = np.iinfo(dt)
-                    if not info.min <= v <= info.max:
-                        raise ValueError(f"{fn}: argument #{i} is out of range for "
-                                         f"{dt.name}: {v}")
+            if python_scalar(v, dt, lay.kinds[i], i, fn):
                 out.append(jnp.asarray(v, dtype=dt))
                 continue
             if not hasattr(v, "dtype") or not hasattr(v, "shape"):

@@ -23,7 +23,7 @@ import torch
 
 from .. import abi
 from ..jit import RevError  # noqa: F401  (re-exported for callers' except clauses)
-from ._common import check_shape, compile_layout
+from ._common import check_shape, compile_layout, python_scalar
 
 __all__ = ["TorchFunction"]
 
@@ -163,16 +163,7 @@ class TorchFunction:
         out = []
         for i, (v, dt) in enumerate(zip(args, lay.dtypes)):
             tdt = _TORCH_DTYPES[dt]
-            if isinstance(v, (bool, np.bool_)):
-                raise TypeError(f"{fn}: argument #{i} must be {dt.name}, got a bool")
-            if isinstance(v, (int, float)) and lay.kinds[i] == "scalar":
-                if isinstance(v, float) and dt.kind != "f":
-                    raise TypeError(f"{fn}: argument #{i} must be {dt.name}, got a float")
-                if dt.kind == "i":
-                    info = np.iinfo(dt)
-                    if not info.min <= v <= info.max:
-                        raise ValueError(f"{fn}: argument #{i} is out of range for "
-                                         f"{dt.name}: {v}")
+            if python_scalar(v, dt, lay.kinds[i], i, fn):
                 out.append(torch.tensor(v, dtype=tdt))
                 continue
             if not isinstance(v, torch.Tensor):
