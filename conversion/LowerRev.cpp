@@ -182,7 +182,8 @@ struct FuncLowering : public OpConversionPattern<FuncOp> {
     if (auto argAttrs = op.getArgAttrsAttr())
       nf.setArgAttrsAttr(argAttrs);
     nf->setAttr("llvm.emit_c_interface", rw.getUnitAttr());
-    for (StringRef name : {StringRef(kNoaliasPtrArgsAttr), StringRef(kNoaliasArgCountAttr)})
+    for (StringRef name : {StringRef(kNoaliasPtrArgsAttr), StringRef(kNoaliasArgCountAttr),
+                           StringRef(kLoopBudgetAttr)})
       if (Attribute a = op->getAttr(name))
         nf->setAttr(name, a);
     rw.inlineRegionBefore(op.getBody(), nf.getBody(), nf.end());
@@ -232,13 +233,19 @@ struct ForLowering : public OpConversionPattern<ForOp> {
       sum = arith::AddIOp::create(rw, loc, lb, last);
     }
     auto loop = scf::ForOp::create(rw, loc, lb, ub, step, adaptor.getInits());
+    for (StringRef name : {StringRef(kTapeLoopAttr), StringRef(kTapeAdjointAttr)})
+      if (Attribute a = op->getAttr(name))
+        loop->setAttr(name, a);
     Block *body = loop.getBody();
     if (!body->empty())
       rw.eraseOp(body->getTerminator());
     rw.setInsertionPointToStart(body);
     Value iv = loop.getInductionVar();
-    if (sum)
+    if (sum) {
       iv = arith::SubIOp::create(rw, loc, sum, iv);
+      if (op->hasAttr(kTapeAdjointAttr))
+        iv.getDefiningOp()->setAttr(kTapeIndexAttr, rw.getUnitAttr());
+    }
     SmallVector<Value> args{iv};
     llvm::append_range(args, loop.getRegionIterArgs());
     rw.mergeBlocks(op.getBodyBlock(), body, args);

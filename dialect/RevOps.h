@@ -32,6 +32,21 @@ inline constexpr llvm::StringLiteral kTangentOfAttr = "rev.tangent_of";
 inline constexpr llvm::StringLiteral kMarkerAttrs[] = {kInverseOfAttr, kBackwardOfAttr,
                                                        kGradientOfAttr, kTangentOfAttr};
 
+/// Storing values for the backward sweep (docs/memory.md, "Loops"):
+/// `rev-ad{loop-budget=B}` marks each top-level forward `rev.for` of a
+/// differentiated function `rev.tape_loop = N` (its backward loop gets
+/// `rev.tape_adjoint = N`) and the gradient `rev.loop_budget = B`; the
+/// lowering keeps the three, and `--rev-tape-loops` (after `--lower-rev`)
+/// turns the marked pairs into a forward loop that stores chosen values and a
+/// backward loop that reads them, then drops the marks.
+inline constexpr llvm::StringLiteral kLoopBudgetAttr = "rev.loop_budget";
+inline constexpr llvm::StringLiteral kTapeLoopAttr = "rev.tape_loop";
+inline constexpr llvm::StringLiteral kTapeAdjointAttr = "rev.tape_adjoint";
+/// On the op of a marked backward loop's lowering that computes its visited
+/// index (`sum - j` for a reversed loop), so that --rev-tape-loops maps it to
+/// the forward loop's induction variable.
+inline constexpr llvm::StringLiteral kTapeIndexAttr = "rev.tape_index";
+
 /// A scalar argument of a rev.func that the function never updates and that
 /// reverse-mode AD treats as a constant: no adjoint is accumulated for it
 /// (its adjoint argument comes back unchanged), so no loop sums one.

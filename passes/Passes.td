@@ -137,6 +137,12 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
     A `rev.steps` (out-of-place steps) gets `rev.steps_adjoint`: the steps
     reversed by binomial checkpointing (revolve) with as many state
     snapshots as `memory-budget` bytes hold (docs/memory.md).
+
+    `loop-budget=B` (bytes per iteration) lets the gradient store values for
+    the backward sweeps of the top-level `rev.for` loops of each function it
+    differentiates: they and the gradient are marked here, and
+    `--rev-tape-loops` (in the lowering pipelines) picks the values. The
+    backward functions themselves (called by other gradients) are unchanged.
   }];
   let options = [
     ListOption<"funcs", "funcs", "std::string",
@@ -150,6 +156,11 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
            "Bytes the checkpointed adjoint of each rev.steps may keep as state snapshots "
            "(at least one is always kept; -1: the default rule, enough snapshots for at "
            "most 3 recomputations of a step; a rev.steps' own 'snapshots' wins)">,
+    Option<"loopBudget", "loop-budget", "int64_t", /*default=*/"0",
+           "Bytes per iteration that the gradient may store for the backward sweep of each "
+           "top-level rev.for of a differentiated function, instead of recomputing them "
+           "(--rev-tape-loops, after --lower-rev, chooses the values; 0: none, the "
+           "gradient reverse-computes everything)">,
   ];
   let dependentDialects = ["::mlir::rev::RevDialect"];
 }
@@ -243,6 +254,55 @@ def RevMemrefNoalias : Pass<"rev-memref-noalias", "::mlir::ModuleOp"> {
     removed from every function.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def RevTapeLoops : Pass<"rev-tape-loops", "::mlir::ModuleOp"> {
+  let summary = "Store chosen values of marked forward loops for their backward sweeps";
+  let description = [{
+    Runs after `--lower-rev` on the gradients that `rev-ad{loop-budget=B}`
+    marked (`rev.loop_budget`). It inlines the gradient's calls of the
+    forward and backward functions, then for each marked pair of loops (the
+    forward `scf.for` `rev.tape_loop = N` and its backward `rev.tape_adjoint
+    = N`):
+     * finds the *recomputable slice* of the backward body: pure ops (and
+       loads of read-only memref arguments) computed only from the
+       iteration's state (the loop-carried primal values), the induction
+       variable and values the forward loop can see;
+     * chooses values of that slice to store, greedily by estimated time
+       saved per byte (a static cost per op: 20 for a transcendental, 6 for a
+       division or square root, 1 otherwise; the time saved by storing a set
+       of values is the cost of the slice ops that are then dead), within B
+       bytes per iteration. A stored pre-state value (the backward loop's
+       yielded state) ends the uncompute chain; a stored partial derivative
+       ends its own computation;
+     * computes those values in the forward loop (from its state before and
+       after the iteration), stores them in tapes allocated before it (one
+       memref per value, trip-count long), and loads them in the backward
+       loop in place of the recomputation, then frees the tapes.
+    In checked mode (`checks`) the recomputation stays and a check compares
+    it with the stored value in every iteration, so a backward sweep whose
+    uncomputation is ill-conditioned (e.g. `y += 1e20 * x` loses `y`) is
+    reported instead of silently differing.
+    Without marks it changes nothing. The values stored equal the recomputed
+    ones up to rounding (reverse computing recovers states exactly only up to
+    rounding; the stored ones are exact).
+  }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark on each gradient with the bytes per iteration stored for each "
+           "loop">,
+    Option<"checks", "checks", "bool", /*default=*/"false",
+           "Checked mode: the backward loop still recomputes each stored value and a "
+           "run-time check compares the two (floats within atol * max(1, |value|), "
+           "integers exactly)">,
+    Option<"atol", "atol", "double", /*default=*/"1e-8",
+           "Tolerance of the checked-mode comparison (relative above 1)">,
+    Option<"checkLowering", "check-lowering", "std::string", /*default=*/"\"libc\"",
+           "How a failed check reports (as --lower-rev's option): 'libc', 'runtime' or "
+           "'assert'">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 def RevFoldZeroAdjoints : Pass<"rev-fold-zero-adjoints", "::mlir::ModuleOp"> {

@@ -46,6 +46,13 @@ void mlir::rev::buildRevToStandardPipeline(OpPassManager &pm, const RevToLLVMOpt
   }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // Gradients marked by rev-ad{loop-budget=...} only (a no-op otherwise);
+  // after CSE, so that its cost model sees each value once.
+  RevTapeLoopsOptions tape;
+  tape.checks = options.checks;
+  tape.atol = options.atol;
+  tape.checkLowering = options.checkLowering;
+  pm.addPass(createRevTapeLoops(tape));
   if (options.fastMath != "none") {
     RevFastMathOptions fastMath;
     fastMath.flags = options.fastMath;

@@ -35,13 +35,37 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
         });
     if (failed(selected))
       return signalPassFailure();
+    if (loopBudget < 0) {
+      getOperation().emitError() << "rev-ad: loop-budget must be a number of bytes per "
+                                    "iteration >= 0, not "
+                                 << static_cast<int64_t>(loopBudget);
+      return signalPassFailure();
+    }
+    int64_t nextTapeId = 0;
     for (FuncOp f : *selected) {
       if (findMarkedFunction(f, kGradientOfAttr))
         continue;
+      // Marks for --rev-tape-loops: the top-level forward loops of a function
+      // whose backward sweep is generated now (their backward loops inherit
+      // the mark in the adjoint rule of rev.for).
+      bool marked = false;
+      if (loopBudget > 0 && !findMarkedFunction(f, kBackwardOfAttr))
+        for (Operation &op : f.getBody().front())
+          if (auto loop = dyn_cast<ForOp>(op); loop && !loop.getReverse()) {
+            loop->setAttr(kTapeLoopAttr, IntegerAttr::get(IntegerType::get(&getContext(), 64),
+                                                          nextTapeId++));
+            marked = true;
+          }
       FailureOr<FuncOp> bwd = getOrCreateBackwardFunction(f);
-      if (failed(bwd) ||
-          failed(buildGradientFunction(f, *bwd, uniqueSymbolName(f, f.getSymName() + "_grad"))))
+      if (failed(bwd))
         return signalPassFailure();
+      FailureOr<FuncOp> grad =
+          buildGradientFunction(f, *bwd, uniqueSymbolName(f, f.getSymName() + "_grad"));
+      if (failed(grad))
+        return signalPassFailure();
+      if (marked)
+        (*grad)->setAttr(kLoopBudgetAttr,
+                         IntegerAttr::get(IntegerType::get(&getContext(), 64), loopBudget));
     }
     if (memoryBudget >= 0)
       getOperation().walk([&](StepsAdjointOp op) {

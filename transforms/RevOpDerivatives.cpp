@@ -814,6 +814,8 @@ static LogicalResult adjointRule(ForOp op, OpBuilder &b, AdjointState &st) {
   if (failed(inits))
     return failure();
   auto loop = ForOp::create(b, op.getLoc(), lb, ub, step, *inits, !op.getReverse());
+  if (Attribute id = op->getAttr(kTapeLoopAttr))
+    loop->setAttr(kTapeAdjointAttr, id);
   loop.getBody().getBlocks().clear();
   if (failed(st.adjointRegionInto(b, op.getLoc(), op.getBody(), loop.getBody(), 1, captured)))
     return failure();

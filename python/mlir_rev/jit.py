@@ -483,6 +483,13 @@ class Program:
             that many snapshots, at least one; None (the default): enough
             snapshots that no step is recomputed more than 3 times
             (docs/memory.md). `steps_counts()` reports what it did.
+    loop_budget: bytes per loop iteration that the gradient may store for
+            the backward sweep of each top-level `rev.for` of a
+            differentiated function (`rev-ad`'s loop-budget): within it,
+            values the backward sweep would recompute (partial derivatives,
+            states) are stored by the forward loop and read back, chosen by
+            estimated time saved per byte; 0 (the default): reverse computing
+            only, no stored values (docs/memory.md, "Loops").
     Also public `func.func` functions are callable (`call`; their scalar
     results come back), e.g. hand-written kernels with scf.parallel loops.
     """
@@ -493,7 +500,8 @@ class Program:
                  fold_zero_adjoints: bool = True,
                  fast_math: str = "none", target: str = "cpu", num_threads=None,
                  privatize_atomics: bool = True, chip: str = "sm_90",
-                 gpu_format: str = "isa", block_size: int = 256, memory_budget=None):
+                 gpu_format: str = "isa", block_size: int = 256, memory_budget=None,
+                 loop_budget=0):
         """grad: functions to differentiate with --rev-ad (gives `@f_grad`);
         fwd: functions to differentiate with --rev-fwd (gives `@f_fwd`);
         hvp: functions whose gradient is differentiated forwards (gives
@@ -518,6 +526,11 @@ class Program:
             raise RevError(f"memory_budget must be None or a number of bytes >= 0, got "
                            f"{memory_budget!r}")
         ad_options = "" if memory_budget is None else f" memory-budget={int(memory_budget)}"
+        if not (_is_int(loop_budget) and 0 <= loop_budget < 2**31):
+            raise RevError(f"loop_budget must be a number of bytes per iteration >= 0, got "
+                           f"{loop_budget!r}")
+        if loop_budget:
+            ad_options += f" loop-budget={int(loop_budget)}"
         _check_flag(checks, "checks")
         _check_flag(memref_noalias, "memref_noalias")
         _check_flag(fold_zero_adjoints, "fold_zero_adjoints")

@@ -1,0 +1,626 @@
+//===- TapeLoopsPass.cpp - --rev-tape-loops -------------------------------===//
+//
+// Stores chosen values of a forward loop for its backward sweep, within the
+// per-iteration budget that rev-ad{loop-budget=B} put on the gradient (see
+// Passes.td and docs/memory.md, "Loops"). Runs on lowered code (func/scf/
+// arith/math/memref), where a tape is just a memref:
+//
+//   fwd: scf.for %j = lb to ub step s iter_args(state)       {rev.tape_loop}
+//   bwd: scf.for %j = lb to ub step s iter_args(state, adjs) {rev.tape_adjoint}
+//
+// The backward loop's k-th iteration reverses the forward's (n-1-k)-th; its
+// first region iter_args are the state after that forward iteration, and its
+// yield's first operands the state before it (recovered by uncomputing).
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "conversion/LowerRev.h"
+#include "dialect/RevOps.h"
+
+#include "mlir/IR/Dominance.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/CSE.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace mlir::rev {
+#define GEN_PASS_DEF_REVTAPELOOPS
+#include "passes/Passes.h.inc"
+} // namespace mlir::rev
+
+using namespace mlir;
+using namespace mlir::rev;
+
+namespace {
+/// The static cost model: what recomputing one op costs, roughly in cycles
+/// of a scalar add (a libm transcendental ~20, a division or root ~6).
+int64_t opCost(Operation *op) {
+  if (op->hasTrait<OpTrait::ConstantLike>())
+    return 0;
+  if (isa<math::SinOp, math::CosOp, math::TanOp, math::ExpOp, math::Exp2Op, math::ExpM1Op,
+          math::LogOp, math::Log1pOp, math::Log2Op, math::Log10Op, math::AtanOp, math::Atan2Op,
+          math::TanhOp, math::SinhOp, math::CoshOp, math::AsinOp, math::AcosOp, math::PowFOp,
+          math::ErfOp>(op))
+    return 20;
+  if (isa<math::SqrtOp, math::RsqrtOp, arith::DivFOp, arith::RemFOp, arith::DivSIOp,
+          arith::DivUIOp, arith::RemSIOp, arith::RemUIOp, arith::CeilDivSIOp,
+          arith::FloorDivSIOp>(op))
+    return 6;
+  return 1;
+}
+
+/// How much more an op on the loop-carried uncompute chain costs: its latency
+/// adds up over the iterations, where other ops overlap.
+constexpr int64_t kChainFactor = 3;
+
+/// Bytes per stored value, or 0 if a value of this type is not stored (i1,
+/// the conditions, e.g. of checked mode's checks, and other sub-byte
+/// integers: a memref of them has no byte-addressed lowering).
+int64_t storedBytes(Type t) {
+  if (isa<IndexType>(t))
+    return 8;
+  if (auto i = dyn_cast<IntegerType>(t))
+    return i.getWidth() % 8 == 0 ? i.getWidth() / 8 : 0;
+  if (auto f = dyn_cast<FloatType>(t))
+    return f.getWidth() % 8 == 0 ? f.getWidth() / 8 : 0;
+  return 0;
+}
+
+/// A memref argument of `fn` that nothing in `fn` writes or passes on (only
+/// loads, dims and pointer queries use it): rev forbids a written memref argument to alias
+/// another argument, so its contents are the same during the whole call.
+bool isReadOnlyArgument(Value m, func::FuncOp fn) {
+  auto arg = dyn_cast<BlockArgument>(m);
+  if (!arg || arg.getOwner() != &fn.getBody().front() || !isa<MemRefType>(m.getType()))
+    return false;
+  // (checked mode's aliasing checks read its pointer and size)
+  return llvm::all_of(m.getUsers(), [](Operation *user) {
+    if (auto meta = dyn_cast<memref::ExtractStridedMetadataOp>(user))
+      return meta.getBaseBuffer().use_empty();
+    return isa<memref::LoadOp, memref::DimOp, memref::ExtractAlignedPointerAsIndexOp>(user);
+  });
+}
+
+/// One marked pair of loops in one gradient function.
+class LoopTaper {
+public:
+  LoopTaper(func::FuncOp fn, scf::ForOp fwd, scf::ForOp bwd, int64_t budget,
+            std::optional<double> checkAtol)
+      : fn(fn), fwd(fwd), bwd(bwd), budget(budget), checkAtol(checkAtol), dom(fn),
+        body(bwd.getBody()), numState(fwd.getNumRegionIterArgs()) {}
+
+  /// Chooses and stores; the number of bytes per iteration stored (0: the
+  /// pair is left as it was).
+  int64_t run();
+
+private:
+  bool isAvailableOutside(Value v);
+  bool isAvailable(Value v);
+  void findSlice();
+  int64_t savedCost(const llvm::SetVector<Value> &stored);
+  void findTwins();
+  int64_t addedForwardCost(const llvm::SetVector<Value> &stored);
+  int64_t netGain(const llvm::SetVector<Value> &stored) {
+    return savedCost(stored) - addedForwardCost(stored) - 2 * int64_t(stored.size());
+  }
+  int64_t planBytes(const llvm::SetVector<Value> &stored) const;
+  llvm::SetVector<Value> choose();
+  Value materialize(Value v, OpBuilder &inFwd, OpBuilder &beforeFwd, IRMapping &map);
+  void apply(const llvm::SetVector<Value> &stored);
+  void addCheck(Value recomputed, Value loaded);
+
+  func::FuncOp fn;
+  scf::ForOp fwd, bwd;
+  int64_t budget;
+  std::optional<double> checkAtol;
+  DominanceInfo dom;
+  Block *body;
+  unsigned numState;
+  DenseMap<Value, bool> outsideMemo;
+  llvm::DenseSet<Operation *> slice;
+  /// Slice ops on the loop-carried uncompute chain (from the state after the
+  /// iteration to the state before it): their latency is serial.
+  llvm::DenseSet<Operation *> chain;
+  SmallVector<Value> candidates;
+  /// Slice ops whose value the forward body already has (the same op on the
+  /// corresponding operands) or that are mapped onto its state: storing them
+  /// adds nothing to the forward loop but the store.
+  llvm::DenseSet<Operation *> freeInForward;
+};
+
+/// A value defined outside the backward loop that the forward loop can use:
+/// it dominates the forward loop, or it is a pure op of the function's top
+/// level (e.g. the backward loop's recomputed bounds) that can be cloned
+/// before it.
+bool LoopTaper::isAvailableOutside(Value v) {
+  if (auto it = outsideMemo.find(v); it != outsideMemo.end())
+    return it->second;
+  bool ok = false;
+  if (dom.properlyDominates(v, fwd)) {
+    ok = true;
+  } else if (Operation *def = v.getDefiningOp();
+             def && def->getBlock() == fwd->getBlock() && def->getNumRegions() == 0 &&
+             isMemoryEffectFree(def)) {
+    outsideMemo[v] = false; // no cycles through here
+    ok = llvm::all_of(def->getOperands(), [&](Value o) { return isAvailableOutside(o); });
+  }
+  outsideMemo[v] = ok;
+  return ok;
+}
+
+/// A value the slice may read: the induction variable, the state after the
+/// iteration, a slice op's result, or an outside value the forward sees.
+bool LoopTaper::isAvailable(Value v) {
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    if (arg.getOwner() == body)
+      return arg.getArgNumber() == 0 || arg.getArgNumber() <= numState;
+  } else if (Operation *def = v.getDefiningOp(); def->getBlock() == body) {
+    return slice.contains(def);
+  }
+  // Defined in a region nested in the backward loop, or an adjoint iter_arg.
+  if (bwd->isAncestor(v.getParentBlock()->getParentOp()))
+    return false;
+  return isAvailableOutside(v);
+}
+
+void LoopTaper::findSlice() {
+  for (Operation &op : body->without_terminator()) {
+    if (op.getNumRegions() != 0)
+      continue;
+    bool readOnly = isMemoryEffectFree(&op);
+    if (auto load = dyn_cast<memref::LoadOp>(op))
+      readOnly = isReadOnlyArgument(load.getMemRef(), fn);
+    if (!readOnly ||
+        !llvm::all_of(op.getOperands(), [&](Value v) { return isAvailable(v); }))
+      continue;
+    slice.insert(&op);
+  }
+  // The chain: slice ops reachable from the state block arguments that reach
+  // the yielded state.
+  llvm::DenseSet<Operation *> fromState, toState;
+  for (Operation &op : body->without_terminator())
+    if (slice.contains(&op) && llvm::any_of(op.getOperands(), [&](Value v) {
+          if (auto arg = dyn_cast<BlockArgument>(v))
+            return arg.getOwner() == body && arg.getArgNumber() >= 1 &&
+                   arg.getArgNumber() <= numState;
+          return fromState.contains(v.getDefiningOp());
+        }))
+      fromState.insert(&op);
+  SmallVector<Operation *> work;
+  for (Value v : body->getTerminator()->getOperands().take_front(numState))
+    if (Operation *def = v.getDefiningOp(); def && slice.contains(def))
+      work.push_back(def);
+  while (!work.empty()) {
+    Operation *op = work.pop_back_val();
+    if (!toState.insert(op).second)
+      continue;
+    for (Value v : op->getOperands())
+      if (Operation *def = v.getDefiningOp(); def && slice.contains(def))
+        work.push_back(def);
+  }
+  for (Operation *op : fromState)
+    if (toState.contains(op))
+      chain.insert(op);
+  // Candidates: slice values used outside the slice (by the adjoint updates,
+  // the yield, nested regions).
+  for (Operation &op : body->without_terminator()) {
+    if (!slice.contains(&op))
+      continue;
+    for (Value r : op.getResults()) {
+      if (storedBytes(r.getType()) == 0)
+        continue;
+      bool external = llvm::any_of(r.getUsers(), [&](Operation *user) {
+        Operation *top = body->findAncestorOpInBlock(*user);
+        return !top || !slice.contains(top);
+      });
+      if (external)
+        candidates.push_back(r);
+    }
+  }
+}
+
+/// The cost of the slice ops that are dead once `stored` are read from tapes.
+int64_t LoopTaper::savedCost(const llvm::SetVector<Value> &stored) {
+  llvm::DenseSet<Operation *> live;
+  int64_t dead = 0;
+  for (Operation &op : llvm::reverse(*body)) {
+    bool isLive = !slice.contains(&op);
+    for (Value r : op.getResults()) {
+      if (isLive)
+        break;
+      if (stored.contains(r))
+        continue;
+      isLive = llvm::any_of(r.getUsers(), [&](Operation *user) {
+        Operation *top = body->findAncestorOpInBlock(*user);
+        return top && live.contains(top);
+      });
+    }
+    if (isLive)
+      live.insert(&op);
+    else
+      dead += opCost(&op) * (chain.contains(&op) ? kChainFactor : 1);
+  }
+  return dead;
+}
+
+int64_t LoopTaper::planBytes(const llvm::SetVector<Value> &stored) const {
+  int64_t bytes = 0;
+  for (Value v : stored)
+    bytes += storedBytes(v.getType());
+  return bytes;
+}
+
+/// Greedy by net time saved per byte (what the backward sweep no longer
+/// computes, minus what the forward loop must compute in addition, minus a
+/// store and a load per value), then drop the values whose saving later
+/// choices made redundant.
+llvm::SetVector<Value> LoopTaper::choose() {
+  llvm::SetVector<Value> stored;
+  int64_t gain = 0, bytes = 0;
+  while (true) {
+    Value best;
+    double bestRatio = 0;
+    int64_t bestGain = 0;
+    for (Value c : candidates) {
+      int64_t cb = storedBytes(c.getType());
+      if (stored.contains(c) || bytes + cb > budget)
+        continue;
+      stored.insert(c);
+      int64_t g = netGain(stored);
+      stored.pop_back();
+      double ratio = double(g - gain) / double(cb);
+      if (ratio > bestRatio) {
+        best = c;
+        bestRatio = ratio;
+        bestGain = g;
+      }
+    }
+    if (!best)
+      break;
+    stored.insert(best);
+    gain = bestGain;
+    bytes += storedBytes(best.getType());
+  }
+  for (Value c : SmallVector<Value>(stored.begin(), stored.end())) {
+    stored.remove(c);
+    int64_t g = netGain(stored);
+    if (g < gain)
+      stored.insert(c);
+    else
+      gain = g;
+  }
+  return stored;
+}
+
+/// The forward loop's counterparts of the slice ops, found the way CSE would
+/// find them after cloning (same op, same attributes, same mapped operands).
+void LoopTaper::findTwins() {
+  Block *fbody = fwd.getBody();
+  IRMapping map;
+  for (Operation &op : *body)
+    if (op.hasAttr(kTapeIndexAttr) && op.getNumResults() == 1) {
+      map.map(op.getResult(0), fwd.getInductionVar());
+      freeInForward.insert(&op);
+    }
+  auto bwdYield = body->getTerminator();
+  auto fwdYield = fbody->getTerminator();
+  for (unsigned i = 0; i < numState; ++i) {
+    map.map(bwd.getRegionIterArgs()[i], fwdYield->getOperand(i));
+    Value pre = bwdYield->getOperand(i);
+    if (Operation *def = pre.getDefiningOp(); def && def->getBlock() == body &&
+                                              !map.contains(pre)) {
+      map.map(pre, fwd.getRegionIterArgs()[i]);
+      freeInForward.insert(def);
+    }
+  }
+  for (Operation &op : body->without_terminator()) {
+    if (!slice.contains(&op) || freeInForward.contains(&op))
+      continue;
+    SmallVector<Value> operands;
+    bool mapped = true;
+    for (Value v : op.getOperands()) {
+      if (Value m = map.lookupOrNull(v))
+        operands.push_back(m);
+      else if (!bwd->isAncestor(v.getParentBlock()->getParentOp()) &&
+               dom.properlyDominates(v, fwd))
+        operands.push_back(v);
+      else
+        mapped = false;
+    }
+    if (!mapped)
+      continue;
+    auto same = [&](Operation &f) {
+      return f.getName() == op.getName() && f.getAttrDictionary() == op.getAttrDictionary() &&
+             f.getResultTypes() == op.getResultTypes() &&
+             llvm::equal(f.getOperands(), operands) && f.getNumRegions() == 0;
+    };
+    Operation *twin = nullptr;
+    if (operands.empty()) {
+      twin = &op; // a constant: free wherever it is
+    } else {
+      for (Operation *user : operands.front().getUsers())
+        if (user->getBlock() == fbody && same(*user)) {
+          twin = user;
+          break;
+        }
+    }
+    if (!twin)
+      continue;
+    if (twin != &op)
+      map.map(op.getResults(), twin->getResults());
+    freeInForward.insert(&op);
+  }
+}
+
+/// What computing `stored` in the forward loop adds there: the slice ops they
+/// need that the forward body does not have yet.
+int64_t LoopTaper::addedForwardCost(const llvm::SetVector<Value> &stored) {
+  llvm::DenseSet<Operation *> seen;
+  SmallVector<Operation *> work;
+  for (Value v : stored)
+    if (Operation *def = v.getDefiningOp(); def && def->getBlock() == body)
+      work.push_back(def);
+  int64_t cost = 0;
+  while (!work.empty()) {
+    Operation *op = work.pop_back_val();
+    if (!seen.insert(op).second || freeInForward.contains(op))
+      continue;
+    cost += opCost(op);
+    for (Value o : op->getOperands())
+      if (Operation *def = o.getDefiningOp(); def && def->getBlock() == body)
+        work.push_back(def);
+  }
+  return cost;
+}
+
+/// `v` (a slice value of the backward body, or an outside value) as the
+/// forward loop's body computes it.
+Value LoopTaper::materialize(Value v, OpBuilder &inFwd, OpBuilder &beforeFwd, IRMapping &map) {
+  if (Value m = map.lookupOrNull(v))
+    return m;
+  Operation *def = v.getDefiningOp();
+  if (!def || def->getBlock() != body) {
+    if (dom.properlyDominates(v, fwd))
+      return v;
+    // A pure op of the function's top level: clone it before the loop.
+    for (Value o : def->getOperands())
+      materialize(o, inFwd, beforeFwd, map);
+    beforeFwd.clone(*def, map);
+    return map.lookup(v);
+  }
+  for (Value o : def->getOperands())
+    materialize(o, inFwd, beforeFwd, map);
+  inFwd.clone(*def, map);
+  return map.lookup(v);
+}
+
+/// Checked mode: `recomputed` (still computed) against `loaded`, right after
+/// the recomputation.
+void LoopTaper::addCheck(Value recomputed, Value loaded) {
+  OpBuilder b(recomputed.getContext());
+  b.setInsertionPointAfterValue(recomputed);
+  Location loc = bwd.getLoc();
+  Type t = recomputed.getType();
+  Value ok;
+  if (isa<FloatType>(t)) {
+    Value diff = math::AbsFOp::create(b, loc, arith::SubFOp::create(b, loc, loaded, recomputed));
+    Value one = arith::ConstantOp::create(b, loc, b.getFloatAttr(t, 1.0));
+    Value scale = arith::MaximumFOp::create(b, loc, math::AbsFOp::create(b, loc, recomputed), one);
+    Value tol = arith::MulFOp::create(
+        b, loc, scale, arith::ConstantOp::create(b, loc, b.getFloatAttr(t, *checkAtol)));
+    ok = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE, diff, tol);
+  } else {
+    ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, loaded, recomputed);
+  }
+  CheckOp::create(b, loc, ok, "a value stored for the backward sweep differs from its "
+                              "recomputation",
+                  "rev.for");
+}
+
+void LoopTaper::apply(const llvm::SetVector<Value> &stored) {
+  Location loc = fwd.getLoc();
+  OpBuilder beforeFwd(fwd);
+  Value zero = arith::ConstantIndexOp::create(beforeFwd, loc, 0);
+  Value one = arith::ConstantIndexOp::create(beforeFwd, loc, 1);
+  Value lb = fwd.getLowerBound(), step = fwd.getStep();
+  Value span = arith::SubIOp::create(beforeFwd, loc, fwd.getUpperBound(), lb);
+  Value count = arith::CeilDivSIOp::create(beforeFwd, loc, span, step);
+  Value trips = arith::MaxSIOp::create(beforeFwd, loc, count, zero);
+  // Only used inside the loops, which run when count > 0.
+  Value last = arith::SubIOp::create(beforeFwd, loc, count, one);
+  SmallVector<Value> tapes;
+  for (Value v : stored)
+    tapes.push_back(memref::AllocOp::create(
+        beforeFwd, loc, MemRefType::get({ShapedType::kDynamic}, v.getType()), ValueRange{trips}));
+
+  // Forward body: position p = (j - lb) / s; the backward visits it with
+  // j' = lb + (n - 1 - p) s.
+  auto fwdYield = cast<scf::YieldOp>(fwd.getBody()->getTerminator());
+  OpBuilder inFwd(fwdYield);
+  Value jf = fwd.getInductionVar();
+  Value pos = arith::DivSIOp::create(inFwd, loc, arith::SubIOp::create(inFwd, loc, jf, lb), step);
+  IRMapping map;
+  map.map(bwd.getInductionVar(),
+          arith::AddIOp::create(
+              inFwd, loc, lb,
+              arith::MulIOp::create(inFwd, loc, arith::SubIOp::create(inFwd, loc, last, pos),
+                                    step)));
+  // The visited index that the lowering of the reversed loop computes is the
+  // forward's induction variable.
+  for (Operation &op : *body)
+    if (op.hasAttr(kTapeIndexAttr) && op.getNumResults() == 1)
+      map.map(op.getResult(0), jf);
+  auto bwdYield = cast<scf::YieldOp>(body->getTerminator());
+  for (unsigned i = 0; i < numState; ++i) {
+    map.map(bwd.getRegionIterArgs()[i], fwdYield.getOperand(i));
+    Value pre = bwdYield.getOperand(i);
+    if (pre.getDefiningOp() && pre.getDefiningOp()->getBlock() == body && !map.contains(pre))
+      map.map(pre, fwd.getRegionIterArgs()[i]);
+  }
+  for (auto [v, tape] : llvm::zip(stored, tapes))
+    memref::StoreOp::create(inFwd, loc, materialize(v, inFwd, beforeFwd, map), tape, pos);
+
+  // Backward body: the same position, read back.
+  OpBuilder inBwd = OpBuilder::atBlockBegin(body);
+  Value jb = bwd.getInductionVar();
+  Value bpos = arith::SubIOp::create(
+      inBwd, loc, last,
+      arith::DivSIOp::create(inBwd, loc, arith::SubIOp::create(inBwd, loc, jb, bwd.getLowerBound()),
+                             bwd.getStep()));
+  for (auto [v, tape] : llvm::zip(stored, tapes)) {
+    Value loaded = memref::LoadOp::create(inBwd, loc, tape, bpos);
+    Value(v).replaceAllUsesWith(loaded);
+    if (checkAtol)
+      addCheck(v, loaded);
+  }
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*body)))
+    if (slice.contains(&op) && op.use_empty())
+      op.erase();
+  OpBuilder afterBwd(bwd->getBlock(), std::next(bwd->getIterator()));
+  for (Value tape : tapes)
+    memref::DeallocOp::create(afterBwd, loc, tape);
+}
+
+int64_t LoopTaper::run() {
+  // The pair must be the mirror image that the AD pass builds.
+  if (bwd.getNumRegionIterArgs() < numState || !isa<IndexType>(fwd.getStep().getType()) ||
+      !dom.properlyDominates(fwd.getOperation(), bwd.getOperation()))
+    return 0;
+  for (unsigned i = 0; i < numState; ++i)
+    if (fwd.getRegionIterArgs()[i].getType() != bwd.getRegionIterArgs()[i].getType())
+      return 0;
+  findSlice();
+  findTwins();
+  llvm::SetVector<Value> stored = choose();
+  if (stored.empty())
+    return 0;
+  int64_t bytes = planBytes(stored);
+  apply(stored);
+  return bytes;
+}
+
+/// Inlines the calls of single-block functions that hold marked loops.
+void inlineMarkedCalls(func::FuncOp fn, SymbolTable &symbols) {
+  for (Operation &op : llvm::make_early_inc_range(fn.getBody().front())) {
+    auto call = dyn_cast<func::CallOp>(op);
+    if (!call)
+      continue;
+    auto callee = symbols.lookup<func::FuncOp>(call.getCallee());
+    if (!callee || callee.isExternal() || !callee.getBody().hasOneBlock())
+      continue;
+    Block &entry = callee.getBody().front();
+    bool marked = llvm::any_of(entry, [](Operation &o) {
+      return o.hasAttr(kTapeLoopAttr) || o.hasAttr(kTapeAdjointAttr);
+    });
+    if (!marked)
+      continue;
+    IRMapping map;
+    map.map(entry.getArguments(), call.getOperands());
+    OpBuilder b(call);
+    for (Operation &o : entry.without_terminator())
+      b.clone(o, map);
+    for (auto [r, v] : llvm::zip(call.getResults(), entry.getTerminator()->getOperands()))
+      r.replaceAllUsesWith(map.lookupOrDefault(v));
+    call.erase();
+  }
+}
+
+struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
+  using RevTapeLoopsBase::RevTapeLoopsBase;
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (checkLowering != "libc" && checkLowering != "runtime" && checkLowering != "assert") {
+      module.emitError() << "--rev-tape-loops: check-lowering must be 'libc', 'runtime' or "
+                            "'assert', got '"
+                         << checkLowering << "'";
+      return signalPassFailure();
+    }
+    SymbolTable symbols(module);
+    SmallVector<func::FuncOp> grads;
+    module.walk([&](func::FuncOp f) {
+      if (f->hasAttr(kLoopBudgetAttr))
+        grads.push_back(f);
+    });
+    MLIRContext *ctx = &getContext();
+    SmallVector<func::FuncOp> changed;
+    for (func::FuncOp fn : grads) {
+      int64_t budget = fn->getAttrOfType<IntegerAttr>(kLoopBudgetAttr).getInt();
+      fn->removeAttr(kLoopBudgetAttr);
+      inlineMarkedCalls(fn, symbols);
+      // Pairs at the top level, each mark once on each side.
+      llvm::MapVector<Attribute, SmallVector<scf::ForOp>> fwds, bwds;
+      for (Operation &op : fn.getBody().front())
+        if (auto loop = dyn_cast<scf::ForOp>(op)) {
+          if (Attribute id = loop->getAttr(kTapeLoopAttr))
+            fwds[id].push_back(loop);
+          if (Attribute id = loop->getAttr(kTapeAdjointAttr))
+            bwds[id].push_back(loop);
+        }
+      SmallVector<int64_t> perLoop;
+      for (auto &[id, fs] : fwds) {
+        auto it = bwds.find(id);
+        if (fs.size() != 1 || it == bwds.end() || it->second.size() != 1)
+          continue;
+        LoopTaper taper(fn, fs.front(), it->second.front(), budget,
+                        checks ? std::optional<double>(atol) : std::nullopt);
+        if (int64_t bytes = taper.run())
+          perLoop.push_back(bytes);
+      }
+      if (!perLoop.empty()) {
+        if (remarks) {
+          InFlightDiagnostic remark = emitRemark(fn.getLoc()) << "@" << fn.getSymName() << " stores ";
+          llvm::interleaveComma(perLoop, remark);
+          remark << " bytes per iteration (budget " << budget << ") in "
+                 << perLoop.size() << " loop(s)";
+        }
+        changed.push_back(fn);
+      }
+    }
+    // The checks of checked mode, lowered as --lower-rev lowers the others.
+    bool anyCheck = module.walk([](CheckOp) { return WalkResult::interrupt(); }).wasInterrupted();
+    if (anyCheck) {
+      RewritePatternSet patterns(ctx);
+      if (checkLowering == "libc")
+        populateRevCheckToLibcPatterns(patterns);
+      else if (checkLowering == "runtime")
+        populateRevCheckToRuntimePatterns(patterns);
+      else
+        populateRevCheckToAssertPatterns(patterns);
+      ConversionTarget target(*ctx);
+      target.addIllegalOp<CheckOp>();
+      target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+      if (failed(applyPartialConversion(module, target, std::move(patterns))))
+        return signalPassFailure();
+    }
+    module.walk([](Operation *op) {
+      op->removeAttr(kTapeLoopAttr);
+      op->removeAttr(kTapeAdjointAttr);
+      op->removeAttr(kTapeIndexAttr);
+    });
+    // Clean up what the taping left: the uncompute chains and slices it made
+    // dead, the clones in the forward loop (CSE with its own values).
+    if (changed.empty())
+      return;
+    RewritePatternSet patterns(ctx);
+    for (Dialect *d : ctx->getLoadedDialects())
+      d->getCanonicalizationPatterns(patterns);
+    for (RegisteredOperationName op : ctx->getRegisteredOperations())
+      op.getCanonicalizationPatterns(patterns, ctx);
+    FrozenRewritePatternSet frozen(std::move(patterns));
+    IRRewriter rewriter(ctx);
+    for (func::FuncOp fn : changed) {
+      (void)applyPatternsGreedily(fn, frozen);
+      DominanceInfo dom(fn);
+      eliminateCommonSubExpressions(rewriter, dom, fn);
+    }
+  }
+};
+} // namespace

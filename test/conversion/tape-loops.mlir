@@ -1,0 +1,87 @@
+// The loop budget: rev-ad{loop-budget=B} marks the loops and the gradient,
+// --rev-tape-loops (after --lower-rev) stores the chosen values.
+// RUN: rev-opt %s --rev-ad=loop-budget=16 | FileCheck %s --check-prefix=MARK
+// RUN: rev-opt %s --rev-ad | FileCheck %s --check-prefix=NOMARK
+// RUN: rev-opt %s --rev-ad=loop-budget=8 --lower-rev --canonicalize --cse --rev-tape-loops=remarks=1 2>&1 | FileCheck %s --check-prefix=B8
+// RUN: rev-opt %s --rev-ad=loop-budget=64 --lower-rev --canonicalize --cse --rev-tape-loops=remarks=1 2>&1 | FileCheck %s --check-prefix=B64
+// RUN: rev-opt %s --rev-ad=loop-budget=64 --rev-insert-checks --lower-rev --canonicalize --cse "--rev-tape-loops=checks=1 check-lowering=assert" | FileCheck %s --check-prefix=CHECKED
+// RUN: rev-opt %s --rev-ad --rev-to-llvm | FileCheck %s --check-prefix=NONE
+// RUN: not rev-opt %s --rev-ad=loop-budget=-1 2>&1 | FileCheck %s --check-prefix=ERR
+// RUN: not rev-opt %s "--rev-tape-loops=check-lowering=exit" 2>&1 | FileCheck %s --check-prefix=ERR-LOWERING
+
+// y += sin(z) * x[t];  z += cos(y) * x[t]
+rev.func @coupled(%y: f64, %z: f64, %X: memref<?xf64>) -> (f64, f64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %r:2 = rev.for %t = %c0 to %n step %c1 iter_args(%a = %y, %b = %z) -> (f64, f64) {
+    %x = memref.load %X[%t] : memref<?xf64>
+    %s = math.sin %b : f64
+    %d = arith.mulf %s, %x : f64
+    %a1 = rev.add %a, %d : f64
+    %c = math.cos %a1 : f64
+    %e = arith.mulf %c, %x : f64
+    %b1 = rev.add %b, %e : f64
+    rev.yield %a1, %b1 : f64, f64
+  }
+  rev.return %r#0, %r#1 : f64, f64
+}
+
+// MARK-LABEL: rev.func @coupled(
+// MARK:         rev.for
+// MARK:         } {rev.tape_loop = 0 : i64}
+// MARK-LABEL: rev.func @coupled_grad(
+// MARK-SAME:    rev.loop_budget = 16 : i64
+// MARK-LABEL: rev.func @coupled_bwd(
+// MARK:         rev.for reverse
+// MARK:         } {rev.tape_adjoint = 0 : i64}
+
+// NOMARK-NOT: rev.tape_loop
+// NOMARK-NOT: rev.loop_budget
+
+// 8 bytes: cos(y_{t+1}), on the uncompute chain of z and a partial derivative.
+// B8: remark: @coupled_grad stores 8 bytes per iteration (budget 8) in 1 loop(s)
+// B8-LABEL: func.func @coupled_grad(
+// B8:         %[[N:.*]] = arith.maxsi
+// B8:         %[[TAPE:.*]] = memref.alloc(%[[N]]) : memref<?xf64>
+// B8:         scf.for %[[J:.*]] = {{.*}} iter_args(
+// B8:           %[[SIN:.*]] = math.sin
+// B8:           %[[Y1:.*]] = arith.addf
+// B8:           %[[COS:.*]] = math.cos %[[Y1]]
+// B8:           memref.store %[[COS]], %[[TAPE]][%[[J]]]
+// B8:           scf.yield
+// B8:         scf.for
+// B8-NEXT:      %[[P:.*]] = arith.subi
+// B8-NEXT:      %[[C:.*]] = memref.load %[[TAPE]][%[[P]]]
+// B8-NOT:       math.cos %arg
+// B8:           scf.yield
+// B8:         memref.dealloc %[[TAPE]]
+// B8-NOT:     rev.tape
+
+// 64 bytes: the two chain values and the state (32 bytes); the other two
+// partials would cost the forward loop what they save the backward one.
+// B64: remark: @coupled_grad stores 32 bytes per iteration (budget 64) in 1 loop(s)
+// B64-LABEL: func.func @coupled_grad(
+// B64-COUNT-4: memref.alloc
+// B64:         scf.for
+// B64-COUNT-4:   memref.store
+// B64:           scf.yield
+// B64:         scf.for
+// B64-COUNT-4:   memref.load %alloc
+// B64-NOT:       arith.subf
+// B64:           scf.yield %[[Y:.*]], %[[Z:.*]], %{{.*}}, %{{.*}} : f64, f64, f64, f64
+// B64-COUNT-4: memref.dealloc
+
+// Checked mode keeps the recomputation and compares.
+// CHECKED-LABEL: func.func @coupled_grad(
+// CHECKED:         scf.for
+// CHECKED:         scf.for
+// CHECKED:           math.absf
+// CHECKED:           arith.cmpf ole
+// CHECKED:           cf.assert %{{.*}}, "rev: a value stored for the backward sweep differs from its recomputation (rev.for at
+
+// Without the budget nothing is stored.
+// NONE-NOT: llvm.call @malloc
+
+// ERR: rev-ad: loop-budget must be a number of bytes per iteration >= 0, not -1
+// ERR-LOWERING: --rev-tape-loops: check-lowering must be 'libc', 'runtime' or 'assert', got 'exit'
