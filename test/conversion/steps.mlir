@@ -21,7 +21,7 @@ rev.func @step(%t: index, %old: memref<?xf64>, %new: memref<?xf64>, %k: f64,
   rev.return %t, %k : index, f64
 }
 
-// CHECK: memref.global @_mlir_rev_steps_counts : memref<4xi64> = dense<0>
+// CHECK: memref.global @_mlir_rev_steps_counts : memref<8xi64> = dense<0>
 
 // CHECK-LABEL: func.func @run(
 // CHECK: %[[CUR:.*]] = memref.alloc
