@@ -35,6 +35,8 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Transforms/DialectConversion.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::rev;
 
@@ -575,30 +577,36 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
     Value elemBytes = cidx(b, std::max(1u, bits / 8));
 
     // Levels: the op's, else the least k <= 8 whose k (b-1) + 1 states fit
-    // in the budget (8 if none does), else 2.
+    // in the budget (if none does, the k <= 8 with the fewest), else 2.
     Value k;
     if (auto l = op.getLevels()) {
       k = cidx(b, *l);
     } else if (op.getMemoryBudgetAttr().getInt() >= 0) {
       Value stateBytes = arith::MulIOp::create(b, arith::MaxUIOp::create(b, n, c1), elemBytes);
       Value avail = arith::DivUIOp::create(b, cidx(b, op.getMemoryBudgetAttr().getInt()), stateBytes);
-      auto loop = scf::WhileOp::create(
-          b, TypeRange{idx}, ValueRange{c1},
-          [&](OpBuilder &ob, Location loc, ValueRange args) {
+      // Over k = 1..8: the first that fits, and the one with the fewest
+      // states (the least such k) for when none fits.
+      Value no = arith::ConstantIntOp::create(b, b.getI1Type(), 0);
+      auto loop = scf::ForOp::create(
+          b, c1, cidx(b, 9), c1, ValueRange{no, c1, c1, cidx(b, std::numeric_limits<int64_t>::max())},
+          [&](OpBuilder &ob, Location loc, Value kk, ValueRange it) {
             B ib(loc, ob);
-            Value bk = ceilRoot(ib, steps1, args[0]);
+            Value bk = ceilRoot(ib, steps1, kk);
             Value pebbles = arith::AddIOp::create(
-                ib, arith::MulIOp::create(ib, args[0], arith::SubIOp::create(ib, bk, cidx(ib, 1))),
+                ib, arith::MulIOp::create(ib, kk, arith::SubIOp::create(ib, bk, cidx(ib, 1))),
                 cidx(ib, 1));
-            Value tooMany = arith::CmpIOp::create(ib, arith::CmpIPredicate::ugt, pebbles, avail);
-            Value below8 = arith::CmpIOp::create(ib, arith::CmpIPredicate::ult, args[0], cidx(ib, 8));
-            scf::ConditionOp::create(ib, arith::AndIOp::create(ib, tooMany, below8), args);
-          },
-          [&](OpBuilder &ob, Location loc, ValueRange args) {
-            B ib(loc, ob);
-            scf::YieldOp::create(ib, ValueRange{arith::AddIOp::create(ib, args[0], cidx(ib, 1))});
+            Value fits = arith::CmpIOp::create(ib, arith::CmpIPredicate::ule, pebbles, avail);
+            Value take = arith::AndIOp::create(
+                ib, fits, arith::XOrIOp::create(ib, it[0], arith::ConstantIntOp::create(ib, ib.getI1Type(), 1)));
+            Value fewer = arith::CmpIOp::create(ib, arith::CmpIPredicate::ult, pebbles, it[3]);
+            scf::YieldOp::create(
+                ib, ValueRange{arith::OrIOp::create(ib, it[0], fits).getResult(),
+                               arith::SelectOp::create(ib, take, kk, it[1]).getResult(),
+                               arith::SelectOp::create(ib, fewer, kk, it[2]).getResult(),
+                               arith::SelectOp::create(ib, fewer, pebbles, it[3]).getResult()});
           });
-      k = loop.getResult(0);
+      Value chosen = arith::SelectOp::create(b, loop.getResult(0), loop.getResult(1), loop.getResult(2));
+      k = chosen;
     } else {
       k = cidx(b, 2);
     }

@@ -483,8 +483,9 @@ def Rev_StepsAdjointOp : Rev_Op<"steps_adjoint", [AttrSizedOperandSegments,
 
     `schedule = "bennett"` (carried from the rev.steps) runs the reversed
     Bennett pebble game instead of revolve: `levels` recursion levels
-    (else the least k whose `k (b-1) + 1` states fit in `memory_budget`,
-    at most 8; 2 with the default budget -1), every state kept or
+    (else the least k <= 8 whose `k (b-1) + 1` states fit in
+    `memory_budget`, or if none does the k <= 8 with the fewest; 2 with the
+    default budget -1), every state kept or
     uncomputed by a real step evaluation (`new_write_only` does not apply).
     With `check_atol` every uncomputed pebble must be zero within it.
   }];
