@@ -533,8 +533,8 @@ def plot(rows, path):
                  "x:", color=col, lw=1,
                  label=f"rev.steps at revolve's minimum advances (estimated), T={T:.0e}")
         ben = sorted((r for r in done if r["method"] == "bennett"), key=lambda r: r["levels"])
-        ax1.plot([r["counts"]["pebbles"] for r in ben], [r["t_grad"] for r in ben], "s--",
-                 color=col, mfc="none", label=f"rev.steps Bennett k = 1..4 (x: peak pebbles), T={T:.0e}")
+        ax1.plot([r["counts"]["pebbles"] for r in ben], [r["t_grad"] for r in ben], "P--",
+                 color=col, label=f"rev.steps Bennett k = 1..4 (x: peak pebbles), T={T:.0e}")
         for r in ben:
             ax1.annotate(f"k={r['levels']}", (r["counts"]["pebbles"], r["t_grad"]), color=col,
                          textcoords="offset points", xytext=(4, -10), fontsize=8)
@@ -554,7 +554,7 @@ def plot(rows, path):
         ax2.plot([mem(r) for r in steps], [r["t_grad"] for r in steps], "o", color=col,
                  label=f"rev.steps c = {', '.join(str(r['counts']['snapshots']) for r in steps)}"
                        f", T={T:.0e}")
-        ax2.plot([mem(r) for r in ben], [r["t_grad"] for r in ben], "s", color=col, mfc="none",
+        ax2.plot([mem(r) for r in ben], [r["t_grad"] for r in ben], "P", color=col,
                  label=f"rev.steps Bennett k = {', '.join(str(r['levels']) for r in ben)}, T={T:.0e}")
         for r in ben:
             ax2.annotate(f"k={r['levels']}", (mem(r), r["t_grad"]), color=col,
