@@ -526,7 +526,7 @@ def plot(rows, path):
         steps = sorted((r for r in done if r["method"] == "steps"),
                        key=lambda r: r["counts"]["snapshots"])
         ax1.plot([r["counts"]["snapshots"] for r in steps], [r["t_grad"] for r in steps],
-                 "o-", color=col, label=f"rev.steps, T={T:.0e}")
+                 "o-", color=col, label=f"rev.steps revolve (x: snapshots c), T={T:.0e}")
         # what the same time per step evaluation gives at revolve's minimum
         ax1.plot([r["counts"]["snapshots"] for r in steps],
                  [r["t_grad"] * (r["formula"] + 3 * T + 1) / evaluations(r) for r in steps],
