@@ -20,7 +20,13 @@
 // `snapshots`, else memory_budget / state bytes (at least 1, at most the
 // number of steps), else (budget -1) the least c with beta(c, 3) >= steps (at
 // most 3 recomputations of a step). Counters in the public global
-// @_mlir_rev_steps_counts: [advancing steps, step adjoints, last c, runs].
+// @_mlir_rev_steps_counts (enum Count below).
+//
+// schedule = "bennett": the reversed Bennett pebble game (lowerBennett):
+// k levels of b = ceil(T^(1/k)) chunks, pebbles as views into one buffer,
+// compute = the step into a zeroed pebble, uncompute = the step into a
+// zeroed scratch state subtracted from the pebble; the step adjoints run at
+// the one-step uncomputes of the gradient program (docs/memory.md).
 //
 //===----------------------------------------------------------------------===//
 #include "conversion/LowerRev.h"
