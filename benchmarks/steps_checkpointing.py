@@ -19,6 +19,11 @@ run, each in a fresh child process:
     advances): it is skipped where its time, estimated from the c = 10 row's
     time per step evaluation, would exceed --c1-max-s seconds, and the table
     says so;
+  * rev.steps with schedule = "bennett" (Bennett's pebble game, reversed:
+    docs/memory.md) for k = 1..4 levels (b = ceil(T^(1/k)) chunks a level):
+    gradient time, peak extra memory, its compute and uncompute moves beside
+    the game's count (a recursive reference here, (2b-1)^k where T = b^k)
+    and its peak pebble count beside k (b-1) + 1;
   * the ancilla-per-step rev version (examples/steps_ancilla.mlir: a state
     array ys of length T+1 in a rev.for, `ys[t+1] += ys[t] + sin(ys[t]) *
     x[t]`; no checkpointing, memory linear in T: ys and its adjoint);
@@ -50,6 +55,7 @@ Run: bash benchmarks/run.sh   (or, set up: python benchmarks/steps_checkpointing
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -66,6 +72,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 SIZES = (100_000, 1_000_000)
 SNAPSHOTS = (10, 30, 100, 300, 1000, "default", 1)  # c = 1 last: estimated from c = 10
+LEVELS = (1, 2, 3, 4)                               # Bennett's k
 JAX_VARIANTS = ("scan", "checkpoint", "sqrt")
 TOLERANCE = 1e-10
 Y0 = 0.7
@@ -94,6 +101,55 @@ def default_snapshots(T):
     while math.comb(c + 3, 3) < T:
         c += 1
     return c
+
+
+def chunk_count(T, k):
+    """Bennett's b = ceil(T^(1/k)): the least b >= 1 with b^k >= T."""
+    b = max(1, round(T ** (1 / k)) - 1)
+    while b ** k < T:
+        b += 1
+    return b
+
+
+def chunk_sizes(n, b):
+    bp = min(b, n)
+    q, r = divmod(n, bp)
+    return [q] * (bp - r) + [q + 1] * r
+
+
+@functools.lru_cache(maxsize=None)
+def bennett_forward_moves(n, b):
+    """(computes, uncomputes) of the forward pebble program over n steps:
+    its chunks computed one after another, all but the last uncomputed in
+    reverse (the reverse of a program swaps its computes and uncomputes)."""
+    if n == 1:
+        return 1, 0
+    c = u = 0
+    sizes = chunk_sizes(n, b)
+    for i, m in enumerate(sizes):
+        fc, fu = bennett_forward_moves(m, b)
+        c, u = c + fc, u + fu
+        if i < len(sizes) - 1:
+            c, u = c + fu, u + fc
+    return c, u
+
+
+@functools.lru_cache(maxsize=None)
+def bennett_gradient_moves(n, b):
+    """(computes, uncomputes) of the reversed program the gradient runs: the
+    chunk ends but the last computed, then each chunk reversed from the last
+    (a one-step reverse is the uncompute at which the step adjoint runs)."""
+    if n == 1:
+        return 0, 1
+    c = u = 0
+    sizes = chunk_sizes(n, b)
+    for i, m in enumerate(sizes):
+        if i < len(sizes) - 1:
+            fc, fu = bennett_forward_moves(m, b)
+            c, u = c + fc, u + fu
+        gc, gu = bennett_gradient_moves(m, b)
+        c, u = c + gc, u + gu
+    return c, u
 
 
 def rev_program(path, **kw):
@@ -127,6 +183,43 @@ def child_steps(T, repeats, param, out):
     # (one element: no T-sized buffer is freed before the measured call for
     # it to reuse)
     one = xs[:1].copy()
+    prog.call("recurrence_grad", 1, y0, np.zeros(1), one, np.zeros(1), np.ones(1), np.zeros(1))
+    prog.steps_counts(reset=True)
+    extra, peak, (y0b, xsb) = first_call_memory(gradient)
+    counts = prog.steps_counts(reset=True)
+    t_grad = median_time(gradient, repeats)
+    t_obj = median_time(objective, repeats)
+    np.save(out, np.concatenate([y0b, xsb]))
+    return dict(t_obj=t_obj, t_grad=t_grad, extra_kib=extra, peak_kib=peak,
+                counts=counts, yT=float(objective()[0]))
+
+
+def child_bennett(T, repeats, param, out):
+    import numpy as np
+    k = int(param)
+    with open(os.path.join(ROOT, "examples", "steps.mlir")) as f:
+        src = f.read()
+    anchor = "(%xs) : memref"
+    assert src.count(anchor) == 1
+    src = src.replace(anchor, '(%%xs) {schedule = "bennett", levels = %d} : memref' % k)
+    sys.path.insert(0, os.path.join(ROOT, "build", "python_packages", "rev"))
+    from mlir_rev.jit import Program
+    prog = Program(src, opt_level=3, grad=["recurrence"])
+    xs = inputs(T)
+    y0 = np.array([Y0])
+
+    def objective():
+        yT = np.zeros(1)
+        prog.call("recurrence", T, y0, yT, xs)
+        return yT
+
+    def gradient():
+        yT, y0b, yTb, xsb = np.zeros(1), np.zeros(1), np.ones(1), np.zeros(T)
+        prog.call("recurrence_grad", T, y0, yT, xs, y0b, yTb, xsb)
+        return y0b, xsb
+
+    one = xs[:1].copy()
+    prog.call("recurrence", 1, y0, np.zeros(1), one)
     prog.call("recurrence_grad", 1, y0, np.zeros(1), one, np.zeros(1), np.ones(1), np.zeros(1))
     prog.steps_counts(reset=True)
     extra, peak, (y0b, xsb) = first_call_memory(gradient)
@@ -220,7 +313,8 @@ def child_jax(T, repeats, variant, out):
                 version=jax.__version__)
 
 
-CHILDREN = {"steps": child_steps, "ancilla": child_ancilla, "jax": child_jax}
+CHILDREN = {"steps": child_steps, "bennett": child_bennett, "ancilla": child_ancilla,
+            "jax": child_jax}
 
 
 def run_child(impl, T, repeats, param, tmp):
@@ -255,7 +349,7 @@ def rel_diff(a, b):
     return float(np.max(np.abs(a - b)) / max(1e-300, float(np.max(np.abs(b)))))
 
 
-def measure(T, repeats, c1_max_s, tmp, fails):
+def measure(T, repeats, c1_max_s, tmp, fails, bennett_max_s):
     """The rows of one size: every method, the gradients compared with plain JAX's."""
     import numpy as np
     rows = []
@@ -293,6 +387,28 @@ def measure(T, repeats, c1_max_s, tmp, fails):
         if c == 10:
             c10 = row
         print(f"  T={T} c={c}: {r['t_grad'] * 1e3:.1f} ms", file=sys.stderr)
+    for k in LEVELS:
+        b = chunk_count(T, k)
+        c, u = bennett_gradient_moves(T, b)
+        theory = dict(compute=c, uncompute=u, pebbles=k * (b - 1) + 1, b=b)
+        # estimated from the c = 10 row's time per step evaluation
+        est = c10["t_grad"] / evaluations(c10) * (c + u + 3 * T) if c10 else 0
+        if est > bennett_max_s:
+            rows.append(dict(T=T, method="bennett", levels=k, theory=theory, skipped=(
+                f"skipped: {c + u:.3g} moves, ~{est:.0f} s estimated (> {bennett_max_s:.0f} s)")))
+            continue
+        r = run_child("bennett", T, repeats, k, tmp)
+        got = r["counts"]
+        if (got["compute_moves"], got["uncompute_moves"]) != (c, u):
+            fails.add(f"BENNETT MOVES T={T} k={k}: {got['compute_moves']} computes, "
+                      f"{got['uncompute_moves']} uncomputes; the game: {c}, {u}")
+        if got["pebbles"] > theory["pebbles"] or got["levels"] != k:
+            fails.add(f"BENNETT T={T} k={k}: {got['pebbles']} pebbles > k (b-1) + 1 = "
+                      f"{theory['pebbles']}, or levels {got['levels']}")
+        if got["step_adjoints"] != T or got["runs"] != 1:
+            fails.add(f"T={T} k={k}: counts {got}, expected {T} step adjoints, 1 run")
+        rows.append(dict(T=T, method="bennett", levels=k, theory=theory, **r))
+        print(f"  T={T} bennett k={k}: {r['t_grad'] * 1e3:.1f} ms", file=sys.stderr)
     for row in rows:
         if "grad_file" not in row:
             continue
@@ -316,6 +432,11 @@ def label(row):
                         f"scans of {row.get('chunk')}"}[row["variant"]]
     if row["method"] == "ancilla":
         return "rev, ancilla per step (rev.for)"
+    if row["method"] == "bennett":
+        th = row["theory"]
+        held = row["counts"]["pebbles"] if "counts" in row else th["pebbles"]
+        return (f"rev.steps, Bennett k = {row['levels']} (b = {th['b']}, {held} pebbles"
+                f"{'' if 'counts' in row else ' by the formula'})")
     c = row["snapshots"]
     if c == "default":
         return f"rev.steps, default rule (c = {row['counts']['snapshots']})"
@@ -328,6 +449,18 @@ def beyond_output(r):
     return max(0.0, (r["extra_kib"] * 1024 - 8 * r["T"]) / r["T"])
 
 
+def moves(r):
+    """Revolve: advances; Bennett: compute + uncompute moves."""
+    c = r["counts"]
+    return c["advances"] + c["compute_moves"] + c["uncompute_moves"]
+
+
+def theory_moves(r):
+    if r["method"] == "bennett":
+        return r["theory"]["compute"] + r["theory"]["uncompute"]
+    return r["formula"]
+
+
 def evaluations(r):
     """Step evaluations of a rev.steps gradient: T forward, the advances, and
     2 per step adjoint (the step's backward function uncomputes the new state,
@@ -335,6 +468,11 @@ def evaluations(r):
     adjoint, which recomputes the final state for the uncompute of the
     output (the other step adjoints skip that: this step only adds to its new
     state, docs/memory.md)."""
+    if r["method"] == "bennett":
+        # T forward; every move evaluates the step (the gradient's step
+        # adjoints are uncomputes, the final state's into `out`); 2 per
+        # step adjoint in the backward function
+        return moves(r) + 3 * r["T"]
     return r["counts"]["advances"] + 3 * r["T"] + 1
 
 
@@ -343,9 +481,9 @@ def table(rows):
     mib = lambda k: f"{k / 1024:.2f}"
     header = ("| T | method | objective (ms) | gradient (ms) | gradient / objective | "
               "gradient / JAX scan gradient | gradient ns per step | ns per step evaluation "
-              "(advances + 3T) | gradient extra memory (MiB) | beyond the 8T-byte output "
-              "(bytes per step) | advances (measured) | revolve r*T - C(c+r, c+1) | "
-              "measured / revolve | rel. diff. dyT/dy0 vs JAX scan | rel. diff. dyT/dxs vs "
+              "(advances or moves + 3T) | gradient extra memory (MiB) | beyond the 8T-byte "
+              "output (bytes per step) | advances / Bennett moves (measured) | revolve r*T - "
+              "C(c+r, c+1) / Bennett's game | measured / theory | rel. diff. dyT/dy0 vs JAX scan | rel. diff. dyT/dxs vs "
               "JAX scan |")
     lines = [header, "|" + "|".join(["---"] * (header.count("|") - 1)) + "|"]
     jax_grad = {r["T"]: r["t_grad"] for r in rows if r.get("variant") == "scan"}
@@ -353,11 +491,11 @@ def table(rows):
         T = r["T"]
         if "skipped" in r:
             lines.append(f"| {T:.0e} | {label(r)} | | {r['skipped']} | | | | | | | | "
-                         f"{r['formula']} | | | |")
+                         f"{theory_moves(r)} | | | |")
             continue
-        steps = r["method"] == "steps"
-        adv = (f"{r['counts']['advances']} | {r['formula']} | "
-               f"{r['counts']['advances'] / max(1, r['formula']):.3f}" if steps else "- | - | -")
+        steps = r["method"] in ("steps", "bennett")
+        adv = (f"{moves(r)} | {theory_moves(r)} | "
+               f"{moves(r) / max(1, theory_moves(r)):.3f}" if steps else "- | - | -")
         per_eval = f"{r['t_grad'] / evaluations(r) * 1e9:.1f}" if steps else "-"
         lines.append(
             f"| {T:.0e} | {label(r)} | {ms(r['t_obj'])} | {ms(r['t_grad'])} | "
@@ -388,18 +526,24 @@ def plot(rows, path):
         steps = sorted((r for r in done if r["method"] == "steps"),
                        key=lambda r: r["counts"]["snapshots"])
         ax1.plot([r["counts"]["snapshots"] for r in steps], [r["t_grad"] for r in steps],
-                 "o-", color=col, label=f"rev.steps, T={T:.0e}")
+                 "o-", color=col, label=f"rev.steps revolve (x: snapshots c), T={T:.0e}")
         # what the same time per step evaluation gives at revolve's minimum
         ax1.plot([r["counts"]["snapshots"] for r in steps],
                  [r["t_grad"] * (r["formula"] + 3 * T + 1) / evaluations(r) for r in steps],
                  "x:", color=col, lw=1,
                  label=f"rev.steps at revolve's minimum advances (estimated), T={T:.0e}")
+        ben = sorted((r for r in done if r["method"] == "bennett"), key=lambda r: r["levels"])
+        ax1.plot([r["counts"]["pebbles"] for r in ben], [r["t_grad"] for r in ben], "P--",
+                 color=col, label=f"rev.steps Bennett k = 1..4 (x: peak pebbles), T={T:.0e}")
+        for r in ben:
+            ax1.annotate(f"k={r['levels']}", (r["counts"]["pebbles"], r["t_grad"]), color=col,
+                         textcoords="offset points", xytext=(4, -10), fontsize=8)
         for r in done:
             if r["method"] == "steps" and r["snapshots"] == "default":
                 ax1.annotate("default", (r["counts"]["snapshots"], r["t_grad"]), color=col,
                              textcoords="offset points", xytext=(4, 6), fontsize=8)
         for r in done:
-            if r["method"] == "steps":
+            if r["method"] in ("steps", "bennett"):
                 continue
             style = ":" if r["method"] == "ancilla" else "--"
             mark = "D" if r["method"] == "ancilla" else marks[r["variant"]]
@@ -410,6 +554,11 @@ def plot(rows, path):
         ax2.plot([mem(r) for r in steps], [r["t_grad"] for r in steps], "o", color=col,
                  label=f"rev.steps c = {', '.join(str(r['counts']['snapshots']) for r in steps)}"
                        f", T={T:.0e}")
+        ax2.plot([mem(r) for r in ben], [r["t_grad"] for r in ben], "P", color=col,
+                 label=f"rev.steps Bennett k = {', '.join(str(r['levels']) for r in ben)}, T={T:.0e}")
+        for r in ben:
+            ax2.annotate(f"k={r['levels']}", (mem(r), r["t_grad"]), color=col,
+                         textcoords="offset points", xytext=(4, -10), fontsize=8)
         for r in done:
             if r["method"] == "ancilla":
                 ax2.plot(mem(r), r["t_grad"], "D", color=col, label=f"{label(r)}, T={T:.0e}")
@@ -418,9 +567,9 @@ def plot(rows, path):
                          label=f"{label(r)}, T={T:.0e}")
     ax1.set_xscale("log")
     ax1.set_yscale("log")
-    ax1.set_xlabel("snapshots c (rev.steps; 8 bytes each)")
+    ax1.set_xlabel("states kept (revolve: snapshots c; Bennett: peak pebbles; 8 bytes each)")
     ax1.set_ylabel("gradient time (s)")
-    ax1.set_title("gradient time vs snapshots (rev.steps)\n"
+    ax1.set_title("gradient time vs states kept (rev.steps: revolve, Bennett)\n"
                   "dotted: ancilla per step, dashed: JAX (no snapshots)")
     ax1.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     ax2.set_xscale("log")
@@ -442,6 +591,8 @@ def main():
     ap.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
     ap.add_argument("--c1-max-s", type=float, default=30.0,
                     help="skip c = 1 at a size whose gradient would take longer (s)")
+    ap.add_argument("--bennett-max-s", type=float, default=60.0,
+                    help="skip a Bennett k at a size whose gradient would take longer (s)")
     ap.add_argument("--replot", action="store_true",
                     help="only redraw the plot from benchmarks/results/steps_checkpointing.json")
     args = ap.parse_args()
@@ -460,7 +611,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for T in sorted(args.sizes):
             repeats = 11 if T <= 100_000 else 5
-            rows += measure(T, repeats, args.c1_max_s, tmp, fails)
+            rows += measure(T, repeats, args.c1_max_s, tmp, fails, args.bennett_max_s)
             print(f"T={T}: done", file=sys.stderr)
     text = table(rows)
     version = next((r["version"] for r in rows if "version" in r), "?")
@@ -493,6 +644,11 @@ def main():
                 "in the step's backward function and that function's recomputation for "
                 "its partials; the first step adjoint also recomputes the final state for "
                 "the uncompute of the output), hence the column ns per step evaluation. "
+                "Bennett rows (schedule = \"bennett\", k levels of b = ceil(T^(1/k)) "
+                "chunks): the compute and uncompute moves of the reversed pebble game "
+                "(each a step evaluation; the step adjoints are among the uncomputes), "
+                "beside the game's count, and the peak pebbles (at most k (b-1) + 1 "
+                "states, 8 bytes each); their step evaluations are moves + 3T. "
                 "Gradients "
                 "compared with plain JAX's (max |a-b| / max |b|; tolerance "
                 f"{TOLERANCE:.0e}). Machine: {machine}\n\n")

@@ -424,10 +424,18 @@ def Rev_StepsOp : Rev_Op<"steps", [AllTypesMatch<["init", "out"]>,
     minimal number of step recomputations for `c`). `c` is `snapshots`
     when set, else what the AD pass's `memory-budget` allows at run time
     (docs/memory.md).
+
+    `schedule = "bennett"` reverses the steps with Bennett's pebble game
+    instead (`schedule = "revolve"` is the default): `levels = k`
+    recursion levels of `b = ceil(T^(1/k))` chunks, at most `k (b-1) + 1`
+    states held, `(2b-1)^k` step evaluations when `T = b^k`; without
+    `levels`, k follows the memory budget (docs/memory.md). `snapshots`
+    is for revolve only, `levels` for bennett only.
   }];
   let arguments = (ins FlatSymbolRefAttr:$step, Index:$lowerBound, Index:$upperBound,
                        AnyMemRef:$init, AnyMemRef:$out, Variadic<AnyType>:$params,
-                       UnitAttr:$subtract, OptionalAttr<I64Attr>:$snapshots);
+                       UnitAttr:$subtract, OptionalAttr<I64Attr>:$snapshots,
+                       OptionalAttr<StrAttr>:$schedule, OptionalAttr<I64Attr>:$levels);
   let assemblyFormat = [{
     $step $lowerBound `to` $upperBound `,` $init `into` $out `(` $params `)` attr-dict
     `:` type($init) (`,` type($params)^)?
@@ -472,6 +480,14 @@ def Rev_StepsAdjointOp : Rev_Op<"steps_adjoint", [AttrSizedOperandSegments,
     pass when the step only adds to or subtracts from its new state and
     never reads it) lets the other step adjoints skip recomputing the next
     state, whose value the step's backward function then does not use.
+
+    `schedule = "bennett"` (carried from the rev.steps) runs the reversed
+    Bennett pebble game instead of revolve: `levels` recursion levels
+    (else the least k <= 8 whose `k (b-1) + 1` states fit in
+    `memory_budget`, or if none does the k <= 8 with the fewest; 2 with the
+    default budget -1), every state kept or
+    uncomputed by a real step evaluation (`new_write_only` does not apply).
+    With `check_atol` every uncomputed pebble must be zero within it.
   }];
   let arguments = (ins FlatSymbolRefAttr:$step, FlatSymbolRefAttr:$step_backward,
                        Index:$lowerBound, Index:$upperBound,
@@ -480,7 +496,8 @@ def Rev_StepsAdjointOp : Rev_Op<"steps_adjoint", [AttrSizedOperandSegments,
                        Variadic<AnyType>:$params, Variadic<AnyMemRef>:$param_shadows,
                        Variadic<Rev_Float>:$param_adjoints,
                        OptionalAttr<I64Attr>:$snapshots, I64Attr:$memory_budget,
-                       OptionalAttr<F64Attr>:$check_atol, UnitAttr:$new_write_only);
+                       OptionalAttr<F64Attr>:$check_atol, UnitAttr:$new_write_only,
+                       OptionalAttr<StrAttr>:$schedule, OptionalAttr<I64Attr>:$levels);
   let results = (outs Variadic<Rev_Float>:$results);
   let assemblyFormat = [{
     $step `,` $step_backward $lowerBound `to` $upperBound `,` $init `,` $init_shadow `,`

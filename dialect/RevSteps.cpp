@@ -108,6 +108,25 @@ LogicalResult invertBySubtracting(OpT op, OpBuilder &b, InverseBuilder &inv) {
   return success();
 }
 
+/// The schedule attributes: `schedule` is "revolve" (the default) or
+/// "bennett"; `snapshots` belongs to revolve, `levels` (1..64) to bennett.
+LogicalResult verifySchedule(Operation *op, StringAttr schedule, std::optional<int64_t> snapshots,
+                             std::optional<int64_t> levels) {
+  bool bennett = schedule && schedule.getValue() == "bennett";
+  if (schedule && !bennett && schedule.getValue() != "revolve")
+    return op->emitOpError() << "schedule must be \"revolve\" or \"bennett\", got " << schedule;
+  if (snapshots && *snapshots < 1)
+    return op->emitOpError() << "snapshots must be at least 1, got " << *snapshots;
+  if (snapshots && bennett)
+    return op->emitOpError("snapshots is the revolve schedule's parameter: the bennett schedule "
+                           "takes 'levels'");
+  if (levels && !bennett)
+    return op->emitOpError("levels needs schedule = \"bennett\"");
+  if (levels && (*levels < 1 || *levels > 64))
+    return op->emitOpError() << "levels must be in [1, 64], got " << *levels;
+  return success();
+}
+
 void addEffect(SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects,
                MemoryEffects::Effect *effect, OpOperand &operand) {
   if (isa<MemRefType>(operand.get().getType()))
@@ -122,9 +141,7 @@ void addEffect(SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect
 LogicalResult StepsOp::verify() {
   if (failed(verifyStateOperands(*this, getInit(), getOut(), "out", getParams())))
     return failure();
-  if (auto c = getSnapshots(); c && *c < 1)
-    return emitOpError() << "snapshots must be at least 1, got " << *c;
-  return success();
+  return verifySchedule(*this, getScheduleAttr(), getSnapshots(), getLevels());
 }
 
 LogicalResult StepsOp::verifySymbolUses(SymbolTableCollection &tables) {
@@ -172,8 +189,8 @@ LogicalResult StepsAdjointOp::verify() {
                          << scalars << ")";
   if (getResultTypes() != getParamAdjoints().getTypes())
     return emitOpError("results must have the types of the adjoints");
-  if (auto c = getSnapshots(); c && *c < 1)
-    return emitOpError() << "snapshots must be at least 1, got " << *c;
+  if (failed(verifySchedule(*this, getScheduleAttr(), getSnapshots(), getLevels())))
+    return failure();
   if (getMemoryBudgetAttr().getInt() < -1)
     return emitOpError() << "memory_budget must be a number of bytes, or -1 (the default "
                             "rule), got " << getMemoryBudgetAttr().getInt();

@@ -637,7 +637,8 @@ static bool writesNewStateOnly(FuncOp step) {
 /// F'(init)^T out_shadow with the params' adjoints, both by one
 /// rev.steps_adjoint (binomial checkpointing; conversion/LowerSteps.cpp; its
 /// first step adjoint recomputes F(init) anyway). out's adjoint is unchanged
-/// (as for any `y += f(x)`).
+/// (as for any `y += f(x)`). The op's schedule (revolve or bennett, with its
+/// snapshots or levels) carries over.
 static LogicalResult adjointRule(StepsOp op, OpBuilder &b, AdjointState &st) {
   if (op.getSubtract())
     return op.emitOpError("cannot be differentiated with 'subtract' (the inverse of a "
@@ -684,7 +685,8 @@ static LogicalResult adjointRule(StepsOp op, OpBuilder &b, AdjointState &st) {
       b, op.getLoc(), TypeRange(ValueRange(adjoints)), op.getStepAttr(),
       FlatSymbolRefAttr::get(bwd->getSymNameAttr()), lb, ub, init, *initShadow, *outShadow, out,
       params, shadows, adjoints, op.getSnapshotsAttr(), b.getI64IntegerAttr(-1),
-      /*check_atol=*/FloatAttr(), writesNewStateOnly(step) ? b.getUnitAttr() : UnitAttr());
+      /*check_atol=*/FloatAttr(), writesNewStateOnly(step) ? b.getUnitAttr() : UnitAttr(),
+      op.getScheduleAttr(), op.getLevelsAttr());
   for (auto [p, r] : llvm::zip(activeScalars, adj.getResults()))
     st.setAdjoint(p, r);
   return success();

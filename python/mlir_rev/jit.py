@@ -755,17 +755,23 @@ class Program:
         Program (all calls together): `advances`, the steps recomputed to
         reach snapshots; `step_adjoints`, the steps reversed (each recomputes
         its step once more); `snapshots`, the snapshot count of the last
-        run; `runs`. All zero without a rev.steps gradient. `reset` zeroes
+        run; `runs`. For `schedule = "bennett"` (docs/memory.md):
+        `compute_moves` and `uncompute_moves` (each a step evaluation; the
+        step adjoints are among the uncomputes), `pebbles`, the most states
+        held at once in the last run (the final state counts as one),
+        `levels`, its k (revolve runs set both to 0, bennett runs
+        `snapshots`). All zero without a rev.steps gradient. `reset` zeroes
         them after reading."""
-        names = ("advances", "step_adjoints", "snapshots", "runs")
+        names = ("advances", "step_adjoints", "snapshots", "runs", "compute_moves",
+                 "uncompute_moves", "pebbles", "levels")
         # @_mlir_rev_steps_counts (conversion/LowerSteps.cpp); raw_lookup adds "_mlir_".
         address = self._engine.raw_lookup("rev_steps_counts")
         if not address:
             return dict.fromkeys(names, 0)
-        counts = (ctypes.c_int64 * 4).from_address(address)
+        counts = (ctypes.c_int64 * len(names)).from_address(address)
         out = dict(zip(names, (int(v) for v in counts)))
         if reset:
-            for i in range(4):
+            for i in range(len(names)):
                 counts[i] = 0
         return out
 

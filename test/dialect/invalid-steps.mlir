@@ -162,3 +162,69 @@ rev.func @f(%T: index, %a: memref<?xf64>, %ad: memref<?xf64>, %b: memref<?xf64>,
   rev.steps_tangent @step %c0 to %T, %a, %ad into %b, %bd () tangents() : memref<?xf64>
   rev.return %T : index
 }
+
+// -----
+
+// The schedule attributes.
+rev.func @step(%t: index, %old: memref<?xf64>, %new: memref<?xf64>) -> index {
+  rev.return %t : index
+}
+rev.func @f(%T: index, %a: memref<?xf64>, %b: memref<?xf64>) -> index {
+  %c0 = arith.constant 0 : index
+  // expected-error @below {{schedule must be "revolve" or "bennett", got "pebbles"}}
+  rev.steps @step %c0 to %T, %a into %b () {schedule = "pebbles"} : memref<?xf64>
+  rev.return %T : index
+}
+
+// -----
+
+rev.func @step(%t: index, %old: memref<?xf64>, %new: memref<?xf64>) -> index {
+  rev.return %t : index
+}
+rev.func @f(%T: index, %a: memref<?xf64>, %b: memref<?xf64>) -> index {
+  %c0 = arith.constant 0 : index
+  // expected-error @below {{levels needs schedule = "bennett"}}
+  rev.steps @step %c0 to %T, %a into %b () {levels = 2} : memref<?xf64>
+  rev.return %T : index
+}
+
+// -----
+
+rev.func @step(%t: index, %old: memref<?xf64>, %new: memref<?xf64>) -> index {
+  rev.return %t : index
+}
+rev.func @f(%T: index, %a: memref<?xf64>, %b: memref<?xf64>) -> index {
+  %c0 = arith.constant 0 : index
+  // expected-error @below {{levels must be in [1, 64], got 0}}
+  rev.steps @step %c0 to %T, %a into %b () {schedule = "bennett", levels = 0} : memref<?xf64>
+  rev.return %T : index
+}
+
+// -----
+
+rev.func @step(%t: index, %old: memref<?xf64>, %new: memref<?xf64>) -> index {
+  rev.return %t : index
+}
+rev.func @f(%T: index, %a: memref<?xf64>, %b: memref<?xf64>) -> index {
+  %c0 = arith.constant 0 : index
+  // expected-error @below {{snapshots is the revolve schedule's parameter: the bennett schedule takes 'levels'}}
+  rev.steps @step %c0 to %T, %a into %b () {schedule = "bennett", snapshots = 4} : memref<?xf64>
+  rev.return %T : index
+}
+
+// -----
+
+rev.func @step(%t: index, %old: memref<?xf64>, %new: memref<?xf64>) -> index {
+  rev.return %t : index
+}
+rev.func @step_bwd(%t: index, %old: memref<?xf64>, %new: memref<?xf64>, %oldb: memref<?xf64>,
+                   %newb: memref<?xf64>) -> index {
+  rev.return %t : index
+}
+rev.func @f(%T: index, %a: memref<?xf64>, %ab: memref<?xf64>, %bb: memref<?xf64>) -> index {
+  %c0 = arith.constant 0 : index
+  // expected-error @below {{levels must be in [1, 64], got 65}}
+  rev.steps_adjoint @step, @step_bwd %c0 to %T, %a, %ab, %bb () shadows() adjoints()
+      {memory_budget = -1 : i64, schedule = "bennett", levels = 65} : memref<?xf64>
+  rev.return %T : index
+}

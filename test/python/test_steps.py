@@ -428,3 +428,263 @@ def test_random_steps_same_gradient_at_every_budget(seed):
         e[t] = h
         fd = (w @ fwd(y0, xs + e) - w @ fwd(y0, xs - e)) / (2 * h)
         assert abs(grads[0][1][t] - fd) <= 1e-6 * max(1.0, abs(fd)), (t, grads[0][1][t], fd)
+
+
+# ---------------------------------------------------------------------------
+# schedule = "bennett": the reversed Bennett pebble game (docs/memory.md).
+
+def bennett_src(src, levels=None, anchor="(%k, %xs) : memref"):
+    attrs = 'schedule = "bennett"' + ("" if levels is None else f", levels = {levels}")
+    return src.replace(anchor, anchor.replace(") : memref", ") {%s} : memref" % attrs))
+
+
+def chunk_count(T, k):
+    """b = ceil(T^(1/k)), exactly: the least b >= 1 with b^k >= T."""
+    b = 1
+    while b ** k < T:
+        b += 1
+    return b
+
+
+def bennett_reference(T, k):
+    """The pebble game played by recursion (an independent model of the
+    lowering's explicit-stack loop): the gradient program GRAD(0, T) and the
+    forward program FWD(0, T). Returns the counts of compute and uncompute
+    moves, the order of the step adjoints, the most pebbles held (x_T
+    counting as one, the input x_0 not), and the forward program's move
+    count."""
+    b = chunk_count(max(T, 1), k)
+    st = {"c": 0, "u": 0, "held": 1 if T else 0, "peak": 1 if T else 0, "adj": []}
+
+    def chunks(s, n):
+        bp = min(b, n)
+        q, r = divmod(n, bp)
+        sizes = [q] * (bp - r) + [q + 1] * r          # the longer chunks last
+        starts = [s + sum(sizes[:i]) for i in range(bp)]
+        return list(zip(starts, sizes))
+
+    def compute(t):
+        st["c"] += 1
+        st["held"] += 1
+        st["peak"] = max(st["peak"], st["held"])
+
+    def uncompute(t, adjoint):
+        st["u"] += 1
+        st["held"] -= 1
+        if adjoint:
+            st["adj"].append(t)
+
+    def fwd(s, n):
+        if n == 1:
+            return compute(s)
+        cs = chunks(s, n)
+        for c in cs:
+            fwd(*c)
+        for c in reversed(cs[:-1]):
+            rev(*c, False)
+
+    def rev(s, n, adjoint):
+        if n == 1:
+            return uncompute(s, adjoint)
+        cs = chunks(s, n)
+        for c in cs[:-1]:
+            fwd(*c)
+        for c in reversed(cs):
+            rev(*c, adjoint)
+
+    if T:
+        rev(0, T, True)
+    grad = dict(st)
+    st.update(c=0, u=0, held=0, peak=0)
+    if T:
+        fwd(0, T)
+    return grad, st["c"] + st["u"], b
+
+
+@pytest.mark.parametrize("levels", [1, 2, 3, 4])
+def test_bennett_gradient_matches_revolve_and_reference(levels):
+    """The same gradient as revolve's (bitwise: every step adjoint sees the
+    same states) and as the store-all reverse sweep (1e-12 relative), on the
+    vector state; `out` is uncomputed."""
+    T = 60
+    k, y0, xs = inputs(T, seed=7)
+    ybar = np.array([0.3, -1.1, 0.7])
+    got = gradient(Program(bennett_src(SRC, levels), grad=["run"]), T, k, y0, xs, ybar)
+    ref = gradient(program(48), T, k, y0, xs, ybar)
+    for a, b in zip(got[:3], ref[:3]):
+        assert np.array_equal(a, b)
+    ry0, rk, rxs = reverse_reference(T, k, y0, xs, ybar)
+    np.testing.assert_allclose(got[0], ry0, rtol=1e-12)
+    np.testing.assert_allclose(got[1], rk, rtol=1e-12)
+    np.testing.assert_allclose(got[2], rxs, rtol=1e-12, atol=1e-15)
+    assert not got[3].any()
+
+
+@pytest.mark.parametrize("levels", [1, 2, 3, 4])
+def test_bennett_example_matches_finite_differences(levels):
+    """examples/steps.mlir (scalar state) with schedule = "bennett": the
+    gradient against central differences of a NumPy twin (1e-7 relative)."""
+    from pathlib import Path
+    src = (Path(__file__).parents[2] / "examples" / "steps.mlir").read_text()
+    src = bennett_src(src, levels, anchor="(%xs) : memref")
+    assert 'schedule = "bennett"' in src
+    p = Program(src, grad=["recurrence"])
+    T = 37
+    xs = np.random.default_rng(levels).uniform(-0.9, 0.9, T)
+
+    def objective(y0, xs_):
+        y = y0
+        for x in xs_:
+            y = y + np.sin(y) * x
+        return y
+
+    y0b, xsb, out = np.zeros(1), np.zeros(T), np.zeros(1)
+    p.call("recurrence_grad", T, np.array([0.7]), out, xs, y0b, np.ones(1), xsb)
+    h = 1e-6
+    fd = (objective(0.7 + h, xs) - objective(0.7 - h, xs)) / (2 * h)
+    assert abs(y0b[0] - fd) <= 1e-7 * max(1, abs(fd))
+    for t in range(T):
+        e = np.zeros(T)
+        e[t] = h
+        fd = (objective(0.7, xs + e) - objective(0.7, xs - e)) / (2 * h)
+        assert abs(xsb[t] - fd) <= 1e-7 * max(1, abs(fd)), t
+    assert p.steps_counts()["levels"] == levels
+
+
+def test_bennett_reference_closed_forms():
+    """The reference itself against the theory where T = b^k: (2b-1)^k moves
+    for the forward program and for the gradient (its reverse: compute and
+    uncompute counts swap, so ((2b-1)^k -/+ 1) / 2), k (b-1) + 1 pebbles."""
+    for k in range(1, 5):
+        for b in range(1, 7):
+            T = b ** k
+            grad, fwd_moves, bb = bennett_reference(T, k)
+            assert bb == b
+            assert fwd_moves == (2 * b - 1) ** k
+            assert grad["c"] + grad["u"] == (2 * b - 1) ** k
+            assert grad["c"] == ((2 * b - 1) ** k - 1) // 2 and grad["u"] == ((2 * b - 1) ** k + 1) // 2
+            assert grad["peak"] == k * (b - 1) + 1
+            assert grad["adj"] == list(reversed(range(T)))
+
+
+@pytest.mark.parametrize("levels", [1, 2, 3, 4])
+def test_bennett_counts_match_the_game(levels):
+    """For every T in 1..40: the compiled schedule's compute and uncompute
+    moves and its peak pebble count equal the recursive reference's, every
+    step is reversed once (the step adjoints are uncomputes), the peak is at
+    most k (b-1) + 1, and where T = b^k the moves are (2b-1)^k."""
+    p = Program(bennett_src(SRC, levels), grad=["run"])
+    for T in range(1, 41):
+        k, y0, xs = inputs(T, seed=T)
+        p.steps_counts(reset=True)
+        gradient(p, T, k, y0, xs, np.ones(3))
+        got = p.steps_counts()
+        grad, _, b = bennett_reference(T, levels)
+        assert got["levels"] == levels and got["runs"] == 1 and got["step_adjoints"] == T
+        assert got["advances"] == 0 and got["snapshots"] == 0
+        assert (got["compute_moves"], got["uncompute_moves"], got["pebbles"]) == \
+            (grad["c"], grad["u"], grad["peak"]), (T, levels)
+        assert got["pebbles"] <= levels * (b - 1) + 1
+        if b ** levels == T:
+            assert got["compute_moves"] + got["uncompute_moves"] == (2 * b - 1) ** levels
+
+
+def budget_levels(T, avail):
+    """docs/memory.md's rule: the least k <= 8 with k (b-1) + 1 <= avail
+    states, else the k <= 8 with the fewest states (the least such k)."""
+    pebbles = {k: k * (chunk_count(T, k) - 1) + 1 for k in range(1, 9)}
+    fits = [k for k in pebbles if pebbles[k] <= avail]
+    return fits[0] if fits else min(pebbles, key=lambda k: (pebbles[k], k))
+
+
+@pytest.mark.parametrize("budget", [0, 24 * 3, 24 * 8, 24 * 20, 24 * 100, None])
+def test_bennett_levels_from_the_budget(budget):
+    """Without `levels` the budget picks k (budget in bytes of 24-byte states;
+    None: the default, k = 2); the gradient is the same at every k."""
+    p = Program(bennett_src(SRC), grad=["run"], memory_budget=budget)
+    T = 50
+    k, y0, xs = inputs(T, seed=13)
+    ybar = np.array([0.5, 0.25, -1.0])
+    got = gradient(p, T, k, y0, xs, ybar)
+    counts = p.steps_counts()
+    want = 2 if budget is None else budget_levels(T, budget // 24)
+    assert counts["levels"] == want
+    b = chunk_count(T, want)
+    assert counts["pebbles"] <= want * (b - 1) + 1
+    if budget is not None and budget // 24 < 7:
+        # nothing fits: the fewest states, k = 6 (b = 2: 7 states; k = 7 and
+        # 8 have b = 2 too, but more levels)
+        assert want == 6 and counts["pebbles"] == 7
+    elif budget is not None:
+        assert want * (b - 1) + 1 <= budget // 24
+    ref = gradient(program(), T, k, y0, xs, ybar)
+    for a, r in zip(got[:3], ref[:3]):
+        assert np.array_equal(a, r)
+
+
+def test_bennett_checked_mode():
+    """checks=True with a deterministic step: the same gradient, every
+    uncomputed pebble checked (and found zero)."""
+    T = 40
+    k, y0, xs = inputs(T, seed=9)
+    ybar = np.array([0.3, 0.2, -0.1])
+    p = Program(bennett_src(SRC, 3), grad=["run"], checks=True)
+    got = gradient(p, T, k, y0, xs, ybar)[:3]
+    ref = reverse_reference(T, k, y0, xs, ybar)
+    for a, b in zip(got, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    assert p.steps_counts()["uncompute_moves"] > T
+
+
+# A step that is not deterministic: it reads a global counter that it bumps
+# (an integer, so no derivative flows through it) and adds 1e-3 * counter to
+# the new state, so a state recomputed later differs from the stored one.
+SRC_TICK = """
+memref.global "private" @tick : memref<1xi64> = dense<0>
+rev.func @step(%t: index, %old: memref<?xf64>, %new: memref<?xf64>, %xs: memref<?xf64>) -> index {
+  %c0 = arith.constant 0 : index
+  %g = memref.get_global @tick : memref<1xi64>
+  %n = memref.load %g[%c0] : memref<1xi64>
+  %nf = arith.sitofp %n : i64 to f64
+  %eps = arith.constant 1.0e-3 : f64
+  %e = arith.mulf %nf, %eps : f64
+  %y = memref.load %old[%c0] : memref<?xf64>
+  %x = memref.load %xs[%t] : memref<?xf64>
+  %s = math.sin %y : f64
+  %d = arith.mulf %s, %x : f64
+  %v0 = arith.addf %y, %d : f64
+  %v = arith.addf %v0, %e : f64
+  rev.add_at %new[%c0], %v : memref<?xf64>
+  %one = arith.constant 1 : i64
+  rev.add_at %g[%c0], %one : memref<1xi64>
+  rev.return %t : index
+}
+rev.func @run(%T: index, %y0: memref<?xf64>, %yT: memref<?xf64>, %xs: memref<?xf64>) -> index {
+  %c0 = arith.constant 0 : index
+  rev.steps @step %c0 to %T, %y0 into %yT (%xs) ATTR : memref<?xf64>, memref<?xf64>
+  rev.return %T : index
+}
+"""
+
+
+@pytest.mark.parametrize("attr, message", [
+    ('{schedule = "bennett", levels = 2}', "an uncomputed pebble is not zero"),
+    ("{snapshots = 2}", "a recomputed state differs from the same state reached through the snapshots"),
+])
+def test_checked_mode_catches_a_nondeterministic_step(attr, message):
+    """Unchecked, a step that gives another result each time leaves `out`
+    wrong after the gradient's uncompute; checks=True stops the gradient with
+    a located RevError (Bennett: an uncomputed pebble is not zero; revolve:
+    a recomputed state differs), arrays restored."""
+    src = SRC_TICK.replace("ATTR", attr)
+    T = 9
+    xs = np.full(T, 0.1)
+    out = np.zeros(1)
+    Program(src, grad=["run"]).call("run_grad", T, np.array([0.6]), out, xs, np.zeros(1),
+                                    np.ones(1), np.zeros(T))
+    assert abs(out[0]) > 1e-3           # x_T recomputed != x_T added by the forward
+    p = Program(src, grad=["run"], checks=True)
+    out, y0b = np.zeros(1), np.zeros(1)
+    with pytest.raises(RevError, match=message + r".*\(rev.steps at loc"):
+        p.call("run_grad", T, np.array([0.6]), out, xs, y0b, np.ones(1), np.zeros(T))
+    assert not out.any() and not y0b.any()

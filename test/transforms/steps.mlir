@@ -62,3 +62,31 @@ rev.func @run(%T: index, %k: f64, %a: memref<?xf64>, %b: memref<?xf64>,
   rev.steps @step %c0 to %T, %a into %b (%k, %xs) {snapshots = 3} : memref<?xf64>, f64, memref<?xf64>
   rev.return %T, %k : index, f64
 }
+
+// schedule = "bennett" (two levels; without them, the budget decides) carries
+// over to the adjoint; the inverse keeps it, the tangent ignores it.
+// INV-LABEL: rev.func @bennett_inv
+// INV: rev.steps @step {{.*}} {levels = 2 : i64, schedule = "bennett", subtract}
+// BWD-LABEL: rev.func @bennett_bwd(
+// BWD: rev.steps_adjoint @step, @step_bwd {{.*}} {levels = 2 : i64, memory_budget = -1 : i64, new_write_only, schedule = "bennett"}
+// BWD-LABEL: rev.func @bennett_budget_bwd(
+// BWD: rev.steps_adjoint @step, @step_bwd {{.*}} {memory_budget = -1 : i64, new_write_only, schedule = "bennett"}
+// BUDGET-LABEL: rev.func @bennett_budget_bwd(
+// BUDGET: rev.steps_adjoint {{.*}} {memory_budget = 4096 : i64, new_write_only, schedule = "bennett"}
+// FWD-LABEL: rev.func @bennett_fwd(
+// FWD-NOT: bennett"
+// FWD: rev.steps_tangent @step_fwd
+// FWD-NOT: bennett"
+// FWD: rev.return
+rev.func @bennett(%T: index, %k: f64, %a: memref<?xf64>, %b: memref<?xf64>,
+                  %xs: memref<?xf64>) -> (index, f64) {
+  %c0 = arith.constant 0 : index
+  rev.steps @step %c0 to %T, %a into %b (%k, %xs) {schedule = "bennett", levels = 2} : memref<?xf64>, f64, memref<?xf64>
+  rev.return %T, %k : index, f64
+}
+rev.func @bennett_budget(%T: index, %k: f64, %a: memref<?xf64>, %b: memref<?xf64>,
+                         %xs: memref<?xf64>) -> (index, f64) {
+  %c0 = arith.constant 0 : index
+  rev.steps @step %c0 to %T, %a into %b (%k, %xs) {schedule = "bennett"} : memref<?xf64>, f64, memref<?xf64>
+  rev.return %T, %k : index, f64
+}

@@ -667,18 +667,35 @@ class FunctionBuilder:
                     revd.FreeOp(revd.SubOp(r, e).result)
 
     def builtin_steps(self, c):
-        """rev.steps(step, lb, ub, init, out, *params, snapshots=None)."""
+        """rev.steps(step, lb, ub, init, out, *params, snapshots=None,
+        schedule=None, levels=None)."""
         if len(c.args) < 5 or any(isinstance(a, ast.Starred) for a in c.args):
             raise self.error(c, "rev.steps takes (step, lb, ub, init, out, *params)")
-        snapshots = None
+        snapshots = schedule = levels = None
         for k in c.keywords:
-            if k.arg != "snapshots":
-                raise self.error(k.value, f"rev.steps has no keyword `{k.arg}` (only snapshots=)")
             v = k.value
-            if not (isinstance(v, ast.Constant) and isinstance(v.value, int)
-                    and not isinstance(v.value, bool) and 1 <= v.value < 2**62):
-                raise self.error(v, "snapshots= must be an integer constant >= 1")
-            snapshots = v.value
+            if k.arg == "snapshots":
+                if not (isinstance(v, ast.Constant) and isinstance(v.value, int)
+                        and not isinstance(v.value, bool) and 1 <= v.value < 2**62):
+                    raise self.error(v, "snapshots= must be an integer constant >= 1")
+                snapshots = v.value
+            elif k.arg == "schedule":
+                if not (isinstance(v, ast.Constant) and v.value in ("revolve", "bennett")):
+                    raise self.error(v, 'schedule= must be "revolve" or "bennett"')
+                schedule = v.value
+            elif k.arg == "levels":
+                if not (isinstance(v, ast.Constant) and isinstance(v.value, int)
+                        and not isinstance(v.value, bool) and 1 <= v.value <= 64):
+                    raise self.error(v, "levels= must be an integer constant in [1, 64]")
+                levels = v.value
+            else:
+                raise self.error(v, f"rev.steps has no keyword `{k.arg}` (only snapshots=, "
+                                    f"schedule=, levels=)")
+        if levels is not None and schedule != "bennett":
+            raise self.error(c, 'levels= needs schedule="bennett"')
+        if snapshots is not None and schedule == "bennett":
+            raise self.error(c, 'snapshots= is for the revolve schedule (schedule="bennett" '
+                                'takes levels=)')
         target = self.callee(c.args[0])
         if target is None or target[1]:
             raise self.error(c.args[0], "the step of rev.steps must be a @reversible function")
@@ -704,10 +721,11 @@ class FunctionBuilder:
                 params.append(self.arrays[a.id][0])
             else:
                 params.append(self.convert(self.expr(a, t.mlir()), t.mlir(), a))
-        attr = None if snapshots is None else ir.IntegerAttr.get(ir.IntegerType.get_signless(64),
-                                                                  snapshots)
+        i64 = ir.IntegerType.get_signless(64)
         revd.StepsOp(ir.FlatSymbolRefAttr.get(f.symbol), lb, ub, arrays[0], arrays[1], params,
-                     snapshots=attr)
+                     snapshots=None if snapshots is None else ir.IntegerAttr.get(i64, snapshots),
+                     schedule=None if schedule is None else ir.StringAttr.get(schedule),
+                     levels=None if levels is None else ir.IntegerAttr.get(i64, levels))
 
     def builtin_update(self, c, obj):
         n = 1 if obj is markers.neg else 3

@@ -32,9 +32,11 @@ irot = _only_in_reversible("irot")
 #: independent; scalars the body writes are sums (`s += ...` only);
 #: `prange(..., accumulate="privatize")` chooses how shared arrays are added to.
 prange = _only_in_reversible("prange")
-#: `steps(step, lb, ub, init, out, *params, snapshots=None)`: rev.steps,
-#: out += the state after step(t, old, new, *params) for t in lb..ub-1,
-#: started from init (arrays); `step` is a @reversible function that writes
-#: only `new` (fresh zeros each step). Its gradient reverses the steps by
-#: binomial checkpointing (docs/memory.md).
+#: `steps(step, lb, ub, init, out, *params, snapshots=None, schedule=None,
+#: levels=None)`: rev.steps, out += the state after step(t, old, new,
+#: *params) for t in lb..ub-1, started from init (arrays); `step` is a
+#: @reversible function that writes only `new` (fresh zeros each step). Its
+#: gradient reverses the steps by binomial checkpointing (`snapshots=c`), or
+#: with schedule="bennett" by Bennett's pebble game (`levels=k`); without
+#: them the memory budget decides (docs/memory.md).
 steps = _only_in_reversible("steps")
