@@ -58,7 +58,8 @@ LogicalResult lowerToAssert(CheckOp op, Value condition, ConversionPatternRewrit
   std::string text = op.getFailureMessage();
   if (!text.empty() && text.back() == '\n')
     text.pop_back();
-  rw.replaceOpWithNewOp<cf::AssertOp>(op, condition, text);
+  auto assertOp = rw.replaceOpWithNewOp<cf::AssertOp>(op, condition, text);
+  assertOp->setAttr(kCheckFailureAttr, rw.getUnitAttr());
   return success();
 }
 
@@ -101,7 +102,7 @@ struct CheckToCall : public OpConversionPattern<CheckOp> {
     }
     Value one = arith::ConstantIntOp::create(rw, loc, 1, 1);
     Value failedCond = arith::XOrIOp::create(rw, loc, adaptor.getCondition(), one);
-    scf::IfOp::create(rw, loc, failedCond, [&](OpBuilder &b, Location l) {
+    auto ifOp = scf::IfOp::create(rw, loc, failedCond, [&](OpBuilder &b, Location l) {
       Value msg = memref::GetGlobalOp::create(b, l, type, name);
       Value ptr = memref::ExtractAlignedPointerAsIndexOp::create(b, l, msg);
       Value ptr64 = arith::IndexCastOp::create(b, l, i64, ptr);
@@ -109,6 +110,7 @@ struct CheckToCall : public OpConversionPattern<CheckOp> {
       static_cast<const Derived *>(this)->emitReport(b, l, *report, ptr64, len);
       scf::YieldOp::create(b, l);
     });
+    ifOp->setAttr(kCheckFailureAttr, rw.getUnitAttr());
     rw.eraseOp(op);
     return success();
   }

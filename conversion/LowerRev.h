@@ -29,6 +29,10 @@ namespace rev {
 /// pointers, and that signature's length. --rev-memref-noalias, after
 /// --convert-func-to-llvm, puts `llvm.noalias` on those pointers.
 inline constexpr llvm::StringLiteral kNoaliasPtrArgsAttr = "rev.noalias_ptr_args";
+/// On the op that reports a failed run-time check (the scf.if or cf.assert
+/// that a rev.check becomes), so that later passes (--rev-tape-loops) can
+/// tell checking code from the program; --rev-tape-loops drops it.
+inline constexpr llvm::StringLiteral kCheckFailureAttr = "rev.check_failure";
 inline constexpr llvm::StringLiteral kNoaliasArgCountAttr = "rev.noalias_arg_count";
 /// Set during the lowering on the element updates of a rev.parallel_for's
 /// shared accumulations: lowered to memref.atomic_rmw.

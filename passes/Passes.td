@@ -268,13 +268,16 @@ def RevTapeLoops : Pass<"rev-tape-loops", "::mlir::ModuleOp"> {
        loads of read-only memref arguments) computed only from the
        iteration's state (the loop-carried primal values), the induction
        variable and values the forward loop can see;
-     * chooses values of that slice to store, greedily by estimated time
-       saved per byte (a static cost per op: 20 for a transcendental, 6 for a
-       division or square root, 1 otherwise; the time saved by storing a set
-       of values is the cost of the slice ops that are then dead), within B
-       bytes per iteration. A stored pre-state value (the backward loop's
-       yielded state) ends the uncompute chain; a stored partial derivative
-       ends its own computation;
+     * chooses values of that slice to store, greedily by estimated net time
+       saved per byte, within B bytes per iteration. Static costs: 20 for a
+       transcendental, 6 for a division or square root, 1 otherwise, three
+       times that on the loop-carried uncompute chain (its latency is
+       serial); the time saved by storing a set of values is the cost of the
+       backward slice ops that are then dead, minus the cost of what the
+       forward loop must compute in addition (what it does not compute
+       already), minus 6 per value for its store and load. A stored
+       pre-state value (the backward loop's yielded state) ends the uncompute
+       chain; a stored partial derivative ends its own computation;
      * computes those values in the forward loop (from its state before and
        after the iteration), stores them in tapes allocated before it (one
        memref per value, trip-count long), and loads them in the backward

@@ -57,6 +57,11 @@ int64_t opCost(Operation *op) {
   return 1;
 }
 
+/// A stored value's store in the forward loop and load in the backward one:
+/// a tape is a stream that does not stay in cache (8 MB per value at a
+/// million iterations), about 3 adds each.
+constexpr int64_t kStoreLoadCost = 6;
+
 /// How much more an op on the loop-carried uncompute chain costs: its latency
 /// adds up over the iterations, where other ops overlap.
 constexpr int64_t kChainFactor = 3;
@@ -109,7 +114,8 @@ private:
   void findTwins();
   int64_t addedForwardCost(const llvm::SetVector<Value> &stored);
   int64_t netGain(const llvm::SetVector<Value> &stored) {
-    return savedCost(stored) - addedForwardCost(stored) - 2 * int64_t(stored.size());
+    return savedCost(stored) - addedForwardCost(stored) -
+           kStoreLoadCost * int64_t(stored.size());
   }
   int64_t planBytes(const llvm::SetVector<Value> &stored) const;
   llvm::SetVector<Value> choose();
@@ -129,6 +135,7 @@ private:
   /// Slice ops on the loop-carried uncompute chain (from the state after the
   /// iteration to the state before it): their latency is serial.
   llvm::DenseSet<Operation *> chain;
+  llvm::DenseSet<Operation *> checkOnly;
   SmallVector<Value> candidates;
   /// Slice ops whose value the forward body already has (the same op on the
   /// corresponding operands) or that are mapped onto its state: storing them
@@ -172,7 +179,21 @@ bool LoopTaper::isAvailable(Value v) {
 }
 
 void LoopTaper::findSlice() {
+  // Checked mode's code: the ops reporting failed checks and the pure ops
+  // that only feed them. It neither keeps a value alive nor counts as saved
+  // work, so that checked code stores what unchecked code stores.
+  for (Operation &op : llvm::reverse(*body)) {
+    if (op.hasAttr(kCheckFailureAttr) ||
+        (isMemoryEffectFree(&op) && op.getNumRegions() == 0 && !op.use_empty() &&
+         llvm::all_of(op.getUsers(), [&](Operation *user) {
+           Operation *top = body->findAncestorOpInBlock(*user);
+           return top && checkOnly.contains(top);
+         })))
+      checkOnly.insert(&op);
+  }
   for (Operation &op : body->without_terminator()) {
+    if (checkOnly.contains(&op))
+      continue;
     if (op.getNumRegions() != 0)
       continue;
     bool readOnly = isMemoryEffectFree(&op);
@@ -219,7 +240,7 @@ void LoopTaper::findSlice() {
         continue;
       bool external = llvm::any_of(r.getUsers(), [&](Operation *user) {
         Operation *top = body->findAncestorOpInBlock(*user);
-        return !top || !slice.contains(top);
+        return !top || (!slice.contains(top) && !checkOnly.contains(top));
       });
       if (external)
         candidates.push_back(r);
@@ -232,6 +253,8 @@ int64_t LoopTaper::savedCost(const llvm::SetVector<Value> &stored) {
   llvm::DenseSet<Operation *> live;
   int64_t dead = 0;
   for (Operation &op : llvm::reverse(*body)) {
+    if (checkOnly.contains(&op))
+      continue;
     bool isLive = !slice.contains(&op);
     for (Value r : op.getResults()) {
       if (isLive)
@@ -260,7 +283,7 @@ int64_t LoopTaper::planBytes(const llvm::SetVector<Value> &stored) const {
 
 /// Greedy by net time saved per byte (what the backward sweep no longer
 /// computes, minus what the forward loop must compute in addition, minus a
-/// store and a load per value), then drop the values whose saving later
+/// store and a load per value, kStoreLoadCost), then drop the values whose saving later
 /// choices made redundant.
 llvm::SetVector<Value> LoopTaper::choose() {
   llvm::SetVector<Value> stored;
@@ -604,6 +627,7 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
       op->removeAttr(kTapeLoopAttr);
       op->removeAttr(kTapeAdjointAttr);
       op->removeAttr(kTapeIndexAttr);
+      op->removeAttr(kCheckFailureAttr);
     });
     // Clean up what the taping left: the uncompute chains and slices it made
     // dead, the clones in the forward loop (CSE with its own values).
