@@ -5,7 +5,7 @@
 # the project venv, runs the benchmarks.
 # Each script saves its table in benchmarks/results/ and exits non-zero when
 # a PyTorch gradient differs from rev's by more than 1e-8 (relative), or
-# (steps_checkpointing.py) a gradient from JAX's by more than 1e-10 or an
+# (steps_checkpointing.py, loop_budget.py) a gradient from JAX's by more than 1e-10 or an
 # advance count from revolve's minimum; all
 # scripts still run, and this script then exits 1 naming the failed ones.
 set -euo pipefail
@@ -22,6 +22,7 @@ run benchmarks/gmm.py --repeats 11
 run benchmarks/leapfrog.py
 run benchmarks/parallel_gradients.py --repeats 7
 run benchmarks/steps_checkpointing.py
+run benchmarks/loop_budget.py
 if [ ${#failed[@]} -gt 0 ]; then
   printf 'FAILED: python %s\n' "${failed[@]}" >&2
   exit 1

@@ -153,9 +153,11 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
            "no 'accumulate' attribute: 'atomic' or 'privatize' (default: none set, which "
            "the lowering reads as 'atomic')">,
     Option<"memoryBudget", "memory-budget", "int64_t", /*default=*/"-1",
-           "Bytes the checkpointed adjoint of each rev.steps may keep as state snapshots "
-           "(at least one is always kept; -1: the default rule, enough snapshots for at "
-           "most 3 recomputations of a step; a rev.steps' own 'snapshots' wins)">,
+           "Bytes the checkpointed adjoint of each rev.steps may keep as states: revolve's "
+           "snapshots (at least one is always kept) or Bennett's pebbles (the least number "
+           "of levels that fits); -1: the default rules (revolve: enough snapshots for at "
+           "most 3 recomputations of a step; Bennett: 2 levels); the op's own 'snapshots' "
+           "or 'levels' wins. Loops have their own per-iteration budget, loop-budget">,
     Option<"loopBudget", "loop-budget", "int64_t", /*default=*/"0",
            "Bytes per iteration that the gradient may store for the backward sweep of each "
            "top-level rev.for of a differentiated function, instead of recomputing them "
