@@ -70,6 +70,7 @@ LogicalResult lowerToAssert(CheckOp op, Value condition, ConversionPatternRewrit
 template <typename Derived>
 struct CheckToCall : public OpConversionPattern<CheckOp> {
   using OpConversionPattern::OpConversionPattern;
+  mutable unsigned nextMessage = 0;
 
   LogicalResult matchAndRewrite(CheckOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rw) const override {
@@ -88,12 +89,16 @@ struct CheckToCall : public OpConversionPattern<CheckOp> {
     auto type = MemRefType::get({static_cast<int64_t>(text.size())}, i8);
     auto data = DenseElementsAttr::get(RankedTensorType::get(type.getShape(), i8),
                                        llvm::ArrayRef<char>(text.data(), text.size()));
+    // The next free name, probing from where the last check of this
+    // conversion stopped (each probe is a walk of the module's symbols: from
+    // 0 each time, checked code with thousands of checks took seconds).
     std::string name;
-    for (unsigned i = 0;; ++i) {
-      name = "__rev_check_msg_" + std::to_string(i);
+    for (;; ++nextMessage) {
+      name = "__rev_check_msg_" + std::to_string(nextMessage);
       if (!SymbolTable::lookupSymbolIn(table, name))
         break;
     }
+    ++nextMessage;
     {
       OpBuilder::InsertionGuard guard(rw);
       rw.setInsertionPointToStart(&table->getRegion(0).front());
