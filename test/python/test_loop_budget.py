@@ -288,12 +288,10 @@ def test_checked_mode_reports_a_stored_value_that_recomputation_misses():
 
 
 def test_checked_mode_passes_the_random_loop_programs(random_sources):
-    # (three of them: checked code of all twelve takes minutes to compile)
-    picked = (0, 5, 10)
-    src = "\n".join(random_sources[k] for k in picked)
-    p = Program(src, grad=[f"L{k}" for k in picked], loop_budget=4096, checks=True)
+    src = "\n".join(random_sources)
+    p = Program(src, grad=[f"L{k}" for k in range(NRANDOM)], loop_budget=4096, checks=True)
     rng = np.random.default_rng(7)
-    for k in picked:
+    for k in range(NRANDOM):
         v = rng.uniform(-1, 1, NVARS)
         X, Y = rng.uniform(-1, 1, 30), rng.uniform(-1, 1, 30)
         run_random_grad(p, k, v, X, Y, rng.uniform(-1, 1, NVARS), rng.uniform(-1, 1, 30))
