@@ -306,8 +306,10 @@ def RevTapeLoops : Pass<"rev-tape-loops", "::mlir::ModuleOp"> {
            "How a failed check reports (as --lower-rev's option): 'libc', 'runtime' or "
            "'assert'">,
   ];
-  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
-                           "::mlir::scf::SCFDialect"];
+  // (func and cf: the lowering of checked mode's checks; math: their |x|)
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
+                           "::mlir::func::FuncDialect", "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
 }
 
 def RevFoldZeroAdjoints : Pass<"rev-fold-zero-adjoints", "::mlir::ModuleOp"> {

@@ -98,9 +98,9 @@ bool isReadOnlyArgument(Value m, func::FuncOp fn) {
 class LoopTaper {
 public:
   LoopTaper(func::FuncOp fn, scf::ForOp fwd, scf::ForOp bwd, int64_t budget,
-            std::optional<double> checkAtol)
-      : fn(fn), fwd(fwd), bwd(bwd), budget(budget), checkAtol(checkAtol), dom(fn),
-        body(bwd.getBody()), numState(fwd.getNumRegionIterArgs()) {}
+            std::optional<double> checkAtol, SmallVectorImpl<Operation *> &checks)
+      : fn(fn), fwd(fwd), bwd(bwd), budget(budget), checkAtol(checkAtol), checks(checks),
+        dom(fn), body(bwd.getBody()), numState(fwd.getNumRegionIterArgs()) {}
 
   /// Chooses and stores; the number of bytes per iteration stored (0: the
   /// pair is left as it was).
@@ -127,6 +127,9 @@ private:
   scf::ForOp fwd, bwd;
   int64_t budget;
   std::optional<double> checkAtol;
+  /// The checks of checked mode this taper creates (the pass lowers those,
+  /// and no other rev.check).
+  SmallVectorImpl<Operation *> &checks;
   DominanceInfo dom;
   Block *body;
   unsigned numState;
@@ -443,9 +446,10 @@ void LoopTaper::addCheck(Value recomputed, Value loaded) {
   } else {
     ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, loaded, recomputed);
   }
-  CheckOp::create(b, loc, ok, "a value stored for the backward sweep differs from its "
-                              "recomputation",
-                  "rev.for");
+  checks.push_back(CheckOp::create(b, loc, ok,
+                                   "a value stored for the backward sweep differs from its "
+                                   "recomputation",
+                                   "rev.for"));
 }
 
 void LoopTaper::apply(const llvm::SetVector<Value> &stored) {
@@ -574,8 +578,16 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
     });
     MLIRContext *ctx = &getContext();
     SmallVector<func::FuncOp> changed;
+    SmallVector<Operation *> checkOps;
     for (func::FuncOp fn : grads) {
-      int64_t budget = fn->getAttrOfType<IntegerAttr>(kLoopBudgetAttr).getInt();
+      auto budgetAttr = fn->getAttrOfType<IntegerAttr>(kLoopBudgetAttr);
+      if (!budgetAttr || budgetAttr.getInt() < 0) {
+        fn.emitError() << "--rev-tape-loops: '" << kLoopBudgetAttr
+                       << "' must be an integer number of bytes per iteration >= 0, got "
+                       << fn->getAttr(kLoopBudgetAttr);
+        return signalPassFailure();
+      }
+      int64_t budget = budgetAttr.getInt();
       fn->removeAttr(kLoopBudgetAttr);
       inlineMarkedCalls(fn, symbols);
       // Pairs at the top level, each mark once on each side.
@@ -593,7 +605,7 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
         if (fs.size() != 1 || it == bwds.end() || it->second.size() != 1)
           continue;
         LoopTaper taper(fn, fs.front(), it->second.front(), budget,
-                        checks ? std::optional<double>(atol) : std::nullopt);
+                        checks ? std::optional<double>(atol) : std::nullopt, checkOps);
         if (int64_t bytes = taper.run())
           perLoop.push_back(bytes);
       }
@@ -607,9 +619,9 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
         changed.push_back(fn);
       }
     }
-    // The checks of checked mode, lowered as --lower-rev lowers the others.
-    bool anyCheck = module.walk([](CheckOp) { return WalkResult::interrupt(); }).wasInterrupted();
-    if (anyCheck) {
+    // The checks of checked mode, lowered as --lower-rev lowers the others
+    // (only those created here: any other rev.check is left alone).
+    if (!checkOps.empty()) {
       RewritePatternSet patterns(ctx);
       if (checkLowering == "libc")
         populateRevCheckToLibcPatterns(patterns);
@@ -620,7 +632,7 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
       ConversionTarget target(*ctx);
       target.addIllegalOp<CheckOp>();
       target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
-      if (failed(applyPartialConversion(module, target, std::move(patterns))))
+      if (failed(applyPartialConversion(checkOps, target, std::move(patterns))))
         return signalPassFailure();
     }
     module.walk([](Operation *op) {

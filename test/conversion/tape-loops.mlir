@@ -8,6 +8,7 @@
 // RUN: rev-opt %s --rev-ad --rev-to-llvm | FileCheck %s --check-prefix=NONE
 // RUN: not rev-opt %s --rev-ad=loop-budget=-1 2>&1 | FileCheck %s --check-prefix=ERR
 // RUN: not rev-opt %s "--rev-tape-loops=check-lowering=exit" 2>&1 | FileCheck %s --check-prefix=ERR-LOWERING
+// RUN: rev-opt %s --rev-insert-checks --rev-tape-loops | FileCheck %s --check-prefix=KEEP
 
 // y += sin(z) * x[t];  z += cos(y) * x[t]
 rev.func @coupled(%y: f64, %z: f64, %X: memref<?xf64>) -> (f64, f64) {
@@ -87,6 +88,13 @@ rev.func @coupled(%y: f64, %z: f64, %X: memref<?xf64>) -> (f64, f64) {
 
 // Without the budget nothing is stored.
 // NONE-NOT: llvm.call @malloc
+
+// The pass lowers only the checks it creates: others (here rev-level ones,
+// without marks) stay as they are.
+// KEEP-LABEL: rev.func @coupled(
+// KEEP:         rev.check %{{.*}}, "loop step must be positive" for "rev.for"
+// KEEP:         rev.check %{{.*}}, "delta is not finite (inf or NaN)" for "rev.add"
+// KEEP-NOT:     func.call
 
 // ERR: rev-ad: loop-budget must be a number of bytes per iteration >= 0, not -1
 // ERR-LOWERING: --rev-tape-loops: check-lowering must be 'libc', 'runtime' or 'assert', got 'exit'
