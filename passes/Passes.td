@@ -298,8 +298,8 @@ def RevTapeLoops : Pass<"rev-tape-loops", "::mlir::ModuleOp"> {
            "loop">,
     Option<"checks", "checks", "bool", /*default=*/"false",
            "Checked mode: the backward loop still recomputes each stored value and a "
-           "run-time check compares the two (floats within atol * max(1, |value|), "
-           "integers exactly)">,
+           "run-time check compares the two (floats within max(atol, 64 ulp) * max(1, "
+           "|value|), integers exactly)">,
     Option<"atol", "atol", "double", /*default=*/"1e-8",
            "Tolerance of the checked-mode comparison (relative above 1)">,
     Option<"checkLowering", "check-lowering", "std::string", /*default=*/"\"libc\"",

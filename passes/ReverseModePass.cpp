@@ -41,21 +41,36 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
                                  << static_cast<int64_t>(loopBudget);
       return signalPassFailure();
     }
-    int64_t nextTapeId = 0;
+    // Marks for --rev-tape-loops: the top-level forward loops of every
+    // function whose backward sweep does not exist yet (the selected ones and
+    // the callees whose backward sweeps are generated on demand, so that a
+    // later rev-ad of a callee still finds its marked pair); their backward
+    // loops inherit the mark in the adjoint rule of rev.for. Ids are unique
+    // in the module (earlier runs' marks included).
+    if (loopBudget > 0) {
+      int64_t nextTapeId = 0;
+      getOperation().walk([&](ForOp loop) {
+        if (auto id = loop->getAttrOfType<IntegerAttr>(kTapeLoopAttr))
+          nextTapeId = std::max(nextTapeId, id.getInt() + 1);
+      });
+      getOperation().walk([&](FuncOp g) {
+        if (g->hasAttr(kBackwardOfAttr) || findMarkedFunction(g, kBackwardOfAttr) ||
+            g.getBody().empty())
+          return;
+        for (Operation &op : g.getBody().front())
+          if (auto loop = dyn_cast<ForOp>(op);
+              loop && !loop.getReverse() && !loop->hasAttr(kTapeLoopAttr))
+            loop->setAttr(kTapeLoopAttr, IntegerAttr::get(IntegerType::get(&getContext(), 64),
+                                                          nextTapeId++));
+      });
+    }
     for (FuncOp f : *selected) {
       if (findMarkedFunction(f, kGradientOfAttr))
         continue;
-      // Marks for --rev-tape-loops: the top-level forward loops of a function
-      // whose backward sweep is generated now (their backward loops inherit
-      // the mark in the adjoint rule of rev.for).
-      bool marked = false;
-      if (loopBudget > 0 && !findMarkedFunction(f, kBackwardOfAttr))
-        for (Operation &op : f.getBody().front())
-          if (auto loop = dyn_cast<ForOp>(op); loop && !loop.getReverse()) {
-            loop->setAttr(kTapeLoopAttr, IntegerAttr::get(IntegerType::get(&getContext(), 64),
-                                                          nextTapeId++));
-            marked = true;
-          }
+      bool marked =
+          loopBudget > 0 && llvm::any_of(f.getBody().front(), [](Operation &op) {
+            return isa<ForOp>(op) && op.hasAttr(kTapeLoopAttr);
+          });
       FailureOr<FuncOp> bwd = getOrCreateBackwardFunction(f);
       if (failed(bwd))
         return signalPassFailure();

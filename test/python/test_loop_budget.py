@@ -330,3 +330,84 @@ def test_examples_same_gradient_at_every_budget(example):
         np.testing.assert_allclose(res, results[0][0], rtol=1e-10, atol=1e-12, err_msg=example)
         for got, ref in zip(shadows + primal, results[0][1] + results[0][2]):
             np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12, err_msg=example)
+
+
+# -- callees, in either order; float32 ------------------------------------------------
+G_CALLS_F = """
+rev.func @f(%y: f64, %z: f64, %X: memref<?xf64>) -> (f64, f64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %r:2 = rev.for %t = %c0 to %n step %c1 iter_args(%a = %y, %b = %z) -> (f64, f64) {
+    %x = memref.load %X[%t] : memref<?xf64>
+    %s = math.sin %b : f64
+    %d = arith.mulf %s, %x : f64
+    %a1 = rev.add %a, %d : f64
+    %c = math.cos %a1 : f64
+    %e = arith.mulf %c, %x : f64
+    %b1 = rev.add %b, %e : f64
+    rev.yield %a1, %b1 : f64, f64
+  }
+  rev.return %r#0, %r#1 : f64, f64
+}
+
+rev.func @g(%y: f64, %z: f64, %X: memref<?xf64>) -> (f64, f64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %o:2 = rev.call @f(%y, %z, %X) : (f64, f64, memref<?xf64>) -> (f64, f64)
+  %r:2 = rev.for %t = %c0 to %n step %c1 iter_args(%a = %o#0, %b = %o#1) -> (f64, f64) {
+    %x = memref.load %X[%t] : memref<?xf64>
+    %s = math.tanh %b : f64
+    %d = arith.mulf %s, %x : f64
+    %a1 = rev.add %a, %d : f64
+    %c = math.sin %a1 : f64
+    %b1 = rev.add %b, %c : f64
+    rev.yield %a1, %b1 : f64, f64
+  }
+  %o2:2 = rev.call @f(%r#0, %r#1, %X) : (f64, f64, memref<?xf64>) -> (f64, f64)
+  rev.return %o2#0, %o2#1 : f64, f64
+}
+"""
+
+
+@pytest.mark.parametrize("order", [("f", "g"), ("g", "f")])
+def test_callee_and_caller_are_both_taped_in_either_order(order):
+    # Program runs one rev-ad per name; the first may build the callee's
+    # backward sweep on demand, which must still carry the marks.
+    passes = [f"--rev-ad=funcs={name} loop-budget=64" for name in order]
+    r = subprocess.run([REV_OPT, *passes, "--rev-expand-uncalls", "--rev-expand-routines",
+                        "--lower-rev", "--canonicalize", "--cse", "--rev-tape-loops=remarks=1",
+                        "-o", os.devnull], input=G_CALLS_F, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"@f_grad stores [1-9]", r.stderr), r.stderr
+    assert re.search(r"@g_grad stores [1-9]", r.stderr), r.stderr
+    xs = np.random.default_rng(11).uniform(-0.3, 0.3, 25)
+    got = []
+    for budget in (0, 64):
+        p = Program(G_CALLS_F, grad=list(order), loop_budget=budget)
+        for name in ("f", "g"):
+            xbar = np.zeros_like(xs)
+            res = p.call(p.gradient_names[name], 0.3, -0.2, xs, 1.0, 0.5, xbar)
+            got.append((name, np.array(res), xbar))
+    for (name, r0, x0), (_, r1, x1) in zip(got[:2], got[2:]):
+        np.testing.assert_allclose(r1, r0, rtol=1e-10, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(x1, x0, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+F32 = COUPLED.replace("f64", "f32")
+
+
+def test_checked_mode_on_a_float32_loop():
+    # One float32 uncomputation is ~1e-7 off: the comparison allows 64 ulps
+    # of the type, so the default atol (1e-8, for float64) does not fire.
+    xs = np.array([0.3, -0.7, 0.9, 0.1], dtype=np.float32)
+    out = []
+    for budget, checks in ((0, False), (8, True), (64, True)):
+        p = Program(F32, grad=["coupled"], loop_budget=budget, checks=checks)
+        xbar = np.zeros_like(xs)
+        res = p.call(p.gradient_names["coupled"], 0.3, -0.2, xs.copy(), 1.0, 0.5, xbar)
+        out.append((np.array(res), xbar))
+    for res, xbar in out[1:]:
+        np.testing.assert_allclose(res, out[0][0], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(xbar, out[0][1], rtol=1e-5, atol=1e-6)
