@@ -779,3 +779,19 @@ def test_the_readme_example_runs():
     assert back == pytest.approx((0.7, 1.0, 1.0, 25), rel=1e-14)
     dx, ds, dterm = scope["exp_series"].grad(0.7, 1.0, 1.0, 25, output=1)
     assert dx == pytest.approx(math.exp(0.7), rel=1e-13) and ds == 1.0
+
+
+def test_gradient_with_a_loop_budget():
+    # Program's loop_budget through the front end: the same gradient as
+    # without it (and as the MLIR example's with it).
+    xs = np.random.default_rng(12).uniform(-0.1, 0.1, 300)
+    g0 = coupled.grad(0.3, -0.2, xs.copy(), output=0)
+    g16 = coupled.grad(0.3, -0.2, xs.copy(), output=0, loop_budget=16)
+    gf = rev.grad(coupled, loop_budget=16)(0.3, -0.2, xs.copy())
+    gr = ad.grad(example("coupled.mlir"), "coupled", loop_budget=16)(0.3, -0.2, xs.copy())
+    for got in (g16, gf, gr):
+        for a, b in zip(got, g0):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
+    assert coupled.derivatives(loop_budget=16) is not coupled.derivatives()
+    with pytest.raises(RevError, match="loop_budget"):
+        coupled.grad(0.3, -0.2, xs.copy(), loop_budget=-8)

@@ -322,23 +322,36 @@ class ReversibleFunction:
         return _Inverse(self)
 
     def derivatives(self, *, second_order=False, checks=False,
-                    bounds=True, wrt=None) -> _ad.Derivatives:
+                    bounds=True, wrt=None, memory_budget=None,
+                    loop_budget=0) -> _ad.Derivatives:
+        """memory_budget, loop_budget: Program's (docs/memory.md): bytes for
+        the states of rev.steps, bytes per iteration stored for loops."""
         checks, bounds = self._variant(checks, bounds)
         self._fresh()
-        key = (second_order, checks, bounds,
-               wrt if wrt is None or isinstance(wrt, int) else tuple(wrt))
-        d = self._ads.get(key)
+        try:
+            key = (second_order, checks, bounds,
+                   wrt if wrt is None or isinstance(wrt, int) else tuple(wrt),
+                   memory_budget, loop_budget)
+            hash(key)
+        except TypeError:
+            key = None  # unhashable arguments: Program/Derivatives raise for them
+        d = self._ads.get(key) if key is not None else None
         if d is None:
-            d = self._ads[key] = _ad.Derivatives(self.module_for(bounds), self.symbol,
-                                                 second_order=second_order, checks=checks,
-                                                 wrt=wrt)
+            d = _ad.Derivatives(self.module_for(bounds), self.symbol,
+                                second_order=second_order, checks=checks, wrt=wrt,
+                                memory_budget=memory_budget, loop_budget=loop_budget)
+            if key is not None:
+                self._ads[key] = d
         return d
 
-    def grad(self, *args, output=0, checks=False, bounds=True, wrt=None, **kwargs):
+    def grad(self, *args, output=0, checks=False, bounds=True, wrt=None, memory_budget=None,
+             loop_budget=0, **kwargs):
         """The gradient of one output; `wrt=` (argument positions, like JAX's
-        argnums) picks the inputs (mlir_rev.ad's docstring)."""
+        argnums) picks the inputs (mlir_rev.ad's docstring); `memory_budget`,
+        `loop_budget` as Program's (docs/memory.md)."""
         args = self.bind(args, kwargs, "gradient")
-        d = self.derivatives(checks=checks, bounds=bounds, wrt=wrt)
+        d = self.derivatives(checks=checks, bounds=bounds, wrt=wrt,
+                             memory_budget=memory_budget, loop_budget=loop_budget)
         d._check_output(output)
         with _bounds_errors():
             return d.gradient(*args, output=output)
@@ -381,11 +394,13 @@ def _derivatives_of(f):
     return f
 
 
-def grad(f, *, output=0, checks=False, bounds=True, wrt=None):
+def grad(f, *, output=0, checks=False, bounds=True, wrt=None, memory_budget=None,
+         loop_budget=0):
     """`mlir_rev.ad.grad` for a @reversible function: args -> gradient."""
     f = _derivatives_of(f)
     return lambda *args, **kw: f.grad(*args, output=output, checks=checks, bounds=bounds,
-                                      wrt=wrt, **kw)
+                                      wrt=wrt, memory_budget=memory_budget,
+                                      loop_budget=loop_budget, **kw)
 
 
 def vjp(f, *, checks=False, bounds=True):
