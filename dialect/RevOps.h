@@ -40,6 +40,10 @@ inline constexpr llvm::StringLiteral kMarkerAttrs[] = {kInverseOfAttr, kBackward
 /// turns the marked pairs into a forward loop that stores chosen values and a
 /// backward loop that reads them, then drops the marks.
 inline constexpr llvm::StringLiteral kLoopBudgetAttr = "rev.loop_budget";
+/// With rev-ad{memory-budget=BYTES}: the bytes in all that one loop's tapes
+/// may take; --rev-tape-loops checks it at run time (trip count x bytes per
+/// iteration) and runs the reverse-computing version when they would not fit.
+inline constexpr llvm::StringLiteral kLoopBudgetTotalAttr = "rev.loop_budget_total";
 inline constexpr llvm::StringLiteral kTapeLoopAttr = "rev.tape_loop";
 inline constexpr llvm::StringLiteral kTapeAdjointAttr = "rev.tape_adjoint";
 /// On the op of a marked backward loop's lowering that computes its visited

@@ -141,8 +141,10 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
     `loop-budget=B` (bytes per iteration) lets the gradient store values for
     the backward sweeps of the top-level `rev.for` loops of each function it
     differentiates: they and the gradient are marked here, and
-    `--rev-tape-loops` (in the lowering pipelines) picks the values. The
-    backward functions themselves (called by other gradients) are unchanged.
+    `--rev-tape-loops` (in the lowering pipelines) picks the values. With
+    `memory-budget=BYTES > 0` loops store too, a loop's tapes bounded by BYTES
+    at run time. The backward functions themselves (called by other
+    gradients) are unchanged.
   }];
   let options = [
     ListOption<"funcs", "funcs", "std::string",
@@ -157,7 +159,9 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
            "snapshots (at least one is always kept) or Bennett's pebbles (the least number "
            "of levels that fits); -1: the default rules (revolve: enough snapshots for at "
            "most 3 recomputations of a step; Bennett: 2 levels); the op's own 'snapshots' "
-           "or 'levels' wins. Loops have their own per-iteration budget, loop-budget">,
+           "or 'levels' wins. Also bounds each top-level loop's stored values in bytes in "
+           "all (checked at run time against trip count x bytes per iteration: above it the "
+           "loop reverse-computes); 0 stores nothing anywhere">,
     Option<"loopBudget", "loop-budget", "int64_t", /*default=*/"0",
            "Bytes per iteration that the gradient may store for the backward sweep of each "
            "top-level rev.for of a differentiated function, instead of recomputing them "

@@ -47,7 +47,13 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
     // later rev-ad of a callee still finds its marked pair); their backward
     // loops inherit the mark in the adjoint rule of rev.for. Ids are unique
     // in the module (earlier runs' marks included).
-    if (loopBudget > 0) {
+    // Loops store values with a per-iteration budget (loop-budget), or with
+    // a budget in bytes in all (memory-budget > 0; without loop-budget each
+    // iteration may store whatever pays), or both. memory-budget=0 stores
+    // nothing anywhere.
+    bool tapeLoops = memoryBudget != 0 && (loopBudget > 0 || memoryBudget > 0);
+    int64_t perIteration = loopBudget > 0 ? int64_t(loopBudget) : (int64_t(1) << 30);
+    if (tapeLoops) {
       int64_t nextTapeId = 0;
       getOperation().walk([&](ForOp loop) {
         if (auto id = loop->getAttrOfType<IntegerAttr>(kTapeLoopAttr))
@@ -68,7 +74,7 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
       if (findMarkedFunction(f, kGradientOfAttr))
         continue;
       bool marked =
-          loopBudget > 0 && llvm::any_of(f.getBody().front(), [](Operation &op) {
+          tapeLoops && llvm::any_of(f.getBody().front(), [](Operation &op) {
             return isa<ForOp>(op) && op.hasAttr(kTapeLoopAttr);
           });
       FailureOr<FuncOp> bwd = getOrCreateBackwardFunction(f);
@@ -78,9 +84,12 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
           buildGradientFunction(f, *bwd, uniqueSymbolName(f, f.getSymName() + "_grad"));
       if (failed(grad))
         return signalPassFailure();
-      if (marked)
-        (*grad)->setAttr(kLoopBudgetAttr,
-                         IntegerAttr::get(IntegerType::get(&getContext(), 64), loopBudget));
+      if (marked) {
+        auto i64 = IntegerType::get(&getContext(), 64);
+        (*grad)->setAttr(kLoopBudgetAttr, IntegerAttr::get(i64, perIteration));
+        if (memoryBudget > 0)
+          (*grad)->setAttr(kLoopBudgetTotalAttr, IntegerAttr::get(i64, memoryBudget));
+      }
     }
     if (memoryBudget >= 0)
       getOperation().walk([&](StepsAdjointOp op) {

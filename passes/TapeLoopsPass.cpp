@@ -98,8 +98,10 @@ bool isReadOnlyArgument(Value m, func::FuncOp fn) {
 class LoopTaper {
 public:
   LoopTaper(func::FuncOp fn, scf::ForOp fwd, scf::ForOp bwd, int64_t budget,
+            std::optional<int64_t> total,
             std::optional<double> checkAtol, SmallVectorImpl<Operation *> &checks)
-      : fn(fn), fwd(fwd), bwd(bwd), budget(budget), checkAtol(checkAtol), checks(checks),
+      : fn(fn), fwd(fwd), bwd(bwd), budget(budget), total(total), checkAtol(checkAtol),
+        checks(checks),
         dom(fn), body(bwd.getBody()), numState(fwd.getNumRegionIterArgs()) {}
 
   /// Chooses and stores; the number of bytes per iteration stored (0: the
@@ -121,11 +123,13 @@ private:
   llvm::SetVector<Value> choose();
   Value materialize(Value v, OpBuilder &inFwd, OpBuilder &beforeFwd, IRMapping &map);
   void apply(const llvm::SetVector<Value> &stored);
+  void versionOnTotal(int64_t bytesPerIteration);
   void addCheck(Value recomputed, Value loaded);
 
   func::FuncOp fn;
   scf::ForOp fwd, bwd;
   int64_t budget;
+  std::optional<int64_t> total;
   std::optional<double> checkAtol;
   /// The checks of checked mode this taper creates (the pass lowers those,
   /// and no other rev.check).
@@ -535,8 +539,62 @@ int64_t LoopTaper::run() {
   if (stored.empty())
     return 0;
   int64_t bytes = planBytes(stored);
+  if (total)
+    versionOnTotal(bytes);
   apply(stored);
   return bytes;
+}
+
+/// With a budget in bytes in all: the ops from the forward loop to the
+/// backward loop go into the `then` branch of an scf.if on "trip count x
+/// bytes per iteration fits", and a copy of them, which apply() leaves as it
+/// is (reverse computing), into its `else` branch.
+void LoopTaper::versionOnTotal(int64_t bytesPerIteration) {
+  Block *block = fwd->getBlock();
+  SmallVector<Operation *> range;
+  llvm::DenseSet<Operation *> inRange;
+  for (auto it = fwd->getIterator();; ++it) {
+    range.push_back(&*it);
+    inRange.insert(&*it);
+    if (&*it == bwd.getOperation())
+      break;
+  }
+  SmallVector<Value> escaping;
+  for (Operation *op : range)
+    for (Value r : op->getResults())
+      if (llvm::any_of(r.getUsers(), [&](Operation *user) {
+            Operation *top = block->findAncestorOpInBlock(*user);
+            return !top || !inRange.contains(top);
+          }))
+        escaping.push_back(r);
+  Location loc = fwd.getLoc();
+  OpBuilder b(fwd);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value span = arith::SubIOp::create(b, loc, fwd.getUpperBound(), fwd.getLowerBound());
+  Value trips = arith::MaxSIOp::create(
+      b, loc, arith::CeilDivSIOp::create(b, loc, span, fwd.getStep()), zero);
+  // trips <= total / bytes (no overflow)
+  Value most = arith::ConstantIndexOp::create(b, loc, *total / bytesPerIteration);
+  Value fits = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, trips, most);
+  auto ifOp = scf::IfOp::create(b, loc, ValueRange(escaping).getTypes(), fits,
+                                /*withElseRegion=*/true);
+  Block *thenBlock = &ifOp.getThenRegion().front();
+  Block *elseBlock = &ifOp.getElseRegion().front();
+  IRMapping map;
+  OpBuilder elseB = OpBuilder::atBlockEnd(elseBlock);
+  for (Operation *op : range)
+    elseB.clone(*op, map);
+  SmallVector<Value> elseValues;
+  for (Value v : escaping)
+    elseValues.push_back(map.lookup(v));
+  scf::YieldOp::create(elseB, loc, elseValues);
+  for (Operation *op : range)
+    op->moveBefore(thenBlock, thenBlock->end());
+  OpBuilder thenB = OpBuilder::atBlockEnd(thenBlock);
+  scf::YieldOp::create(thenB, loc, escaping);
+  for (auto [v, r] : llvm::zip(escaping, ifOp.getResults()))
+    v.replaceUsesWithIf(r, [&](OpOperand &use) { return !ifOp->isAncestor(use.getOwner()); });
+  dom.invalidate();
 }
 
 /// Inlines the calls of single-block functions that hold marked loops.
@@ -594,6 +652,17 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
       }
       int64_t budget = budgetAttr.getInt();
       fn->removeAttr(kLoopBudgetAttr);
+      std::optional<int64_t> total;
+      if (Attribute a = fn->getAttr(kLoopBudgetTotalAttr)) {
+        auto t = dyn_cast<IntegerAttr>(a);
+        if (!t || t.getInt() <= 0) {
+          fn.emitError() << "--rev-tape-loops: '" << kLoopBudgetTotalAttr
+                         << "' must be an integer number of bytes > 0, got " << a;
+          return signalPassFailure();
+        }
+        total = t.getInt();
+        fn->removeAttr(kLoopBudgetTotalAttr);
+      }
       inlineMarkedCalls(fn, symbols);
       // Pairs at the top level, each mark once on each side.
       llvm::MapVector<Attribute, SmallVector<scf::ForOp>> fwds, bwds;
@@ -609,7 +678,7 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
         auto it = bwds.find(id);
         if (fs.size() != 1 || it == bwds.end() || it->second.size() != 1)
           continue;
-        LoopTaper taper(fn, fs.front(), it->second.front(), budget,
+        LoopTaper taper(fn, fs.front(), it->second.front(), budget, total,
                         checks ? std::optional<double>(atol) : std::nullopt, checkOps);
         if (int64_t bytes = taper.run())
           perLoop.push_back(bytes);
@@ -620,6 +689,8 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
           llvm::interleaveComma(perLoop, remark);
           remark << " bytes per iteration (budget " << budget << ") in "
                  << perLoop.size() << " loop(s)";
+          if (total)
+            remark << ", when a loop's tapes fit in " << *total << " bytes";
         }
         changed.push_back(fn);
       }

@@ -482,7 +482,10 @@ class Program:
             within it the steps are reversed by binomial checkpointing with
             that many snapshots, at least one; None (the default): enough
             snapshots that no step is recomputed more than 3 times
-            (docs/memory.md). `steps_counts()` reports what it did.
+            (docs/memory.md). `steps_counts()` reports what it did. A budget
+            > 0 also lets loops store values for their backward sweeps (as
+            loop_budget, each iteration storing what pays) when a loop's
+            tapes fit in it, checked at run time; 0 stores nothing anywhere.
     loop_budget: bytes per loop iteration that the gradient may store for
             the backward sweep of each top-level `rev.for` of a
             differentiated function (`rev-ad`'s loop-budget): within it,

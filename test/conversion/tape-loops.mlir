@@ -2,6 +2,8 @@
 // --rev-tape-loops (after --lower-rev) stores the chosen values.
 // RUN: rev-opt %s --rev-ad=loop-budget=16 | FileCheck %s --check-prefix=MARK
 // RUN: rev-opt %s --rev-ad | FileCheck %s --check-prefix=NOMARK
+// RUN: rev-opt %s --rev-ad=memory-budget=0 | FileCheck %s --check-prefix=NOMARK
+// RUN: rev-opt %s --rev-ad=memory-budget=8000 --lower-rev --canonicalize --cse --rev-tape-loops=remarks=1 2>&1 | FileCheck %s --check-prefix=TOTAL
 // RUN: rev-opt %s --rev-ad=loop-budget=8 --lower-rev --canonicalize --cse --rev-tape-loops=remarks=1 2>&1 | FileCheck %s --check-prefix=B8
 // RUN: rev-opt %s --rev-ad=loop-budget=64 --lower-rev --canonicalize --cse --rev-tape-loops=remarks=1 2>&1 | FileCheck %s --check-prefix=B64
 // RUN: rev-opt %s --rev-ad=loop-budget=64 --rev-insert-checks --lower-rev --canonicalize --cse "--rev-tape-loops=checks=1 check-lowering=assert" | FileCheck %s --check-prefix=CHECKED
@@ -77,6 +79,24 @@ rev.func @coupled(%y: f64, %z: f64, %X: memref<?xf64>) -> (f64, f64) {
 // B64:           math.sin %arg
 // B64:           scf.yield
 // B64-COUNT-2: memref.dealloc
+
+// A budget in bytes in all: the taped loops run when trip count x 16 bytes
+// fit in 8000, the reverse-computing ones otherwise.
+// TOTAL: remark: @coupled_grad stores 16 bytes per iteration (budget 1073741824) in 1 loop(s), when a loop's tapes fit in 8000 bytes
+// TOTAL-LABEL: func.func @coupled_grad(
+// TOTAL-DAG:     %[[MOST:.*]] = arith.constant 500 : index
+// TOTAL-DAG:     %[[N:.*]] = arith.maxsi
+// TOTAL:         %[[FITS:.*]] = arith.cmpi sle, %[[N]], %[[MOST]] : index
+// TOTAL:         scf.if %[[FITS]] -> (f64, f64, f64, f64) {
+// TOTAL-COUNT-2:   memref.alloc
+// TOTAL:           scf.for
+// TOTAL:           scf.for
+// TOTAL-COUNT-2:   memref.dealloc
+// TOTAL:         } else {
+// TOTAL-NOT:       memref.alloc
+// TOTAL:           scf.for
+// TOTAL:           scf.for
+// TOTAL:         }
 
 // Checked mode keeps the recomputation and compares.
 // CHECKED-LABEL: func.func @coupled_grad(

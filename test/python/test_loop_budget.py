@@ -411,3 +411,28 @@ def test_checked_mode_on_a_float32_loop():
     for res, xbar in out[1:]:
         np.testing.assert_allclose(res, out[0][0], rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(xbar, out[0][1], rtol=1e-5, atol=1e-6)
+
+
+# -- memory_budget (bytes in all) for loops ---------------------------------------------
+def test_memory_budget_in_bytes_versions_the_loops_at_run_time():
+    # memory_budget=8000: each iteration stores what pays (16 B here) when the
+    # loop's tapes fit, i.e. for at most 500 steps; beyond, the reverse
+    # computing code runs (bit for bit budget 0's). Amplitude 0.5: the two
+    # paths round differently, so which one ran shows in the last bits.
+    assert stored_bytes(COUPLED, 0) == []
+    p0 = Program(COUPLED, grad=["coupled"])
+    pm = Program(COUPLED, grad=["coupled"], memory_budget=8000)
+    for n, fits in ((400, True), (500, True), (501, False), (1000, False)):
+        xs = np.random.default_rng(n).uniform(-0.5, 0.5, n)
+        r0, x0 = coupled_grad(p0, 0.3, -0.2, xs)
+        rm, xm = coupled_grad(pm, 0.3, -0.2, xs)
+        np.testing.assert_allclose(rm[2:], r0[2:], rtol=1e-6)
+        np.testing.assert_allclose(xm, x0, rtol=1e-6, atol=1e-6 * np.abs(x0).max())
+        same = np.array_equal(rm, r0) and np.array_equal(xm, x0)
+        assert same != fits, (n, fits)
+
+
+def test_memory_budget_zero_marks_no_loop():
+    r = subprocess.run([REV_OPT, "--rev-ad=memory-budget=0 loop-budget=32"], input=COUPLED,
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "rev.tape_loop" not in r.stdout and "rev.loop_budget" not in r.stdout
