@@ -51,6 +51,32 @@ using B = ImplicitLocOpBuilder;
 
 Value cidx(B &b, int64_t v) { return arith::ConstantIndexOp::create(b, v); }
 
+/// The arguments of the step's backward function `bwdType` for one step
+/// adjoint: the step call's (`callArgs`), with the derivative slots (`pos`:
+/// where each step argument's derivative goes, -1 for none) filled by the
+/// adjoint buffers of the old and new states (`bt`, `bc`), then the memref
+/// params' shadows and the scalar params' adjoints, in order.
+SmallVector<Value> stepBackwardArgs(ArrayRef<Value> callArgs, FunctionType bwdType,
+                                    ArrayRef<int> pos, FunctionType stepType, Value bt, Value bc,
+                                    ValueRange paramShadows, ValueRange adjs) {
+  SmallVector<Value> args(callArgs);
+  args.resize(bwdType.getNumInputs());
+  unsigned nextShadow = 0, nextAdj = 0;
+  for (auto [i, p] : llvm::enumerate(pos)) {
+    if (p < 0)
+      continue;
+    if (i == 1)
+      args[p] = bt;
+    else if (i == 2)
+      args[p] = bc;
+    else if (isa<MemRefType>(stepType.getInput(i)))
+      args[p] = paramShadows[nextShadow++];
+    else
+      args[p] = adjs[nextAdj++];
+  }
+  return args;
+}
+
 /// for (i = 0; i < n; ++i) body(i)
 void forEach(B &b, Value n, function_ref<void(B &, Value)> body) {
   scf::ForOp::create(b, cidx(b, 0), n, cidx(b, 1), ValueRange(),
@@ -487,21 +513,9 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
                               eb.getStringAttr("rev.steps"));
             }
             fillZero(eb, bt, n);
-            SmallVector<Value> bwdArgs(callArgs);
-            bwdArgs.resize(cast<FunctionType>(bwd.getFunctionType()).getNumInputs());
-            unsigned nextShadow = 0, nextAdj = 0;
-            for (auto [i, p] : llvm::enumerate(pos)) {
-              if (p < 0)
-                continue;
-              if (i == 1)
-                bwdArgs[p] = bt;
-              else if (i == 2)
-                bwdArgs[p] = bc;
-              else if (isa<MemRefType>(stepType.getInput(i)))
-                bwdArgs[p] = a.getParamShadows()[nextShadow++];
-              else
-                bwdArgs[p] = adjs[nextAdj++];
-            }
+            SmallVector<Value> bwdArgs =
+                stepBackwardArgs(callArgs, cast<FunctionType>(bwd.getFunctionType()), pos,
+                                 stepType, bt, bc, a.getParamShadows(), adjs);
             auto call = func::CallOp::create(eb, op.getStepBackwardAttr(), bwdResults, bwdArgs);
             // bt now holds the adjoint of x_s: it becomes the adjoint buffer.
             if (checkAtol)
@@ -753,21 +767,8 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
                 // The step adjoint at s: x_s in old, x_{s+1} in scratch.
                 B gb = B::atBlockEnd(loc, &adjoint.getThenRegion().front());
                 fillZero(gb, bt, n);
-                SmallVector<Value> bwdArgs(callArgs);
-                bwdArgs.resize(bwdType.getNumInputs());
-                unsigned nextShadow = 0, nextAdj = 0;
-                for (auto [i, p] : llvm::enumerate(pos)) {
-                  if (p < 0)
-                    continue;
-                  if (i == 1)
-                    bwdArgs[p] = bt;
-                  else if (i == 2)
-                    bwdArgs[p] = bc;
-                  else if (isa<MemRefType>(stepType.getInput(i)))
-                    bwdArgs[p] = a.getParamShadows()[nextShadow++];
-                  else
-                    bwdArgs[p] = adjs[nextAdj++];
-                }
+                SmallVector<Value> bwdArgs = stepBackwardArgs(
+                    callArgs, bwdType, pos, stepType, bt, bc, a.getParamShadows(), adjs);
                 auto call = func::CallOp::create(gb, op.getStepBackwardAttr(), bwdType.getResults(), bwdArgs);
                 // bt now holds the adjoint of x_s.
                 SmallVector<Value> res{bt, bc};
