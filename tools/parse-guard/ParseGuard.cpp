@@ -11,6 +11,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cerrno>
+#include <csignal>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,12 +19,28 @@
 using namespace mlir;
 
 namespace {
+/// The child's exit status when the parser it runs hits a fatal signal (an
+/// assertion's abort, a segfault): the probe ends by a normal exit, so that
+/// no process of the tool, not even this throwaway child, dies by a signal
+/// or leaves a core file. The parent reads any non-zero status as "the
+/// parser crashed".
+constexpr int kParserCrashedStatus = 70;
+
+extern "C" void exitOnFatalSignal(int) { ::_exit(kParserCrashedStatus); }
+
 /// The child: parse every chunk, write diagnostics unbuffered (so that those
 /// printed before an abort reach the parent), exit without running any
 /// destructor or atexit handler of the parent's state.
 [[noreturn]] void runChild(int out, llvm::MemoryBufferRef buffer,
                            const DialectRegistry &registry,
                            bool allowUnregistered, StringRef splitMarker) {
+  // Fatal signals end the child with kParserCrashedStatus (replacing the
+  // stack-dump handlers inherited from the parent).
+  struct sigaction action = {};
+  action.sa_handler = exitOnFatalSignal;
+  ::sigemptyset(&action.sa_mask);
+  for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE})
+    ::sigaction(sig, &action, nullptr);
   // Assertion messages and stack dumps of a crashing parser go nowhere.
   int devnull = ::open("/dev/null", O_WRONLY);
   if (devnull >= 0) {
