@@ -184,3 +184,16 @@ void mlir::rev::populateRevCheckToRuntimePatterns(RewritePatternSet &patterns) {
 void mlir::rev::populateRevCheckToAssertPatterns(RewritePatternSet &patterns) {
   patterns.add<CheckToAssert>(patterns.getContext());
 }
+
+bool mlir::rev::isRevCheckLowering(StringRef mode) {
+  return mode == "libc" || mode == "runtime" || mode == "assert";
+}
+
+void mlir::rev::populateRevCheckPatterns(RewritePatternSet &patterns, StringRef mode) {
+  if (mode == "libc")
+    populateRevCheckToLibcPatterns(patterns);
+  else if (mode == "runtime")
+    populateRevCheckToRuntimePatterns(patterns);
+  else
+    populateRevCheckToAssertPatterns(patterns);
+}

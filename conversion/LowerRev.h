@@ -60,6 +60,11 @@ void populateRevCheckToLibcPatterns(RewritePatternSet &patterns);
 void populateRevCheckToRuntimePatterns(RewritePatternSet &patterns);
 /// rev.check to cf.assert with its message (portable; GPU kernels).
 void populateRevCheckToAssertPatterns(RewritePatternSet &patterns);
+/// Whether `mode` names one of the three mappings above: "libc", "runtime"
+/// or "assert" (the passes' check-lowering option).
+bool isRevCheckLowering(llvm::StringRef mode);
+/// The rev.check patterns of `mode` (one that isRevCheckLowering accepts).
+void populateRevCheckPatterns(RewritePatternSet &patterns, llvm::StringRef mode);
 /// The dialects rev lowers to are legal, rev is illegal.
 void configureRevLoweringTarget(ConversionTarget &target);
 } // namespace rev

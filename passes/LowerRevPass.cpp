@@ -60,7 +60,7 @@ struct LowerRevPass : public rev::impl::LowerRevBase<LowerRevPass> {
     if (memrefNoalias)
       root->walk([](FuncOp f) { markMemrefPointers(f); });
 
-    if (checkLowering != "libc" && checkLowering != "runtime" && checkLowering != "assert") {
+    if (!isRevCheckLowering(checkLowering)) {
       root->emitError() << "--lower-rev: check-lowering must be 'libc', 'runtime' or 'assert', got '"
                         << checkLowering << "'";
       return signalPassFailure();
@@ -76,12 +76,7 @@ struct LowerRevPass : public rev::impl::LowerRevBase<LowerRevPass> {
       populateRevFuncToFuncPatterns(patterns);
       populateRevControlFlowToSCFPatterns(patterns);
       populateRevStepsPatterns(patterns);
-      if (checkLowering == "libc")
-        populateRevCheckToLibcPatterns(patterns);
-      else if (checkLowering == "runtime")
-        populateRevCheckToRuntimePatterns(patterns);
-      else
-        populateRevCheckToAssertPatterns(patterns);
+      populateRevCheckPatterns(patterns, checkLowering);
       if (failed(applyPartialConversion(root, target, std::move(patterns))))
         return signalPassFailure();
       bool left = root->walk([](Operation *op) {

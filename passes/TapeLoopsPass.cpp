@@ -124,6 +124,7 @@ private:
   Value materialize(Value v, OpBuilder &inFwd, OpBuilder &beforeFwd, IRMapping &map);
   void apply(const llvm::SetVector<Value> &stored);
   void versionOnTotal(int64_t bytesPerIteration);
+  void computeTripCount();
   void addCheck(Value recomputed, Value loaded);
 
   func::FuncOp fn;
@@ -144,6 +145,9 @@ private:
   llvm::DenseSet<Operation *> chain;
   llvm::DenseSet<Operation *> checkOnly;
   SmallVector<Value> candidates;
+  /// The forward loop's iteration count (ceil((ub - lb) / step), may be
+  /// negative) and its tapes' length (max(count, 0)), computed before it.
+  Value count, trips;
   /// Slice ops whose value the forward body already has (the same op on the
   /// corresponding operands) or that are mapped onto its state: storing them
   /// adds nothing to the forward loop but the store.
@@ -464,12 +468,8 @@ void LoopTaper::addCheck(Value recomputed, Value loaded) {
 void LoopTaper::apply(const llvm::SetVector<Value> &stored) {
   Location loc = fwd.getLoc();
   OpBuilder beforeFwd(fwd);
-  Value zero = arith::ConstantIndexOp::create(beforeFwd, loc, 0);
   Value one = arith::ConstantIndexOp::create(beforeFwd, loc, 1);
   Value lb = fwd.getLowerBound(), step = fwd.getStep();
-  Value span = arith::SubIOp::create(beforeFwd, loc, fwd.getUpperBound(), lb);
-  Value count = arith::CeilDivSIOp::create(beforeFwd, loc, span, step);
-  Value trips = arith::MaxSIOp::create(beforeFwd, loc, count, zero);
   // Only used inside the loops, which run when count > 0.
   Value last = arith::SubIOp::create(beforeFwd, loc, count, one);
   SmallVector<Value> tapes;
@@ -539,10 +539,19 @@ int64_t LoopTaper::run() {
   if (stored.empty())
     return 0;
   int64_t bytes = planBytes(stored);
+  computeTripCount();
   if (total)
     versionOnTotal(bytes);
   apply(stored);
   return bytes;
+}
+
+void LoopTaper::computeTripCount() {
+  Location loc = fwd.getLoc();
+  OpBuilder b(fwd);
+  Value span = arith::SubIOp::create(b, loc, fwd.getUpperBound(), fwd.getLowerBound());
+  count = arith::CeilDivSIOp::create(b, loc, span, fwd.getStep());
+  trips = arith::MaxSIOp::create(b, loc, count, arith::ConstantIndexOp::create(b, loc, 0));
 }
 
 /// With a budget in bytes in all: the ops from the forward loop to the
@@ -569,10 +578,6 @@ void LoopTaper::versionOnTotal(int64_t bytesPerIteration) {
         escaping.push_back(r);
   Location loc = fwd.getLoc();
   OpBuilder b(fwd);
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value span = arith::SubIOp::create(b, loc, fwd.getUpperBound(), fwd.getLowerBound());
-  Value trips = arith::MaxSIOp::create(
-      b, loc, arith::CeilDivSIOp::create(b, loc, span, fwd.getStep()), zero);
   // trips <= total / bytes (no overflow)
   Value most = arith::ConstantIndexOp::create(b, loc, *total / bytesPerIteration);
   Value fits = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, trips, most);
@@ -627,7 +632,7 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
   using RevTapeLoopsBase::RevTapeLoopsBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (checkLowering != "libc" && checkLowering != "runtime" && checkLowering != "assert") {
+    if (!isRevCheckLowering(checkLowering)) {
       module.emitError() << "--rev-tape-loops: check-lowering must be 'libc', 'runtime' or "
                             "'assert', got '"
                          << checkLowering << "'";
@@ -699,12 +704,7 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
     // (only those created here: any other rev.check is left alone).
     if (!checkOps.empty()) {
       RewritePatternSet patterns(ctx);
-      if (checkLowering == "libc")
-        populateRevCheckToLibcPatterns(patterns);
-      else if (checkLowering == "runtime")
-        populateRevCheckToRuntimePatterns(patterns);
-      else
-        populateRevCheckToAssertPatterns(patterns);
+      populateRevCheckPatterns(patterns, checkLowering);
       ConversionTarget target(*ctx);
       target.addIllegalOp<CheckOp>();
       target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
