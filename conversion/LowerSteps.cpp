@@ -51,6 +51,25 @@ using B = ImplicitLocOpBuilder;
 
 Value cidx(B &b, int64_t v) { return arith::ConstantIndexOp::create(b, v); }
 
+/// Field `k` of the frame at `base` of an explicit stack (an index memref).
+Value stackField(B &b, Value stack, Value base, int k) {
+  return memref::LoadOp::create(b, stack, ValueRange{arith::AddIOp::create(b, base, cidx(b, k))});
+}
+
+/// The loop of a schedule over an explicit stack: `body` runs while the
+/// stack depth (the first carried value) is > 0, and yields the next values.
+scf::WhileOp whileStackNotEmpty(B &b, ValueRange inits,
+                                function_ref<void(OpBuilder &, Location, ValueRange)> body) {
+  return scf::WhileOp::create(
+      b, inits.getTypes(), inits,
+      [&](OpBuilder &ob, Location loc, ValueRange args) {
+        B ib(loc, ob);
+        Value more = arith::CmpIOp::create(ib, arith::CmpIPredicate::ugt, args[0], cidx(ib, 0));
+        scf::ConditionOp::create(ib, more, args);
+      },
+      body);
+}
+
 /// The arguments of the step's backward function `bwdType` for one step
 /// adjoint: the step call's (`callArgs`), with the derivative slots (`pos`:
 /// where each step argument's derivative goes, -1 for none) filled by the
@@ -393,18 +412,10 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
     // copied), then the float params' adjoints.
     SmallVector<Value> inits{depth0, c0, c0, cur, nxt, bar, tbar};
     llvm::append_range(inits, a.getParamAdjoints());
-    SmallVector<Type> types;
-    for (Value v : inits)
-      types.push_back(v.getType());
     constexpr unsigned kCarried = 7;
 
-    auto loop = scf::WhileOp::create(
-        b, types, inits,
-        [&](OpBuilder &ob, Location loc, ValueRange args) {
-          B ib(loc, ob);
-          Value more = arith::CmpIOp::create(ib, arith::CmpIPredicate::ugt, args[0], cidx(ib, 0));
-          scf::ConditionOp::create(ib, more, args);
-        },
+    auto loop = whileStackNotEmpty(
+        b, inits,
         [&](OpBuilder &ob, Location loc, ValueRange args) {
           B ib(loc, ob);
           Value depth = args[0], advanced = args[1], leaves = args[2];
@@ -412,10 +423,7 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
           ValueRange adjs = args.drop_front(kCarried);
           Value top = arith::SubIOp::create(ib, depth, cidx(ib, 1));
           Value base = arith::MulIOp::create(ib, top, cidx(ib, 4));
-          auto field = [&](B &fb, Value at, int k) {
-            return memref::LoadOp::create(fb, stack, ValueRange{arith::AddIOp::create(fb, at, cidx(fb, k))})
-                .getResult();
-          };
+          auto field = [&](B &fb, Value at, int k) { return stackField(fb, stack, at, k); };
           Value s = field(ib, base, 0), e = field(ib, base, 1), cc = field(ib, base, 2);
           Value l = arith::SubIOp::create(ib, e, s);
           Value split = arith::CmpIOp::create(ib, arith::CmpIPredicate::ugt, l, cidx(ib, 1));
@@ -675,17 +683,9 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
     SmallVector<Value> inits{depth0, c0, c0, c0, depth0, depth0, bar, tbar};
     llvm::append_range(inits, a.getParamAdjoints());
     constexpr unsigned kCarried = 8;
-    SmallVector<Type> types;
-    for (Value v : inits)
-      types.push_back(v.getType());
 
-    auto loop = scf::WhileOp::create(
-        b, types, inits,
-        [&](OpBuilder &ob, Location loc, ValueRange args) {
-          B ib(loc, ob);
-          Value more = arith::CmpIOp::create(ib, arith::CmpIPredicate::ugt, args[0], cidx(ib, 0));
-          scf::ConditionOp::create(ib, more, args);
-        },
+    auto loop = whileStackNotEmpty(
+        b, inits,
         [&](OpBuilder &ob, Location loc, ValueRange args) {
           B ib(loc, ob);
           Value depth = args[0];
@@ -693,10 +693,7 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
           ValueRange adjs = args.drop_front(kCarried);
           Value top = arith::MulIOp::create(ib, arith::SubIOp::create(ib, depth, cidx(ib, 1)),
                                             cidx(ib, kFrame));
-          auto field = [&](B &fb, Value at, int f) {
-            return memref::LoadOp::create(fb, stack, ValueRange{arith::AddIOp::create(fb, at, cidx(fb, f))})
-                .getResult();
-          };
+          auto field = [&](B &fb, Value at, int f) { return stackField(fb, stack, at, f); };
           Value s = field(ib, top, S), len = field(ib, top, N), src = field(ib, top, Src);
           Value dst = field(ib, top, Dst), mode = field(ib, top, Mode);
           Value isLeaf = arith::CmpIOp::create(ib, arith::CmpIPredicate::eq, len, cidx(ib, 1));
