@@ -39,10 +39,10 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 
+from child import run_json_child
 from timing import median_time
 from memory_probe import first_call_memory, mib, per
 
@@ -185,9 +185,7 @@ def child_torch(n, repeats):
 
 
 def run_child(*args):
-    out = subprocess.run([sys.executable, __file__, "--child", *map(str, args)],
-                         capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_json_child(__file__, *args)
 
 
 def rel_diff(a, b):

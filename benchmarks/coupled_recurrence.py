@@ -36,10 +36,10 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 
+from child import run_json_child
 from timing import median_time
 from memory_probe import first_call_memory
 
@@ -152,9 +152,7 @@ def child_torch(T, repeats):
 
 
 def run_child(impl, T, repeats):
-    out = subprocess.run([sys.executable, __file__, "--child", impl, str(T), str(repeats)],
-                         capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_json_child(__file__, impl, T, repeats)
 
 
 def main():

@@ -43,7 +43,6 @@ import math
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 
@@ -55,6 +54,7 @@ METHODS = ("rev", "scan", "checkpoint", "sqrt-ckpt")
 
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 from memory_probe import first_call_memory  # noqa: E402  (malloc_trim first, then VmHWM)
+from child import run_json_child  # noqa: E402
 
 
 def child(method, T, repeats):
@@ -117,9 +117,7 @@ def child(method, T, repeats):
 
 
 def run_child(method, T, repeats):
-    out = subprocess.run([sys.executable, __file__, "--child", method, str(T), str(repeats)],
-                         capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_json_child(__file__, method, T, repeats)
 
 
 def mib(b):

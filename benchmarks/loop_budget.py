@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 
+from child import run_json_child
 from timing import median_time
 from memory_probe import first_call_memory
 
@@ -113,9 +114,7 @@ def child_jax(T, repeats, remat):
 
 
 def run_child(*args):
-    out = subprocess.run([sys.executable, __file__, "--child", *map(str, args)],
-                         capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_json_child(__file__, *args)
 
 
 def rel_diff(a, b):
