@@ -333,24 +333,8 @@ def test_examples_same_gradient_at_every_budget(example):
 
 
 # -- callees, in either order; float32 ------------------------------------------------
-G_CALLS_F = """
-rev.func @f(%y: f64, %z: f64, %X: memref<?xf64>) -> (f64, f64) {
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %n = memref.dim %X, %c0 : memref<?xf64>
-  %r:2 = rev.for %t = %c0 to %n step %c1 iter_args(%a = %y, %b = %z) -> (f64, f64) {
-    %x = memref.load %X[%t] : memref<?xf64>
-    %s = math.sin %b : f64
-    %d = arith.mulf %s, %x : f64
-    %a1 = rev.add %a, %d : f64
-    %c = math.cos %a1 : f64
-    %e = arith.mulf %c, %x : f64
-    %b1 = rev.add %b, %e : f64
-    rev.yield %a1, %b1 : f64, f64
-  }
-  rev.return %r#0, %r#1 : f64, f64
-}
-
+# f is the coupled recurrence; g calls it around a loop of its own.
+G_CALLS_F = COUPLED.replace("@coupled(", "@f(") + """
 rev.func @g(%y: f64, %z: f64, %X: memref<?xf64>) -> (f64, f64) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
