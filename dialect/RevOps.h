@@ -51,6 +51,11 @@ inline constexpr llvm::StringLiteral kTapeAdjointAttr = "rev.tape_adjoint";
 /// the forward loop's induction variable.
 inline constexpr llvm::StringLiteral kTapeIndexAttr = "rev.tape_index";
 
+/// On a loop or routine of a gradient function that runs the forward and the
+/// backward sweep of a forward op at once (rev-ad's fuse-sweeps:
+/// transforms/FusedGradient.cpp).
+inline constexpr llvm::StringLiteral kFusedSweepsAttr = "rev.fused_sweeps";
+
 /// A scalar argument of a rev.func that the function never updates and that
 /// reverse-mode AD treats as a constant: no adjoint is accumulated for it
 /// (its adjoint argument comes back unchanged), so no loop sums one.
@@ -101,6 +106,11 @@ enum class ParallelAccess {
 /// parallel loop is nested).
 FailureOr<SmallVector<std::pair<Value, ParallelAccess>>>
 classifyParallelAccesses(ParallelForOp loop, bool emitErrors = true);
+/// The same rules for the body of a rev.for or rev.parallel_for `loop`
+/// (whether the iterations of a rev.for could run in any order, e.g. its
+/// backward sweep fused with its forward one: transforms/FusedGradient.cpp).
+FailureOr<SmallVector<std::pair<Value, ParallelAccess>>>
+classifyLoopAccesses(Operation *loop, bool emitErrors);
 
 /// The independence rules of rev.parallel_for: the memref accesses above and
 /// the reduce accumulators (only added to, never read).

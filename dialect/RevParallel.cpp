@@ -31,14 +31,26 @@ struct Access {
   bool additive; // an element update of the Additive rule (add_at, sub_at)
 };
 
-bool isInside(ParallelForOp loop, Value v) {
-  return loop.getBody().isAncestor(v.getParentRegion());
+/// The body and induction variable of a rev.for or rev.parallel_for.
+Region &loopBody(Operation *loop) {
+  if (auto f = dyn_cast<ForOp>(loop))
+    return f.getBody();
+  return cast<ParallelForOp>(loop).getBody();
+}
+Value loopIv(Operation *loop) {
+  if (auto f = dyn_cast<ForOp>(loop))
+    return f.getInductionVar();
+  return cast<ParallelForOp>(loop).getInductionVar();
+}
+
+bool isInside(Operation *loop, Value v) {
+  return loopBody(loop).isAncestor(v.getParentRegion());
 }
 
 /// Whether `a` and `b` compute the same value in every iteration without
 /// depending on the iteration: the same outer value, equal constants, or the
 /// same pure op applied to such operands.
-bool sameInvariant(ParallelForOp loop, Value a, Value b, unsigned depth = 0) {
+bool sameInvariant(Operation *loop, Value a, Value b, unsigned depth = 0) {
   if (depth > 8)
     return false;
   if (!isInside(loop, a) && !isInside(loop, b))
@@ -64,10 +76,10 @@ struct OwnIndex {
   Value offset;
 };
 
-bool isInvariant(ParallelForOp loop, Value v) { return sameInvariant(loop, v, v); }
+bool isInvariant(Operation *loop, Value v) { return sameInvariant(loop, v, v); }
 
-std::optional<OwnIndex> asOwnIndex(ParallelForOp loop, Value v) {
-  Value iv = loop.getInductionVar();
+std::optional<OwnIndex> asOwnIndex(Operation *loop, Value v) {
+  Value iv = loopIv(loop);
   if (v == iv)
     return OwnIndex{};
   if (auto add = v.getDefiningOp<arith::AddIOp>()) {
@@ -83,14 +95,14 @@ std::optional<OwnIndex> asOwnIndex(ParallelForOp loop, Value v) {
 }
 
 /// The first dimension indexed by the iteration's own index, and that index.
-std::optional<std::pair<unsigned, OwnIndex>> ownKey(ParallelForOp loop, ArrayRef<Value> idx) {
+std::optional<std::pair<unsigned, OwnIndex>> ownKey(Operation *loop, ArrayRef<Value> idx) {
   for (auto [d, v] : llvm::enumerate(idx))
     if (std::optional<OwnIndex> own = asOwnIndex(loop, v))
       return std::pair<unsigned, OwnIndex>{d, *own};
   return std::nullopt;
 }
 
-bool sameKey(ParallelForOp loop, const std::pair<unsigned, OwnIndex> &a,
+bool sameKey(Operation *loop, const std::pair<unsigned, OwnIndex> &a,
              const std::pair<unsigned, OwnIndex> &b) {
   if (a.first != b.first || a.second.sign != b.second.sign)
     return false;
@@ -98,13 +110,13 @@ bool sameKey(ParallelForOp loop, const std::pair<unsigned, OwnIndex> &a,
 }
 
 /// Collects the element accesses of memrefs defined outside `loop`.
-LogicalResult collectAccesses(ParallelForOp loop, bool emitErrors,
+LogicalResult collectAccesses(Operation *loop, bool emitErrors,
                               llvm::MapVector<Value, SmallVector<Access>> &out) {
   auto add = [&](Value ref, Operation *op, ValueRange idx, bool write, bool additive) {
     if (!isInside(loop, ref))
       out[ref].push_back(Access{op, llvm::to_vector(idx), write, additive});
   };
-  WalkResult res = loop.getBody().walk([&](Operation *op) -> WalkResult {
+  WalkResult res = loopBody(loop).walk([&](Operation *op) -> WalkResult {
     if (isa<ParallelForOp>(op)) {
       if (emitErrors)
         op->emitOpError("nested rev.parallel_for is not supported: make the inner loop a "
@@ -278,7 +290,7 @@ FailureOr<unsigned> followAccumulator(Value v, Operation *loop) {
 } // namespace
 
 FailureOr<SmallVector<std::pair<Value, ParallelAccess>>>
-mlir::rev::classifyParallelAccesses(ParallelForOp loop, bool emitErrors) {
+mlir::rev::classifyLoopAccesses(Operation *loop, bool emitErrors) {
   llvm::MapVector<Value, SmallVector<Access>> accesses;
   if (failed(collectAccesses(loop, emitErrors, accesses)))
     return failure();
@@ -314,7 +326,7 @@ mlir::rev::classifyParallelAccesses(ParallelForOp loop, bool emitErrors) {
           offender = &a;
           break;
         }
-      auto diag = loop.emitOpError()
+      auto diag = loop->emitOpError()
                   << "iterations may race on a memref that the body writes: every access "
                      "of it must be at the iteration's own element (one index %i, %i + c or "
                      "%i - c, the same at every access), or the body must only add to it "
@@ -334,6 +346,11 @@ mlir::rev::classifyParallelAccesses(ParallelForOp loop, bool emitErrors) {
     return failure();
   }
   return out;
+}
+
+FailureOr<SmallVector<std::pair<Value, ParallelAccess>>>
+mlir::rev::classifyParallelAccesses(ParallelForOp loop, bool emitErrors) {
+  return classifyLoopAccesses(loop, emitErrors);
 }
 
 LogicalResult mlir::rev::verifyParallelIndependence(ParallelForOp loop) {

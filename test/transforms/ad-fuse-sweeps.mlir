@@ -1,0 +1,218 @@
+// RUN: rev-opt %s --rev-ad | FileCheck %s
+// RUN: rev-opt %s --rev-ad=fuse-sweeps=0 | FileCheck %s --check-prefix=PLAIN
+
+// rev-ad's fuse-sweeps (the default): where f ends with a loop whose
+// iterations are independent, @f_grad runs each iteration's backward sweep
+// right after its forward one (one loop, forward order, marked
+// rev.fused_sweeps); a routine without inits at the end of such a body (or of
+// f) becomes its backward routine with the body run forward at the start of
+// its body, so the compute is not uncomputed and recomputed in between. The
+// forward update that the backward sweep uncomputes first (add_at then
+// sub_at of the same element and value) cancels.
+
+// CHECK-LABEL: rev.func @batch_grad(
+// CHECK-SAME: %[[X:[^:]*]]: memref<?xf64>, %[[Y:[^:]*]]: memref<?xf64>, %[[XB:[^:]*]]: memref<?xf64>, %[[YB:[^:]*]]: memref<?xf64>)
+// CHECK-NOT: rev.call
+// CHECK: rev.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: %[[XI:.*]] = memref.load %[[X]][%[[I]]]
+// CHECK: rev.routine compute {
+// CHECK: %[[ZB:.*]] = rev.alloc {adjoint} : f64
+// CHECK: math.cos %[[XI]]
+// CHECK: rev.sub_at %[[XB]][%[[I]]]
+// CHECK: %[[S:.*]] = math.sin %[[XI]]
+// CHECK: %[[T:.*]] = rev.add %{{.*}}, %[[S]]
+// CHECK: rev.yield %[[T]], %[[ZB]] : f64, f64
+// CHECK: } body {
+// CHECK-NEXT: ^bb0(%[[TA:.*]]: f64, %[[TB:.*]]: f64):
+// CHECK-NOT: rev.add_at
+// CHECK-NOT: rev.sub_at
+// CHECK: %[[Q:.*]] = arith.addf %[[TA]], %[[TA]]
+// CHECK-NEXT: %[[D:.*]] = memref.load %[[YB]][%[[I]]]
+// CHECK-NEXT: %[[P:.*]] = arith.mulf %[[Q]], %[[D]]
+// CHECK-NEXT: %[[TB1:.*]] = rev.add %[[TB]], %[[P]]
+// CHECK-NEXT: rev.yield %[[TA]], %[[TB1]]
+// CHECK-NEXT: } {rev.fused_sweeps}
+// CHECK-NEXT: } {rev.fused_sweeps}
+// CHECK-NEXT: rev.return
+// PLAIN-LABEL: rev.func @batch_grad(
+// PLAIN-NEXT: rev.call @batch(
+// PLAIN-NEXT: rev.call @batch_bwd(
+// PLAIN-NEXT: rev.return
+// Independent iterations, a routine at the end of the body.
+rev.func @batch(%X: memref<?xf64>, %Y: memref<?xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  rev.for %i = %c0 to %n step %c1 {
+    %x = memref.load %X[%i] : memref<?xf64>
+    rev.routine compute {
+      %t0 = rev.alloc : f64
+      %s = math.sin %x : f64
+      %t1 = rev.add %t0, %s : f64
+      rev.yield %t1 : f64
+    } body {
+    ^bb0(%t: f64):
+      %q = arith.mulf %t, %t : f64
+      rev.add_at %Y[%i], %q : memref<?xf64>
+      rev.yield %t : f64
+    }
+  }
+  rev.return
+}
+
+// CHECK-LABEL: rev.func @scale_grad(
+// CHECK-SAME: %[[X:[^:]*]]: memref<?xf64>, %[[Y:[^:]*]]: memref<?xf64>, %[[A:[^:]*]]: f64, %[[AB:[^:]*]]: f64, %[[XB:[^:]*]]: memref<?xf64>, %[[YB:[^:]*]]: memref<?xf64>)
+// CHECK: %[[R:.*]] = rev.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[AB]]) -> (f64) {
+// CHECK-NOT: rev.add_at %[[Y]]
+// CHECK: memref.load %[[YB]][%[[I]]]
+// CHECK: %[[ACC1:.*]] = rev.add %[[ACC]],
+// CHECK: rev.add_at %[[XB]][%[[I]]]
+// CHECK: rev.yield %[[ACC1]] : f64
+// CHECK: } {rev.fused_sweeps}
+// CHECK: rev.return %[[A]], %[[R]] : f64, f64
+// A shared scalar parameter: its adjoint is summed through the loop.
+rev.func @scale(%X: memref<?xf64>, %Y: memref<?xf64>, %a: f64) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  rev.for %i = %c0 to %n step %c1 {
+    %x = memref.load %X[%i] : memref<?xf64>
+    %p = arith.mulf %a, %x : f64
+    rev.add_at %Y[%i], %p : memref<?xf64>
+  }
+  rev.return %a : f64
+}
+
+// CHECK-LABEL: rev.func @recur_grad(
+// CHECK-NEXT: rev.call @recur(
+// CHECK-NEXT: rev.call @recur_bwd(
+// A recurrence (iter_args): not fused.
+rev.func @recur(%X: memref<?xf64>, %y: f64) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %r = rev.for %i = %c0 to %n step %c1 iter_args(%v = %y) -> (f64) {
+    %x = memref.load %X[%i] : memref<?xf64>
+    %v1 = rev.add %v, %x : f64
+    rev.yield %v1 : f64
+  }
+  rev.return %r : f64
+}
+
+// CHECK-LABEL: rev.func @shift_grad(
+// CHECK-NEXT: rev.call @shift(
+// CHECK-NEXT: rev.call @shift_bwd(
+// Iteration i reads what iteration i - 1 writes: not fused.
+rev.func @shift(%X: memref<?xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  rev.for %i = %c1 to %n step %c1 {
+    %j = arith.subi %i, %c1 : index
+    %x = memref.load %X[%j] : memref<?xf64>
+    %s = math.sin %x : f64
+    rev.add_at %X[%i], %s : memref<?xf64>
+  }
+  rev.return
+}
+
+// CHECK-LABEL: rev.func @pscale_grad(
+// CHECK-SAME: %[[AB:[^:]*]]: f64, %{{[^:]*}}: memref<?xf64>, %{{[^:]*}}: memref<?xf64>)
+// CHECK: %[[R:.*]] = rev.parallel_for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} reduce(%[[ACC:.*]] = %[[AB]]) -> (f64) {
+// CHECK: %[[ACC1:.*]] = rev.add %[[ACC]],
+// CHECK: rev.yield %[[ACC1]] : f64
+// CHECK: } {rev.fused_sweeps}
+// CHECK: rev.return %{{.*}}, %[[R]] : f64, f64
+// A parallel loop with a shared scale.
+rev.func @pscale(%X: memref<?xf64>, %Y: memref<?xf64>, %a: f64) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  rev.parallel_for %i = %c0 to %n step %c1 {
+    %x = memref.load %X[%i] : memref<?xf64>
+    %p = arith.mulf %a, %x : f64
+    rev.add_at %Y[%i], %p : memref<?xf64>
+    rev.yield
+  }
+  rev.return %a : f64
+}
+
+// CHECK-LABEL: rev.func @top_grad(
+// CHECK-NOT: rev.call
+// CHECK: rev.routine compute {
+// CHECK: math.exp
+// CHECK: } body {
+// CHECK-NOT: rev.add_at
+// CHECK: rev.yield
+// CHECK-NEXT: } {rev.fused_sweeps}
+// CHECK-NEXT: rev.return
+// A routine at the end of the function, whose compute reads a memref its
+// body does not write.
+rev.func @top(%X: memref<2xf64>, %Y: memref<2xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  rev.routine compute {
+    %x = memref.load %X[%c0] : memref<2xf64>
+    %t0 = rev.alloc : f64
+    %e = math.exp %x : f64
+    %t1 = rev.add %t0, %e : f64
+    rev.yield %t1 : f64
+  } body {
+  ^bb0(%t: f64):
+    rev.add_at %Y[%c1], %t : memref<2xf64>
+    rev.yield %t : f64
+  }
+  rev.return
+}
+
+// CHECK-LABEL: rev.func @reads_written_grad(
+// CHECK-NEXT: rev.call @reads_written(
+// CHECK-NEXT: rev.call @reads_written_bwd(
+// The compute reads Y, which the body writes: not fused.
+rev.func @reads_written(%Y: memref<2xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  rev.routine compute {
+    %y = memref.load %Y[%c0] : memref<2xf64>
+    %t0 = rev.alloc : f64
+    %e = math.exp %y : f64
+    %t1 = rev.add %t0, %e : f64
+    rev.yield %t1 : f64
+  } body {
+  ^bb0(%t: f64):
+    rev.add_at %Y[%c1], %t : memref<2xf64>
+    rev.yield %t : f64
+  }
+  rev.return
+}
+
+// A routine with inits: the compute reads x and passes y through untouched,
+// the body adds to y. The fused gradient is one routine whose inits are the
+// state before it and the adjoints; its body's forward update and the
+// uncompute of it cancel, leaving the adjoint update.
+// CHECK-LABEL: rev.func @inits_grad(
+// CHECK-SAME: %[[X:[^:]*]]: f64, %[[Y:[^:]*]]: f64, %[[XB:[^:]*]]: f64, %[[YB:[^:]*]]: f64)
+// CHECK: %[[R:.*]]:4 = rev.routine %[[X]], %[[Y]], %[[XB]], %[[YB]] : f64, f64, f64, f64 compute {
+// CHECK: math.exp
+// CHECK: } body {
+// CHECK-NEXT: ^bb0(%{{[^:]*}}: f64, %[[B:[^:]*]]: f64, %{{[^:]*}}: f64, %{{[^:]*}}: f64, %[[BB:[^:]*]]: f64, %[[TBAR:[^:]*]]: f64):
+// CHECK-NEXT: %[[TB:.*]] = rev.add %[[TBAR]], %[[BB]] : f64
+// CHECK-NEXT: rev.yield %{{.*}}, %[[B]], %{{.*}}, %{{.*}}, %[[BB]], %[[TB]]
+// CHECK-NEXT: } {rev.fused_sweeps}
+// CHECK-NEXT: rev.return %[[R]]#0, %[[R]]#1, %[[R]]#2, %[[R]]#3
+// PLAIN-LABEL: rev.func @inits_grad(
+// PLAIN-NEXT: rev.call @inits(
+rev.func @inits(%x: f64, %y: f64) -> (f64, f64) {
+  %r:2 = rev.routine %x, %y : f64, f64 compute {
+  ^bb0(%a: f64, %b: f64):
+    %t0 = rev.alloc : f64
+    %e = math.exp %a : f64
+    %t1 = rev.add %t0, %e : f64
+    rev.yield %a, %b, %t1 : f64, f64, f64
+  } body {
+  ^bb0(%a: f64, %b: f64, %t: f64):
+    %b1 = rev.add %b, %t : f64
+    rev.yield %a, %b1, %t : f64, f64, f64
+  }
+  rev.return %r#0, %r#1 : f64, f64
+}

@@ -1,0 +1,337 @@
+//===- FusedGradient.cpp - @f_grad with the two sweeps fused ---------------===//
+//
+// `@f_grad` runs `@f`, then `@f_bwd`. When the last op of f's body is a loop
+// whose iterations are independent, or a routine, the gradient can do better
+// than the whole forward sweep followed by the whole backward one:
+//
+//  * a `rev.for` without iter_args whose iterations are independent (the
+//    rules of rev.parallel_for, classifyLoopAccesses: each memref it writes
+//    only at the iteration's own element, or only added to), or a
+//    `rev.parallel_for` without reduce accumulators: each iteration's backward
+//    sweep runs right after its forward sweep, in one loop, in the forward
+//    order (iteration i's backward reads only its own elements and the data
+//    no iteration writes, so the other iterations' forward or backward work
+//    cannot change what it reads);
+//  * a `rev.routine {C} {B}` without inits whose compute reads no memref that
+//    its body writes: in f it runs C; B; C^-1, and its backward routine runs
+//    C again (the inverse of bwd(C)), then bwd(B), then bwd(C). Fused, the
+//    backward routine runs B at the start of its body: C^-1 and the recompute
+//    of C cancel, so C runs twice in the gradient instead of four times. (C
+//    must not read what B writes, else recomputing C before B would see other
+//    values; without inits the routine has no results that C^-1 would
+//    compute from B's, and no adjoint reaches C^-1 but through the ancillas it
+//    frees, which are zero.)
+//
+// The fusion applies again at the end of every fused body (a routine at the
+// end of a fused loop's body, as in the batched Bessel benchmark). The ops
+// before the fused one run forward (clones of f's ops), then their backward
+// sweep as in @f_bwd, starting from their forward values. @f_bwd is still
+// generated (other gradients call it).
+//
+//===----------------------------------------------------------------------===//
+#include "transforms/ReverseMode.h"
+
+#include "transforms/MarkedFunctions.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/ADT/SmallPtrSet.h"
+
+using namespace mlir;
+using namespace mlir::rev;
+
+namespace {
+/// The memref a view (subview, cast, ...) is taken of.
+Value memrefRoot(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// Whether `reader` reads a memref (through any view of it) that an op in
+/// `writer` may write: any op taking a memref operand other than a load or a
+/// dim counts as a writer.
+bool readsWhatIsWritten(Region &reader, Region &writer) {
+  llvm::SmallPtrSet<Value, 8> read;
+  reader.walk([&](Operation *op) {
+    for (Value v : op->getOperands())
+      if (isa<MemRefType>(v.getType()))
+        read.insert(memrefRoot(v));
+  });
+  if (read.empty())
+    return false;
+  WalkResult res = writer.walk([&](Operation *op) {
+    if (isa<memref::LoadOp, memref::DimOp>(op))
+      return WalkResult::advance();
+    for (Value v : op->getOperands())
+      if (isa<MemRefType>(v.getType()) && read.contains(memrefRoot(v)))
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return res.wasInterrupted();
+}
+
+/// A fused body runs an op's forward and right away its uncompute, e.g.
+/// `rev.add_at %Y[%i], %v` then `rev.sub_at %Y[%i], %v` (the last forward
+/// update of a body and the first step of its backward sweep): such adjacent
+/// pairs (same memref, indices and delta; or a scalar updated and updated
+/// back by the same delta) are the identity and are erased.
+void cancelAdjacentElementUpdates(FuncOp grad) {
+  SmallVector<std::pair<Operation *, Operation *>> pairs;
+  grad.walk([&](Operation *op) {
+    if (!isa<AddAtOp, SubAtOp>(op))
+      return;
+    Operation *prev = op->getPrevNode();
+    if (!prev || prev->getName() == op->getName() || !isa<AddAtOp, SubAtOp>(prev) ||
+        !llvm::equal(prev->getOperands(), op->getOperands()))
+      return;
+    if (!pairs.empty() && pairs.back().second == prev)
+      return; // prev is already the second of a pair
+    pairs.push_back({prev, op});
+  });
+  for (auto [first, second] : pairs) {
+    second->erase();
+    first->erase();
+  }
+  // The same for a scalar: `%1 = rev.add %v, %d` then `%2 = rev.sub %1, %d`.
+  SmallVector<Operation *> seconds;
+  grad.walk([&](Operation *op) {
+    if (!isa<AddOp, SubOp>(op))
+      return;
+    Operation *prev = op->getPrevNode();
+    if (!prev || prev->getName() == op->getName() || !isa<AddOp, SubOp>(prev) ||
+        op->getOperand(0) != prev->getResult(0) || !prev->getResult(0).hasOneUse() ||
+        op->getOperand(1) != prev->getOperand(1))
+      return;
+    if (!seconds.empty() && seconds.back() == prev)
+      return;
+    seconds.push_back(op);
+  });
+  for (Operation *second : seconds) {
+    Operation *first = second->getOperand(0).getDefiningOp();
+    second->getResult(0).replaceAllUsesWith(first->getOperand(0));
+    second->erase();
+    first->erase();
+  }
+}
+
+class Fuser {
+public:
+  explicit Fuser(AdjointState &st) : st(st) {}
+
+  /// Whether `op`, the last op of its block, can run its forward and
+  /// backward sweeps at once (see the file comment).
+  static bool fusable(Operation *op) {
+    if (auto loop = dyn_cast<ForOp>(op))
+      return loop.getInits().empty() && succeeded(classifyLoopAccesses(op, /*emitErrors=*/false));
+    if (auto loop = dyn_cast<ParallelForOp>(op))
+      return loop.getInits().empty();
+    if (auto routine = dyn_cast<RoutineOp>(op)) {
+      // What B changes, C must pass through untouched: then C^-1 sees the
+      // same values before and after B (see the file comment).
+      Block &compute = routine.getCompute().front(), &body = routine.getBody().front();
+      Operation *computeYield = compute.getTerminator(), *bodyYield = body.getTerminator();
+      unsigned numInits = routine.getInits().size();
+      for (auto [k, arg] : llvm::enumerate(body.getArguments())) {
+        if (bodyYield->getOperand(k) == arg)
+          continue;
+        if (k < numInits && computeYield->getOperand(k) == compute.getArgument(k) &&
+            compute.getArgument(k).hasOneUse())
+          continue;
+        return false;
+      }
+      // Inverting bwd(C) needs the callees' backward functions invertible;
+      // the plain adjoint rule handles the calls that are not.
+      bool calls = routine.getCompute()
+                       .walk([](Operation *o) {
+                         return isa<CallOp, UncallOp>(o) ? WalkResult::interrupt()
+                                                         : WalkResult::advance();
+                       })
+                       .wasInterrupted();
+      return !calls && !readsWhatIsWritten(routine.getCompute(), routine.getBody());
+    }
+    return false;
+  }
+
+  /// Runs the ops of `src` forward (clones mapped through `fwd`; the last one
+  /// fused when it can be), then the backward sweep of the others, the
+  /// terminator's float operands seeded with `finalAdjoints`. Returns the
+  /// restored threaded arguments of `src` and their adjoints, as
+  /// AdjointState::adjointBlock does.
+  FailureOr<SmallVector<Value>> fuseBlock(OpBuilder &b, Block &src, ValueRange finalAdjoints) {
+    SmallVector<Operation *> ops;
+    for (Operation &op : src.without_terminator())
+      ops.push_back(&op);
+    Operation *tail = !ops.empty() && fusable(ops.back()) ? ops.back() : nullptr;
+    if (tail)
+      ops.pop_back();
+    for (Operation *op : ops)
+      b.clone(*op, fwd);
+    // The backward sweep starts from the forward values.
+    for (BlockArgument a : src.getArguments())
+      st.recovered.bind(a, fwd.lookup(a));
+    for (Operation *op : ops)
+      for (Value r : op->getResults())
+        st.recovered.bind(r, fwd.lookup(r));
+    unsigned k = 0;
+    for (Value v : src.getTerminator()->getOperands())
+      if (isActiveScalar(v.getType()))
+        st.setAdjoint(v, finalAdjoints[k++]);
+    if (tail) {
+      LogicalResult res = isa<RoutineOp>(tail) ? fuseRoutine(b, cast<RoutineOp>(tail))
+                                               : fuseLoop(b, tail);
+      if (failed(res))
+        return failure();
+    }
+    if (failed(st.adjointOps(b, ops)))
+      return failure();
+    return st.restoredArgs(b, src);
+  }
+
+  IRMapping fwd;
+
+private:
+  /// Binds the adjoints of `captured` to new arguments of `block`.
+  void captureAdjoints(Block *block, ArrayRef<Value> captured) {
+    for (Value c : captured)
+      st.setAdjoint(c, block->addArgument(c.getType(), c.getLoc()));
+  }
+
+  /// The fused body of a loop or routine: fuseBlock(src), then a yield of
+  /// its results and the captured adjoints.
+  LogicalResult fuseBody(OpBuilder &b, Location loc, Block &src, Block *block,
+                         ValueRange finalAdjoints, ArrayRef<Value> captured) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(block);
+    FailureOr<SmallVector<Value>> out = fuseBlock(b, src, finalAdjoints);
+    if (failed(out))
+      return failure();
+    for (Value c : captured)
+      out->push_back(st.getAdjoint(b, c));
+    YieldOp::create(b, loc, *out);
+    return success();
+  }
+
+  LogicalResult fuseLoop(OpBuilder &b, Operation *op) {
+    Location loc = op->getLoc();
+    auto forOp = dyn_cast<ForOp>(op);
+    auto parOp = dyn_cast<ParallelForOp>(op);
+    Region &body = forOp ? forOp.getBody() : parOp.getBody();
+    SmallVector<Value> captured = capturedActiveVersions({&body});
+    SmallVector<Value> inits;
+    for (Value c : captured)
+      inits.push_back(st.getAdjoint(b, c));
+    Value lb = fwd.lookup(op->getOperand(0)), ub = fwd.lookup(op->getOperand(1)),
+          step = fwd.lookup(op->getOperand(2));
+    Operation *loop;
+    Region *dst;
+    if (forOp) {
+      auto l = ForOp::create(b, loc, lb, ub, step, inits, forOp.getReverse());
+      loop = l;
+      dst = &l.getBody();
+    } else {
+      // The captured adjoints are the new loop's reduce accumulators (only
+      // added to), as in the adjoint rule of rev.parallel_for.
+      auto l = ParallelForOp::create(b, loc, lb, ub, step, inits);
+      l.setAccumulateAttr(parOp.getAccumulateAttr());
+      loop = l;
+      dst = &l.getBody();
+    }
+    loop->setAttr(kFusedSweepsAttr, b.getUnitAttr());
+    dst->getBlocks().clear();
+    Block *block = new Block();
+    dst->push_back(block);
+    Block &src = body.front();
+    fwd.map(src.getArgument(0), block->addArgument(b.getIndexType(), src.getArgument(0).getLoc()));
+    captureAdjoints(block, captured);
+    if (failed(fuseBody(b, loc, src, block, {}, captured)))
+      return failure();
+    for (auto [c, r] : llvm::zip(captured, loop->getResults()))
+      st.setAdjoint(c, r);
+    return success();
+  }
+
+  LogicalResult fuseRoutine(OpBuilder &b, RoutineOp op) {
+    Location loc = op.getLoc();
+    SmallVector<Value> captured = capturedActiveVersions({&op.getCompute(), &op.getBody()});
+    // As the backward routine's: the state (here the one before the routine,
+    // which its compute reads the same as the one after), the adjoints of
+    // the results, the captured adjoints.
+    SmallVector<Value> inits;
+    for (Value v : op.getInits())
+      inits.push_back(fwd.lookup(v));
+    for (Value r : op.getResults())
+      if (isActiveScalar(r.getType()))
+        inits.push_back(st.getAdjoint(b, r));
+    for (Value c : captured)
+      inits.push_back(st.getAdjoint(b, c));
+    // The backward routine: compute = the inverse of bwd(C) (C recomputed),
+    // body = B forward, then bwd(B); its uncompute, bwd(C), comes with it.
+    auto newOp = RoutineOp::create(b, loc, inits);
+    newOp->setAttr(kFusedSweepsAttr, b.getUnitAttr());
+    if (failed(buildBackwardRoutineCompute(op, newOp, b, st, captured)))
+      return failure();
+    TypeRange mid = newOp.getCompute().front().getTerminator()->getOperandTypes();
+    Block &src = op.getBody().front();
+    Block *block = new Block();
+    newOp.getBody().push_back(block);
+    SmallVector<Value> finalAdjoints;
+    for (BlockArgument a : src.getArguments())
+      fwd.map(a, block->addArgument(a.getType(), a.getLoc()));
+    for (BlockArgument a : src.getArguments())
+      if (isActiveScalar(a.getType()))
+        finalAdjoints.push_back(block->addArgument(a.getType(), a.getLoc()));
+    captureAdjoints(block, captured);
+    if (block->getNumArguments() != mid.size() ||
+        TypeRange(block->getArgumentTypes()) != mid)
+      return op.emitOpError("cannot fuse the sweeps of this routine: its backward compute "
+                            "does not yield its body's state");
+    if (failed(fuseBody(b, loc, src, block, finalAdjoints, captured)))
+      return failure();
+    // The results: the restored inits, their adjoints, the captured adjoints.
+    unsigned k = op.getInits().size();
+    for (auto [i, v] : llvm::enumerate(op.getInits())) {
+      st.recovered.bind(v, newOp.getResult(i));
+      if (isActiveScalar(v.getType()))
+        st.setAdjoint(v, newOp.getResult(k++));
+    }
+    for (Value c : captured)
+      st.setAdjoint(c, newOp.getResult(k++));
+    return success();
+  }
+
+  AdjointState &st;
+};
+} // namespace
+
+FailureOr<FuncOp> mlir::rev::buildFusedGradientFunction(FuncOp func, StringRef name) {
+  Block &src = func.getBody().front();
+  if (src.without_terminator().empty() || !Fuser::fusable(&*std::prev(src.end(), 2)))
+    return FuncOp();
+  FuncOp grad = createDerivativeFunction(func, name, kGradientOfAttr);
+  Block *dst = &grad.getBody().front();
+  AdjointState st;
+  Fuser fuser(st);
+  SmallVector<Value> finalAdjoints;
+  SmallVector<int> pos = derivativeArgPositions(src.getArgumentTypes());
+  for (auto [a, p] : llvm::zip(src.getArguments(), pos)) {
+    fuser.fwd.map(a, dst->getArgument(a.getArgNumber()));
+    if (p < 0)
+      continue;
+    if (isa<MemRefType>(a.getType()))
+      st.shadows[a] = dst->getArgument(p);
+    else
+      finalAdjoints.push_back(dst->getArgument(p));
+  }
+  OpBuilder b = OpBuilder::atBlockBegin(dst);
+  FailureOr<SmallVector<Value>> out = fuser.fuseBlock(b, src, finalAdjoints);
+  if (failed(out)) {
+    grad.erase();
+    return failure();
+  }
+  ReturnOp::create(b, func.getLoc(), *out);
+  cancelAdjacentElementUpdates(grad);
+  return grad;
+}
