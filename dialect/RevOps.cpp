@@ -465,9 +465,10 @@ const char *const mlir::rev::kDiscardAdvice =
 LogicalResult DiscardOp::verify() {
   auto func = (*this)->getParentOfType<FuncOp>();
   if (!func || !(func->hasAttr(kBackwardOfAttr) || func->hasAttr(kTangentOfAttr) ||
-                 func->hasAttr(kInverseOfAttr)))
+                 func->hasAttr(kGradientOfAttr) || func->hasAttr(kInverseOfAttr)))
     return emitOpError("may only appear in generated derivative functions (rev.backward_of, "
-                       "rev.tangent_of or their inverses): it drops information");
+                       "rev.gradient_of, rev.tangent_of or their inverses): it drops "
+                       "information");
   return success();
 }
 SmallVector<OpOperand *> DiscardOp::getConsumedOperands() { return {&getTargetMutable()}; }
@@ -586,7 +587,8 @@ bool mlir::rev::isConstantArgument(Value v) {
 static bool mayDropAdjoints(FuncOp f, SymbolTableCollection &tables) {
   llvm::SmallPtrSet<Operation *, 4> seen;
   while (f && seen.insert(f).second) {
-    if (f->hasAttr(kBackwardOfAttr) || f->hasAttr(kTangentOfAttr))
+    if (f->hasAttr(kBackwardOfAttr) || f->hasAttr(kTangentOfAttr) ||
+        f->hasAttr(kGradientOfAttr))
       return true;
     auto of = f->getAttrOfType<FlatSymbolRefAttr>(kInverseOfAttr);
     if (!of)
@@ -638,9 +640,9 @@ LogicalResult FuncOp::verifySymbolUses(SymbolTableCollection &tables) {
       auto alloc = dyn_cast<AllocOp>(op);
       if (!isa<DiscardOp>(op) && !(alloc && alloc.getAdjoint()))
         return WalkResult::advance();
-      op->emitOpError("may only appear in generated backward or tangent functions "
-                      "(rev.backward_of, rev.tangent_of) or their inverses: it drops "
-                      "information");
+      op->emitOpError("may only appear in generated backward, gradient or tangent "
+                      "functions (rev.backward_of, rev.gradient_of, rev.tangent_of) or their "
+                      "inverses: it drops information");
       return WalkResult::interrupt();
     });
     if (r.wasInterrupted())

@@ -145,6 +145,12 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
     `memory-budget=BYTES > 0` loops store too, a loop's tapes bounded by BYTES
     at run time. The backward functions themselves (called by other
     gradients) are unchanged.
+
+    `fuse-sweeps` (default on) fuses the two sweeps where f ends with a loop
+    whose iterations are independent or with a routine: see
+    transforms/FusedGradient.cpp and docs/ad.md ("How often the compute
+    runs"). Such loops and routines of @f_grad are marked
+    `rev.fused_sweeps`.
   }];
   let options = [
     ListOption<"funcs", "funcs", "std::string",
@@ -167,6 +173,12 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
            "top-level rev.for of a differentiated function, instead of recomputing them "
            "(--rev-tape-loops, after --lower-rev, chooses the values; 0: none, the "
            "gradient reverse-computes everything)">,
+    Option<"fuseSweeps", "fuse-sweeps", "bool", /*default=*/"true",
+           "Fuse the forward and backward sweeps in @f_grad where f ends with a loop whose "
+           "iterations are independent (each iteration's backward runs right after its "
+           "forward, in forward order) or a routine without inits (its compute runs twice "
+           "instead of four times), again at the end of each fused body; false: @f_grad "
+           "calls @f, then @f_bwd">,
   ];
   let dependentDialects = ["::mlir::rev::RevDialect"];
 }

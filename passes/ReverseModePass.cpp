@@ -80,8 +80,16 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
       FailureOr<FuncOp> bwd = getOrCreateBackwardFunction(f);
       if (failed(bwd))
         return signalPassFailure();
-      FailureOr<FuncOp> grad =
-          buildGradientFunction(f, *bwd, uniqueSymbolName(f, f.getSymName() + "_grad"));
+      std::string gradName = uniqueSymbolName(f, f.getSymName() + "_grad");
+      FailureOr<FuncOp> grad = FuncOp();
+      if (fuseSweeps) {
+        // A fusion the rules allow but the engine cannot build falls back to
+        // the plain gradient (which reports real errors itself).
+        ScopedDiagnosticHandler quiet(&getContext(), [](Diagnostic &) { return success(); });
+        grad = buildFusedGradientFunction(f, gradName);
+      }
+      if (failed(grad) || !*grad)
+        grad = buildGradientFunction(f, *bwd, gradName);
       if (failed(grad))
         return signalPassFailure();
       if (marked) {
@@ -102,9 +110,13 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
     // backward functions generated on demand).
     StringAttr strategy = StringAttr::get(&getContext(), parallelAccumulate);
     getOperation().walk([&](FuncOp f) {
-      if (!f->hasAttr(kBackwardOfAttr))
+      bool grad = f->hasAttr(kGradientOfAttr);
+      if (!f->hasAttr(kBackwardOfAttr) && !grad)
         return;
       f.walk([&](ParallelForOp loop) {
+        // In a gradient: its fused loops only (the others are forward loops).
+        if (grad && !loop->hasAttr(kFusedSweepsAttr))
+          return;
         if (!loop.getAccumulateAttr())
           loop.setAccumulateAttr(strategy);
       });

@@ -78,15 +78,62 @@ bool readsWhatIsWritten(Region &reader, Region &writer) {
 /// update of a body and the first step of its backward sweep): such adjacent
 /// pairs (same memref, indices and delta; or a scalar updated and updated
 /// back by the same delta) are the identity and are erased.
+/// Whether `a` and `b` (b defined after a) hold the same value: the same
+/// value, or the same pure op of such operands, or loads of the same element
+/// with no write of that memref in between (the backward sweep recomputes the
+/// delta it uncomputes; rev forbids a written memref to alias another one).
+bool sameValue(Value a, Value b, unsigned depth = 0) {
+  if (a == b)
+    return true;
+  Operation *da = a.getDefiningOp(), *db = b.getDefiningOp();
+  if (depth > 12 || !da || !db || da->getName() != db->getName() ||
+      da->getAttrDictionary() != db->getAttrDictionary() ||
+      da->getNumOperands() != db->getNumOperands() || da->getNumRegions() ||
+      da->getNumResults() != 1)
+    return false;
+  if (auto load = dyn_cast<memref::LoadOp>(da)) {
+    if (da->getBlock() != db->getBlock() || !da->isBeforeInBlock(db))
+      return false;
+    Value root = memrefRoot(load.getMemRef());
+    for (Operation *op = da->getNextNode(); op && op != db; op = op->getNextNode()) {
+      bool writes = false;
+      op->walk([&](Operation *inner) {
+        if (isa<memref::LoadOp, memref::DimOp>(inner))
+          return;
+        for (Value v : inner->getOperands())
+          if (isa<MemRefType>(v.getType()) && memrefRoot(v) == root)
+            writes = true;
+      });
+      if (writes)
+        return false;
+    }
+  } else if (!isMemoryEffectFree(da)) {
+    return false;
+  }
+  for (auto [x, y] : llvm::zip(da->getOperands(), db->getOperands()))
+    if (!sameValue(x, y, depth + 1))
+      return false;
+  return true;
+}
+
 void cancelAdjacentElementUpdates(FuncOp grad) {
   SmallVector<std::pair<Operation *, Operation *>> pairs;
   grad.walk([&](Operation *op) {
     if (!isa<AddAtOp, SubAtOp>(op))
       return;
     Operation *prev = op->getPrevNode();
-    if (!prev || prev->getName() == op->getName() || !isa<AddAtOp, SubAtOp>(prev) ||
-        !llvm::equal(prev->getOperands(), op->getOperands()))
+    // (Pure ops and loads recomputing the delta may sit between the two.)
+    while (prev && (isMemoryEffectFree(prev) || isa<memref::LoadOp>(prev)) &&
+           prev->getNumRegions() == 0)
+      prev = prev->getPrevNode();
+    if (!prev || prev->getName() == op->getName() || !isa<AddAtOp, SubAtOp>(prev))
       return;
+    auto operands = op->getOperands(), prevOperands = prev->getOperands();
+    if (operands.size() != prevOperands.size() || operands[0] != prevOperands[0])
+      return;
+    for (auto [x, y] : llvm::zip(prevOperands.drop_front(), operands.drop_front()))
+      if (!sameValue(x, y))
+        return;
     if (!pairs.empty() && pairs.back().second == prev)
       return; // prev is already the second of a pair
     pairs.push_back({prev, op});
@@ -100,11 +147,16 @@ void cancelAdjacentElementUpdates(FuncOp grad) {
   grad.walk([&](Operation *op) {
     if (!isa<AddOp, SubOp>(op))
       return;
-    Operation *prev = op->getPrevNode();
-    if (!prev || prev->getName() == op->getName() || !isa<AddOp, SubOp>(prev) ||
-        op->getOperand(0) != prev->getResult(0) || !prev->getResult(0).hasOneUse() ||
-        op->getOperand(1) != prev->getOperand(1))
+    Operation *prev = op->getOperand(0).getDefiningOp();
+    if (!prev || prev->getBlock() != op->getBlock() || prev->getName() == op->getName() ||
+        !isa<AddOp, SubOp>(prev) || !prev->getResult(0).hasOneUse() ||
+        !sameValue(prev->getOperand(1), op->getOperand(1)))
       return;
+    // Only pure ops (recomputing the delta) between the two.
+    for (Operation *between = prev->getNextNode(); between != op;
+         between = between->getNextNode())
+      if (!isMemoryEffectFree(between) || between->getNumRegions())
+        return;
     if (!seconds.empty() && seconds.back() == prev)
       return;
     seconds.push_back(op);
@@ -169,16 +221,22 @@ public:
       ops.pop_back();
     for (Operation *op : ops)
       b.clone(*op, fwd);
-    // The backward sweep starts from the forward values.
+    // The backward sweep starts, as @f_bwd's does, from the block's final
+    // versions (the forward ones; the fused op's results are not computed,
+    // its backward binds its inits instead), its memrefs and its induction
+    // variable. Other values are recomputed where the sweep needs them: a
+    // forward version may have been consumed, a forward load be stale.
+    Block::BlockArgListType threaded = getThreadedArgs(src);
     for (BlockArgument a : src.getArguments())
-      st.recovered.bind(a, fwd.lookup(a));
-    for (Operation *op : ops)
-      for (Value r : op->getResults())
-        st.recovered.bind(r, fwd.lookup(r));
+      if (isa<MemRefType>(a.getType()) || !llvm::is_contained(threaded, a))
+        st.recovered.bind(a, fwd.lookup(a));
     unsigned k = 0;
-    for (Value v : src.getTerminator()->getOperands())
+    for (Value v : src.getTerminator()->getOperands()) {
+      if (Value f = fwd.lookupOrNull(v))
+        st.recovered.bind(v, f);
       if (isActiveScalar(v.getType()))
         st.setAdjoint(v, finalAdjoints[k++]);
+    }
     if (tail) {
       LogicalResult res = isa<RoutineOp>(tail) ? fuseRoutine(b, cast<RoutineOp>(tail))
                                                : fuseLoop(b, tail);

@@ -1103,6 +1103,25 @@ static LogicalResult adjointRoutineInline(RoutineOp op, OpBuilder &b, AdjointSta
   return success();
 }
 
+LogicalResult mlir::rev::buildBackwardRoutineCompute(RoutineOp op, RoutineOp newOp, OpBuilder &b,
+                                                     AdjointState &st,
+                                                     ArrayRef<Value> captured) {
+  // bwd(C) in a scratch routine beside the forward op, then inverted into
+  // the compute region.
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(op);
+  auto scratch = RoutineOp::create(b, op.getLoc(), newOp.getInits());
+  LogicalResult res =
+      st.adjointRegionInto(b, op.getLoc(), op.getCompute(), scratch.getCompute(), 0, captured);
+  if (succeeded(res)) {
+    InversionState inv(&scratch.getCompute());
+    inv.allowDiscard = true;
+    res = inv.invertRegionInto(b, op.getLoc(), scratch.getCompute(), newOp.getCompute(), 0);
+  }
+  scratch.erase();
+  return res;
+}
+
 static LogicalResult adjointRule(RoutineOp op, OpBuilder &b, AdjointState &st) {
   SmallVector<Value> captured = capturedActiveVersions({&op.getCompute(), &op.getBody()});
   FailureOr<SmallVector<Value>> inits = backwardInits(b, st, op.getResults(), captured);
@@ -1111,22 +1130,7 @@ static LogicalResult adjointRule(RoutineOp op, OpBuilder &b, AdjointState &st) {
   auto newOp = RoutineOp::create(b, op.getLoc(), *inits);
   if (failed(st.adjointRegionInto(b, op.getLoc(), op.getBody(), newOp.getBody(), 0, captured)))
     return failure();
-  // bwd(C) in a scratch routine, then inverted into the compute region.
-  LogicalResult res = success();
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(op);
-    auto scratch = RoutineOp::create(b, op.getLoc(), *inits);
-    res = st.adjointRegionInto(b, op.getLoc(), op.getCompute(), scratch.getCompute(), 0,
-                               captured);
-    if (succeeded(res)) {
-      InversionState inv(&scratch.getCompute());
-      inv.allowDiscard = true;
-      res = inv.invertRegionInto(b, op.getLoc(), scratch.getCompute(), newOp.getCompute(), 0);
-    }
-    scratch.erase();
-  }
-  if (failed(res))
+  if (failed(buildBackwardRoutineCompute(op, newOp, b, st, captured)))
     return failure();
   if (!uncalleesAreInvertible(newOp.getCompute())) {
     // The inits built for newOp (lookups, zero adjoints) are left to the

@@ -134,15 +134,28 @@ FailureOr<SmallVector<Value>> AdjointState::adjointBlock(OpBuilder &b, Block &sr
     if (isActiveScalar(orig.getType()))
       setAdjoint(orig, finalAdjoints[k++]);
   }
-  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(src.without_terminator()))) {
-    if (isRecomputable(&op))
+  SmallVector<Operation *> ops;
+  for (Operation &op : src.without_terminator())
+    ops.push_back(&op);
+  if (failed(adjointOps(b, ops)))
+    return failure();
+  return restoredArgs(b, src);
+}
+
+LogicalResult AdjointState::adjointOps(OpBuilder &b, ArrayRef<Operation *> ops) {
+  for (Operation *op : llvm::reverse(ops)) {
+    if (isRecomputable(op))
       continue;
-    auto ad = dyn_cast<AdjointOpInterface>(&op);
+    auto ad = dyn_cast<AdjointOpInterface>(op);
     if (!ad)
-      return op.emitOpError("cannot differentiate: the op has no adjoint rule");
+      return op->emitOpError("cannot differentiate: the op has no adjoint rule");
     if (failed(ad.buildAdjoint(b, *this)))
       return failure();
   }
+  return success();
+}
+
+FailureOr<SmallVector<Value>> AdjointState::restoredArgs(OpBuilder &b, Block &src) {
   SmallVector<Value> threaded;
   for (BlockArgument a : getThreadedArgs(src))
     if (!isa<MemRefType>(a.getType()))

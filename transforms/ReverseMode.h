@@ -62,6 +62,12 @@ public:
   FailureOr<SmallVector<Value>> adjointBlock(OpBuilder &b, Block &src, ValueRange finals,
                                              ValueRange finalAdjoints);
 
+  /// The backward sweep of `ops` (forward order; swept last first).
+  LogicalResult adjointOps(OpBuilder &b, ArrayRef<Operation *> ops);
+  /// The restored threaded arguments of `src`, then the adjoints of the float
+  /// ones (what a sweep of the block returns).
+  FailureOr<SmallVector<Value>> restoredArgs(OpBuilder &b, Block &src);
+
   /// Builds into the empty region `dst` the backward sweep of the single
   /// block of `src`. The new block's arguments are: the first `numLeading`
   /// arguments of `src` (bound to their copies), the final versions, their
@@ -75,10 +81,23 @@ private:
   llvm::DenseMap<Value, Value> adjoints;
 };
 
+/// Builds the compute region of `newOp`, the backward routine of `op`
+/// (whose inits are `newOp`'s operands): the inverse of bwd(C), C being
+/// `op`'s compute. Its block takes newOp's operands and yields C's final
+/// versions, their float adjoints and the adjoints of `captured`, which is
+/// the layout of the backward body's block.
+LogicalResult buildBackwardRoutineCompute(RoutineOp op, RoutineOp newOp, OpBuilder &b,
+                                          AdjointState &st, ArrayRef<Value> captured);
+
 /// Builds `@name`, the backward sweep of `func`, marked `rev.backward_of`.
 FailureOr<FuncOp> buildBackwardFunction(FuncOp func, StringRef name);
 /// Builds `@name`, running `func` then `bwd`, marked `rev.gradient_of`.
 FailureOr<FuncOp> buildGradientFunction(FuncOp func, FuncOp bwd, StringRef name);
+
+/// Builds `@name`, the gradient of `func` with its forward and backward
+/// sweeps fused where f's last op is a loop with independent iterations or a
+/// routine (transforms/FusedGradient.cpp); a null FuncOp when it is neither.
+FailureOr<FuncOp> buildFusedGradientFunction(FuncOp func, StringRef name);
 
 /// The backward function (`@f_bwd`) of `func`, found by its marker or
 /// generated. A recursive call finds the function being built (it is

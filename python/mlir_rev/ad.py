@@ -57,7 +57,7 @@ class Derivatives:
                  checks: bool = False, atol: float = 1e-8, opt_level: int = 3,
                  fast_math: str = "none", target: str = "cpu", num_threads=None,
                  privatize_atomics: bool = True, wrt=None, fold_zero_adjoints: bool = True,
-                 memory_budget=None, loop_budget=0):
+                 memory_budget=None, loop_budget=0, fuse_sweeps: bool = True):
         source, name = _resolve(source, name)
         self.name = _check_name(name, "the function to differentiate")
         self.wrt, self.marked = None, []
@@ -73,7 +73,8 @@ class Derivatives:
                                fast_math=fast_math, target=target, num_threads=num_threads,
                                privatize_atomics=privatize_atomics,
                                fold_zero_adjoints=fold_zero_adjoints,
-                               memory_budget=memory_budget, loop_budget=loop_budget)
+                               memory_budget=memory_budget, loop_budget=loop_budget,
+                               fuse_sweeps=fuse_sweeps)
         if name not in self.program.signatures:
             raise RevError(f"no rev.func named @{name}")
         self.sig = self.program.signatures[name]

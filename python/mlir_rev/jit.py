@@ -493,6 +493,13 @@ class Program:
             states) are stored by the forward loop and read back, chosen by
             estimated time saved per byte; 0 (the default): reverse computing
             only, no stored values (docs/memory.md, "Loops").
+    fuse_sweeps: `rev-ad`'s fuse-sweeps (default True): where a
+            differentiated function ends with a loop whose iterations are
+            independent, `@f_grad` runs each iteration's backward sweep right
+            after its forward one, and a routine at the end of such a body
+            (or of the function) runs its compute twice instead of four
+            times (docs/ad.md, "How often the compute runs"); False:
+            `@f_grad` runs `@f`, then `@f_bwd`.
     Also public `func.func` functions are callable (`call`; their scalar
     results come back), e.g. hand-written kernels with scf.parallel loops.
     """
@@ -504,7 +511,7 @@ class Program:
                  fast_math: str = "none", target: str = "cpu", num_threads=None,
                  privatize_atomics: bool = True, chip: str = "sm_90",
                  gpu_format: str = "isa", block_size: int = 256, memory_budget=None,
-                 loop_budget=0):
+                 loop_budget=0, fuse_sweeps: bool = True):
         """grad: functions to differentiate with --rev-ad (gives `@f_grad`);
         fwd: functions to differentiate with --rev-fwd (gives `@f_fwd`);
         hvp: functions whose gradient is differentiated forwards (gives
@@ -535,6 +542,9 @@ class Program:
         if loop_budget:
             ad_options += f" loop-budget={int(loop_budget)}"
         _check_flag(checks, "checks")
+        _check_flag(fuse_sweeps, "fuse_sweeps")
+        if not fuse_sweeps:
+            ad_options += " fuse-sweeps=0"
         _check_flag(memref_noalias, "memref_noalias")
         _check_flag(fold_zero_adjoints, "fold_zero_adjoints")
         if not (isinstance(fast_math, str) and fast_math in FAST_MATH):

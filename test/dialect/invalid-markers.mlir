@@ -142,7 +142,7 @@ rev.func @f(%x: f64) -> f64 {
 // repro 08: {adjoint} in user code (its inverse would drop the value
 // unchecked).
 rev.func @f(%x: f64) -> f64 {
-  // expected-error @below {{may only appear in generated backward or tangent functions}}
+  // expected-error @below {{may only appear in generated backward, gradient or tangent functions}}
   %t = rev.alloc {adjoint} : f64
   %t1 = rev.add %t, %x : f64
   rev.free %t1 : f64
@@ -163,7 +163,7 @@ rev.func @f(%x: f64) -> f64 {
 rev.func @g(%x: f64) -> f64 attributes {rev.inverse_of = @f} {
   %t = rev.alloc : f64
   %t1 = rev.add %t, %x : f64
-  // expected-error @below {{may only appear in generated backward or tangent functions}}
+  // expected-error @below {{may only appear in generated backward, gradient or tangent functions}}
   rev.discard %t1 : f64
   rev.return %x : f64
 }

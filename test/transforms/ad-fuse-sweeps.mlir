@@ -14,12 +14,13 @@
 // CHECK-SAME: %[[X:[^:]*]]: memref<?xf64>, %[[Y:[^:]*]]: memref<?xf64>, %[[XB:[^:]*]]: memref<?xf64>, %[[YB:[^:]*]]: memref<?xf64>)
 // CHECK-NOT: rev.call
 // CHECK: rev.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
-// CHECK: %[[XI:.*]] = memref.load %[[X]][%[[I]]]
 // CHECK: rev.routine compute {
 // CHECK: %[[ZB:.*]] = rev.alloc {adjoint} : f64
-// CHECK: math.cos %[[XI]]
+// CHECK: %[[L1:.*]] = memref.load %[[X]][%[[I]]]
+// CHECK: math.cos %[[L1]]
 // CHECK: rev.sub_at %[[XB]][%[[I]]]
-// CHECK: %[[S:.*]] = math.sin %[[XI]]
+// CHECK: %[[L2:.*]] = memref.load %[[X]][%[[I]]]
+// CHECK: %[[S:.*]] = math.sin %[[L2]]
 // CHECK: %[[T:.*]] = rev.add %{{.*}}, %[[S]]
 // CHECK: rev.yield %[[T]], %[[ZB]] : f64, f64
 // CHECK: } body {
