@@ -14,7 +14,9 @@ element):
     with unrolling only, with both (the defaults), with the defaults and the
     opt-in fast-math flags (`fast_math="arcp"`: divisions may become
     multiplications by reciprocals; `"fast"`: all flags, reassociation
-    included), with the defaults but without --rev-fold-zero-adjoints
+    included), with the defaults but without rev-ad's fused sweeps
+    (`fuse_sweeps=False`: @f then @f_bwd, 4 passes over each element's
+    series instead of 2), also without --rev-fold-zero-adjoints
     (`fold_zero_adjoints=False`: the state before that pass) and, with
     --trips, other trip-count limits;
   * JAX: `jit(vmap(f))` and `jit(vmap(grad(f)))` of the same series, CPU,
@@ -60,8 +62,9 @@ def inputs(n):
 
 def child_rev(n, repeats, config):
     """config: "T" (unroll-max-trip-count T; "default": the pipeline's),
-    "T/nonoalias" (the same without memref noalias and without
-    --rev-fold-zero-adjoints), "T/nofold" (without the latter only),
+    "T/nonoalias" (the same without memref noalias, without
+    --rev-fold-zero-adjoints and without fused sweeps), "T/nofold" (without
+    the latter two), "T/nofuse" (without fused sweeps only),
     "T/arcp", "T/fast" (the same with that fast_math)."""
     trips, _, variant = config.partition("/")
     trips = -1 if trips == "default" else int(trips)
@@ -75,6 +78,7 @@ def child_rev(n, repeats, config):
                    unroll_max_trip_count=None if trips < 0 else trips,
                    memref_noalias=variant != "nonoalias",
                    fold_zero_adjoints=variant not in ("nonoalias", "nofold"),
+                   fuse_sweeps=variant not in ("nonoalias", "nofold", "nofuse"),
                    fast_math=variant if variant in ("arcp", "contract", "fast") else "none")
     t_compile = time.perf_counter() - t0
     g = prog.gradient_names["besselj2_batched"]
@@ -216,7 +220,8 @@ def main():
     # rev configurations: before issue 10's work (no unrolling, no noalias),
     # unrolling alone, then the defaults (unrolling and noalias), the defaults
     # with fast-math flags (opt-in), extra limits
-    configs = ["0/nonoalias", "default/nonoalias", "default/nofold", "default", "default/arcp",
+    configs = ["0/nonoalias", "default/nonoalias", "default/nofold", "default/nofuse", "default",
+               "default/arcp",
                "default/fast", *map(str, args.trips)]
     if args.configs is not None:
         configs = args.configs
@@ -246,11 +251,13 @@ def main():
         print(f"n={n}: done", file=sys.stderr)
 
     ns = lambda s, n: f"{s / n * 1e9:.1f}"
-    name = lambda c: {"0/nonoalias": "no unrolling, no noalias, no zero folding (before)",
+    name = lambda c: {"0/nonoalias": "no unrolling, no noalias, no zero folding, no fused "
+                                     "sweeps (before)",
                       "default/nonoalias": "unrolling (default limits), no noalias, no zero "
-                                           "folding",
-                      "default/nofold": "unrolling and noalias, no zero folding",
-                      "default": "unrolling, noalias, zero folding (the defaults)",
+                                           "folding, no fused sweeps",
+                      "default/nofold": "unrolling and noalias, no zero folding, no fused sweeps",
+                      "default/nofuse": "unrolling, noalias, zero folding, no fused sweeps",
+                      "default": "unrolling, noalias, zero folding, fused sweeps (the defaults)",
                       "default/arcp": "the defaults + fast_math=\"arcp\"",
                       "default/fast": "the defaults + fast_math=\"fast\""}.get(
                           c, f"unroll-max-trip-count={c}, noalias")
@@ -302,8 +309,8 @@ def main():
         f.write("Produced by `bash benchmarks/run.sh` (benchmarks/besselj2_batched.py, "
                 f"{args.repeats} repeats). Times are medians, each configuration in a fresh "
                 "child process; rev JIT-compiled at O3 (the primal is affected by noalias only), "
-                "with --rev-unroll-small-loops, memref noalias and --rev-fold-zero-adjoints off "
-                "and on, and with the "
+                "with --rev-unroll-small-loops, memref noalias, --rev-fold-zero-adjoints and "
+                "rev-ad's fused sweeps (`fuse_sweeps`) off and on, and with the "
                 "opt-in fast-math flags (arcp, fast); JAX `jit(vmap(f))` and "
                 "`jit(vmap(grad(f)))`, CPU, float64, the series' terms a Python loop (the "
                 "ratios' reference; XLA uses every core, rev one thread) or a `lax.fori_loop` (own "
