@@ -111,6 +111,11 @@ classifyParallelAccesses(ParallelForOp loop, bool emitErrors = true);
 /// backward sweep fused with its forward one: transforms/FusedGradient.cpp).
 FailureOr<SmallVector<std::pair<Value, ParallelAccess>>>
 classifyLoopAccesses(Operation *loop, bool emitErrors);
+/// Whether the body of a rev.for or rev.parallel_for `loop` reads and writes
+/// every memref defined outside it only at the iteration's own element (the
+/// same own index at every access): then the backward sweep's shadow updates
+/// are per iteration too, and no sum depends on the iterations' order.
+bool accessesOwnElementsOnly(Operation *loop);
 
 /// The independence rules of rev.parallel_for: the memref accesses above and
 /// the reduce accumulators (only added to, never read).

@@ -348,6 +348,21 @@ mlir::rev::classifyLoopAccesses(Operation *loop, bool emitErrors) {
   return out;
 }
 
+bool mlir::rev::accessesOwnElementsOnly(Operation *loop) {
+  llvm::MapVector<Value, SmallVector<Access>> accesses;
+  if (failed(collectAccesses(loop, /*emitErrors=*/false, accesses)))
+    return false;
+  for (auto &[ref, list] : accesses) {
+    std::optional<std::pair<unsigned, OwnIndex>> first = ownKey(loop, list.front().indices);
+    for (const Access &a : list) {
+      std::optional<std::pair<unsigned, OwnIndex>> key = ownKey(loop, a.indices);
+      if (!first || !key || !sameKey(loop, *first, *key))
+        return false;
+    }
+  }
+  return true;
+}
+
 FailureOr<SmallVector<std::pair<Value, ParallelAccess>>>
 mlir::rev::classifyParallelAccesses(ParallelForOp loop, bool emitErrors) {
   return classifyLoopAccesses(loop, emitErrors);

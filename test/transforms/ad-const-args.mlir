@@ -6,7 +6,9 @@
 
 // CHECK-LABEL: rev.func @scale_bwd(
 // CHECK-SAME: %[[X:[^:]*]]: memref<?xf64>, %[[K:[^:]*]]: f64, %[[N:[^:]*]]: index, %[[KB:[^:]*]]: f64, %[[XB:[^:]*]]: memref<?xf64>)
-// CHECK: rev.for reverse %{{.*}} = %{{.*}} to %[[N]] step %{{.*}} {
+// (iterations that touch only their own elements and sum no adjoint of an
+// outer scalar: the backward loop keeps the forward order)
+// CHECK: rev.for %{{[^ ]*}} = %{{.*}} to %[[N]] step %{{.*}} {
 // CHECK-NOT: rev.add %
 // CHECK: rev.div_at %[[X]]
 // CHECK: rev.mul_at %[[XB]]
@@ -22,6 +24,7 @@ rev.func @scale(%X: memref<?xf64>, %k: f64 {rev.const}, %n: index) -> (f64, inde
 }
 
 // CHECK-LABEL: rev.func @scale_active_bwd(
+// (it sums d/dk over the iterations: their order stays reversed)
 // CHECK: %[[L:.*]] = rev.for reverse %{{.*}} iter_args(%[[A:.*]] = %{{.*}}) -> (f64) {
 // CHECK: rev.add %[[A]]
 rev.func @scale_active(%X: memref<?xf64>, %k: f64, %n: index) -> (f64, index) {

@@ -35,6 +35,10 @@
 // CHECK-NEXT: } {rev.fused_sweeps}
 // CHECK-NEXT: } {rev.fused_sweeps}
 // CHECK-NEXT: rev.return
+// The backward function of a loop with independent iterations sweeps them in
+// the forward order (any order is right); a dependent one is reversed.
+// CHECK-LABEL: rev.func @batch_bwd(
+// CHECK: rev.for %{{[^ ]*}} = %{{.*}} to %{{.*}} step %{{.*}} {
 // PLAIN-LABEL: rev.func @batch_grad(
 // PLAIN-NEXT: rev.call @batch(
 // PLAIN-NEXT: rev.call @batch_bwd(
@@ -103,6 +107,8 @@ rev.func @recur(%X: memref<?xf64>, %y: f64) -> f64 {
 // CHECK-LABEL: rev.func @shift_grad(
 // CHECK-NEXT: rev.call @shift(
 // CHECK-NEXT: rev.call @shift_bwd(
+// CHECK-LABEL: rev.func @shift_bwd(
+// CHECK: rev.for reverse
 // Iteration i reads what iteration i - 1 writes: not fused.
 rev.func @shift(%X: memref<?xf64>) {
   %c0 = arith.constant 0 : index
