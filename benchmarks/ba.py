@@ -26,6 +26,9 @@ columns) and the weight-error row's one entry d(1 - w^2)/dw.
   are the caller's, allocated once and reused (zeroed in every call, as
   rev's accumulate-into-shadow convention needs); "fresh" is the same with
   every array allocated in the call. JIT at O3 on one thread, exact IEEE.
+  Also timed, same blocks: the baseline of two gradient calls
+  (@ba_reproj_grad: a forward run and a backward sweep each) and forward
+  mode (@ba_reproj_fwd, `--rev-fwd`: 15 runs, one per column).
 * JAX (jit, CPU, float64): objective = vmap of the per-observation error
   over the gathered cameras and points; Jacobian = vmap(jacrev(...)) and
   vmap(jacfwd(...)) of it with respect to (camera, point, weight), as
@@ -118,7 +121,11 @@ class RevBA:
         import numpy as np
         from mlir_rev.jit import Program
         with open(os.path.join(ROOT, "benchmarks", "ba.mlir")) as f:
-            self.prog = Program(f.read(), grad=["ba_reproj", "ba_werr"])
+            src = f.read()
+        self.prog = Program(src, grad=["ba_reproj", "ba_werr"])
+        self.src = src
+        # forward mode (jacobian_forward_mode): compiled and allocated on demand
+        self.prog_fwd, self.fwd_bufs = None, None
         self.np = np
         self.cams, self.pts, self.w, self.feat = cams, pts, w, feat
         self.cidx, self.pidx = cidx.astype(np.int64), pidx.astype(np.int64)
@@ -170,6 +177,66 @@ class RevBA:
         call("ba_werr_grad", self.w, WE, WB, WEB)
         return rows, WB
 
+    def jacobian_two_gradients(self):
+        """The same blocks by the baseline: two gradient calls (@ba_reproj_grad,
+        each a forward run and a backward sweep) on the gathered copies."""
+        b, call, np = self.bufs, self.prog.call, self.np
+        GC, GP, I0, I1 = b["GC"], b["GP"], b["I0"], b["I1"]
+        call("ba_gather", self.cams, self.pts, self.cidx, self.pidx, GC, GP)
+        rows = []
+        for k in range(2):
+            S, sh = b["S"][k], b["shadows"][k]
+            S.fill(0.0)
+            for a in sh:
+                a.fill(0.0)
+            sh[4][:, k] = 1.0
+            call("ba_reproj_grad", GC, GP, self.w, self.feat, I0, I1, S, *sh)
+            rows.append((sh[0], sh[1], sh[2]))
+        WE, WB, WEB = b["WE"], b["WB"], b["WEB"]
+        WE.fill(0.0)
+        WB.fill(0.0)
+        WEB.fill(1.0)
+        call("ba_werr_grad", self.w, WE, WB, WEB)
+        return rows, WB
+
+    def jacobian_forward_mode(self):
+        """The same blocks by forward mode (@ba_reproj_fwd, --rev-fwd): one run
+        per column, 15 in all (11 camera, 3 point, 1 weight), each giving that
+        column of both rows of every block."""
+        np, p = self.np, self.p
+        if self.prog_fwd is None:
+            from mlir_rev.jit import Program
+            self.prog_fwd = Program(self.src, fwd=["ba_reproj"], grad=["ba_werr"])
+        if self.fwd_bufs is None:
+            self.fwd_bufs = dict(GC=np.empty((p, 11)), GP=np.empty((p, 3)), E=np.empty((p, 2)),
+                                 I0=np.arange(p, dtype=np.int64),
+                                 I1=np.arange(p, dtype=np.int64),
+                                 tangents=[np.empty((p, 11)), np.empty((p, 3)), np.empty(p),
+                                           np.empty((p, 2)), np.empty((p, 2))],
+                                 J=np.empty((2, p, 15)), WE=np.empty(p), WB=np.empty(p),
+                                 WEB=np.empty(p))
+        b, call = self.fwd_bufs, self.prog_fwd.call
+        GC, GP, E, t, J = b["GC"], b["GP"], b["E"], b["tangents"], b["J"]
+        call("ba_gather", self.cams, self.pts, self.cidx, self.pidx, GC, GP)
+        for j in range(15):
+            E.fill(0.0)
+            for a in t:
+                a.fill(0.0)
+            if j < 11:
+                t[0][:, j] = 1.0
+            elif j < 14:
+                t[1][:, j - 11] = 1.0
+            else:
+                t[2][:] = 1.0
+            call("ba_reproj_fwd", GC, GP, self.w, self.feat, b["I0"], b["I1"], E, *t)
+            J[:, :, j] = t[4].T  # the tangent of ERR: column j of both rows
+        WE, WB, WEB = b["WE"], b["WB"], b["WEB"]
+        WE.fill(0.0)
+        WB.fill(0.0)
+        WEB.fill(1.0)
+        call("ba_werr_grad", self.w, WE, WB, WEB)
+        return [(J[k, :, 0:11], J[k, :, 11:14], J[k, :, 14]) for k in range(2)], WB
+
 
 def child_rev(size, repeats, out):
     import numpy as np
@@ -186,6 +253,9 @@ def child_rev(size, repeats, out):
     small.bufs = small._allocate()
     small.objective()
     small.jacobian()
+    small.jacobian_two_gradients()
+    small.jacobian_forward_mode()
+    ba.prog_fwd = small.prog_fwd
     extra, peak, _ = first_call_memory(lambda: ba.jacobian(fresh=True))
     t_obj = median_time(ba.objective, repeats, warmup=True)
     t_jac = median_time(ba.jacobian, repeats, warmup=True)
@@ -205,15 +275,23 @@ def child_rev(size, repeats, out):
                                                     *b["shadows"][0]),
                                repeats, warmup=True),
     }
+    variants = {}
+    for name, fn in (("two_gradients", ba.jacobian_two_gradients),
+                     ("forward_mode", ba.jacobian_forward_mode)):
+        t = median_time(fn, repeats if name == "two_gradients" else max(3, repeats // 3),
+                        warmup=True)
+        variants[name + "_s"] = t
+        variants[name + "_rel_diff"] = blocks(block_dict(*fn()))  # a copy
     err, werr = ba.objective()
     rows, dwerr = ba.jacobian()
+    ref = blocks(block_dict(rows, dwerr))
+    for name in ("two_gradients", "forward_mode"):
+        variants[name + "_rel_diff"] = rel(variants[name + "_rel_diff"], ref)
     # the state comes back: each sweep uncomputed ERR to zero (up to rounding)
     residual = float(max(np.max(np.abs(b["S"][k])) for k in range(2)))
-    np.savez(out, err=err, werr=werr, dwerr=dwerr,
-             **{f"{name}{k}": rows[k][j] for k in range(2)
-                for j, name in enumerate(("cam", "pt", "w"))})
+    np.savez(out, err=err, werr=werr, **block_dict(rows, dwerr))
     return {"objective_s": t_obj, "jacobian_s": t_jac, "jacobian_fresh_s": t_fresh,
-            "extra_kib": extra, "peak_kib": peak, "residual": residual, **parts}
+            "extra_kib": extra, "peak_kib": peak, "residual": residual, **parts, **variants}
 
 
 def jax_functions():
@@ -336,6 +414,13 @@ def run_kind(kind, size, repeats, out):
     return (child_jax if lib == "jax" else child_torch)(size, repeats, out, mode)
 
 
+def block_dict(rows, dwerr):
+    """rev's Jacobian ([(camera, point, weight) blocks of row 0 and row 1],
+    d(1 - w^2)/dw) under the names blocks() reads."""
+    return {**{f"{name}{k}": rows[k][j] for k in range(2)
+               for j, name in enumerate(("cam", "pt", "w"))}, "dwerr": dwerr}
+
+
 def blocks(z):
     """The Jacobian's nonzero blocks as one vector (rows 0 and 1 of the
     camera, point and weight blocks, then the weight-error entries)."""
@@ -421,6 +506,15 @@ def main():
                          f"{ms(x['jacobian_s'])} | {x['jacobian_s'] / x['objective_s']:.1f} | "
                          f"{x['jacobian_s'] / r['rev']['jacobian_s']:.2f} | {diff} | "
                          f"{mib(x['extra_kib'])} | {per(x['extra_kib'], p)} |")
+            if k == "rev":
+                for v, label in (("two_gradients", "rev, baseline: 2 gradient calls"),
+                                 ("forward_mode", "rev, forward mode: 15 tangent runs")):
+                    t = x[v + "_s"]
+                    lines.append(f"| {w['size']} ({n}, {m}, {p}) | {label} | "
+                                 f"{ms(x['objective_s'])} | {ms(t)} | "
+                                 f"{t / x['objective_s']:.1f} | "
+                                 f"{t / x['jacobian_s']:.2f} | {x[v + '_rel_diff']:.1e} | "
+                                 f"n/a | n/a |")
     breakdown = ["", "rev's Jacobian, its parts (ms; medians of separate runs of each part):", "",
                  "| instance | objective | Jacobian (arrays reused) | Jacobian (arrays allocated "
                  "in the call) | gather | forward run | one backward sweep | rest (state copies, "
