@@ -486,7 +486,8 @@ def main():
     ms = lambda s: f"{1e3 * s:.2f}"
     lines = []
     header = ("| instance (n, m, p) | method | objective (ms) | Jacobian (ms) | "
-              "Jacobian / objective | Jacobian / rev's | Jacobian rel. diff. to rev | "
+              "Jacobian / objective | Jacobian / rev's | objective rel. diff. to rev | "
+              "Jacobian rel. diff. to rev | "
               "Jacobian extra memory (MiB) | (bytes/observation) |")
     lines += [header, "|" + "---|" * (header.count("|") - 1)]
     for w in rows:
@@ -502,9 +503,11 @@ def main():
             if k == jax_best:
                 name += " (JAX's faster)"
             diff = "-" if k == "rev" else f"{w['jacobian_rel_diff'][k]:.1e}"
+            odiff = "-" if k == "rev" else (f"{w['objective_rel_diff'][k]:.1e} / "
+                                            f"{w['werr_rel_diff'][k]:.1e}")
             lines.append(f"| {w['size']} ({n}, {m}, {p}) | {name} | {ms(x['objective_s'])} | "
                          f"{ms(x['jacobian_s'])} | {x['jacobian_s'] / x['objective_s']:.1f} | "
-                         f"{x['jacobian_s'] / r['rev']['jacobian_s']:.2f} | {diff} | "
+                         f"{x['jacobian_s'] / r['rev']['jacobian_s']:.2f} | {odiff} | {diff} | "
                          f"{mib(x['extra_kib'])} | {per(x['extra_kib'], p)} |")
             if k == "rev":
                 for v, label in (("two_gradients", "rev, baseline: 2 gradient calls"),
@@ -513,7 +516,7 @@ def main():
                     lines.append(f"| {w['size']} ({n}, {m}, {p}) | {label} | "
                                  f"{ms(x['objective_s'])} | {ms(t)} | "
                                  f"{t / x['objective_s']:.1f} | "
-                                 f"{t / x['jacobian_s']:.2f} | {x[v + '_rel_diff']:.1e} | "
+                                 f"{t / x['jacobian_s']:.2f} | - | {x[v + '_rel_diff']:.1e} | "
                                  f"n/a | n/a |")
     breakdown = ["", "rev's Jacobian, its parts (ms; medians of separate runs of each part):", "",
                  "| instance | objective | Jacobian (arrays reused) | Jacobian (arrays allocated "
@@ -553,9 +556,13 @@ def main():
                 "PyTorch: eager, CPU, float64, torch.func.vmap of jacrev / jacfwd. Extra "
                 "memory: the rise of the resident-set high-water mark during the first "
                 "Jacobian call in the child process (benchmarks/memory_probe.py); for rev the "
-                "variant that allocates its arrays in the call. Jacobian rel. diff.: max "
-                "|difference| over all blocks / largest entry (rev vs JAX: exit 1 above 1e-8; "
-                "PyTorch vs rev likewise). Machine: " + machine + "\n\n")
+                "variant that allocates its arrays in the call (all of them: the gathered "
+                "copies, the state, the shadows; the blocks themselves are 240 of its bytes "
+                "per observation). Rel. diff.: max |difference| / largest entry of rev's "
+                "(objective: reprojection / weight errors; Jacobian: over all blocks; rev vs "
+                "JAX: exit 1 above 1e-8; PyTorch vs rev likewise). rev's Jacobian call leaves "
+                "the residuals in its state array (the forward run's final state). "
+                "Machine: " + machine + "\n\n")
         f.write(table + "\n")
     with open(os.path.join(RESULTS, "ba.json"), "w") as f:
         json.dump(dict(machine=machine, repeats=args.repeats, rows=rows), f, indent=1)
