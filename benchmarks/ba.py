@@ -54,6 +54,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -152,16 +153,22 @@ class RevBA:
         self.prog.call("ba_werr", self.w, self.WERR)
         return self.ERR, self.WERR
 
-    def jacobian(self, fresh=False):
+    def jacobian(self, fresh=False, parts=None):
         """[(camera block p x 11, point block p x 3, weight column p) for row 0
-        and row 1], d(1 - w^2)/dw (p)."""
+        and row 1], d(1 - w^2)/dw (p). `parts`: a dict whose lists get the
+        seconds of this call's steps (gather, forward run, each sweep with its
+        zeroing and seeding, the weight-error row)."""
+        clock = time.perf_counter
+        t0 = clock()
         b = self._allocate() if fresh else self.bufs
         call = self.prog.call
         GC, GP, I0, I1, E = b["GC"], b["GP"], b["I0"], b["I1"], b["E"]
         call("ba_gather", self.cams, self.pts, self.cidx, self.pidx, GC, GP)
+        t1 = clock()
         E.fill(0.0)
         call("ba_reproj", GC, GP, self.w, self.feat, I0, I1, E)
-        rows = []
+        t2 = clock()
+        rows, ts = [], []
         for k in range(2):
             S, sh = b["S"][k], b["shadows"][k]
             S[...] = E  # @ba_reproj's final state (the sweep consumes it)
@@ -170,11 +177,17 @@ class RevBA:
             sh[4][:, k] = 1.0  # ERR_bar: row k of every observation
             call("ba_reproj_bwd", GC, GP, self.w, self.feat, I0, I1, S, *sh)
             rows.append((sh[0], sh[1], sh[2]))
+            ts.append(clock())
         WE, WB, WEB = b["WE"], b["WB"], b["WEB"]
         WE.fill(0.0)
         WB.fill(0.0)
         WEB.fill(1.0)
         call("ba_werr_grad", self.w, WE, WB, WEB)
+        if parts is not None:
+            t3 = clock()
+            for name, dt in (("gather", t1 - t0), ("forward", t2 - t1), ("sweep0", ts[0] - t2),
+                             ("sweep1", ts[1] - ts[0]), ("werr", t3 - ts[1])):
+                parts.setdefault(name, []).append(dt)
         return rows, WB
 
     def jacobian_two_gradients(self):
@@ -260,21 +273,17 @@ def child_rev(size, repeats, out):
     t_obj = median_time(ba.objective, repeats, warmup=True)
     t_jac = median_time(ba.jacobian, repeats, warmup=True)
     t_fresh = median_time(lambda: ba.jacobian(fresh=True), repeats, warmup=True)
-    # the parts of the Jacobian, for the table's breakdown
+    # the parts of the Jacobian, timed inside the calls (medians over the calls)
+    steps = {}
+    for _ in range(repeats):
+        ba.jacobian(parts=steps)
+    parts = {name + "_s": statistics.median(v) for name, v in steps.items()}
+    # one sweep alone, without zeroing its shadows (its timing does not depend
+    # on the state it starts from)
     b = ba.bufs
-    parts = {
-        "gather_s": median_time(lambda: ba.prog.call("ba_gather", ba.cams, ba.pts, ba.cidx,
-                                                     ba.pidx, b["GC"], b["GP"]),
-                                repeats, warmup=True),
-        "forward_s": median_time(lambda: ba.prog.call("ba_reproj", b["GC"], b["GP"], ba.w,
-                                                      ba.feat, b["I0"], b["I1"], b["E"]),
-                                 repeats, warmup=True),
-        # one sweep from whatever state (the timing does not depend on it)
-        "sweep_s": median_time(lambda: ba.prog.call("ba_reproj_bwd", b["GC"], b["GP"], ba.w,
-                                                    ba.feat, b["I0"], b["I1"], b["S"][0],
-                                                    *b["shadows"][0]),
-                               repeats, warmup=True),
-    }
+    parts["sweep_only_s"] = median_time(
+        lambda: ba.prog.call("ba_reproj_bwd", b["GC"], b["GP"], ba.w, ba.feat, b["I0"],
+                             b["I1"], b["S"][0], *b["shadows"][0]), repeats, warmup=True)
     variants = {}
     for name, fn in (("two_gradients", ba.jacobian_two_gradients),
                      ("forward_mode", ba.jacobian_forward_mode)):
@@ -518,18 +527,20 @@ def main():
                                  f"{t / x['objective_s']:.1f} | "
                                  f"{t / x['jacobian_s']:.2f} | - | {x[v + '_rel_diff']:.1e} | "
                                  f"n/a | n/a |")
-    breakdown = ["", "rev's Jacobian, its parts (ms; medians of separate runs of each part):", "",
+    breakdown = ["", "rev's Jacobian, its steps (ms; medians over the timed calls of each step, "
+                 "measured inside the calls; a sweep includes zeroing its shadows and seeding; "
+                 "the last columns: one sweep alone, without that, in separate calls):", "",
                  "| instance | objective | Jacobian (arrays reused) | Jacobian (arrays allocated "
-                 "in the call) | gather | forward run | one backward sweep | rest (state copies, "
-                 "zeroing, seeding, weight errors, calls) | one sweep / objective |",
-                 "|---|---|---|---|---|---|---|---|---|"]
+                 "in the call) | gather | forward run | sweep, row 0 | sweep, row 1 | weight-error "
+                 "row | one sweep alone | one sweep alone / objective |",
+                 "|---|---|---|---|---|---|---|---|---|---|---|"]
     for w in rows:
         x = w["results"]["rev"]
-        rest = x["jacobian_s"] - x["gather_s"] - x["forward_s"] - 2 * x["sweep_s"]
         breakdown.append(f"| {w['size']} | {ms(x['objective_s'])} | {ms(x['jacobian_s'])} | "
                          f"{ms(x['jacobian_fresh_s'])} | {ms(x['gather_s'])} | "
-                         f"{ms(x['forward_s'])} | {ms(x['sweep_s'])} | {ms(rest)} | "
-                         f"{x['sweep_s'] / x['objective_s']:.1f} |")
+                         f"{ms(x['forward_s'])} | {ms(x['sweep0_s'])} | {ms(x['sweep1_s'])} | "
+                         f"{ms(x['werr_s'])} | {ms(x['sweep_only_s'])} | "
+                         f"{x['sweep_only_s'] / x['objective_s']:.1f} |")
     jax_version = rows[0]["results"]["jax-rev"].get("version", "?")
     machine = (f"{platform.node()} ({os.cpu_count()} cores, load average "
                f"{os.getloadavg()[0]:.2f} at the end), Python {platform.python_version()}, "
