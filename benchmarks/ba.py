@@ -118,7 +118,9 @@ class RevBA:
     """rev's objective and sparse Jacobian on one BA instance (benchmarks/ba.mlir)."""
 
     def __init__(self, cams, pts, w, feat, cidx, pidx):
-        sys.path.insert(0, os.path.join(ROOT, "build", "python_packages", "rev"))
+        package = os.path.join(ROOT, "build", "python_packages", "rev")
+        if package not in sys.path:
+            sys.path.insert(0, package)
         import numpy as np
         from mlir_rev.jit import Program
         with open(os.path.join(ROOT, "benchmarks", "ba.mlir")) as f:
@@ -193,7 +195,7 @@ class RevBA:
     def jacobian_two_gradients(self):
         """The same blocks by the baseline: two gradient calls (@ba_reproj_grad,
         each a forward run and a backward sweep) on the gathered copies."""
-        b, call, np = self.bufs, self.prog.call, self.np
+        b, call = self.bufs, self.prog.call
         GC, GP, I0, I1 = b["GC"], b["GP"], b["I0"], b["I1"]
         call("ba_gather", self.cams, self.pts, self.cidx, self.pidx, GC, GP)
         rows = []
