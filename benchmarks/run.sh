@@ -6,7 +6,8 @@
 # Each script saves its table in benchmarks/results/ and exits non-zero when
 # a PyTorch gradient differs from rev's by more than 1e-8 (relative), or
 # (steps_checkpointing.py, loop_budget.py) a gradient from JAX's by more than 1e-10 or an
-# advance count from revolve's minimum; all
+# advance count from revolve's minimum, or (ba.py) rev's Jacobian from JAX's by more
+# than 1e-8; all
 # scripts still run, and this script then exits 1 naming the failed ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ run benchmarks/coupled_recurrence.py "$@"
 run benchmarks/besselj2_batched.py --repeats 21 --trips 16 48
 run benchmarks/pendulum_ring.py --repeats 21
 run benchmarks/gmm.py --repeats 11
+run benchmarks/ba.py --repeats 11
 run benchmarks/leapfrog.py
 run benchmarks/parallel_gradients.py --repeats 7
 run benchmarks/steps_checkpointing.py

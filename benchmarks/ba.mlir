@@ -1,0 +1,225 @@
+// Bundle adjustment objective of ADBench (n cameras, m points, p observations):
+//   ERR[o]  = W[o] * (project(CAMS[CIDX[o]], PTS[PIDX[o]]) - FEAT[o])   (2 values)
+//   WERR[o] = 1 - W[o]^2
+// camera = (r[3] Rodrigues rotation, C[3] centre, f, x0[2] principal point,
+// k1, k2 radial distortion), ADBench's order;
+//   project(cam, X): Xc = rodrigues_rotate(r, X - C); p = Xc[0:2] / Xc[2];
+//                    proj = f (1 + k1 |p|^2 + k2 |p|^4) p + x0
+//   rodrigues_rotate(r, d) = d cos(t) + (w x d) sin(t) + w (w.d)(1 - cos(t)),
+//                    t = |r|, w = r / t, if t != 0; d + r x d if t == 0.
+//
+// Written reversibly without ancillas: every intermediate value (d = X - C,
+// t, w, the rotated point, the projection, the distortion) is a pure
+// expression of the inputs, so the only state changes are the updates
+// ERR[o, k] += e_k (and WERR[o] += 1 - w^2). The backward sweep uncomputes
+// them (ERR[o, k] -= e_k) and recomputes the pure expression for its partial
+// derivatives; nothing is allocated, stored or uncomputed in between
+// (docs/ad.md, "Writing an objective reversibly: bundle adjustment", also
+// on why this beats ancillas in a routine here). The t = 0 branch is a
+// rev.if on |r|^2 != 0 whose condition reads only the camera, which neither
+// branch writes (so the post condition is the pre condition); each branch
+// holds its rotation and the projection.
+//
+// @ba_reproj reads the camera and the point of observation o through the
+// index memrefs, so it serves twice: as the objective (CAMS n x 11, PTS
+// m x 3, the observations' indices) and, for the sparse Jacobian, on
+// per-observation copies (CAMS p x 11, PTS p x 3, CIDX = PIDX = 0..p-1, made
+// by @ba_gather, a plain func.func that is not differentiated): observation o
+// then reads only row o of each input, so its adjoint lands in row o of the
+// shadows. One backward sweep (@ba_reproj_bwd) seeded with ERR_bar[:, 0] = 1
+// gives the first row of every observation's 2 x 15 block (11 camera, 3
+// point, 1 weight columns), one seeded with ERR_bar[:, 1] = 1 the second;
+// both start from the final state of one forward run (benchmarks/ba.py).
+rev.func @ba_reproj(%CAMS: memref<?x11xf64>, %PTS: memref<?x3xf64>, %W: memref<?xf64>,
+                    %FEAT: memref<?x2xf64>, %CIDX: memref<?xindex>, %PIDX: memref<?xindex>,
+                    %ERR: memref<?x2xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %c4 = arith.constant 4 : index
+  %c5 = arith.constant 5 : index
+  %c6 = arith.constant 6 : index
+  %c7 = arith.constant 7 : index
+  %c8 = arith.constant 8 : index
+  %c9 = arith.constant 9 : index
+  %c10 = arith.constant 10 : index
+  %zero = arith.constant 0.0 : f64
+  %one = arith.constant 1.0 : f64
+  %p = memref.dim %ERR, %c0 : memref<?x2xf64>
+  rev.for %o = %c0 to %p step %c1 {
+    %ci = memref.load %CIDX[%o] : memref<?xindex>
+    %pi = memref.load %PIDX[%o] : memref<?xindex>
+    %r0 = memref.load %CAMS[%ci, %c0] : memref<?x11xf64>
+    %r1 = memref.load %CAMS[%ci, %c1] : memref<?x11xf64>
+    %r2 = memref.load %CAMS[%ci, %c2] : memref<?x11xf64>
+    %C0 = memref.load %CAMS[%ci, %c3] : memref<?x11xf64>
+    %C1 = memref.load %CAMS[%ci, %c4] : memref<?x11xf64>
+    %C2 = memref.load %CAMS[%ci, %c5] : memref<?x11xf64>
+    %f = memref.load %CAMS[%ci, %c6] : memref<?x11xf64>
+    %u0 = memref.load %CAMS[%ci, %c7] : memref<?x11xf64>
+    %u1 = memref.load %CAMS[%ci, %c8] : memref<?x11xf64>
+    %k1 = memref.load %CAMS[%ci, %c9] : memref<?x11xf64>
+    %k2 = memref.load %CAMS[%ci, %c10] : memref<?x11xf64>
+    %X0 = memref.load %PTS[%pi, %c0] : memref<?x3xf64>
+    %X1 = memref.load %PTS[%pi, %c1] : memref<?x3xf64>
+    %X2 = memref.load %PTS[%pi, %c2] : memref<?x3xf64>
+    %w = memref.load %W[%o] : memref<?xf64>
+    %m0 = memref.load %FEAT[%o, %c0] : memref<?x2xf64>
+    %m1 = memref.load %FEAT[%o, %c1] : memref<?x2xf64>
+    // d = X - C
+    %d0 = arith.subf %X0, %C0 : f64
+    %d1 = arith.subf %X1, %C1 : f64
+    %d2 = arith.subf %X2, %C2 : f64
+    %s0 = arith.mulf %r0, %r0 : f64
+    %s1 = arith.mulf %r1, %r1 : f64
+    %s2 = arith.mulf %r2, %r2 : f64
+    %s01 = arith.addf %s0, %s1 : f64
+    %th2 = arith.addf %s01, %s2 : f64
+    %nz = arith.cmpf one, %th2, %zero : f64
+    rev.if pre {
+      rev.cond %nz
+    } then {
+      // Rodrigues: t = |r|, w = r / t, Xc = d cos t + (w x d) sin t + w (w.d)(1 - cos t)
+      %th = math.sqrt %th2 : f64
+      %ct = math.cos %th : f64
+      %st = math.sin %th : f64
+      %it = arith.divf %one, %th : f64
+      %w0 = arith.mulf %r0, %it : f64
+      %w1 = arith.mulf %r1, %it : f64
+      %w2 = arith.mulf %r2, %it : f64
+      %wd0 = arith.mulf %w0, %d0 : f64
+      %wd1 = arith.mulf %w1, %d1 : f64
+      %wd2 = arith.mulf %w2, %d2 : f64
+      %wd01 = arith.addf %wd0, %wd1 : f64
+      %wd = arith.addf %wd01, %wd2 : f64
+      %omc = arith.subf %one, %ct : f64
+      %tmp = arith.mulf %wd, %omc : f64
+      %a0 = arith.mulf %w1, %d2 : f64
+      %b0 = arith.mulf %w2, %d1 : f64
+      %x0 = arith.subf %a0, %b0 : f64
+      %a1 = arith.mulf %w2, %d0 : f64
+      %b1 = arith.mulf %w0, %d2 : f64
+      %x1 = arith.subf %a1, %b1 : f64
+      %a2 = arith.mulf %w0, %d1 : f64
+      %b2 = arith.mulf %w1, %d0 : f64
+      %x2 = arith.subf %a2, %b2 : f64
+      %g0 = arith.mulf %d0, %ct : f64
+      %h0 = arith.mulf %x0, %st : f64
+      %i0 = arith.mulf %w0, %tmp : f64
+      %gh0 = arith.addf %g0, %h0 : f64
+      %Xc0 = arith.addf %gh0, %i0 : f64
+      %g1 = arith.mulf %d1, %ct : f64
+      %h1 = arith.mulf %x1, %st : f64
+      %i1 = arith.mulf %w1, %tmp : f64
+      %gh1 = arith.addf %g1, %h1 : f64
+      %Xc1 = arith.addf %gh1, %i1 : f64
+      %g2 = arith.mulf %d2, %ct : f64
+      %h2 = arith.mulf %x2, %st : f64
+      %i2 = arith.mulf %w2, %tmp : f64
+      %gh2 = arith.addf %g2, %h2 : f64
+      %Xc2 = arith.addf %gh2, %i2 : f64
+      // p = Xc[0:2] / Xc[2]; L = 1 + k1 |p|^2 + k2 |p|^4; e = w (f L p + x0 - feat)
+      %p0 = arith.divf %Xc0, %Xc2 : f64
+      %p1 = arith.divf %Xc1, %Xc2 : f64
+      %q0 = arith.mulf %p0, %p0 : f64
+      %q1 = arith.mulf %p1, %p1 : f64
+      %rsq = arith.addf %q0, %q1 : f64
+      %l1 = arith.mulf %k1, %rsq : f64
+      %r4 = arith.mulf %rsq, %rsq : f64
+      %l2 = arith.mulf %k2, %r4 : f64
+      %l12 = arith.addf %l1, %l2 : f64
+      %L = arith.addf %one, %l12 : f64
+      %fL = arith.mulf %f, %L : f64
+      %y0 = arith.mulf %fL, %p0 : f64
+      %y1 = arith.mulf %fL, %p1 : f64
+      %z0 = arith.addf %y0, %u0 : f64
+      %z1 = arith.addf %y1, %u1 : f64
+      %v0 = arith.subf %z0, %m0 : f64
+      %v1 = arith.subf %z1, %m1 : f64
+      %e0 = arith.mulf %w, %v0 : f64
+      %e1 = arith.mulf %w, %v1 : f64
+      rev.add_at %ERR[%o, %c0], %e0 : memref<?x2xf64>
+      rev.add_at %ERR[%o, %c1], %e1 : memref<?x2xf64>
+      rev.yield
+    } else {
+      // t = 0: Xc = d + r x d
+      %a0 = arith.mulf %r1, %d2 : f64
+      %b0 = arith.mulf %r2, %d1 : f64
+      %x0 = arith.subf %a0, %b0 : f64
+      %a1 = arith.mulf %r2, %d0 : f64
+      %b1 = arith.mulf %r0, %d2 : f64
+      %x1 = arith.subf %a1, %b1 : f64
+      %a2 = arith.mulf %r0, %d1 : f64
+      %b2 = arith.mulf %r1, %d0 : f64
+      %x2 = arith.subf %a2, %b2 : f64
+      %Xc0 = arith.addf %d0, %x0 : f64
+      %Xc1 = arith.addf %d1, %x1 : f64
+      %Xc2 = arith.addf %d2, %x2 : f64
+      %p0 = arith.divf %Xc0, %Xc2 : f64
+      %p1 = arith.divf %Xc1, %Xc2 : f64
+      %q0 = arith.mulf %p0, %p0 : f64
+      %q1 = arith.mulf %p1, %p1 : f64
+      %rsq = arith.addf %q0, %q1 : f64
+      %l1 = arith.mulf %k1, %rsq : f64
+      %r4 = arith.mulf %rsq, %rsq : f64
+      %l2 = arith.mulf %k2, %r4 : f64
+      %l12 = arith.addf %l1, %l2 : f64
+      %L = arith.addf %one, %l12 : f64
+      %fL = arith.mulf %f, %L : f64
+      %y0 = arith.mulf %fL, %p0 : f64
+      %y1 = arith.mulf %fL, %p1 : f64
+      %z0 = arith.addf %y0, %u0 : f64
+      %z1 = arith.addf %y1, %u1 : f64
+      %v0 = arith.subf %z0, %m0 : f64
+      %v1 = arith.subf %z1, %m1 : f64
+      %e0 = arith.mulf %w, %v0 : f64
+      %e1 = arith.mulf %w, %v1 : f64
+      rev.add_at %ERR[%o, %c0], %e0 : memref<?x2xf64>
+      rev.add_at %ERR[%o, %c1], %e1 : memref<?x2xf64>
+      rev.yield
+    }
+  }
+  rev.return
+}
+
+// WERR[o] += 1 - W[o]^2 (its Jacobian, the diagonal -2 W, is one gradient
+// sweep seeded with WERR_bar = 1).
+rev.func @ba_werr(%W: memref<?xf64>, %WERR: memref<?xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %one = arith.constant 1.0 : f64
+  %p = memref.dim %W, %c0 : memref<?xf64>
+  rev.for %o = %c0 to %p step %c1 {
+    %w = memref.load %W[%o] : memref<?xf64>
+    %w2 = arith.mulf %w, %w : f64
+    %e = arith.subf %one, %w2 : f64
+    rev.add_at %WERR[%o], %e : memref<?xf64>
+  }
+  rev.return
+}
+
+// GC[o] = CAMS[CIDX[o]], GP[o] = PTS[PIDX[o]]: the per-observation copies
+// the Jacobian is taken on (a plain copy, overwriting GC and GP).
+func.func @ba_gather(%CAMS: memref<?x11xf64>, %PTS: memref<?x3xf64>,
+                     %CIDX: memref<?xindex>, %PIDX: memref<?xindex>,
+                     %GC: memref<?x11xf64>, %GP: memref<?x3xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c11 = arith.constant 11 : index
+  %p = memref.dim %GC, %c0 : memref<?x11xf64>
+  scf.for %o = %c0 to %p step %c1 {
+    %ci = memref.load %CIDX[%o] : memref<?xindex>
+    %pi = memref.load %PIDX[%o] : memref<?xindex>
+    scf.for %j = %c0 to %c11 step %c1 {
+      %v = memref.load %CAMS[%ci, %j] : memref<?x11xf64>
+      memref.store %v, %GC[%o, %j] : memref<?x11xf64>
+    }
+    scf.for %j = %c0 to %c3 step %c1 {
+      %v = memref.load %PTS[%pi, %j] : memref<?x3xf64>
+      memref.store %v, %GP[%o, %j] : memref<?x3xf64>
+    }
+  }
+  return
+}
