@@ -102,9 +102,12 @@ LogicalResult adjointScalarUpdate(OpT op, OpBuilder &b, AdjointState &st) {
     Location loc = op.getLoc();
     FloatOps f{b, loc};
     Value ybar = st.getAdjoint(b, op.getResult());
-    if (failed(st.uncompute(b, op)))
-      return failure();
+    // One recomputation of the delta for the uncompute and the partials: the
+    // delta never reads the updated variable (the verifier's rule), so its
+    // value is the same on both sides of the uncompute.
     RecomputeScope scope(st);
+    if (failed(st.uncomputeInScope(b, op)))
+      return failure();
     Value seed = OpT::kUpdateSign < 0 ? f.neg(ybar) : ybar;
     Value d;
     if (OpT::kUpdateRule == UpdateRule::Scaling) {
@@ -154,6 +157,22 @@ LogicalResult tangentScalarUpdate(OpT op, OpBuilder &b, TangentState &st) {
   return success();
 }
 
+/// Whether the pure expression `v` loads from `memref`.
+bool deltaLoadsFrom(Value v, Value memref, unsigned depth = 0) {
+  Operation *def = v.getDefiningOp();
+  if (!def || !isRecomputable(def))
+    return false;
+  if (auto load = dyn_cast<memref::LoadOp>(def))
+    if (load.getMemRef() == memref)
+      return true;
+  if (depth > 64)
+    return true; // deep: assume it does
+  if (def->getNumRegions())
+    return true; // a pure region op: assume it does
+  return llvm::any_of(def->getOperands(),
+                      [&](Value o) { return deltaLoadsFrom(o, memref, depth + 1); });
+}
+
 template <typename OpT>
 LogicalResult adjointElementUpdate(OpT op, OpBuilder &b, AdjointState &st) {
   if constexpr (!isDifferentiable<OpT>()) {
@@ -166,9 +185,22 @@ LogicalResult adjointElementUpdate(OpT op, OpBuilder &b, AdjointState &st) {
     FailureOr<Value> shadow = st.getShadow(op.getRef(), op);
     if (failed(shadow))
       return failure();
-    if (failed(st.uncompute(b, op)))
-      return failure();
-    RecomputeScope scope(st);
+    // One recomputation of the delta (and the indices) for the uncompute
+    // and the partials, when the delta reads nothing from the memref the
+    // uncompute writes: its loads then give the same values on both sides.
+    // (One that reads other elements of it, A[i] += f(A[j]), recomputes the
+    // delta after the store: a value loaded from a memref is not used after
+    // the memref is written.)
+    std::optional<RecomputeScope> shared;
+    if (!deltaLoadsFrom(op.getDelta(), op.getRef())) {
+      shared.emplace(st);
+      if (failed(st.uncomputeInScope(b, op)))
+        return failure();
+    } else {
+      if (failed(st.uncompute(b, op)))
+        return failure();
+      shared.emplace(st);
+    }
     FailureOr<SmallVector<Value>> idx = st.recovered.lookupAll(b, op.getIndices());
     Value ref = st.lookup(b, op.getRef());
     if (failed(idx) || !ref)

@@ -38,13 +38,17 @@ FailureOr<Value> AdjointState::getShadow(Value memref, Operation *user) {
 }
 
 LogicalResult AdjointState::uncompute(OpBuilder &b, Operation *op) {
+  recovered.pushRecomputeScope();
+  LogicalResult res = uncomputeInScope(b, op);
+  recovered.popRecomputeScope();
+  return res;
+}
+
+LogicalResult AdjointState::uncomputeInScope(OpBuilder &b, Operation *op) {
   auto invertible = dyn_cast<InvertibleOpInterface>(op);
   if (!invertible)
     return op->emitOpError("cannot differentiate: it has no inverse");
-  recovered.pushRecomputeScope();
-  LogicalResult res = invertible.buildInverse(b, recovered);
-  recovered.popRecomputeScope();
-  return res;
+  return invertible.buildInverse(b, recovered);
 }
 
 LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,

@@ -44,6 +44,11 @@ public:
 
   /// Emits the inverse of `op` (the uncompute step).
   LogicalResult uncompute(OpBuilder &b, Operation *op);
+  /// The same in the caller's recomputation scope: the values it recomputes
+  /// (an update's delta) are reused by the lookups that follow in that scope
+  /// (the delta's partial derivatives), instead of being recomputed after
+  /// the uncompute's store.
+  LogicalResult uncomputeInScope(OpBuilder &b, Operation *op);
 
   /// Reverse sweep through the pure expression DAG computing `root`: adds
   /// `seed * d root / d leaf` to the adjoint of every float variable version

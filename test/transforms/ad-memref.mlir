@@ -15,10 +15,12 @@
 // rot_at by a constant angle: uncompute, rotate the shadows back.
 // CHECK: rev.irot_at %[[A]][%[[I]]], %[[B]][%[[J]]], %[[T:.*]] :
 // CHECK: rev.irot_at %[[AB]][%[[I]]], %[[BB]][%[[J]]], %{{.*}} :
-// mul_at: uncompute (div_at), Bbar[j] += exp(B[j]) * Abar[i] * A[i], Abar[i] *= exp(B[j]).
-// CHECK: rev.div_at %[[A]][%[[I]]], %{{.*}}
-// CHECK: %[[Y0:.*]] = memref.load %[[A]][%[[I]]]
+// mul_at: uncompute (div_at), Bbar[j] += exp(B[j]) * Abar[i] * A[i], Abar[i] *= exp(B[j]);
+// the delta exp(B[j]) is recomputed once, for the uncompute and the partials.
 // CHECK: %[[E:.*]] = math.exp
+// CHECK-NEXT: rev.div_at %[[A]][%[[I]]], %[[E]]
+// CHECK-NEXT: %[[Y0:.*]] = memref.load %[[A]][%[[I]]]
+// CHECK-NOT: math.exp
 // CHECK: %[[S:.*]] = memref.load %[[AB]][%[[I]]]
 // CHECK: %[[SY:.*]] = arith.mulf %[[S]], %[[Y0]]
 // CHECK: %[[C:.*]] = arith.mulf %[[E]], %[[SY]]
