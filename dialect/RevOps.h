@@ -116,6 +116,10 @@ classifyLoopAccesses(Operation *loop, bool emitErrors);
 /// same own index at every access): then the backward sweep's shadow updates
 /// are per iteration too, and no sum depends on the iterations' order.
 bool accessesOwnElementsOnly(Operation *loop);
+/// Whether every iter_arg of `loop` is only added to (rev.add/rev.sub, also
+/// through nested region ops) and yielded in its place: the reduce rule of
+/// rev.parallel_for, without diagnostics.
+bool iterArgsAreAccumulators(ForOp loop);
 
 /// The independence rules of rev.parallel_for: the memref accesses above and
 /// the reduce accumulators (only added to, never read).

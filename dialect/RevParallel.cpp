@@ -16,6 +16,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/MapVector.h"
 
@@ -233,10 +234,16 @@ FailureOr<unsigned> followAccumulator(Value v, Operation *loop) {
       return loop->emitOpError("a reduce accumulator version is never consumed");
     if (uses.size() > 1) {
       // Linearity allows one consumer: any other use reads it.
+      // (the first in the block; a use inside a nested region counts at
+      // the op of the block that holds it)
+      Block *block = cur.getParentBlock();
+      auto at = [&](OpOperand *use) { return block->findAncestorOpInBlock(*use->getOwner()); };
       OpOperand *reader = nullptr;
-      for (OpOperand *use : uses)
-        if (!reader || use->getOwner()->isBeforeInBlock(reader->getOwner()))
+      for (OpOperand *use : uses) {
+        Operation *a = at(use), *r = reader ? at(reader) : nullptr;
+        if (!reader || (a && r && a != r && a->isBeforeInBlock(r)))
           reader = use;
+      }
       auto diag = reader->getOwner()->emitOpError()
                   << "reads a reduce accumulator of the enclosing rev.parallel_for: "
                      "iterations may only add to their accumulators, never read them";
@@ -346,6 +353,16 @@ mlir::rev::classifyLoopAccesses(Operation *loop, bool emitErrors) {
     return failure();
   }
   return out;
+}
+
+bool mlir::rev::iterArgsAreAccumulators(ForOp loop) {
+  ScopedDiagnosticHandler quiet(loop->getContext(), [](Diagnostic &) { return success(); });
+  for (auto [k, arg] : llvm::enumerate(loop.getBody().front().getArguments().drop_front())) {
+    FailureOr<unsigned> end = followAccumulator(arg, loop);
+    if (failed(end) || *end != k)
+      return false;
+  }
+  return true;
 }
 
 bool mlir::rev::accessesOwnElementsOnly(Operation *loop) {

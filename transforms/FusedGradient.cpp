@@ -4,14 +4,16 @@
 // whose iterations are independent, or a routine, the gradient can do better
 // than the whole forward sweep followed by the whole backward one:
 //
-//  * a `rev.for` without iter_args whose iterations are independent (the
-//    rules of rev.parallel_for, classifyLoopAccesses: each memref it writes
-//    only at the iteration's own element, or only added to), or a
+//  * a `rev.for` whose iterations are independent (the rules of
+//    rev.parallel_for, classifyLoopAccesses: each memref it writes only at
+//    the iteration's own element, or only added to; its iter_args, if any,
+//    only added to, like a parallel loop's reduce accumulators), or a
 //    `rev.parallel_for` without reduce accumulators: each iteration's backward
 //    sweep runs right after its forward sweep, in one loop, in the forward
 //    order (iteration i's backward reads only its own elements and the data
 //    no iteration writes, so the other iterations' forward or backward work
-//    cannot change what it reads);
+//    cannot change what it reads; an accumulator's adjoint is the same in
+//    every iteration);
 //  * a `rev.routine {C} {B}` without inits whose compute reads no memref that
 //    its body writes: in f it runs C; B; C^-1, and its backward routine runs
 //    C again (the inverse of bwd(C)), then bwd(B), then bwd(C). Fused, the
@@ -152,10 +154,11 @@ void cancelAdjacentElementUpdates(FuncOp grad) {
         !isa<AddOp, SubOp>(prev) || !prev->getResult(0).hasOneUse() ||
         !sameValue(prev->getOperand(1), op->getOperand(1)))
       return;
-    // Only pure ops (recomputing the delta) between the two.
+    // Only pure ops and loads (recomputing the delta) between the two.
     for (Operation *between = prev->getNextNode(); between != op;
          between = between->getNextNode())
-      if (!isMemoryEffectFree(between) || between->getNumRegions())
+      if ((!isMemoryEffectFree(between) && !isa<memref::LoadOp>(between)) ||
+          between->getNumRegions())
         return;
     if (!seconds.empty() && seconds.back() == prev)
       return;
@@ -177,7 +180,8 @@ public:
   /// backward sweeps at once (see the file comment).
   static bool fusable(Operation *op) {
     if (auto loop = dyn_cast<ForOp>(op))
-      return loop.getInits().empty() && succeeded(classifyLoopAccesses(op, /*emitErrors=*/false));
+      return (loop.getInits().empty() || iterArgsAreAccumulators(loop)) &&
+             succeeded(classifyLoopAccesses(op, /*emitErrors=*/false));
     if (auto loop = dyn_cast<ParallelForOp>(op))
       return loop.getInits().empty();
     if (auto routine = dyn_cast<RoutineOp>(op)) {
@@ -278,7 +282,17 @@ private:
     auto parOp = dyn_cast<ParallelForOp>(op);
     Region &body = forOp ? forOp.getBody() : parOp.getBody();
     SmallVector<Value> captured = capturedActiveVersions({&body});
-    SmallVector<Value> inits;
+    // A rev.for's iter_args are accumulators (only added to): each
+    // iteration adds its term and takes it back, so their adjoints are the
+    // results' adjoints in every iteration (read through per-iteration
+    // copies, as a parallel loop's reduce results are).
+    ValueRange accInits = forOp ? ValueRange(forOp.getInits()) : ValueRange();
+    SmallVector<Value> inits, seeds;
+    for (Value v : accInits)
+      inits.push_back(fwd.lookup(v));
+    for (Value r : op->getResults())
+      if (isActiveScalar(r.getType()))
+        seeds.push_back(st.getAdjoint(b, r));
     for (Value c : captured)
       inits.push_back(st.getAdjoint(b, c));
     Value lb = fwd.lookup(op->getOperand(0)), ub = fwd.lookup(op->getOperand(1)),
@@ -303,11 +317,38 @@ private:
     dst->push_back(block);
     Block &src = body.front();
     fwd.map(src.getArgument(0), block->addArgument(b.getIndexType(), src.getArgument(0).getLoc()));
+    for (BlockArgument a : src.getArguments().drop_front())
+      fwd.map(a, block->addArgument(a.getType(), a.getLoc()));
     captureAdjoints(block, captured);
-    if (failed(fuseBody(b, loc, src, block, {}, captured)))
-      return failure();
-    for (auto [c, r] : llvm::zip(captured, loop->getResults()))
-      st.setAdjoint(c, r);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(block);
+      SmallVector<Value> finalAdjoints;
+      for (Value s : seeds) {
+        Value t = AllocOp::create(b, loc, s.getType(), TypedAttr()).getResult();
+        finalAdjoints.push_back(AddOp::create(b, loc, t, s).getResult());
+      }
+      FailureOr<SmallVector<Value>> out = fuseBlock(b, src, finalAdjoints);
+      if (failed(out))
+        return failure();
+      unsigned n = accInits.size();
+      SmallVector<Value> yields(out->begin(), out->begin() + n);
+      for (auto [a, s] : llvm::zip(ArrayRef<Value>(*out).drop_front(n), seeds)) {
+        Value t = SubOp::create(b, loc, a, s).getResult();
+        FreeOp::create(b, loc, t, TypedAttr());
+      }
+      for (Value c : captured)
+        yields.push_back(st.getAdjoint(b, c));
+      YieldOp::create(b, loc, yields);
+    }
+    unsigned n = accInits.size(), k = 0;
+    for (auto [i, v] : llvm::enumerate(accInits)) {
+      st.recovered.bind(v, loop->getResult(i));
+      if (isActiveScalar(v.getType()))
+        st.setAdjoint(v, seeds[k++]);
+    }
+    for (auto [i, c] : llvm::enumerate(captured))
+      st.setAdjoint(c, loop->getResult(n + i));
     return success();
   }
 

@@ -235,3 +235,26 @@ rev.func @zero_step(%A: memref<?xf64>) {
   }
   rev.return
 }
+
+// -----
+
+// An accumulator read inside a nested loop and then added to (the verifier
+// used to compare ops of different blocks here and abort).
+rev.func @acc_read_in_nested_loop(%X: memref<?xf64>, %Y: memref<?xf64>, %z: f64) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  // expected-note @below {{the parallel loop}}
+  %r = rev.parallel_for %i = %c0 to %n step %c1 reduce(%acc = %z) -> (f64) {
+    %x = memref.load %X[%i] : memref<?xf64>
+    rev.for %j = %c0 to %c2 step %c1 {
+      // expected-error @below {{reads a reduce accumulator of the enclosing rev.parallel_for}}
+      %t = arith.mulf %acc, %x : f64
+      rev.add_at %Y[%i], %t : memref<?xf64>
+    }
+    %acc1 = rev.add %acc, %x : f64
+    rev.yield %acc1 : f64
+  }
+  rev.return %r : f64
+}

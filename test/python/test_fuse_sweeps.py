@@ -157,6 +157,66 @@ rev.func @f(%X: memref<?xf64>, %B: memref<?xindex>, %H: memref<?xf64>) {
 """
 
 
+# A loss summed over independent terms: the iter_arg is an accumulator.
+SUM = """
+rev.func @f(%X: memref<?xf64>, %L: f64, %a: f64) -> (f64, f64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %r = rev.for %i = %c0 to %n step %c1 iter_args(%l = %L) -> (f64) {
+    %x = memref.load %X[%i] : memref<?xf64>
+    %s = math.sin %x : f64
+    %q = arith.mulf %s, %a : f64
+    %l1 = rev.add %l, %q : f64
+    %e = math.exp %x : f64
+    %l2 = rev.sub %l1, %e : f64
+    rev.yield %l2 : f64
+  }
+  rev.return %r, %a : f64, f64
+}
+"""
+
+# The accumulator goes through a routine (the compute passes it through, the
+# body adds to it) and through an inner loop; the series of batched Bessel
+# summed into one scalar.
+SUM_ROUTINE = """
+rev.func @f(%X: memref<?xf64>, %L: f64) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %r = rev.for %i = %c0 to %n step %c1 iter_args(%l = %L) -> (f64) {
+    %x = memref.load %X[%i] : memref<?xf64>
+    %m = rev.for %j = %c0 to %c3 step %c1 iter_args(%lj = %l) -> (f64) {
+      %jf = arith.index_cast %j : index to i64
+      %jd = arith.sitofp %jf : i64 to f64
+      %p = arith.mulf %jd, %x : f64
+      %c = math.cos %p : f64
+      %lj1 = rev.add %lj, %c : f64
+      rev.yield %lj1 : f64
+    }
+    %o:1 = rev.routine %m : f64 compute {
+    ^bb0(%u: f64):
+      %t0 = rev.alloc : f64
+      %s = math.sin %x : f64
+      %t1 = rev.add %t0, %s : f64
+      %w = math.tanh %t1 : f64
+      %v0 = rev.alloc : f64
+      %v1 = rev.add %v0, %w : f64
+      rev.yield %u, %t1, %v1 : f64, f64, f64
+    } body {
+    ^bb0(%u: f64, %t: f64, %v: f64):
+      %q = arith.mulf %t, %v : f64
+      %u1 = rev.add %u, %q : f64
+      rev.yield %u1, %t, %v : f64, f64, f64
+    }
+    rev.yield %o#0 : f64
+  }
+  rev.return %r : f64
+}
+"""
+
+
 def fused(src):
     """Whether rev-ad fuses f's gradient (the mark in @f_grad)."""
     r = subprocess.run([REV_OPT, "--rev-ad=funcs=f"], input=src, capture_output=True, text=True)
@@ -182,6 +242,8 @@ def cases():
         ("nest", NEST, [X2, Y2]),
         ("routine_loop", ROUTINE_LOOP, [X, Y, 0.3]),
         ("hist", HIST, [X, B, H]),
+        ("sum", SUM, [X, 0.25, 0.7]),
+        ("sum_routine", SUM_ROUTINE, [X, -0.5]),
         ("zero_trips", SCALE, [X[:0], Y[:0], 0.7]),
     ]
 
@@ -282,6 +344,19 @@ def test_fused_gradient_matches_finite_differences(programs, name, src, args):
 
 
 NOT_FUSED = {
+    "accumulator_multiplied": """
+rev.func @f(%X: memref<?xf64>, %y: f64) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %r = rev.for %i = %c0 to %n step %c1 iter_args(%v = %y) -> (f64) {
+    %x = memref.load %X[%i] : memref<?xf64>
+    %e = math.exp %x : f64
+    %v1 = rev.mul %v, %e : f64
+    rev.yield %v1 : f64
+  }
+  rev.return %r : f64
+}""",
     "body_changes_what_compute_reads": """
 rev.func @f(%x: f64, %y: f64) -> (f64, f64) {
   %r:2 = rev.routine %x, %y : f64, f64 compute {
@@ -298,18 +373,19 @@ rev.func @f(%x: f64, %y: f64) -> (f64, f64) {
   }
   rev.return %r#0, %r#1 : f64, f64
 }""",
-    "iter_args": """
-rev.func @f(%X: memref<?xf64>, %y: f64) -> f64 {
+    "recurrence": """
+rev.func @f(%X: memref<?xf64>, %y: f64, %z: f64) -> (f64, f64) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %n = memref.dim %X, %c0 : memref<?xf64>
-  %r = rev.for %i = %c0 to %n step %c1 iter_args(%v = %y) -> (f64) {
+  %r:2 = rev.for %i = %c0 to %n step %c1 iter_args(%v = %y, %w = %z) -> (f64, f64) {
     %x = memref.load %X[%i] : memref<?xf64>
-    %s = math.sin %x : f64
-    %v1 = rev.add %v, %s : f64
-    rev.yield %v1 : f64
+    %s = math.sin %w : f64
+    %d = arith.mulf %s, %x : f64
+    %v1 = rev.add %v, %d : f64
+    rev.yield %v1, %w : f64, f64
   }
-  rev.return %r : f64
+  rev.return %r#0, %r#1 : f64, f64
 }""",
     "reads_previous_iteration": """
 rev.func @f(%X: memref<?xf64>) {

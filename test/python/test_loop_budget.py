@@ -273,13 +273,18 @@ def test_checked_mode_reports_a_stored_value_that_recomputation_misses():
     # y + 1e20 sin(x) - 1e20 sin(x) is 0, not y: reverse computing loses y.
     # (sin makes storing the state worth its store and load.) Unchecked, the
     # stored state gives the exact y back where budget 0 gives 0; checked, the
-    # comparison of the two reports it at the loop.
+    # comparison of the two reports it at the loop. (The loop is a sum, which
+    # the fused sweeps would run forward and backward per iteration, taking
+    # each term back right after adding it: exact too, and nothing stored.
+    # Here the plain gradient, whose loops the budget applies to.)
     xs = np.ones(3)
     for budget, restored in ((0, 0.0), (64, 1.0)):
-        p = Program(ILL_CONDITIONED, grad=["big"], loop_budget=budget)
+        p = Program(ILL_CONDITIONED, grad=["big"], loop_budget=budget, fuse_sweeps=False)
         r = p.call(p.gradient_names["big"], 1.0, xs, 1.0, np.zeros(3))
         assert r[0] == restored
-    p = Program(ILL_CONDITIONED, grad=["big"], loop_budget=64, checks=True)
+    fused = Program(ILL_CONDITIONED, grad=["big"], loop_budget=64)
+    assert fused.call(fused.gradient_names["big"], 1.0, xs, 1.0, np.zeros(3))[0] == 1.0
+    p = Program(ILL_CONDITIONED, grad=["big"], loop_budget=64, checks=True, fuse_sweeps=False)
     xbar = np.zeros(3)
     with pytest.raises(RevError, match=r"stored for the backward sweep differs from its "
                                        r"recomputation \(rev.for at loc\(\"-\":7"):

@@ -88,11 +88,22 @@ rev.func @scale(%X: memref<?xf64>, %Y: memref<?xf64>, %a: f64) -> f64 {
   rev.return %a : f64
 }
 
-// CHECK-LABEL: rev.func @recur_grad(
-// CHECK-NEXT: rev.call @recur(
-// CHECK-NEXT: rev.call @recur_bwd(
-// A recurrence (iter_args): not fused.
-rev.func @recur(%X: memref<?xf64>, %y: f64) -> f64 {
+// An iter_arg only added to (a sum) is an accumulator: fused too. Each
+// iteration adds its term and takes it back; the result's adjoint seeds every
+// iteration through a copy (alloc, add, ..., sub, free).
+// CHECK-LABEL: rev.func @sum_grad(
+// CHECK-SAME: %[[X:[^:]*]]: memref<?xf64>, %[[Y:[^:]*]]: f64, %[[YB:[^:]*]]: f64, %[[XB:[^:]*]]: memref<?xf64>)
+// CHECK: %[[R:.*]] = rev.for %[[I:[^ ]*]] = %{{.*}} iter_args(%[[ACC:.*]] = %[[Y]]) -> (f64) {
+// CHECK-NEXT: %[[Z:.*]] = rev.alloc : f64
+// CHECK-NEXT: %[[S:.*]] = rev.add %[[Z]], %[[YB]] : f64
+// CHECK-NOT: rev.add %[[ACC]]
+// CHECK: rev.add_at %[[XB]][%[[I]]], %[[S]]
+// CHECK-NEXT: %[[S0:.*]] = rev.sub %[[S]], %[[YB]] : f64
+// CHECK-NEXT: rev.free %[[S0]] : f64
+// CHECK-NEXT: rev.yield %[[ACC]] : f64
+// CHECK-NEXT: } {rev.fused_sweeps}
+// CHECK-NEXT: rev.return %[[R]], %[[YB]]
+rev.func @sum(%X: memref<?xf64>, %y: f64) -> f64 {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %n = memref.dim %X, %c0 : memref<?xf64>
@@ -104,11 +115,24 @@ rev.func @recur(%X: memref<?xf64>, %y: f64) -> f64 {
   rev.return %r : f64
 }
 
-// CHECK-LABEL: rev.func @shift_grad(
-// CHECK-NEXT: rev.call @shift(
-// CHECK-NEXT: rev.call @shift_bwd(
-// CHECK-LABEL: rev.func @shift_bwd(
-// CHECK: rev.for reverse
+// A recurrence (an iter_arg read by the body): not fused.
+// CHECK-LABEL: rev.func @recur_grad(
+// CHECK-NEXT: rev.call @recur(
+// CHECK-NEXT: rev.call @recur_bwd(
+rev.func @recur(%X: memref<?xf64>, %y: f64, %z: f64) -> (f64, f64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %r:2 = rev.for %i = %c0 to %n step %c1 iter_args(%v = %y, %w = %z) -> (f64, f64) {
+    %x = memref.load %X[%i] : memref<?xf64>
+    %s = math.sin %w : f64
+    %d = arith.mulf %s, %x : f64
+    %v1 = rev.add %v, %d : f64
+    rev.yield %v1, %w : f64, f64
+  }
+  rev.return %r#0, %r#1 : f64, f64
+}
+
 // Iteration i reads what iteration i - 1 writes: not fused.
 rev.func @shift(%X: memref<?xf64>) {
   %c0 = arith.constant 0 : index
