@@ -18,6 +18,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/MapVector.h"
 
 using namespace mlir;
@@ -114,8 +116,24 @@ bool sameKey(Operation *loop, const std::pair<unsigned, OwnIndex> &a,
 LogicalResult collectAccesses(Operation *loop, bool emitErrors,
                               llvm::MapVector<Value, SmallVector<Access>> &out) {
   auto add = [&](Value ref, Operation *op, ValueRange idx, bool write, bool additive) {
-    if (!isInside(loop, ref))
+    if (!isInside(loop, ref)) {
       out[ref].push_back(Access{op, llvm::to_vector(idx), write, additive});
+      return;
+    }
+    // A memref defined in the body is the iteration's own only when it is
+    // allocated there. A view taken there (memref.cast, subview, ...) of an
+    // outer memref is that memref, at no known element (its indices are not
+    // the root's); a global (memref.get_global) is shared by the iterations.
+    Value root = ref;
+    while (auto view = root.getDefiningOp<ViewLikeOpInterface>())
+      root = view.getViewSource();
+    Operation *def = root.getDefiningOp();
+    if (isInside(loop, root) && def && hasEffect<MemoryEffects::Allocate>(def, root))
+      return;
+    if (root == ref)
+      out[ref].push_back(Access{op, llvm::to_vector(idx), write, additive});
+    else
+      out[root].push_back(Access{op, {}, write, additive});
   };
   WalkResult res = loopBody(loop).walk([&](Operation *op) -> WalkResult {
     if (isa<ParallelForOp>(op)) {

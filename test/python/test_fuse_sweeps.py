@@ -509,3 +509,71 @@ def test_checked_mode_and_openmp_run_the_fused_gradient():
 def test_bad_flag_is_a_rev_error():
     with pytest.raises(RevError, match="fuse_sweeps"):
         Program(SCALE, grad=["f"], fuse_sweeps="yes")
+
+
+# A view taken inside the body (memref.cast) aliases the outer memref, and a
+# global is shared by the iterations: neither is iteration-local (review of
+# the fused sweeps). K[i] += K[i - 1] through the cast is a recurrence: not
+# fused, and the backward loop runs in reverse (it used to be fused, and the
+# plain backward ran in the forward order and did not restore K).
+VIEW_IN_BODY = """
+rev.func @f(%X: memref<?xf64>, %Y: memref<?xf64>, %K: memref<?xi64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  rev.for %i = %c1 to %n step %c1 {
+    %Kc = memref.cast %K : memref<?xi64> to memref<4xi64>
+    %j = arith.subi %i, %c1 : index
+    %kp = memref.load %Kc[%j] : memref<4xi64>
+    rev.add_at %K[%i], %kp : memref<?xi64>
+    %kk = memref.load %K[%i] : memref<?xi64>
+    %kf = arith.sitofp %kk : i64 to f64
+    %x = memref.load %X[%i] : memref<?xf64>
+    %p = arith.mulf %x, %kf : f64
+    %s = math.sin %p : f64
+    rev.add_at %Y[%i], %s : memref<?xf64>
+  }
+  rev.return
+}
+"""
+
+GLOBAL_IN_BODY = """
+memref.global "private" @G : memref<1xi64> = dense<0>
+rev.func @f(%X: memref<?xf64>, %Y: memref<?xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %one = arith.constant 1 : i64
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  rev.for %i = %c0 to %n step %c1 {
+    %G = memref.get_global @G : memref<1xi64>
+    %x = memref.load %X[%i] : memref<?xf64>
+    %g = memref.load %G[%c0] : memref<1xi64>
+    %gf = arith.sitofp %g : i64 to f64
+    %p = arith.mulf %x, %gf : f64
+    %s = math.sin %p : f64
+    rev.add_at %Y[%i], %s : memref<?xf64>
+    rev.add_at %G[%c0], %one : memref<1xi64>
+  }
+  rev.return
+}
+"""
+
+
+@pytest.mark.parametrize("fuse", [True, False])
+def test_view_or_global_in_the_body_is_not_iteration_local(fuse):
+    assert not fused(VIEW_IN_BODY) and not fused(GLOBAL_IN_BODY)
+    X = np.array([0.1, 0.2, 0.3, 0.4])
+    K0 = np.ones(4, dtype=np.int64)
+    Kf = np.cumsum(K0)  # the forward: K[i] += K[i - 1] in order
+    p = Program(VIEW_IN_BODY, grad=["f"], fuse_sweeps=fuse)
+    K, Xb = K0.copy(), np.zeros(4)
+    p.call("f_grad", X.copy(), np.zeros(4), K, Xb, np.ones(4))
+    expected = np.array([0.0] + [np.cos(X[i] * Kf[i]) * Kf[i] for i in range(1, 4)])
+    np.testing.assert_allclose(Xb, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(K, K0)
+    # G counts the iterations before this one (a fresh program: G = 0)
+    p = Program(GLOBAL_IN_BODY, grad=["f"], fuse_sweeps=fuse)
+    Xb = np.zeros(4)
+    p.call("f_grad", X.copy(), np.zeros(4), Xb, np.ones(4))
+    k = np.arange(4)
+    np.testing.assert_allclose(Xb, np.cos(X * k) * k, rtol=1e-12, atol=1e-14)
