@@ -8,6 +8,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/FunctionImplementation.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
@@ -119,6 +120,12 @@ Block::BlockArgListType mlir::rev::getThreadedArgs(Block &block) {
   if (isa_and_nonnull<ForOp, ParallelForOp>(block.getParentOp()))
     return block.getArguments().drop_front();
   return block.getArguments();
+}
+
+Value mlir::rev::viewRoot(Value memref) {
+  while (auto view = memref.getDefiningOp<ViewLikeOpInterface>())
+    memref = view.getViewSource();
+  return memref;
 }
 
 bool mlir::rev::writesMemRef(Operation *root, Value memref) {

@@ -129,6 +129,10 @@ LogicalResult verifyParallelIndependence(ParallelForOp loop);
 /// (all arguments but a rev.for / rev.parallel_for induction variable).
 Block::BlockArgListType getThreadedArgs(Block &block);
 
+/// The memref that `memref` is a view of, following view-like ops
+/// (memref.cast, subview, ...) to the first value that is not one.
+Value viewRoot(Value memref);
+
 /// True if `op` writes `memref`, itself or through any nested op (a rev call
 /// or uncall that receives the memref counts as a write).
 bool writesMemRef(Operation *op, Value memref);

@@ -19,7 +19,6 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/MapVector.h"
 
 using namespace mlir;
@@ -124,9 +123,7 @@ LogicalResult collectAccesses(Operation *loop, bool emitErrors,
     // allocated there. A view taken there (memref.cast, subview, ...) of an
     // outer memref is that memref, at no known element (its indices are not
     // the root's); a global (memref.get_global) is shared by the iterations.
-    Value root = ref;
-    while (auto view = root.getDefiningOp<ViewLikeOpInterface>())
-      root = view.getViewSource();
+    Value root = viewRoot(ref);
     Operation *def = root.getDefiningOp();
     if (isInside(loop, root) && def && hasEffect<MemoryEffects::Allocate>(def, root))
       return;

@@ -15,8 +15,9 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "dialect/RevOps.h"
+
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::rev {
 #define GEN_PASS_DEF_REVGPUPREPARE
@@ -66,15 +67,8 @@ std::optional<std::string> checkReportMessage(scf::IfOp ifOp, ModuleOp module) {
 
 /// The value `v` is (a view of) a block argument of the function.
 bool isFunctionArgument(Value v, Region *funcBody) {
-  while (true) {
-    if (auto arg = dyn_cast<BlockArgument>(v))
-      return arg.getOwner()->getParent() == funcBody;
-    Operation *def = v.getDefiningOp();
-    auto view = dyn_cast_or_null<ViewLikeOpInterface>(def);
-    if (!view)
-      return false;
-    v = view.getViewSource();
-  }
+  auto arg = dyn_cast<BlockArgument>(viewRoot(v));
+  return arg && arg.getOwner()->getParent() == funcBody;
 }
 
 struct GpuPreparePass : public rev::impl::RevGpuPrepareBase<GpuPreparePass> {

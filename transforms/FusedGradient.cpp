@@ -38,20 +38,12 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
 using namespace mlir;
 using namespace mlir::rev;
 
 namespace {
-/// The memref a view (subview, cast, ...) is taken of.
-Value memrefRoot(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-    v = view.getViewSource();
-  return v;
-}
-
 /// Whether `reader` reads a memref (through any view of it) that an op in
 /// `writer` may write: any op taking a memref operand other than a load or a
 /// dim counts as a writer.
@@ -60,7 +52,7 @@ bool readsWhatIsWritten(Region &reader, Region &writer) {
   reader.walk([&](Operation *op) {
     for (Value v : op->getOperands())
       if (isa<MemRefType>(v.getType()))
-        read.insert(memrefRoot(v));
+        read.insert(viewRoot(v));
   });
   if (read.empty())
     return false;
@@ -68,7 +60,7 @@ bool readsWhatIsWritten(Region &reader, Region &writer) {
     if (isa<memref::LoadOp, memref::DimOp>(op))
       return WalkResult::advance();
     for (Value v : op->getOperands())
-      if (isa<MemRefType>(v.getType()) && read.contains(memrefRoot(v)))
+      if (isa<MemRefType>(v.getType()) && read.contains(viewRoot(v)))
         return WalkResult::interrupt();
     return WalkResult::advance();
   });
@@ -96,14 +88,14 @@ bool sameValue(Value a, Value b, unsigned depth = 0) {
   if (auto load = dyn_cast<memref::LoadOp>(da)) {
     if (da->getBlock() != db->getBlock() || !da->isBeforeInBlock(db))
       return false;
-    Value root = memrefRoot(load.getMemRef());
+    Value root = viewRoot(load.getMemRef());
     for (Operation *op = da->getNextNode(); op && op != db; op = op->getNextNode()) {
       bool writes = false;
       op->walk([&](Operation *inner) {
         if (isa<memref::LoadOp, memref::DimOp>(inner))
           return;
         for (Value v : inner->getOperands())
-          if (isa<MemRefType>(v.getType()) && memrefRoot(v) == root)
+          if (isa<MemRefType>(v.getType()) && viewRoot(v) == root)
             writes = true;
       });
       if (writes)
