@@ -315,20 +315,12 @@ private:
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(block);
-      SmallVector<Value> finalAdjoints;
-      for (Value s : seeds) {
-        Value t = AllocOp::create(b, loc, s.getType(), TypedAttr()).getResult();
-        finalAdjoints.push_back(AddOp::create(b, loc, t, s).getResult());
-      }
-      FailureOr<SmallVector<Value>> out = fuseBlock(b, src, finalAdjoints);
+      FailureOr<SmallVector<Value>> out = fuseBlock(b, src, copySeeds(b, loc, seeds));
       if (failed(out))
         return failure();
       unsigned n = accInits.size();
       SmallVector<Value> yields(out->begin(), out->begin() + n);
-      for (auto [a, s] : llvm::zip(ArrayRef<Value>(*out).drop_front(n), seeds)) {
-        Value t = SubOp::create(b, loc, a, s).getResult();
-        FreeOp::create(b, loc, t, TypedAttr());
-      }
+      releaseSeedCopies(b, loc, ArrayRef<Value>(*out).drop_front(n), seeds);
       for (Value c : captured)
         yields.push_back(st.getAdjoint(b, c));
       YieldOp::create(b, loc, yields);

@@ -928,20 +928,13 @@ static LogicalResult adjointRule(ParallelForOp op, OpBuilder &b, AdjointState &s
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(block);
-    SmallVector<Value> finalAdjoints;
-    for (Value abar : resultAdjoints) {
-      Value t = AllocOp::create(b, loc, abar.getType(), TypedAttr()).getResult();
-      finalAdjoints.push_back(AddOp::create(b, loc, t, abar).getResult());
-    }
+    SmallVector<Value> finalAdjoints = copySeeds(b, loc, resultAdjoints);
     FailureOr<SmallVector<Value>> out = st.adjointBlock(b, srcBlock, finals, finalAdjoints);
     if (failed(out))
       return failure();
     unsigned n = finals.size();
     SmallVector<Value> yields(out->begin(), out->begin() + n);
-    for (auto [a, abar] : llvm::zip(ArrayRef<Value>(*out).drop_front(n), resultAdjoints)) {
-      Value t = SubOp::create(b, loc, a, abar).getResult();
-      FreeOp::create(b, loc, t, TypedAttr());
-    }
+    releaseSeedCopies(b, loc, ArrayRef<Value>(*out).drop_front(n), resultAdjoints);
     for (Value c : captured)
       yields.push_back(st.getAdjoint(b, c));
     YieldOp::create(b, loc, yields);

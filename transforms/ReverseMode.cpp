@@ -210,6 +210,23 @@ LogicalResult AdjointState::adjointRegionInto(OpBuilder &b, Location loc, Region
 }
 
 
+SmallVector<Value> mlir::rev::copySeeds(OpBuilder &b, Location loc, ValueRange seeds) {
+  SmallVector<Value> copies;
+  for (Value seed : seeds) {
+    Value t = AllocOp::create(b, loc, seed.getType(), TypedAttr()).getResult();
+    copies.push_back(AddOp::create(b, loc, t, seed).getResult());
+  }
+  return copies;
+}
+
+void mlir::rev::releaseSeedCopies(OpBuilder &b, Location loc, ValueRange copies,
+                                  ValueRange seeds) {
+  for (auto [copy, seed] : llvm::zip(copies, seeds)) {
+    Value t = SubOp::create(b, loc, copy, seed).getResult();
+    FreeOp::create(b, loc, t, TypedAttr());
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // Functions
 //===----------------------------------------------------------------------===//

@@ -86,6 +86,14 @@ private:
   llvm::DenseMap<Value, Value> adjoints;
 };
 
+/// Per-iteration copies of adjoints that every iteration of a loop reads and
+/// none may change (a parallel loop's reduce results, a fused loop's
+/// accumulators): `alloc`, then `+= seed`, for each seed.
+SmallVector<Value> copySeeds(OpBuilder &b, Location loc, ValueRange seeds);
+/// Takes such copies back at the end of the iteration: `-= seed`, then
+/// `free` (checked mode verifies that they came back unchanged).
+void releaseSeedCopies(OpBuilder &b, Location loc, ValueRange copies, ValueRange seeds);
+
 /// Builds the compute region of `newOp`, the backward routine of `op`
 /// (whose inits are `newOp`'s operands): the inverse of bwd(C), C being
 /// `op`'s compute. Its block takes newOp's operands and yields C's final
