@@ -44,9 +44,23 @@ using namespace mlir;
 using namespace mlir::rev;
 
 namespace {
+/// Whether `op` or an op nested in it may write a memref whose view root is
+/// in `roots`: any op taking a memref operand other than a load or a dim
+/// counts as a writer.
+bool mayWriteAny(Operation *op, const llvm::SmallPtrSetImpl<Value> &roots) {
+  WalkResult res = op->walk([&](Operation *inner) {
+    if (isa<memref::LoadOp, memref::DimOp>(inner))
+      return WalkResult::advance();
+    for (Value v : inner->getOperands())
+      if (isa<MemRefType>(v.getType()) && roots.contains(viewRoot(v)))
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return res.wasInterrupted();
+}
+
 /// Whether `reader` reads a memref (through any view of it) that an op in
-/// `writer` may write: any op taking a memref operand other than a load or a
-/// dim counts as a writer.
+/// `writer` may write.
 bool readsWhatIsWritten(Region &reader, Region &writer) {
   llvm::SmallPtrSet<Value, 8> read;
   reader.walk([&](Operation *op) {
@@ -56,22 +70,13 @@ bool readsWhatIsWritten(Region &reader, Region &writer) {
   });
   if (read.empty())
     return false;
-  WalkResult res = writer.walk([&](Operation *op) {
-    if (isa<memref::LoadOp, memref::DimOp>(op))
-      return WalkResult::advance();
-    for (Value v : op->getOperands())
-      if (isa<MemRefType>(v.getType()) && read.contains(viewRoot(v)))
-        return WalkResult::interrupt();
-    return WalkResult::advance();
-  });
-  return res.wasInterrupted();
+  for (Block &block : writer)
+    for (Operation &op : block)
+      if (mayWriteAny(&op, read))
+        return true;
+  return false;
 }
 
-/// A fused body runs an op's forward and right away its uncompute, e.g.
-/// `rev.add_at %Y[%i], %v` then `rev.sub_at %Y[%i], %v` (the last forward
-/// update of a body and the first step of its backward sweep): such adjacent
-/// pairs (same memref, indices and delta; or a scalar updated and updated
-/// back by the same delta) are the identity and are erased.
 /// Whether `a` and `b` (b defined after a) hold the same value: the same
 /// value, or the same pure op of such operands, or loads of the same element
 /// with no write of that memref in between (the backward sweep recomputes the
@@ -88,19 +93,11 @@ bool sameValue(Value a, Value b, unsigned depth = 0) {
   if (auto load = dyn_cast<memref::LoadOp>(da)) {
     if (da->getBlock() != db->getBlock() || !da->isBeforeInBlock(db))
       return false;
-    Value root = viewRoot(load.getMemRef());
-    for (Operation *op = da->getNextNode(); op && op != db; op = op->getNextNode()) {
-      bool writes = false;
-      op->walk([&](Operation *inner) {
-        if (isa<memref::LoadOp, memref::DimOp>(inner))
-          return;
-        for (Value v : inner->getOperands())
-          if (isa<MemRefType>(v.getType()) && viewRoot(v) == root)
-            writes = true;
-      });
-      if (writes)
+    llvm::SmallPtrSet<Value, 1> root;
+    root.insert(viewRoot(load.getMemRef()));
+    for (Operation *op = da->getNextNode(); op && op != db; op = op->getNextNode())
+      if (mayWriteAny(op, root))
         return false;
-    }
   } else if (!isMemoryEffectFree(da)) {
     return false;
   }
@@ -110,15 +107,25 @@ bool sameValue(Value a, Value b, unsigned depth = 0) {
   return true;
 }
 
-void cancelAdjacentElementUpdates(FuncOp grad) {
+/// Whether `op` may sit between an update and its uncompute: a pure op or a
+/// load, without regions (the uncompute's recomputation of the delta).
+bool recomputesDelta(Operation *op) {
+  return (isMemoryEffectFree(op) || isa<memref::LoadOp>(op)) && op->getNumRegions() == 0;
+}
+
+/// A fused body runs an op's forward and right away its uncompute, e.g.
+/// `rev.add_at %Y[%i], %v` then `rev.sub_at %Y[%i], %v` (the last forward
+/// update of a body and the first step of its backward sweep): such pairs
+/// (same memref, indices and delta; or a scalar updated and updated back by
+/// the same delta), with only the delta's recomputation between them, are the
+/// identity and are erased.
+void cancelUpdatePairs(FuncOp grad) {
   SmallVector<std::pair<Operation *, Operation *>> pairs;
   grad.walk([&](Operation *op) {
     if (!isa<AddAtOp, SubAtOp>(op))
       return;
     Operation *prev = op->getPrevNode();
-    // (Pure ops and loads recomputing the delta may sit between the two.)
-    while (prev && (isMemoryEffectFree(prev) || isa<memref::LoadOp>(prev)) &&
-           prev->getNumRegions() == 0)
+    while (prev && recomputesDelta(prev))
       prev = prev->getPrevNode();
     if (!prev || prev->getName() == op->getName() || !isa<AddAtOp, SubAtOp>(prev))
       return;
@@ -146,11 +153,9 @@ void cancelAdjacentElementUpdates(FuncOp grad) {
         !isa<AddOp, SubOp>(prev) || !prev->getResult(0).hasOneUse() ||
         !sameValue(prev->getOperand(1), op->getOperand(1)))
       return;
-    // Only pure ops and loads (recomputing the delta) between the two.
     for (Operation *between = prev->getNextNode(); between != op;
          between = between->getNextNode())
-      if ((!isMemoryEffectFree(between) && !isa<memref::LoadOp>(between)) ||
-          between->getNumRegions())
+      if (!recomputesDelta(between))
         return;
     if (!seconds.empty() && seconds.back() == prev)
       return;
@@ -253,8 +258,8 @@ private:
       st.setAdjoint(c, block->addArgument(c.getType(), c.getLoc()));
   }
 
-  /// The fused body of a loop or routine: fuseBlock(src), then a yield of
-  /// its results and the captured adjoints.
+  /// The fused body of a routine: fuseBlock(src), then a yield of its
+  /// results and the captured adjoints.
   LogicalResult fuseBody(OpBuilder &b, Location loc, Block &src, Block *block,
                          ValueRange finalAdjoints, ArrayRef<Value> captured) {
     OpBuilder::InsertionGuard guard(b);
@@ -415,6 +420,6 @@ FailureOr<FuncOp> mlir::rev::buildFusedGradientFunction(FuncOp func, StringRef n
     return failure();
   }
   ReturnOp::create(b, func.getLoc(), *out);
-  cancelAdjacentElementUpdates(grad);
+  cancelUpdatePairs(grad);
   return grad;
 }
