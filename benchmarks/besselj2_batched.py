@@ -40,12 +40,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 
 from child import run_json_child
-from timing import median_time
+from timing import machine_line, median_time
 from memory_probe import first_call_memory, mib, per
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -294,9 +293,7 @@ def main():
             f"{r['t_grad'] / t['t_grad']:.2f}; gradient vs rev's: max rel. diff. "
             f"{t['grad_rel_diff_rev']:.1e}) | | | | {ns(t['t_obj'], n)} | {ns(t['t_grad'], n)} | "
             f"| {t['grad_rel_diff']:.1e} | | | {mib(t['extra_kib'])} | {per(t['extra_kib'], n)} |")
-    machine = (f"{platform.node()} ({os.cpu_count()} cores, {platform.machine()}), "
-               f"Python {platform.python_version()}, JAX {rows[0]['jax'].get('version', '?')}, "
-               f"{describe()}, {time.strftime('%Y-%m-%d %H:%M')}")
+    machine = machine_line(rows[0]['jax'].get('version', '?'), describe(), load=False)
     if args.note:
         machine += "; " + args.note
     table = "\n".join(lines)

@@ -35,12 +35,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
-import time
 
 from child import run_json_child
-from timing import median_time
+from timing import machine_line, median_time
 from memory_probe import first_call_memory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -212,10 +210,7 @@ def main():
                 f"{mib(t['extra_kib'])} | {mib(t['peak_kib'])} | "
                 f"{r['t_grad'] / t['t_grad']:.4f} | {row['torch_grad_rel_diff']:.1e} |"
                 if "torch" in row else f"{row['torch_skipped']} |" + " |" * 6))
-    machine = (f"{platform.node()} ({os.cpu_count()} cores, {platform.machine()}), "
-               f"Python {platform.python_version()}, JAX {rows[0]['jax'].get('version', '?')}, "
-               f"{describe()}, {time.strftime('%Y-%m-%d %H:%M')}, load average "
-               f"{os.getloadavg()[0]:.2f} at the end")
+    machine = machine_line(rows[0]['jax'].get('version', '?'), describe())
     table = "\n".join(lines)
     print(table)
     print(machine)

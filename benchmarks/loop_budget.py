@@ -28,14 +28,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
-import time
 
 from child import run_json_child
-from timing import median_time
+from timing import machine_line, median_time
 from memory_probe import first_call_memory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -215,10 +213,7 @@ def main():
                        f"{ratios[0]:.2f}x JAX's time (goal <= 0.9x; the same code at the larger "
                        f"budgets: {min(ratios):.2f}-{max(ratios):.2f}x); budget 0 (no storage) "
                        f"{row['rev'][0]['t_grad'] / j['t_grad']:.2f}x.")
-    machine = (f"{platform.node()} ({os.cpu_count()} cores, {platform.machine()}), "
-               f"Python {platform.python_version()}, JAX {rows[0]['jax'].get('version', '?')}, "
-               f"{time.strftime('%Y-%m-%d %H:%M')}, load average {os.getloadavg()[0]:.2f} at "
-               f"the end")
+    machine = machine_line(rows[0]['jax'].get('version', '?'))
     table = "\n".join(lines)
     print(table)
     print("\n".join(summary))

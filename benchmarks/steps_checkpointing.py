@@ -59,13 +59,11 @@ import functools
 import json
 import math
 import os
-import platform
 import subprocess
 import sys
 import tempfile
-import time
 
-from timing import median_time
+from timing import machine_line, median_time
 from memory_probe import first_call_memory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -615,10 +613,7 @@ def main():
             print(f"T={T}: done", file=sys.stderr)
     text = table(rows)
     version = next((r["version"] for r in rows if "version" in r), "?")
-    machine = (f"{platform.node()} ({os.cpu_count()} cores, {platform.machine()}), "
-               f"Python {platform.python_version()}, JAX {version}, "
-               f"{time.strftime('%Y-%m-%d %H:%M')} UTC, load average "
-               f"{os.getloadavg()[0]:.2f} at the end")
+    machine = machine_line(version, stamp_suffix=" UTC")
     print(text)
     print(machine)
     os.makedirs(RESULTS, exist_ok=True)
