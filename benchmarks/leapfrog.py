@@ -10,12 +10,19 @@ fresh child process (median of repeats, after one warm-up call):
   * rev, `k` and `dt` marked `rev.const` (no adjoint for them);
   * rev, `mlir_rev.ad`'s `wrt=(0, 1)` (x0 and v0 only: it marks k and dt
     `rev.const` on a copy of the module, so it should match the row above);
+    with k and dt constant the program is linear and its adjoints read no
+    state, so @leapfrog_grad is adjoint-only (docs/ad.md); the same without
+    it (`adjoint_only=False`: the forward sweep and the uncomputation run);
   * JAX: `jax.jit(jax.grad)` of the same loop as `lax.fori_loop` over steps,
     vectorised over particles, gradient w.r.t. x0 and v0 only (JAX's
     natural form: k and dt are closed-over constants);
   * PyTorch: eager, a Python loop over the steps, vectorised over particles,
     `torch.autograd.grad` w.r.t. x0 and v0 (k and dt Python floats); CPU,
     float64, threads as benchmarks/torch_peer.py says.
+rev's gradient time is a call of @leapfrog_grad (the gradient without the
+value, as jax.grad; the shadows allocated in the call); the value and the
+gradient (`Derivatives.vjp`: @leapfrog, then @leapfrog_bwd, or @leapfrog_grad
+where it is adjoint-only) in a column of its own.
 Columns: objective time, gradient time, their ratio, the gradient's extra
 memory on its first call (MiB and bytes per element-step,
 benchmarks/memory_probe.py). The gradients w.r.t. x0 and v0 are compared
@@ -51,7 +58,7 @@ def inputs(n):
     return rng.uniform(-1, 1, n), rng.uniform(-1, 1, n)
 
 
-def child_rev(n, steps, repeats, const, wrt=False):
+def child_rev(n, steps, repeats, const, wrt=False, adjoint_only=True):
     sys.path.insert(0, os.path.join(ROOT, "build", "python_packages", "rev"))
     import numpy as np
     from mlir_rev.ad import Derivatives
@@ -59,7 +66,7 @@ def child_rev(n, steps, repeats, const, wrt=False):
         src = f.read()
     if const:
         src = src.replace("%k: f64, %dt: f64", "%k: f64 {rev.const}, %dt: f64 {rev.const}")
-    d = Derivatives(src, "leapfrog", wrt=(0, 1) if wrt else None)
+    d = Derivatives(src, "leapfrog", wrt=(0, 1) if wrt else None, adjoint_only=adjoint_only)
     X0, V0 = inputs(n)
 
     def objective():
@@ -67,20 +74,33 @@ def child_rev(n, steps, repeats, const, wrt=False):
         d.program.call("leapfrog", X, V, K, DT, steps)
 
     def gradient():
+        # @leapfrog_grad alone, as jax.grad: the gradient without the value
+        # (the seeds, dL/dx_T = dL/dv_T = 1, are the shadows' initial values).
+        X, V = X0.copy(), V0.copy()
+        XB, VB = np.ones(n), np.ones(n)
+        d.program.call(d.grad_name, X, V, K, DT, steps, 0.0, 0.0, XB, VB)
+        return XB, VB
+
+    def value_and_gradient():
         X, V = X0.copy(), V0.copy()
         return d.vjp([X, V, K, DT, steps], [0.0, 0.0], [np.ones(n), np.ones(n)])
 
     # the JIT materialises code on the first call of each symbol: do that on
     # one step of a small input, so that the measured call only runs
     d.vjp([X0[:3].copy(), V0[:3].copy(), K, DT, 1], [0.0, 0.0], [np.ones(3), np.ones(3)])
+    d.program.call(d.grad_name, X0[:3].copy(), V0[:3].copy(), K, DT, 1, 0.0, 0.0,
+                   np.ones(3), np.ones(3))
     d.program.call("leapfrog", X0[:3].copy(), V0[:3].copy(), K, DT, 1)
     extra, peak, _ = first_call_memory(gradient)
     t_obj = median_time(objective, repeats, warmup=True)
     t_grad = median_time(gradient, repeats, warmup=True)
-    _, adj = gradient()
-    dx, dv = (adj[0], adj[1]) if wrt else (adj[2], adj[3])
-    return {"objective_s": t_obj, "gradient_s": t_grad, "extra_kib": extra,
-            "peak_kib": peak,
+    t_vjp = median_time(value_and_gradient, repeats, warmup=True)
+    dx, dv = gradient()
+    _, adj = value_and_gradient()
+    vx, vv = (adj[0], adj[1]) if wrt else (adj[2], adj[3])
+    assert np.array_equal(vx, dx) and np.array_equal(vv, dv), "vjp and @leapfrog_grad differ"
+    return {"objective_s": t_obj, "gradient_s": t_grad, "vjp_s": t_vjp, "extra_kib": extra,
+            "peak_kib": peak, "adjoint_only": d.grad_name in d.program.adjoint_only,
             "dx0": list(dx[:8]), "dv0": list(dv[:8])}
 
 
@@ -171,13 +191,14 @@ def main():
             res = child_torch(args.n, args.steps, args.repeats)
         else:
             res = child_rev(args.n, args.steps, args.repeats, args.child == "rev_const",
-                            args.child == "rev_wrt")
+                            args.child.startswith("rev_wrt"),
+                            adjoint_only=args.child != "rev_wrt_plain")
         print(json.dumps(res))
         return
     from torch_peer import Checks, describe
     checks = Checks("leapfrog.py")
     rows = {}
-    for kind in ("rev", "rev_const", "rev_wrt", "jax", "torch"):
+    for kind in ("rev", "rev_const", "rev_wrt", "rev_wrt_plain", "jax", "torch"):
         try:
             rows[kind] = run_child(kind, args)
         except subprocess.CalledProcessError as e:
@@ -187,6 +208,7 @@ def main():
     import numpy as np
     names = {"rev": "rev (k, dt active)", "rev_const": "rev (k, dt rev.const)",
              "rev_wrt": "rev, wrt=(0, 1)",
+             "rev_wrt_plain": "rev, wrt=(0, 1), adjoint_only=False (both sweeps)",
              "jax": "JAX jit(grad), fori_loop",
              "torch": "PyTorch eager, Python loop over steps, autograd.grad"}
     lines = [f"# Leapfrog gradient, N = {args.n}, T = {args.steps} "
@@ -194,18 +216,21 @@ def main():
              f"JAX {_jax_version()}, {describe()}; "
              f"{time.strftime('%Y-%m-%d %H:%M')}, load average {os.getloadavg()[0]:.2f} at the "
              "end.", "",
-             "| configuration | objective (ms) | gradient (ms) | gradient / objective | "
-             "gradient vs JAX gradient | gradient extra memory (MiB) | gradient extra memory "
-             "(bytes per element-step) |", "|---|---|---|---|---|---|---|"]
+             "| configuration | adjoint-only | objective (ms) | gradient (ms) | "
+             "gradient / objective | gradient vs JAX gradient | value and gradient (vjp, ms) | "
+             "gradient extra memory (MiB) | gradient extra memory "
+             "(bytes per element-step) |", "|---|---|---|---|---|---|---|---|---|"]
     jg = rows.get("jax", {}).get("gradient_s")
     for kind, r in rows.items():
         vs = f"{r['gradient_s'] / jg:.2f}x" if jg else "n/a"
-        lines.append(f"| {names[kind]} | {1e3 * r['objective_s']:.1f} | "
+        ao = {True: "yes", False: "no"}.get(r.get("adjoint_only"), "")
+        vjp = f"{1e3 * r['vjp_s']:.1f}" if "vjp_s" in r else ""
+        lines.append(f"| {names[kind]} | {ao} | {1e3 * r['objective_s']:.1f} | "
                      f"{1e3 * r['gradient_s']:.1f} | "
-                     f"{r['gradient_s'] / r['objective_s']:.1f} | {vs} | "
+                     f"{r['gradient_s'] / r['objective_s']:.1f} | {vs} | {vjp} | "
                      f"{mib(r.get('extra_kib'))} | {per(r.get('extra_kib'), args.n * args.steps)} |")
     if "jax" in rows:
-        for kind in ("rev", "rev_const", "rev_wrt"):
+        for kind in ("rev", "rev_const", "rev_wrt", "rev_wrt_plain"):
             if kind in rows:
                 err = max(np.max(np.abs(np.subtract(rows[kind][k], rows["jax"][k])))
                           for k in ("dx0", "dv0"))

@@ -56,6 +56,11 @@ inline constexpr llvm::StringLiteral kTapeIndexAttr = "rev.tape_index";
 /// transforms/FusedGradient.cpp).
 inline constexpr llvm::StringLiteral kFusedSweepsAttr = "rev.fused_sweeps";
 
+/// On a gradient function that runs neither f's forward sweep nor its
+/// uncomputation, because no adjoint update reads a value that f changes
+/// (rev-ad's adjoint-only: transforms/AdjointOnly.cpp).
+inline constexpr llvm::StringLiteral kAdjointOnlyAttr = "rev.adjoint_only";
+
 /// A scalar argument of a rev.func that the function never updates and that
 /// reverse-mode AD treats as a constant: no adjoint is accumulated for it
 /// (its adjoint argument comes back unchanged), so no loop sums one.

@@ -151,6 +151,15 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
     transforms/FusedGradient.cpp and docs/ad.md ("How often the compute
     runs"). Such loops and routines of @f_grad are marked
     `rev.fused_sweeps`.
+
+    `adjoint-only` (default on): where no adjoint update of @f_grad, nor a
+    bound or condition around one, reads a value that f changes (f's updated
+    variables and written memrefs; the inputs it returns unchanged and the
+    memrefs it only reads are fine), the forward sweep and the uncomputation
+    are the identity on the primal state and the adjoints do not depend on
+    them: @f_grad keeps only the adjoint updates (transforms/AdjointOnly.cpp,
+    docs/ad.md "Adjoint-only gradients"). Linear programs with inactive
+    coefficients (`rev.const`, `wrt=`) get it.
   }];
   let options = [
     ListOption<"funcs", "funcs", "std::string",
@@ -179,6 +188,11 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
            "forward, in forward order) or a routine without inits (its compute runs twice "
            "instead of four times), again at the end of each fused body; false: @f_grad "
            "calls @f, then @f_bwd">,
+    Option<"adjointOnly", "adjoint-only", "bool", /*default=*/"true",
+           "Where no adjoint update reads a value that f changes (a linear program with "
+           "inactive coefficients), @f_grad runs the adjoint updates alone: no forward "
+           "sweep, no uncomputation, the primal state stays the input (marked "
+           "rev.adjoint_only); false: always both sweeps">,
   ];
   let dependentDialects = ["::mlir::rev::RevDialect"];
 }

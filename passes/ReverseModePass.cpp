@@ -92,6 +92,8 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
         grad = buildGradientFunction(f, *bwd, gradName);
       if (failed(grad))
         return signalPassFailure();
+      if (adjointOnly)
+        makeAdjointOnly(f, *grad);
       if (marked) {
         auto i64 = IntegerType::get(&getContext(), 64);
         (*grad)->setAttr(kLoopBudgetAttr, IntegerAttr::get(i64, perIteration));

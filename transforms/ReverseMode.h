@@ -112,6 +112,12 @@ FailureOr<FuncOp> buildGradientFunction(FuncOp func, FuncOp bwd, StringRef name)
 /// routine (transforms/FusedGradient.cpp); a null FuncOp when it is neither.
 FailureOr<FuncOp> buildFusedGradientFunction(FuncOp func, StringRef name);
 
+/// Rewrites the gradient `grad` of `f` (plain: it calls @f then @f_bwd; or
+/// fused) into its adjoint updates alone when none of them reads a value that
+/// f changes (transforms/AdjointOnly.cpp): the forward sweep and the
+/// uncomputation go, the primal state stays the input. Marks it
+/// `rev.adjoint_only`; false (and `grad` unchanged) when it does not apply.
+bool makeAdjointOnly(FuncOp f, FuncOp grad);
 /// The backward function (`@f_bwd`) of `func`, found by its marker or
 /// generated. A recursive call finds the function being built (it is
 /// created, marked, before its body).

@@ -57,7 +57,8 @@ class Derivatives:
                  checks: bool = False, atol: float = 1e-8, opt_level: int = 3,
                  fast_math: str = "none", target: str = "cpu", num_threads=None,
                  privatize_atomics: bool = True, wrt=None, fold_zero_adjoints: bool = True,
-                 memory_budget=None, loop_budget=0, fuse_sweeps: bool = True):
+                 memory_budget=None, loop_budget=0, fuse_sweeps: bool = True,
+                 adjoint_only: bool = True):
         source, name = _resolve(source, name)
         self.name = _check_name(name, "the function to differentiate")
         self.wrt, self.marked = None, []
@@ -74,7 +75,7 @@ class Derivatives:
                                privatize_atomics=privatize_atomics,
                                fold_zero_adjoints=fold_zero_adjoints,
                                memory_budget=memory_budget, loop_budget=loop_budget,
-                               fuse_sweeps=fuse_sweeps)
+                               fuse_sweeps=fuse_sweeps, adjoint_only=adjoint_only)
         if name not in self.program.signatures:
             raise RevError(f"no rev.func named @{name}")
         self.sig = self.program.signatures[name]
@@ -163,6 +164,14 @@ class Derivatives:
                 raise RevError(f"the shadow of argument #{i} of @{self.name} must have "
                                f"the argument's shape {args[i].shape}, got {s.shape}")
             shadows.append(np.array(s, dtype=args[i].dtype, copy=True))
+        if self.grad_name in self.program.adjoint_only:
+            # The adjoints do not depend on f's state: @f_grad (the adjoint
+            # updates alone, which leave f's arguments as they are) on the
+            # inputs, then @f for the outputs.
+            res = _as_tuple(self.program.call(
+                self.grad_name, *self._derivative_args(args, scalar_seeds, shadows)))
+            _, outs = self._forward(args)
+            return outs, self._select(self._pack(res[len(self.scalar_pos):], shadows))
         final, outs = self._forward(args)
         return outs, self._select(self._backward(final, scalar_seeds, shadows))
 

@@ -500,6 +500,14 @@ class Program:
             (or of the function) runs its compute twice instead of four
             times (docs/ad.md, "How often the compute runs"); False:
             `@f_grad` runs `@f`, then `@f_bwd`.
+    adjoint_only: `rev-ad`'s adjoint-only (default True): where no adjoint
+            update reads a value that the function changes (a linear program
+            whose coefficients are inactive: `rev.const`, `wrt=`), `@f_grad`
+            runs the adjoint updates alone, without the forward sweep and the
+            uncomputation; the primal arrays and scalars stay the inputs
+            (exactly). Checked mode (`checks=True`) always runs both sweeps,
+            so that f's own checks run too (docs/ad.md, "Adjoint-only
+            gradients").
     Also public `func.func` functions are callable (`call`; their scalar
     results come back), e.g. hand-written kernels with scf.parallel loops.
     """
@@ -511,7 +519,7 @@ class Program:
                  fast_math: str = "none", target: str = "cpu", num_threads=None,
                  privatize_atomics: bool = True, chip: str = "sm_90",
                  gpu_format: str = "isa", block_size: int = 256, memory_budget=None,
-                 loop_budget=0, fuse_sweeps: bool = True):
+                 loop_budget=0, fuse_sweeps: bool = True, adjoint_only: bool = True):
         """grad: functions to differentiate with --rev-ad (gives `@f_grad`);
         fwd: functions to differentiate with --rev-fwd (gives `@f_fwd`);
         hvp: functions whose gradient is differentiated forwards (gives
@@ -545,6 +553,9 @@ class Program:
         _check_flag(fuse_sweeps, "fuse_sweeps")
         if not fuse_sweeps:
             ad_options += " fuse-sweeps=0"
+        _check_flag(adjoint_only, "adjoint_only")
+        if not adjoint_only or checks:
+            ad_options += " adjoint-only=0"
         _check_flag(memref_noalias, "memref_noalias")
         _check_flag(fold_zero_adjoints, "fold_zero_adjoints")
         if not (isinstance(fast_math, str) and fast_math in FAST_MATH):
@@ -588,6 +599,11 @@ class Program:
                 self._run("builtin.module(rev-ad{funcs=%s%s})" % (name, ad_options), "rev-ad")
             self.gradient_names = self._derived(abi.MARKERS["gradient"])
             self.backward_names = self._derived(abi.MARKERS["backward"])
+            # Gradients that run the adjoint updates alone (rev-ad's
+            # adjoint-only): @f_grad then needs no forward run.
+            self.adjoint_only = {
+                op.attributes["sym_name"].value for op in self.module.body.operations
+                if op.operation.name == "rev.func" and "rev.adjoint_only" in op.attributes}
             tangents = list(dict.fromkeys(
                 [*fwd, *(self.gradient_names[f] for f in hvp)]))
             for name in tangents:

@@ -276,14 +276,22 @@ def test_checked_mode_reports_a_stored_value_that_recomputation_misses():
     # comparison of the two reports it at the loop. (The loop is a sum, which
     # the fused sweeps would run forward and backward per iteration, taking
     # each term back right after adding it: exact too, and nothing stored.
-    # Here the plain gradient, whose loops the budget applies to.)
+    # Here the plain gradient, whose loops the budget applies to. Its
+    # adjoints read only x, which f never writes, so by default the gradient
+    # would be adjoint-only and never touch y: adjoint_only=False keeps the
+    # sweeps this test is about.)
     xs = np.ones(3)
     for budget, restored in ((0, 0.0), (64, 1.0)):
-        p = Program(ILL_CONDITIONED, grad=["big"], loop_budget=budget, fuse_sweeps=False)
+        p = Program(ILL_CONDITIONED, grad=["big"], loop_budget=budget, fuse_sweeps=False,
+                    adjoint_only=False)
         r = p.call(p.gradient_names["big"], 1.0, xs, 1.0, np.zeros(3))
         assert r[0] == restored
     fused = Program(ILL_CONDITIONED, grad=["big"], loop_budget=64)
     assert fused.call(fused.gradient_names["big"], 1.0, xs, 1.0, np.zeros(3))[0] == 1.0
+    # adjoint-only (the default): y is never touched
+    only = Program(ILL_CONDITIONED, grad=["big"], fuse_sweeps=False)
+    assert only.gradient_names["big"] in only.adjoint_only
+    assert only.call(only.gradient_names["big"], 1.0, xs, 1.0, np.zeros(3))[0] == 1.0
     p = Program(ILL_CONDITIONED, grad=["big"], loop_budget=64, checks=True, fuse_sweeps=False)
     xbar = np.zeros(3)
     with pytest.raises(RevError, match=r"stored for the backward sweep differs from its "

@@ -1,4 +1,4 @@
-// RUN: rev-opt %s --rev-ad | FileCheck %s
+// RUN: rev-opt %s --rev-ad=adjoint-only=0 | FileCheck %s
 // RUN: rev-opt %s --rev-ad --rev-invert | rev-opt | FileCheck %s --check-prefix=ROUNDTRIP
 
 // Adjoint rules of the scalar instructions: each backward step first

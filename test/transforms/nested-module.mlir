@@ -7,7 +7,7 @@
 // CHECK: rev.func @f(%{{.*}}: f64, %{{.*}}: f64) -> (f64, f64)
 // CHECK-DAG: rev.func @f_inv({{.*}}) -> (f64, f64) attributes {rev.inverse_of = @f}
 // CHECK-DAG: rev.func @f_bwd({{.*}}) -> (f64, f64, f64, f64) attributes {rev.backward_of = @f}
-// CHECK-DAG: rev.func @f_grad({{.*}}) -> (f64, f64, f64, f64) attributes {rev.gradient_of = @f}
+// CHECK-DAG: rev.func @f_grad({{.*}}) -> (f64, f64, f64, f64) attributes {{{.*}}rev.gradient_of = @f}
 // CHECK-DAG: rev.func @f_fwd({{.*}}) -> (f64, f64, f64, f64) attributes {rev.tangent_of = @f}
 // CHECK: }
 module @inner {
@@ -21,7 +21,7 @@ module @inner {
 // The outer @f gets its own inverse and derivatives, in the outer module.
 // CHECK-LABEL: rev.func @f(%{{.*}}: f64) -> f64
 // CHECK-DAG: rev.func @f_inv(%{{.*}}: f64) -> f64 attributes {rev.inverse_of = @f}
-// CHECK-DAG: rev.func @f_grad(%{{.*}}: f64, %{{.*}}: f64) -> (f64, f64) attributes {rev.gradient_of = @f}
+// CHECK-DAG: rev.func @f_grad(%{{.*}}: f64, %{{.*}}: f64) -> (f64, f64) attributes {{{.*}}rev.gradient_of = @f}
 rev.func @f(%x: f64) -> f64 {
   %c = arith.constant 3.0 : f64
   %x1 = rev.mul %x, %c : f64
