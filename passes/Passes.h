@@ -103,6 +103,12 @@ struct RevToOpenMPOptions : public RevToLLVMOptions {
                      "an omp.parallel num_threads clause); 0: the OpenMP runtime's choice "
                      "(OMP_NUM_THREADS, omp_set_num_threads, else one per core)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> ownedRanges{
+      *this, "owned-ranges",
+      llvm::cl::desc("Run --rev-owned-ranges before --rev-privatize-atomics: atomic adds "
+                     "into CSR-like row ranges become plain where the row index is "
+                     "non-decreasing (a run-time test)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> privatizeAtomics{
       *this, "privatize-atomics",
       llvm::cl::desc("Run --rev-privatize-atomics before --convert-scf-to-openmp: private "

@@ -450,6 +450,28 @@ def RevGpuReductions : Pass<"rev-gpu-reductions", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect"];
 }
 
+def RevOwnedRanges : Pass<"rev-owned-ranges", "::mlir::ModuleOp"> {
+  let summary = "Version scf.parallel loops whose atomic adds hit row ranges of a CSR-like index";
+  let description = [{
+    In a one-dimensional `scf.parallel` with step 1 over `%r`, an atomic add
+    `memref.atomic_rmw addf|addi` (unused result) into `M[%k]`, where `%k`
+    is the induction variable of an `scf.for` directly in the loop body
+    running from `P[%r]` to `P[%r + 1]` (P: a 1-d memref only loaded in the
+    function), touches an element that no other iteration touches when P is
+    non-decreasing: the rows' ranges are then disjoint. When every access to
+    M in the loop is such an add, the pass computes that test at run time
+    (one pass over P before the loop) and runs a copy of the loop in which
+    those adds are plain loads, adds and stores (marked `rev.owned_ranges`)
+    when it holds, the original loop otherwise. The adjoint of CSR SpMV with
+    respect to its values is such a loop (`valsbar[k] += x[col[k]] *
+    ybar[r]`): 1e7 atomic adds (`lock cmpxchg` loops on x86) become plain
+    ones. Runs in `rev-to-openmp` before `--rev-privatize-atomics`
+    (`owned-ranges=0` skips it).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def RevPrivatizeAtomics : Pass<"rev-privatize-atomics", "::mlir::ModuleOp"> {
   let summary = "Privatised copies instead of atomic adds in scf.parallel loops (CPU)";
   let description = [{

@@ -85,6 +85,8 @@ void mlir::rev::buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions
 
 void mlir::rev::buildRevToOpenMPPipeline(OpPassManager &pm, const RevToOpenMPOptions &options) {
   buildRevToStandardPipeline(pm, options);
+  if (options.ownedRanges)
+    pm.addPass(createRevOwnedRanges());
   if (options.privatizeAtomics) {
     RevPrivatizeAtomicsOptions priv;
     // With a fixed thread count, one copy per thread.
