@@ -304,10 +304,11 @@ def RevTapeLoops : Pass<"rev-tape-loops", "::mlir::ModuleOp"> {
        saved per byte, within B bytes per iteration. Static costs: 20 for a
        transcendental, 6 for a division or square root, 1 otherwise, three
        times that on the loop-carried uncompute chain (its latency is
-       serial); the time saved by storing a set of values is the cost of the
-       backward slice ops that are then dead, minus the cost of what the
-       forward loop must compute in addition (what it does not compute
-       already), minus 6 per value for its store and load. A stored
+       serial); a sine and a cosine of one value are one sincos call (the
+       second costs 4); the time saved by storing a set of values is the
+       cost of the backward slice ops that are then dead, minus the cost of
+       what the forward loop must compute in addition (what it does not
+       compute already), minus 8 per value for its store and load. A stored
        pre-state value (the backward loop's yielded state) ends the uncompute
        chain; a stored partial derivative ends its own computation;
      * computes those values in the forward loop (from its state before and

@@ -60,7 +60,11 @@ int64_t opCost(Operation *op) {
 /// A stored value's store in the forward loop and load in the backward one:
 /// a tape is a stream that does not stay in cache (8 MB per value at a
 /// million iterations), about 3 adds each.
-constexpr int64_t kStoreLoadCost = 6;
+constexpr int64_t kStoreLoadCost = 8;
+
+/// The sine of a value whose cosine is computed anyway (or the reverse):
+/// LLVM makes the pair one `sincos` call, which costs little more than one.
+constexpr int64_t kSincosExtraCost = 4;
 
 /// How much more an op on the loop-carried uncompute chain costs: its latency
 /// adds up over the iterations, where other ops overlap.
@@ -152,6 +156,10 @@ private:
   /// corresponding operands) or that are mapped onto its state: storing them
   /// adds nothing to the forward loop but the store.
   llvm::DenseSet<Operation *> freeInForward;
+  /// Slice sines (cosines) whose operand's cosine (sine) the forward body
+  /// computes: LLVM fuses the two into one sincos call, so computing them in
+  /// the forward loop adds kSincosExtraCost, not a transcendental.
+  llvm::DenseSet<Operation *> sincosInForward;
 };
 
 /// A value defined outside the backward loop that the forward loop can use:
@@ -262,7 +270,7 @@ void LoopTaper::findSlice() {
 /// The cost of the slice ops that are dead once `stored` are read from tapes.
 int64_t LoopTaper::savedCost(const llvm::SetVector<Value> &stored) {
   llvm::DenseSet<Operation *> live;
-  int64_t dead = 0;
+  SmallVector<Operation *> deadOps;
   for (Operation &op : llvm::reverse(*body)) {
     if (checkOnly.contains(&op))
       continue;
@@ -280,9 +288,34 @@ int64_t LoopTaper::savedCost(const llvm::SetVector<Value> &stored) {
     if (isLive)
       live.insert(&op);
     else
-      dead += opCost(&op) * (chain.contains(&op) ? kChainFactor : 1);
+      deadOps.push_back(&op);
   }
-  return dead;
+  // A sine and a cosine of one value are one sincos call: the pair costs a
+  // transcendental plus kSincosExtraCost, so removing one of them while the
+  // other stays saves only kSincosExtraCost.
+  auto complement = [&](Operation *op) -> Operation * {
+    if (!isa<math::SinOp, math::CosOp>(op))
+      return nullptr;
+    for (Operation *user : op->getOperand(0).getUsers())
+      if (user != op && user->getBlock() == body &&
+          ((isa<math::SinOp>(op) && isa<math::CosOp>(user)) ||
+           (isa<math::CosOp>(op) && isa<math::SinOp>(user))))
+        return user;
+    return nullptr;
+  };
+  llvm::DenseSet<Operation *> dead(deadOps.begin(), deadOps.end());
+  int64_t saved = 0;
+  for (Operation *op : deadOps) {
+    int64_t cost = opCost(op);
+    if (Operation *other = complement(op)) {
+      if (!dead.contains(other))
+        cost = kSincosExtraCost;
+      else if (isa<math::CosOp>(op))
+        cost = kSincosExtraCost; // the pair: the sine's 20 and this
+    }
+    saved += cost * (chain.contains(op) ? kChainFactor : 1);
+  }
+  return saved;
 }
 
 int64_t LoopTaper::planBytes(const llvm::SetVector<Value> &stored) const {
@@ -386,8 +419,18 @@ void LoopTaper::findTwins() {
           break;
         }
     }
-    if (!twin)
+    if (!twin) {
+      // sin(v) where the forward body has cos(v), or the reverse.
+      if (isa<math::SinOp, math::CosOp>(op) && operands.size() == 1)
+        for (Operation *user : operands.front().getUsers())
+          if (user->getBlock() == fbody && user->getAttrDictionary() == op.getAttrDictionary() &&
+              ((isa<math::SinOp>(op) && isa<math::CosOp>(user)) ||
+               (isa<math::CosOp>(op) && isa<math::SinOp>(user)))) {
+            sincosInForward.insert(&op);
+            break;
+          }
       continue;
+    }
     if (twin != &op)
       map.map(op.getResults(), twin->getResults());
     freeInForward.insert(&op);
@@ -407,7 +450,7 @@ int64_t LoopTaper::addedForwardCost(const llvm::SetVector<Value> &stored) {
     Operation *op = work.pop_back_val();
     if (!seen.insert(op).second || freeInForward.contains(op))
       continue;
-    cost += opCost(op);
+    cost += sincosInForward.contains(op) ? kSincosExtraCost : opCost(op);
     for (Value o : op->getOperands())
       if (Operation *def = o.getDefiningOp(); def && def->getBlock() == body)
         work.push_back(def);
