@@ -37,6 +37,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/CallInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -60,10 +62,25 @@ bool isPlusOne(Value v, Value iv) {
   return a == iv && matchPattern(b, m_One());
 }
 
-/// Only read in the whole function: its users are loads and dims.
+/// Only read in the whole function: its users are loads and dims, and it is
+/// not a view of another memref.
 bool isReadOnly(Value p) {
+  if (Operation *def = p.getDefiningOp(); def && !isa<memref::AllocOp, memref::AllocaOp>(def))
+    return false;
   return llvm::all_of(p.getUsers(),
                       [](Operation *u) { return isa<memref::LoadOp, memref::DimOp>(u); });
+}
+
+/// Whether every access to `m`'s memory goes through `m` itself: it is an
+/// argument or an allocation, and no view of it is taken nor is it passed to
+/// a call (another name for the same elements could be added to atomically
+/// while the versioned loop adds plainly).
+bool hasNoOtherNames(Value m) {
+  if (Operation *def = m.getDefiningOp(); def && !isa<memref::AllocOp, memref::AllocaOp>(def))
+    return false;
+  return llvm::none_of(m.getUsers(), [](Operation *u) {
+    return isa<ViewLikeOpInterface, CallOpInterface, UnrealizedConversionCastOp>(u);
+  });
 }
 
 /// The index memref P whose consecutive entries at the parallel induction
@@ -110,7 +127,7 @@ struct OwnedRangesPass : public rev::impl::RevOwnedRangesBase<OwnedRangesPass> {
       Value m = rmw.getMemref();
       if (owned.contains(m) || rejected.contains(m))
         return;
-      bool ok = !loop->isAncestor(m.getParentRegion()->getParentOp()) &&
+      bool ok = !loop->isAncestor(m.getParentRegion()->getParentOp()) && hasNoOtherNames(m) &&
                 (rmw.getKind() == arith::AtomicRMWKind::addf ||
                  rmw.getKind() == arith::AtomicRMWKind::addi);
       Value p;

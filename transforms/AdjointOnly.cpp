@@ -271,8 +271,14 @@ struct Analysis {
       if (auto load = dyn_cast<memref::LoadOp>(def)) {
         Value r = memrefRoot(load.getMemRef());
         if (!r || primalWritten.contains(r)) {
-          // A memref that is not an argument: allowed when nothing writes it.
-          if (r || mayBeWritten(viewRoot(load.getMemRef())))
+          // A memref that is not an argument: allowed when it is an
+          // allocation or a global (not some other name for an argument,
+          // e.g. a select between two) that nothing writes.
+          Value root = viewRoot(load.getMemRef());
+          Operation *def = root.getDefiningOp();
+          if (r || !def ||
+              !isa<memref::AllocOp, memref::AllocaOp, memref::GetGlobalOp>(def) ||
+              mayBeWritten(root))
             return false;
         }
       } else if (!isa<memref::DimOp>(def) && !isMemoryEffectFree(def)) {

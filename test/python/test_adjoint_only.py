@@ -281,3 +281,21 @@ rev.func @lin(%A: memref<?xf64>, %B: memref<?xf64>, %a: f64 {{rev.const}}, %T: i
 def test_bad_flag():
     with pytest.raises(RevError, match="adjoint_only"):
         Program(STENCIL, grad=["heat"], adjoint_only="yes")
+
+
+SELECT_ALIAS = open(os.path.join(ROOT, "test", "transforms", "ad-adjoint-only.mlir")).read()
+
+
+def test_memref_through_select_keeps_both_sweeps():
+    """f adds 1 to A[0], then branches on A[0] read through select(true, A, C):
+    the branch is taken, so dC[2] = c. The select may name a written argument,
+    so the gradient is not adjoint-only (it was, wrongly, before the review),
+    and both settings agree with f's branch."""
+    src = SELECT_ALIAS[SELECT_ALIAS.index("rev.func @through_select("):]
+    for ao in (True, False):
+        p = Program(src, grad=["through_select"], adjoint_only=ao)
+        assert not p.adjoint_only
+        A, B, C = np.zeros(3), np.zeros(3), np.array([0.0, 0.0, 3.0])
+        Ab, Bb, Cb = np.zeros(3), np.ones(3), np.zeros(3)
+        p.call(p.gradient_names["through_select"], A, B, C, 2.0, 0.0, Ab, Bb, Cb)
+        assert Cb.tolist() == [0.0, 0.0, 2.0]

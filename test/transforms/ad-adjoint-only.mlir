@@ -176,3 +176,33 @@ rev.func @masked(%A: memref<?xf64>, %B: memref<?xf64>, %m: index) -> index {
   }
   rev.return %m : index
 }
+
+// A memref reached through a non-view op (arith.select) may be an argument
+// that f writes: a condition reading A[0] through it keeps both sweeps
+// (found by the adversarial review: it was rewritten, and the branch the
+// backward sweep took no longer matched f's).
+// CHECK-LABEL: rev.func @through_select_grad(
+// CHECK-NOT: rev.adjoint_only
+// CHECK: rev.call @through_select(
+rev.func @through_select(%A: memref<?xf64>, %B: memref<?xf64>, %C: memref<?xf64>,
+                         %c: f64 {rev.const}) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %one = arith.constant 1.0 : f64
+  %half = arith.constant 0.5 : f64
+  %t = arith.constant true
+  rev.add_at %A[%c0], %one : memref<?xf64>
+  %M = arith.select %t, %A, %C : memref<?xf64>
+  rev.if pre {
+    %x = memref.load %M[%c0] : memref<?xf64>
+    %p = arith.cmpf ogt, %x, %half : f64
+    rev.cond %p
+  } then {
+    %w = memref.load %C[%c2] : memref<?xf64>
+    %d = arith.mulf %c, %w : f64
+    rev.add_at %B[%c1], %d : memref<?xf64>
+    rev.yield
+  }
+  rev.return %c : f64
+}
