@@ -32,6 +32,8 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "passes/AtomicAdds.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -191,16 +193,8 @@ struct OwnedRangesPass : public rev::impl::RevOwnedRangesBase<OwnedRangesPass> {
       if (owned.contains(r.getMemref()))
         rmws.push_back(r);
     });
-    for (memref::AtomicRMWOp r : rmws) {
-      OpBuilder rb(r);
-      Location l = r.getLoc();
-      Value old = memref::LoadOp::create(rb, l, r.getMemref(), r.getIndices());
-      Value sum = r.getKind() == arith::AtomicRMWKind::addf
-                      ? arith::AddFOp::create(rb, l, old, r.getValue()).getResult()
-                      : arith::AddIOp::create(rb, l, old, r.getValue()).getResult();
-      memref::StoreOp::create(rb, l, sum, r.getMemref(), r.getIndices());
-      r.erase();
-    }
+    for (memref::AtomicRMWOp r : rmws)
+      replaceByPlainAdd(r);
     // Else: the loop itself.
     Block *elseBlock = ifOp.elseBlock();
     if (!hasResults) {

@@ -25,6 +25,8 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "passes/AtomicAdds.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -313,12 +315,7 @@ struct PrivatizeAtomicsPass
             size_t k = it - cands.begin();
             OpBuilder rb(r);
             Value at = arith::AddIOp::create(rb, r.getLoc(), bases[k], r.getIndices()[0]);
-            Value old = memref::LoadOp::create(rb, r.getLoc(), privs[k], ValueRange{at});
-            Value sum = it->kind == arith::AtomicRMWKind::addf
-                            ? arith::AddFOp::create(rb, r.getLoc(), old, r.getValue()).getResult()
-                            : arith::AddIOp::create(rb, r.getLoc(), old, r.getValue()).getResult();
-            memref::StoreOp::create(rb, r.getLoc(), sum, privs[k], ValueRange{at});
-            r.erase();
+            replaceByPlainAdd(r, privs[k], ValueRange{at});
           }
           return SmallVector<Value>(body.getResults());
         };

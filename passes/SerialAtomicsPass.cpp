@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "passes/AtomicAdds.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -34,16 +36,8 @@ struct SerialAtomicsPass : public rev::impl::RevSerialAtomicsBase<SerialAtomicsP
            rmw.getKind() == arith::AtomicRMWKind::addi))
         rmws.push_back(rmw);
     });
-    for (memref::AtomicRMWOp rmw : rmws) {
-      OpBuilder b(rmw);
-      Location loc = rmw.getLoc();
-      Value old = memref::LoadOp::create(b, loc, rmw.getMemref(), rmw.getIndices());
-      Value sum = rmw.getKind() == arith::AtomicRMWKind::addf
-                      ? arith::AddFOp::create(b, loc, old, rmw.getValue()).getResult()
-                      : arith::AddIOp::create(b, loc, old, rmw.getValue()).getResult();
-      memref::StoreOp::create(b, loc, sum, rmw.getMemref(), rmw.getIndices());
-      rmw.erase();
-    }
+    for (memref::AtomicRMWOp rmw : rmws)
+      replaceByPlainAdd(rmw);
   }
 };
 } // namespace

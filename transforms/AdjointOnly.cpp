@@ -48,6 +48,12 @@ using namespace mlir::rev;
 namespace {
 enum class Side { None, Adjoint, Primal };
 
+/// rev.for and rev.parallel_for both declare (lb, ub, step, inits...) in
+/// that order, and their body's arguments are (iv, iter_args...).
+bool isLoop(Operation *op) { return isa<ForOp, ParallelForOp>(op); }
+ValueRange loopBounds(Operation *loop) { return loop->getOperands().take_front(3); }
+ValueRange loopInits(Operation *loop) { return loop->getOperands().drop_front(3); }
+
 struct Analysis {
   Block *entry;
   unsigned numPrimalArgs;
@@ -74,10 +80,8 @@ struct Analysis {
       Operation *parent = arg.getOwner()->getParentOp();
       if (arg.getOwner() == entry) {
         r = arg;
-      } else if (auto loop = dyn_cast<ForOp>(parent); loop && arg.getArgNumber() > 0) {
-        r = root(loop.getInits()[arg.getArgNumber() - 1]);
-      } else if (auto loop = dyn_cast<ParallelForOp>(parent); loop && arg.getArgNumber() > 0) {
-        r = root(loop.getInits()[arg.getArgNumber() - 1]);
+      } else if (isLoop(parent) && arg.getArgNumber() > 0) {
+        r = root(loopInits(parent)[arg.getArgNumber() - 1]);
       } else if (auto ifOp = dyn_cast<IfOp>(parent)) {
         r = root(ifOp.getInits()[arg.getArgNumber()]);
       }
@@ -227,10 +231,8 @@ struct Analysis {
         Operation *parent = p->getParentOp();
         if (!seenOps.insert(parent).second)
           break;
-        if (auto loop = dyn_cast<ForOp>(parent))
-          work.append({loop.getLowerBound(), loop.getUpperBound(), loop.getStep()});
-        else if (auto loop = dyn_cast<ParallelForOp>(parent))
-          work.append({loop.getLowerBound(), loop.getUpperBound(), loop.getStep()});
+        if (isLoop(parent))
+          llvm::append_range(work, loopBounds(parent));
         else if (auto ifOp = dyn_cast<IfOp>(parent))
           for (Region *r : {&ifOp.getPre(), &ifOp.getPost()})
             r->walk([&](Operation *inner) { llvm::append_range(work, inner->getOperands()); });
@@ -257,12 +259,9 @@ struct Analysis {
         Operation *parent = arg.getOwner()->getParentOp();
         if (arg.getOwner() == entry)
           continue; // an index argument, or an input
-        if (isa<ForOp, ParallelForOp>(parent) && arg.getArgNumber() == 0) {
+        if (isLoop(parent) && arg.getArgNumber() == 0) {
           // An induction variable: its loop's bounds.
-          if (auto loop = dyn_cast<ForOp>(parent))
-            work.append({loop.getLowerBound(), loop.getUpperBound(), loop.getStep()});
-          else if (auto loop = dyn_cast<ParallelForOp>(parent))
-            work.append({loop.getLowerBound(), loop.getUpperBound(), loop.getStep()});
+          llvm::append_range(work, loopBounds(parent));
           continue;
         }
         return false;
@@ -315,16 +314,17 @@ struct Analysis {
 };
 
 /// Removes the primal side that `a` found in `body`.
-void stripPrimal(Region &body, Analysis &a) {
+void stripPrimal(Region &body, const llvm::SmallPtrSetImpl<Operation *> &adjointRegions,
+                 const llvm::SmallPtrSetImpl<Operation *> &primalOps) {
   // Region ops that hold no adjoint op: their results are their inits (every
   // variable passes through unchanged once the primal side is gone).
   SmallVector<Operation *> deadRegions, deadLeaves;
   body.walk<WalkOrder::PreOrder>([&](Operation *op) {
-    if (isa<ForOp, ParallelForOp, IfOp>(op) && !a.adjointRegions.contains(op)) {
+    if (isa<ForOp, ParallelForOp, IfOp>(op) && !adjointRegions.contains(op)) {
       deadRegions.push_back(op);
       return WalkResult::skip();
     }
-    if (a.primalOps.contains(op))
+    if (primalOps.contains(op))
       deadLeaves.push_back(op);
     return WalkResult::advance();
   });
@@ -406,23 +406,22 @@ bool mlir::rev::makeAdjointOnly(FuncOp f, FuncOp grad) {
     a.argIsInput = unchangedArguments(f);
     if (!a.run(bwd.getBody()))
       return false;
+    // The copy's scalar arguments are f's inputs: the outputs that f
+    // returns unchanged (the only ones the adjoint side reads) are equal.
     IRMapping map;
     gb.erase();
     bwd.getBody().cloneInto(&grad.getBody(), map);
-    // The clone's scalar arguments are now f's inputs: the outputs that f
-    // returns unchanged (the only ones the adjoint side reads) are equal.
-    Analysis b;
-    b.numPrimalArgs = n;
-    b.argIsInput = a.argIsInput;
-    bool ok = b.run(grad.getBody());
-    assert(ok && "the clone of an accepted backward body is accepted");
-    (void)ok;
-    stripPrimal(grad.getBody(), b);
+    llvm::SmallPtrSet<Operation *, 16> regions, primal;
+    for (Operation *op : a.adjointRegions)
+      regions.insert(map.lookup(op));
+    for (Operation *op : a.primalOps)
+      primal.insert(map.lookup(op));
+    stripPrimal(grad.getBody(), regions, primal);
   } else {
     a.argIsInput.assign(n, true);
     if (!a.run(grad.getBody()))
       return false;
-    stripPrimal(grad.getBody(), a);
+    stripPrimal(grad.getBody(), a.adjointRegions, a.primalOps);
   }
   grad->setAttr(kAdjointOnlyAttr, UnitAttr::get(grad.getContext()));
   return true;
