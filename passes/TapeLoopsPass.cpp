@@ -66,6 +66,23 @@ constexpr int64_t kStoreLoadCost = 8;
 /// LLVM makes the pair one `sincos` call, which costs little more than one.
 constexpr int64_t kSincosExtraCost = 4;
 
+/// The cosine of `v` (by default op's operand) if `op` is a sine, or the
+/// sine if it is a cosine: an op of `block` other than `op`, with the
+/// attributes `attrs` if given; null if there is none (or `op` is neither).
+Operation *sincosPartner(Operation *op, Block *block, Value v = {}, DictionaryAttr attrs = {}) {
+  bool sine = isa<math::SinOp>(op);
+  if (!sine && !isa<math::CosOp>(op))
+    return nullptr;
+  if (!v)
+    v = op->getOperand(0);
+  for (Operation *user : v.getUsers())
+    if (user != op && user->getBlock() == block &&
+        (sine ? isa<math::CosOp>(user) : isa<math::SinOp>(user)) &&
+        (!attrs || user->getAttrDictionary() == attrs))
+      return user;
+  return nullptr;
+}
+
 /// How much more an op on the loop-carried uncompute chain costs: its latency
 /// adds up over the iterations, where other ops overlap.
 constexpr int64_t kChainFactor = 3;
@@ -293,21 +310,11 @@ int64_t LoopTaper::savedCost(const llvm::SetVector<Value> &stored) {
   // A sine and a cosine of one value are one sincos call: the pair costs a
   // transcendental plus kSincosExtraCost, so removing one of them while the
   // other stays saves only kSincosExtraCost.
-  auto complement = [&](Operation *op) -> Operation * {
-    if (!isa<math::SinOp, math::CosOp>(op))
-      return nullptr;
-    for (Operation *user : op->getOperand(0).getUsers())
-      if (user != op && user->getBlock() == body &&
-          ((isa<math::SinOp>(op) && isa<math::CosOp>(user)) ||
-           (isa<math::CosOp>(op) && isa<math::SinOp>(user))))
-        return user;
-    return nullptr;
-  };
   llvm::DenseSet<Operation *> dead(deadOps.begin(), deadOps.end());
   int64_t saved = 0;
   for (Operation *op : deadOps) {
     int64_t cost = opCost(op);
-    if (Operation *other = complement(op)) {
+    if (Operation *other = sincosPartner(op, body)) {
       if (!dead.contains(other))
         cost = kSincosExtraCost;
       else if (isa<math::CosOp>(op))
@@ -421,14 +428,9 @@ void LoopTaper::findTwins() {
     }
     if (!twin) {
       // sin(v) where the forward body has cos(v), or the reverse.
-      if (isa<math::SinOp, math::CosOp>(op) && operands.size() == 1)
-        for (Operation *user : operands.front().getUsers())
-          if (user->getBlock() == fbody && user->getAttrDictionary() == op.getAttrDictionary() &&
-              ((isa<math::SinOp>(op) && isa<math::CosOp>(user)) ||
-               (isa<math::CosOp>(op) && isa<math::SinOp>(user)))) {
-            sincosInForward.insert(&op);
-            break;
-          }
+      if (operands.size() == 1 &&
+          sincosPartner(&op, fbody, operands.front(), op.getAttrDictionary()))
+        sincosInForward.insert(&op);
       continue;
     }
     if (twin != &op)
