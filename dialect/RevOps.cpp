@@ -472,7 +472,8 @@ const char *const mlir::rev::kDiscardAdvice =
 LogicalResult DiscardOp::verify() {
   auto func = (*this)->getParentOfType<FuncOp>();
   if (!func || !(func->hasAttr(kBackwardOfAttr) || func->hasAttr(kTangentOfAttr) ||
-                 func->hasAttr(kGradientOfAttr) || func->hasAttr(kInverseOfAttr)))
+                 func->hasAttr(kGradientOfAttr) || func->hasAttr(kInverseOfAttr) ||
+                 func->hasAttr(kSeedsOfAttr)))
     return emitOpError("may only appear in generated derivative functions (rev.backward_of, "
                        "rev.gradient_of, rev.tangent_of or their inverses): it drops "
                        "information");
@@ -595,7 +596,7 @@ static bool mayDropAdjoints(FuncOp f, SymbolTableCollection &tables) {
   llvm::SmallPtrSet<Operation *, 4> seen;
   while (f && seen.insert(f).second) {
     if (f->hasAttr(kBackwardOfAttr) || f->hasAttr(kTangentOfAttr) ||
-        f->hasAttr(kGradientOfAttr))
+        f->hasAttr(kGradientOfAttr) || f->hasAttr(kSeedsOfAttr))
       return true;
     auto of = f->getAttrOfType<FlatSymbolRefAttr>(kInverseOfAttr);
     if (!of)
@@ -640,6 +641,36 @@ LogicalResult FuncOp::verifySymbolUses(SymbolTableCollection &tables) {
       diag.attachNote(target.getLoc()) << ref << " is here";
       return diag;
     }
+  }
+  // An N-seed copy (--rev-seeds): g's primal arguments and results once,
+  // its adjoint ones N times.
+  if (Attribute a = (*this)->getAttr(kSeedsOfAttr)) {
+    auto ref = dyn_cast<FlatSymbolRefAttr>(a);
+    auto count = (*this)->getAttrOfType<IntegerAttr>(kSeedsAttr);
+    if (!ref || !count || count.getInt() < 1)
+      return emitOpError() << "'" << kSeedsOfAttr << "' must name a rev.func (@g) and '"
+                           << kSeedsAttr << "' be an integer >= 1";
+    auto target = dyn_cast_or_null<FuncOp>(tables.lookupNearestSymbolFrom(*this, ref));
+    FuncOp primal;
+    for (StringRef m : {kGradientOfAttr, kBackwardOfAttr})
+      if (auto p = target ? target->getAttrOfType<FlatSymbolRefAttr>(m) : nullptr)
+        primal = dyn_cast_or_null<FuncOp>(tables.lookupNearestSymbolFrom(target, p));
+    if (!primal)
+      return emitOpError() << "'" << kSeedsOfAttr << "' names " << a
+                           << ", which is not a gradient or backward rev.func of this symbol "
+                              "table";
+    FunctionType gt = target.getFunctionType();
+    unsigned pa = primal.getNumArguments(), pr = primal.getNumResults();
+    SmallVector<Type> in(gt.getInputs().take_front(pa)), out(gt.getResults().take_front(pr));
+    for (int64_t k = 0; k < count.getInt(); ++k) {
+      llvm::append_range(in, gt.getInputs().drop_front(pa));
+      llvm::append_range(out, gt.getResults().drop_front(pr));
+    }
+    FunctionType expected = FunctionType::get(getContext(), in, out);
+    if (getFunctionType() != expected)
+      return emitOpError() << "is the " << count.getInt() << "-seed copy of " << ref
+                           << " but has type " << getFunctionType() << "; expected "
+                           << expected;
   }
   // Dropping an adjoint is only exact where the AD pass arranged it.
   if (!mayDropAdjoints(*this, tables)) {

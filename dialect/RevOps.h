@@ -61,6 +61,13 @@ inline constexpr llvm::StringLiteral kFusedSweepsAttr = "rev.fused_sweeps";
 /// (rev-ad's adjoint-only: transforms/AdjointOnly.cpp).
 inline constexpr llvm::StringLiteral kAdjointOnlyAttr = "rev.adjoint_only";
 
+/// On `@g_xN`, the N-seed copy of a derivative function @g (--rev-seeds,
+/// transforms/MultiSeed.cpp): `rev.seeds_of = @g`, `rev.seeds = N`. It takes
+/// g's primal arguments, then N sets of g's adjoint arguments, and returns
+/// g's primal results, then N sets of its adjoint results.
+inline constexpr llvm::StringLiteral kSeedsOfAttr = "rev.seeds_of";
+inline constexpr llvm::StringLiteral kSeedsAttr = "rev.seeds";
+
 /// A scalar argument of a rev.func that the function never updates and that
 /// reverse-mode AD treats as a constant: no adjoint is accumulated for it
 /// (its adjoint argument comes back unchanged), so no loop sums one.

@@ -197,6 +197,38 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::rev::RevDialect"];
 }
 
+def RevSeeds : Pass<"rev-seeds", "::mlir::ModuleOp"> {
+  let summary = "Several adjoint seeds through one backward sweep: emit @g_xN for each gradient @g";
+  let description = [{
+    Vector-mode reverse AD. For every selected derivative function `@g`
+    (default: every gradient, `rev.gradient_of`), emits `@g_xN` (marked
+    `rev.seeds_of = @g`, `rev.seeds = N`): g's primal arguments, then N
+    sets of g's adjoint arguments (adjoints and shadows), returning g's
+    primal results, then N sets of its adjoint results. Set k comes out
+    exactly (bit for bit) as a call of `@g` seeded with set k would give it,
+    but the primal work (forward sweep, uncomputation, partial derivatives)
+    runs once: only the ops that depend on the adjoints are copied N times.
+    A Jacobian with N rows costs one sweep instead of N. Callees' backward
+    functions get their N-seed functions on demand (`@h_bwd_xN`).
+
+    What cannot be copied safely is a located error: an adjoint-dependent op
+    that may write a memref that is not an adjoint buffer, a loop bound or
+    `rev.if`/`rev.while` condition that depends on the adjoints, a call of a
+    function that is not a generated derivative with adjoint-dependent
+    operands, or another kind of region op holding adjoint updates
+    (`rev.routine`, `rev.steps_adjoint`). docs/ad.md, "Several seeds in one
+    sweep".
+  }];
+  let options = [
+    Option<"count", "count", "unsigned", /*default=*/"2",
+           "N: the number of adjoint sets (seeds), at least 1">,
+    ListOption<"funcs", "funcs", "std::string",
+               "Derivative functions to copy (default: every rev.func marked "
+               "rev.gradient_of)">,
+  ];
+  let dependentDialects = ["::mlir::rev::RevDialect"];
+}
+
 def RevFwd : Pass<"rev-fwd", "::mlir::ModuleOp"> {
   let summary = "Forward-mode (tangent) AD: emit @f_fwd for each rev.func @f";
   let description = [{

@@ -118,6 +118,12 @@ FailureOr<FuncOp> buildFusedGradientFunction(FuncOp func, StringRef name);
 /// uncomputation go, the primal state stays the input. Marks it
 /// `rev.adjoint_only`; false (and `grad` unchanged) when it does not apply.
 bool makeAdjointOnly(FuncOp f, FuncOp grad);
+/// `@g_xN`: the derivative function `g` (a gradient or a backward sweep)
+/// with N sets of adjoint arguments and results, the primal work done once
+/// (transforms/MultiSeed.cpp); found by its marker (`rev.seeds_of = @g`,
+/// `rev.seeds = N`) or generated, with callees' N-seed functions on demand.
+/// A located error where an adjoint-dependent op cannot be copied safely.
+FailureOr<FuncOp> getOrCreateSeededFunction(FuncOp g, unsigned n);
 /// The backward function (`@f_bwd`) of `func`, found by its marker or
 /// generated. A recursive call finds the function being built (it is
 /// created, marked, before its body).

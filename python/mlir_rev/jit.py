@@ -508,6 +508,13 @@ class Program:
             (exactly). Checked mode (`checks=True`) always runs both sweeps,
             so that f's own checks run too (docs/ad.md, "Adjoint-only
             gradients").
+    seeds: N >= 1 (default 1). With N > 1, every gradient of `grad` also
+            gets `@f_grad_xN` (--rev-seeds): f's arguments, then N sets of
+            the gradient's adjoint arguments; it returns f's scalars, then N
+            sets of adjoints. Set k comes out exactly as `@f_grad` seeded with
+            set k would give it, but the primal work runs once: N rows of a
+            Jacobian for about the price of one sweep (docs/ad.md, "Several
+            seeds in one sweep"). `seeded_names` maps `f_grad` to it.
     Also public `func.func` functions are callable (`call`; their scalar
     results come back), e.g. hand-written kernels with scf.parallel loops.
     """
@@ -519,7 +526,8 @@ class Program:
                  fast_math: str = "none", target: str = "cpu", num_threads=None,
                  privatize_atomics: bool = True, chip: str = "sm_90",
                  gpu_format: str = "isa", block_size: int = 256, memory_budget=None,
-                 loop_budget=0, fuse_sweeps: bool = True, adjoint_only: bool = True):
+                 loop_budget=0, fuse_sweeps: bool = True, adjoint_only: bool = True,
+                 seeds: int = 1):
         """grad: functions to differentiate with --rev-ad (gives `@f_grad`);
         fwd: functions to differentiate with --rev-fwd (gives `@f_fwd`);
         hvp: functions whose gradient is differentiated forwards (gives
@@ -556,6 +564,9 @@ class Program:
         _check_flag(adjoint_only, "adjoint_only")
         if not adjoint_only or checks:
             ad_options += " adjoint-only=0"
+        if not (_is_int(seeds) and 1 <= seeds <= 64):
+            raise RevError(f"seeds must be an integer in 1..64, got {seeds!r}")
+        seeds = int(seeds)
         _check_flag(memref_noalias, "memref_noalias")
         _check_flag(fold_zero_adjoints, "fold_zero_adjoints")
         if not (isinstance(fast_math, str) and fast_math in FAST_MATH):
@@ -604,6 +615,12 @@ class Program:
             self.adjoint_only = {
                 op.attributes["sym_name"].value for op in self.module.body.operations
                 if op.operation.name == "rev.func" and "rev.adjoint_only" in op.attributes}
+            # N seeds through one sweep (--rev-seeds): @f_grad_xN.
+            if seeds > 1 and grad:
+                names = ",".join(self.gradient_names[f] for f in dict.fromkeys(grad))
+                self._run("builtin.module(rev-seeds{count=%d funcs=%s})" % (seeds, names),
+                          "rev-seeds")
+            self.seeded_names = self._derived("rev.seeds_of")
             tangents = list(dict.fromkeys(
                 [*fwd, *(self.gradient_names[f] for f in hvp)]))
             for name in tangents:

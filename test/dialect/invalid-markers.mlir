@@ -167,3 +167,38 @@ rev.func @g(%x: f64) -> f64 attributes {rev.inverse_of = @f} {
   rev.discard %t1 : f64
   rev.return %x : f64
 }
+
+// -----
+
+// An N-seed copy (--rev-seeds) has its gradient's primal arguments once and
+// its adjoint arguments N times.
+rev.func @s(%x: f64) -> f64 {
+  rev.return %x : f64
+}
+rev.func @s_grad(%x: f64, %xb: f64) -> (f64, f64) attributes {rev.gradient_of = @s} {
+  rev.return %x, %xb : f64, f64
+}
+// expected-error @below {{is the 2-seed copy of @s_grad but has type '(f64, f64) -> (f64, f64)'; expected '(f64, f64, f64) -> (f64, f64, f64)'}}
+rev.func @s_grad_x2(%x: f64, %xb: f64) -> (f64, f64) attributes {rev.seeds_of = @s_grad, rev.seeds = 2} {
+  rev.return %x, %xb : f64, f64
+}
+
+// -----
+
+rev.func @t(%x: f64) -> f64 {
+  rev.return %x : f64
+}
+// expected-error @below {{'rev.seeds_of' names @t, which is not a gradient or backward rev.func of this symbol table}}
+rev.func @t_x2(%x: f64, %y: f64) -> (f64, f64) attributes {rev.seeds_of = @t, rev.seeds = 2} {
+  rev.return %x, %y : f64, f64
+}
+
+// -----
+
+rev.func @u(%x: f64) -> f64 {
+  rev.return %x : f64
+}
+// expected-error @below {{'rev.seeds_of' must name a rev.func (@g) and 'rev.seeds' be an integer >= 1}}
+rev.func @u_x2(%x: f64) -> f64 attributes {rev.seeds_of = @u} {
+  rev.return %x : f64
+}

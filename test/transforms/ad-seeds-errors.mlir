@@ -1,0 +1,110 @@
+// RUN: rev-opt %s --rev-seeds -split-input-file -verify-diagnostics
+// RUN: not rev-opt %s --rev-seeds=count=0 -split-input-file 2>&1 | FileCheck %s --check-prefix=COUNT
+// RUN: not rev-opt %s --rev-seeds=funcs=nope -split-input-file 2>&1 | FileCheck %s --check-prefix=NAME
+// RUN: not rev-opt %s --rev-seeds=funcs=c -split-input-file 2>&1 | FileCheck %s --check-prefix=PRIMAL
+
+// What --rev-seeds cannot copy safely is a located error (the gradients
+// here are written by hand in the derivative layout).
+
+// COUNT: error: rev-seeds: count must be at least 1, not 0
+// NAME: error: --rev-seeds: no rev.func named @nope
+// PRIMAL: error: 'rev.func' op is not a generated gradient or backward function (rev.gradient_of, rev.backward_of): --rev-seeds copies the adjoints of those
+
+// A condition that reads an adjoint: the seeds would take different branches.
+rev.func @c(%x: f64) -> f64 {
+  rev.return %x : f64
+}
+rev.func @c_grad(%x: f64, %xb: f64) -> (f64, f64) attributes {rev.gradient_of = @c} {
+  %zero = arith.constant 0.0 : f64
+  %r = rev.if %xb : f64 pre {
+  ^bb0(%a: f64):
+    %p = arith.cmpf ogt, %a, %zero : f64
+    // expected-error @below {{'rev.cond' op depends on the adjoints: the seeds would take different branches (--rev-seeds)}}
+    rev.cond %p
+  } then {
+  ^bb0(%a: f64):
+    %a1 = rev.add %a, %x : f64
+    rev.yield %a1 : f64
+  } post {
+  ^bb0(%a: f64):
+    %p = arith.cmpf ogt, %a, %x : f64
+    rev.cond %p
+  }
+  rev.return %x, %r : f64, f64
+}
+
+// -----
+
+// A loop bound computed from an adjoint.
+rev.func @b(%x: f64, %y: f64) -> (f64, f64) {
+  rev.return %x, %y : f64, f64
+}
+rev.func @b_grad(%x: f64, %y: f64, %xb: f64, %yb: f64) -> (f64, f64, f64, f64) attributes {rev.gradient_of = @b} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %i = arith.fptosi %xb : f64 to i64
+  %n = arith.index_cast %i : i64 to index
+  // expected-error @below {{'rev.for' op has a bound that depends on the adjoints: the seeds would need different trip counts (--rev-seeds)}}
+  %r = rev.for %j = %c0 to %n step %c1 iter_args(%a = %yb) -> (f64) {
+    %a1 = rev.add %a, %x : f64
+    rev.yield %a1 : f64
+  }
+  rev.return %x, %y, %xb, %r : f64, f64, f64, f64
+}
+
+// -----
+
+// An adjoint-dependent write into a primal array: one array, N seeds.
+rev.func @w(%A: memref<4xf64>) {
+  rev.return
+}
+rev.func @w_grad(%A: memref<4xf64>, %Ab: memref<4xf64>) attributes {rev.gradient_of = @w} {
+  %c0 = arith.constant 0 : index
+  %v = memref.load %Ab[%c0] : memref<4xf64>
+  // expected-error @below {{'rev.add_at' op depends on the adjoints and may write its operand #0, a memref that is not an adjoint buffer: the N-seed function (--rev-seeds) cannot share it between the seeds}}
+  rev.add_at %A[%c0], %v : memref<4xf64>
+  rev.return
+}
+
+// -----
+
+// A primal result computed from an adjoint.
+rev.func @p(%x: f64) -> f64 {
+  rev.return %x : f64
+}
+rev.func @p_grad(%x: f64, %xb: f64) -> (f64, f64) attributes {rev.gradient_of = @p} {
+  %y = rev.add %x, %xb : f64
+  // expected-error @below {{'rev.return' op returns a primal result that depends on the adjoints (--rev-seeds)}}
+  rev.return %y, %xb : f64, f64
+}
+
+// -----
+
+// A routine that updates an adjoint (not supported yet).
+rev.func @r(%x: f64) -> f64 {
+  rev.return %x : f64
+}
+rev.func @r_grad(%x: f64, %xb: f64) -> (f64, f64) attributes {rev.gradient_of = @r} {
+  // expected-error @below {{'rev.routine' op holds adjoint updates, which the N-seed function (--rev-seeds) does not copy in this kind of op (rev.for, rev.parallel_for, rev.if and rev.while are supported)}}
+  %o:2 = rev.routine %x, %xb : f64, f64 compute {
+  ^bb0(%a: f64, %b: f64):
+    rev.yield %a, %b : f64, f64
+  } body {
+  ^bb0(%a: f64, %b: f64):
+    %b1 = rev.add %b, %a : f64
+    rev.yield %a, %b1 : f64, f64
+  }
+  rev.return %o#0, %o#1 : f64, f64
+}
+
+// -----
+
+// An adjoint passed to a function that is not a generated derivative.
+rev.func @h(%x: f64) -> f64 {
+  rev.return %x : f64
+}
+rev.func @h_grad(%x: f64, %xb: f64) -> (f64, f64) attributes {rev.gradient_of = @h} {
+  // expected-error @below {{'rev.call' op passes adjoint-dependent values to @h, which is not a generated gradient or backward function: the N-seed function (--rev-seeds) cannot copy its effects}}
+  %y = rev.call @h(%xb) : (f64) -> f64
+  rev.return %x, %y : f64, f64
+}

@@ -1,0 +1,494 @@
+//===- MultiSeed.cpp - several adjoint seeds through one sweep ---------------===//
+//
+// A Jacobian by reverse mode takes one backward sweep per output row; each
+// sweep recovers the same primal states and computes the same partial
+// derivatives, and only the adjoints differ. `@g_xN` (from a derivative
+// function @g: a gradient or a backward sweep) takes N sets of adjoint
+// arguments and returns N sets of adjoint results: for every k its k-th set
+// comes out exactly as a call of @g with that set would give it, while the
+// primal work (the forward sweep, the uncomputation, the partial
+// derivatives) runs once. This is vector-mode reverse AD (JAX's vmap over
+// the cotangents of a vjp), done by the compiler:
+//
+//  * taint: a value depends on the adjoints when it is an adjoint argument,
+//    the result of an op with such an operand, an iter_arg/result of a
+//    region op whose init or yielded value does, or a memref allocation that
+//    such an op writes (an adjoint buffer of the function's own);
+//  * copy: ops without tainted operands or results are copied once; leaf
+//    ops with them N times (copy k reads copy k of each tainted operand);
+//    region ops (rev.for, rev.parallel_for, rev.if, rev.while) holding
+//    tainted ops are copied once with N copies of each tainted init, block
+//    argument, yielded value and result, and their bodies copied the same
+//    way; a call of a derivative function with tainted operands calls its
+//    @h_xN (generated on demand).
+// Soundness: the primal side (untainted ops) does not read the adjoints, so
+// it computes the same values in the N-seed function as in each single
+// call; the copies of a tainted op run where the op ran, so they see the
+// same primal values and memory. What this cannot show safe is a located
+// error: an adjoint-dependent op that may write memory the primal side
+// owns (a non-adjoint memref argument, a memref passed to an unknown
+// call), a loop bound or condition that depends on the adjoints, a
+// primal result that depends on them, or a region op of another kind.
+//
+//===----------------------------------------------------------------------===//
+#include "transforms/ReverseMode.h"
+
+#include "transforms/MarkedFunctions.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/ADT/DenseSet.h"
+
+using namespace mlir;
+using namespace mlir::rev;
+
+namespace {
+/// The derivative layout of a marked function: the primal function it
+/// derives from, whose arguments and results come first.
+struct Layout {
+  unsigned primalArgs = 0, primalResults = 0;
+};
+
+/// The primal function @f of a derivative function (rev.gradient_of,
+/// rev.backward_of or rev.tangent_of = @f; an N-seed function counts as the
+/// function it copies), or null.
+FuncOp primalOf(FuncOp g) {
+  SymbolTableCollection tables;
+  for (StringRef attr : {kGradientOfAttr, kBackwardOfAttr})
+    if (auto ref = g->getAttrOfType<FlatSymbolRefAttr>(attr))
+      return dyn_cast_or_null<FuncOp>(tables.lookupNearestSymbolFrom(g, ref));
+  return {};
+}
+
+/// For a rev.call of a derivative function: that function's primal
+/// function; else null.
+FuncOp derivativeCallee(Operation *op) {
+  auto call = dyn_cast<CallOp>(op);
+  if (!call)
+    return {};
+  SymbolTableCollection tables;
+  auto callee =
+      dyn_cast_or_null<FuncOp>(tables.lookupNearestSymbolFrom(call, call.getCalleeAttr()));
+  return callee ? primalOf(callee) : FuncOp();
+}
+
+/// The region ops whose carried values follow (fixed operands..., inits...)
+/// -> results (one per init), with every region's block taking (fixed
+/// block arguments..., one per init): loops have the bounds and the
+/// induction variable in front.
+bool isZippable(Operation *op) { return isa<ForOp, ParallelForOp, IfOp, WhileOp>(op); }
+unsigned numFixedOperands(Operation *op) { return isa<ForOp, ParallelForOp>(op) ? 3 : 0; }
+unsigned numFixedBlockArgs(Operation *op) { return isa<ForOp, ParallelForOp>(op) ? 1 : 0; }
+
+class Seeder {
+public:
+  Seeder(unsigned n) : n(n) {}
+
+  /// @g_xN, found or generated.
+  FailureOr<FuncOp> getOrCreate(FuncOp g);
+
+private:
+  unsigned n;
+  llvm::DenseSet<Value> tainted;
+  /// Region ops that hold a tainted op or carry a tainted value.
+  llvm::DenseSet<Operation *> zipped;
+  /// Per zipped op: which of its inits are tainted.
+  llvm::DenseMap<Operation *, SmallVector<bool>> taintedInits;
+
+  bool isTainted(Value v) const { return tainted.contains(v); }
+  bool anyTainted(ValueRange vs) const {
+    return llvm::any_of(vs, [&](Value v) { return isTainted(v); });
+  }
+  bool taint(Value v) { return tainted.insert(v).second; }
+
+  LogicalResult analyze(FuncOp g, const Layout &layout);
+  bool propagate(Region &region, LogicalResult &status);
+  LogicalResult markWrittenMemrefs(Operation *op, bool &changed);
+
+  LogicalResult copyBlock(Block &src, Block &dst, SmallVectorImpl<IRMapping> &maps,
+                          FuncOp g, const Layout &layout);
+  LogicalResult copyOp(Operation &op, OpBuilder &b, SmallVectorImpl<IRMapping> &maps,
+                       FuncOp g, const Layout &layout);
+  LogicalResult copyZipped(Operation &op, OpBuilder &b, SmallVectorImpl<IRMapping> &maps,
+                           FuncOp g, const Layout &layout);
+  LogicalResult copyCall(CallOp call, OpBuilder &b, SmallVectorImpl<IRMapping> &maps);
+
+  /// (untainted: once; tainted: N times, copy k from map k).
+  SmallVector<Value> expand(ValueRange vs, ArrayRef<bool> taintedAt,
+                            SmallVectorImpl<IRMapping> &maps) const {
+    SmallVector<Value> out;
+    for (auto [i, v] : llvm::enumerate(vs)) {
+      if (!taintedAt[i]) {
+        out.push_back(maps[0].lookupOrDefault(v));
+        continue;
+      }
+      for (unsigned k = 0; k < n; ++k)
+        out.push_back(maps[k].lookupOrDefault(v));
+    }
+    return out;
+  }
+  void mapAll(SmallVectorImpl<IRMapping> &maps, Value from, Value to) const {
+    for (IRMapping &m : maps)
+      m.map(from, to);
+  }
+};
+
+/// The memref a view (subview, cast, ...) is taken of, through any number
+/// of views.
+Value viewRoot(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>()) {
+    if (view.getViewDest() != v)
+      break;
+    v = view.getViewSource();
+  }
+  return v;
+}
+
+/// Whether `op` may write the memref `v` (unknown effects count).
+bool mayWrite(Operation *op, Value v) {
+  if (isa<CallOp, UncallOp>(op))
+    return true;
+  auto iface = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!iface)
+    return true;
+  SmallVector<MemoryEffects::EffectInstance> effects;
+  iface.getEffects(effects);
+  return llvm::any_of(effects, [&](const MemoryEffects::EffectInstance &e) {
+    return isa<MemoryEffects::Write>(e.getEffect()) && (!e.getValue() || e.getValue() == v);
+  });
+}
+
+LogicalResult Seeder::markWrittenMemrefs(Operation *op, bool &changed) {
+  // A call of a derivative function becomes a call of its N-seed function:
+  // its primal arguments are written once, by the primal side.
+  unsigned first = 0;
+  if (FuncOp primal = derivativeCallee(op))
+    first = primal.getNumArguments();
+  for (OpOperand &operand : llvm::drop_begin(op->getOpOperands(), first)) {
+    Value v = operand.get();
+    if (!isa<BaseMemRefType>(v.getType()) || isTainted(v) || !mayWrite(op, v))
+      continue;
+    // An allocation of the function's own that an adjoint-dependent op
+    // writes is an adjoint buffer: each seed gets its own.
+    Value root = viewRoot(v);
+    Operation *def = root.getDefiningOp();
+    if (def && isa<memref::AllocOp, memref::AllocaOp>(def) && !anyTainted(def->getOperands())) {
+      changed |= taint(root);
+      continue;
+    }
+    return op->emitOpError()
+           << "depends on the adjoints and may write its operand #" << operand.getOperandNumber()
+           << ", a memref that is not an adjoint buffer: the N-seed function (--rev-seeds) "
+              "cannot share it between the seeds";
+  }
+  return success();
+}
+
+bool Seeder::propagate(Region &region, LogicalResult &status) {
+  bool changed = false;
+  region.walk([&](Operation *op) {
+    if (failed(status))
+      return WalkResult::interrupt();
+    if (isZippable(op)) {
+      unsigned fixed = numFixedOperands(op), fixedArgs = numFixedBlockArgs(op);
+      unsigned inits = op->getNumOperands() - fixed;
+      for (unsigned j = 0; j < inits; ++j) {
+        bool t = isTainted(op->getOperand(fixed + j)) || isTainted(op->getResult(j));
+        for (Region &r : op->getRegions()) {
+          if (r.empty())
+            continue;
+          Block &blk = r.front();
+          t |= isTainted(blk.getArgument(fixedArgs + j));
+          if (auto y = dyn_cast<YieldOp>(blk.getTerminator()))
+            t |= isTainted(y.getOperand(j));
+        }
+        if (!t)
+          continue;
+        changed |= taint(op->getResult(j));
+        for (Region &r : op->getRegions())
+          if (!r.empty())
+            changed |= taint(r.front().getArgument(fixedArgs + j));
+      }
+      return WalkResult::advance();
+    }
+    if (op->getNumRegions() != 0 || op->hasTrait<OpTrait::IsTerminator>())
+      return WalkResult::advance();
+    bool t = anyTainted(op->getOperands()) || anyTainted(op->getResults());
+    if (!t)
+      return WalkResult::advance();
+    // A derivative function's primal results do not depend on its adjoint
+    // arguments.
+    unsigned primalResults = 0;
+    if (FuncOp primal = derivativeCallee(op))
+      primalResults = primal.getNumResults();
+    for (Value r : op->getResults().drop_front(primalResults))
+      changed |= taint(r);
+    if (failed(markWrittenMemrefs(op, changed))) {
+      status = failure();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return changed;
+}
+
+LogicalResult Seeder::analyze(FuncOp g, const Layout &layout) {
+  tainted.clear();
+  zipped.clear();
+  taintedInits.clear();
+  Block &entry = g.getBody().front();
+  for (BlockArgument arg : entry.getArguments().drop_front(layout.primalArgs))
+    taint(arg);
+  LogicalResult status = success();
+  while (propagate(g.getBody(), status))
+    if (failed(status))
+      return failure();
+  if (failed(status))
+    return failure();
+  // Region ops to copy once with their carried adjoints copied N times.
+  WalkResult r = g.getBody().walk([&](Operation *op) {
+    if (op->getNumRegions() == 0)
+      return WalkResult::advance();
+    bool inside = false;
+    op->walk([&](Operation *nested) {
+      if (nested != op && (anyTainted(nested->getOperands()) || anyTainted(nested->getResults())))
+        inside = true;
+    });
+    if (!inside && !anyTainted(op->getOperands()) && !anyTainted(op->getResults()))
+      return WalkResult::advance();
+    if (!isZippable(op)) {
+      op->emitOpError() << "holds adjoint updates, which the N-seed function (--rev-seeds) "
+                           "does not copy in this kind of op (rev.for, rev.parallel_for, "
+                           "rev.if and rev.while are supported)";
+      return WalkResult::interrupt();
+    }
+    unsigned fixed = numFixedOperands(op);
+    if (anyTainted(op->getOperands().take_front(fixed))) {
+      op->emitOpError() << "has a bound that depends on the adjoints: the seeds would need "
+                           "different trip counts (--rev-seeds)";
+      return WalkResult::interrupt();
+    }
+    for (Region &region : op->getRegions()) {
+      if (region.empty())
+        continue;
+      if (!region.hasOneBlock()) {
+        op->emitOpError() << "has a region of several blocks (--rev-seeds)";
+        return WalkResult::interrupt();
+      }
+      if (auto cond = dyn_cast<CondOp>(region.front().getTerminator());
+          cond && anyTainted(cond->getOperands())) {
+        cond->emitOpError() << "depends on the adjoints: the seeds would take different "
+                               "branches (--rev-seeds)";
+        return WalkResult::interrupt();
+      }
+    }
+    zipped.insert(op);
+    SmallVector<bool> t;
+    for (Value r : op->getResults())
+      t.push_back(isTainted(r));
+    taintedInits[op] = std::move(t);
+    return WalkResult::advance();
+  });
+  if (r.wasInterrupted())
+    return failure();
+  auto ret = cast<ReturnOp>(entry.getTerminator());
+  for (Value v : ret.getOperands().take_front(layout.primalResults))
+    if (isTainted(v))
+      return ret.emitOpError() << "returns a primal result that depends on the adjoints "
+                                  "(--rev-seeds)";
+  return success();
+}
+
+LogicalResult Seeder::copyCall(CallOp call, OpBuilder &b, SmallVectorImpl<IRMapping> &maps) {
+  SymbolTableCollection tables;
+  auto callee =
+      dyn_cast_or_null<FuncOp>(tables.lookupNearestSymbolFrom(call, call.getCalleeAttr()));
+  FuncOp primal = callee ? primalOf(callee) : FuncOp();
+  if (!primal)
+    return call.emitOpError() << "passes adjoint-dependent values to @" << call.getCallee()
+                              << ", which is not a generated gradient or backward function: "
+                                 "the N-seed function (--rev-seeds) cannot copy its effects";
+  unsigned pa = primal.getNumArguments(), pr = primal.getNumResults();
+  for (Value v : call.getOperands().take_front(pa))
+    if (isTainted(v))
+      return call.emitOpError() << "passes an adjoint-dependent value as a primal argument "
+                                   "of @"
+                                << call.getCallee() << " (--rev-seeds)";
+  Seeder inner(n);
+  FailureOr<FuncOp> seeded = inner.getOrCreate(callee);
+  if (failed(seeded))
+    return call.emitOpError() << "calls @" << call.getCallee()
+                              << ", whose N-seed function could not be built";
+  SmallVector<Value> operands;
+  for (Value v : call.getOperands().take_front(pa))
+    operands.push_back(maps[0].lookupOrDefault(v));
+  for (unsigned k = 0; k < n; ++k)
+    for (Value v : call.getOperands().drop_front(pa))
+      operands.push_back(maps[k].lookupOrDefault(v));
+  auto newCall = CallOp::create(b, call.getLoc(), seeded->getFunctionType().getResults(),
+                                seeded->getSymName(), operands);
+  unsigned extra = call.getNumResults() - pr;
+  for (unsigned i = 0; i < pr; ++i)
+    mapAll(maps, call.getResult(i), newCall.getResult(i));
+  for (unsigned k = 0; k < n; ++k)
+    for (unsigned i = 0; i < extra; ++i)
+      maps[k].map(call.getResult(pr + i), newCall.getResult(pr + k * extra + i));
+  return success();
+}
+
+LogicalResult Seeder::copyZipped(Operation &op, OpBuilder &b, SmallVectorImpl<IRMapping> &maps,
+                                 FuncOp g, const Layout &layout) {
+  ArrayRef<bool> t = taintedInits[&op];
+  unsigned fixed = numFixedOperands(&op), fixedArgs = numFixedBlockArgs(&op);
+  OperationState state(op.getLoc(), op.getName());
+  for (Value v : op.getOperands().take_front(fixed))
+    state.addOperands(maps[0].lookupOrDefault(v));
+  state.addOperands(expand(op.getOperands().drop_front(fixed), t, maps));
+  for (auto [i, r] : llvm::enumerate(op.getResults()))
+    for (unsigned k = 0; k < (t[i] ? n : 1); ++k)
+      state.addTypes(r.getType());
+  state.addAttributes(op.getAttrs());
+  for (unsigned i = 0; i < op.getNumRegions(); ++i)
+    state.addRegion();
+  Operation *copy = b.create(state);
+  for (auto [src, dst] : llvm::zip(op.getRegions(), copy->getRegions())) {
+    if (src.empty())
+      continue;
+    Block &sb = src.front();
+    Block *db = new Block();
+    dst.push_back(db);
+    for (unsigned a = 0; a < sb.getNumArguments(); ++a) {
+      BlockArgument arg = sb.getArgument(a);
+      if (a < fixedArgs || !t[a - fixedArgs]) {
+        mapAll(maps, arg, db->addArgument(arg.getType(), arg.getLoc()));
+        continue;
+      }
+      for (unsigned k = 0; k < n; ++k)
+        maps[k].map(arg, db->addArgument(arg.getType(), arg.getLoc()));
+    }
+    if (failed(copyBlock(sb, *db, maps, g, layout)))
+      return failure();
+  }
+  unsigned at = 0;
+  for (auto [i, r] : llvm::enumerate(op.getResults())) {
+    if (!t[i]) {
+      mapAll(maps, r, copy->getResult(at++));
+      continue;
+    }
+    for (unsigned k = 0; k < n; ++k)
+      maps[k].map(r, copy->getResult(at++));
+  }
+  return success();
+}
+
+LogicalResult Seeder::copyOp(Operation &op, OpBuilder &b, SmallVectorImpl<IRMapping> &maps,
+                             FuncOp g, const Layout &layout) {
+  if (auto yield = dyn_cast<YieldOp>(op); yield && zipped.contains(op.getParentOp())) {
+    YieldOp::create(b, op.getLoc(),
+                    expand(yield.getOperands(), taintedInits[op.getParentOp()], maps));
+    return success();
+  }
+  if (auto ret = dyn_cast<ReturnOp>(op)) {
+    SmallVector<Value> operands;
+    for (Value v : ret.getOperands().take_front(layout.primalResults))
+      operands.push_back(maps[0].lookupOrDefault(v));
+    for (unsigned k = 0; k < n; ++k)
+      for (Value v : ret.getOperands().drop_front(layout.primalResults))
+        operands.push_back(maps[k].lookupOrDefault(v));
+    ReturnOp::create(b, op.getLoc(), operands);
+    return success();
+  }
+  if (zipped.contains(&op))
+    return copyZipped(op, b, maps, g, layout);
+  bool t = anyTainted(op.getOperands()) || anyTainted(op.getResults());
+  if (!t) {
+    Operation *copy = b.clone(op, maps[0]);
+    for (auto [from, to] : llvm::zip(op.getResults(), copy->getResults()))
+      mapAll(maps, from, to);
+    return success();
+  }
+  if (auto call = dyn_cast<CallOp>(op))
+    if (anyTainted(call.getOperands()))
+      return copyCall(call, b, maps);
+  if (isa<CallOp, UncallOp>(op))
+    return op.emitOpError() << "depends on the adjoints; only calls of generated gradient or "
+                               "backward functions are supported (--rev-seeds)";
+  for (unsigned k = 0; k < n; ++k)
+    b.clone(op, maps[k]);
+  return success();
+}
+
+LogicalResult Seeder::copyBlock(Block &src, Block &dst, SmallVectorImpl<IRMapping> &maps,
+                                FuncOp g, const Layout &layout) {
+  OpBuilder b = OpBuilder::atBlockEnd(&dst);
+  for (Operation &op : src)
+    if (failed(copyOp(op, b, maps, g, layout)))
+      return failure();
+  return success();
+}
+
+FailureOr<FuncOp> Seeder::getOrCreate(FuncOp g) {
+  // Found: the function marked rev.seeds_of = @g with this count.
+  Operation *table = SymbolTable::getNearestSymbolTable(g);
+  for (Block &block : table->getRegion(0))
+    for (FuncOp candidate : block.getOps<FuncOp>()) {
+      auto of = candidate->getAttrOfType<FlatSymbolRefAttr>(kSeedsOfAttr);
+      auto count = candidate->getAttrOfType<IntegerAttr>(kSeedsAttr);
+      if (of && of.getValue() == g.getSymName() && count && count.getInt() == n)
+        return candidate;
+    }
+  FuncOp primal = primalOf(g);
+  if (!primal)
+    return g.emitOpError() << "is not a generated gradient or backward function "
+                              "(rev.gradient_of, rev.backward_of): --rev-seeds copies "
+                              "the adjoints of those";
+  if (g.getBody().empty())
+    return g.emitOpError() << "has no body (--rev-seeds)";
+  Layout layout{primal.getNumArguments(), primal.getNumResults()};
+  if (failed(analyze(g, layout)))
+    return failure();
+
+  FunctionType type = g.getFunctionType();
+  SmallVector<Type> inputs(type.getInputs().take_front(layout.primalArgs));
+  SmallVector<Type> results(type.getResults().take_front(layout.primalResults));
+  for (unsigned k = 0; k < n; ++k) {
+    llvm::append_range(inputs, type.getInputs().drop_front(layout.primalArgs));
+    llvm::append_range(results, type.getResults().drop_front(layout.primalResults));
+  }
+  std::string name = uniqueSymbolName(g, g.getSymName() + "_x" + Twine(n));
+  FuncOp out = createMarkedFunction(g, name, FunctionType::get(g.getContext(), inputs, results),
+                                    kSeedsOfAttr);
+  out->setAttr(kSeedsAttr, IntegerAttr::get(IntegerType::get(g.getContext(), 64), n));
+  for (StringRef keep : {kAdjointOnlyAttr, kLoopBudgetAttr, kLoopBudgetTotalAttr})
+    if (Attribute a = g->getAttr(keep))
+      out->setAttr(keep, a);
+  // Argument attributes (rev.const, ...): the primal ones once, the adjoint
+  // ones per seed.
+  unsigned extra = g.getNumArguments() - layout.primalArgs;
+  for (unsigned i = 0; i < out.getNumArguments(); ++i) {
+    unsigned from = i < layout.primalArgs ? i : layout.primalArgs + (i - layout.primalArgs) % extra;
+    if (DictionaryAttr attrs = g.getArgAttrDict(from))
+      out.setArgAttrs(i, attrs);
+  }
+  Block &src = g.getBody().front(), &dst = out.getBody().front();
+  SmallVector<IRMapping> maps(n);
+  for (unsigned i = 0; i < layout.primalArgs; ++i)
+    mapAll(maps, src.getArgument(i), dst.getArgument(i));
+  for (unsigned k = 0; k < n; ++k)
+    for (unsigned i = 0; i < extra; ++i)
+      maps[k].map(src.getArgument(layout.primalArgs + i),
+                  dst.getArgument(layout.primalArgs + k * extra + i));
+  if (failed(copyBlock(src, dst, maps, g, layout))) {
+    out.erase();
+    return failure();
+  }
+  return out;
+}
+} // namespace
+
+FailureOr<FuncOp> mlir::rev::getOrCreateSeededFunction(FuncOp g, unsigned n) {
+  return Seeder(n).getOrCreate(g);
+}
