@@ -16,18 +16,20 @@ columns) and the weight-error row's one entry d(1 - w^2)/dw.
 
 * rev: objective = @ba_reproj (reading cameras and points through the index
   arrays) + @ba_werr. Jacobian = @ba_gather (per-observation copies of the
-  cameras and points), one forward run of @ba_reproj on them, then two
-  backward sweeps @ba_reproj_bwd from copies of its final state, seeded with
-  ERR_bar[:, 0] = 1 and ERR_bar[:, 1] = 1: each observation's adjoint lands
-  in its own rows of the shadows, so each sweep gives one row of every block
-  (the observations are independent); the weight-error row by
-  @ba_werr_grad seeded with WERR_bar = 1. Everything counts: the gather, the
-  forward run, the state copies, zeroing the shadows and seeding. The arrays
-  are the caller's, allocated once and reused (zeroed in every call, as
-  rev's accumulate-into-shadow convention needs); "fresh" is the same with
-  every array allocated in the call. JIT at O3 on one thread, exact IEEE.
-  Also timed, same blocks: the baseline of two gradient calls
-  (@ba_reproj_grad: a forward run and a backward sweep each) and forward
+  cameras and points), then one call of @ba_reproj_grad_x2 (`--rev-seeds`,
+  Program(seeds=2): the gradient with two sets of shadows, the partial
+  derivatives computed once) seeded with ERR_bar[:, 0] = 1 in the first set
+  and ERR_bar[:, 1] = 1 in the second: each observation's adjoint lands in
+  its own rows of the shadows, so set k gives row k of every block (the
+  observations are independent); the weight-error row by @ba_werr_grad
+  seeded with WERR_bar = 1. The gradient is adjoint-only (no adjoint
+  update reads ERR, the only array f writes), so it runs no forward sweep
+  and leaves the state array as it was. Everything counts: the gather,
+  zeroing the shadows and seeding. The arrays are the caller's, allocated
+  once and reused (zeroed in every call, as rev's accumulate-into-shadow
+  convention needs); "fresh" is the same with every array allocated in the
+  call. JIT at O3 on one thread, exact IEEE. Also timed, same blocks: the
+  baseline of two gradient calls (@ba_reproj_grad, one per row) and forward
   mode (@ba_reproj_fwd, `--rev-fwd`: 15 runs, one per column).
 * JAX (jit, CPU, float64): objective = vmap of the per-observation error
   over the gathered cameras and points; Jacobian = vmap(jacrev(...)) and
@@ -125,7 +127,7 @@ class RevBA:
         from mlir_rev.jit import Program
         with open(os.path.join(ROOT, "benchmarks", "ba.mlir")) as f:
             src = f.read()
-        self.prog = Program(src, grad=["ba_reproj", "ba_werr"])
+        self.prog = Program(src, grad=["ba_reproj", "ba_werr"], seeds=2)
         self.src = src
         # forward mode (jacobian_forward_mode): compiled and allocated on demand
         self.prog_fwd, self.fwd_bufs = None, None
@@ -142,7 +144,7 @@ class RevBA:
         np, p = self.np, self.p
         return dict(GC=np.empty((p, 11)), GP=np.empty((p, 3)),
                     I0=np.arange(p, dtype=np.int64), I1=np.arange(p, dtype=np.int64),
-                    E=np.empty((p, 2)), S=[np.empty((p, 2)) for _ in range(2)],
+                    E=np.zeros((p, 2)), S=[np.empty((p, 2)) for _ in range(2)],
                     shadows=[[np.empty((p, 11)), np.empty((p, 3)), np.empty(p),
                               np.empty((p, 2)), np.empty((p, 2))] for _ in range(2)],
                     WE=np.empty(p), WB=np.empty(p), WEB=np.empty(p))
@@ -158,8 +160,8 @@ class RevBA:
     def jacobian(self, fresh=False, parts=None):
         """[(camera block p x 11, point block p x 3, weight column p) for row 0
         and row 1], d(1 - w^2)/dw (p). `parts`: a dict whose lists get the
-        seconds of this call's steps (gather, forward run, each sweep with its
-        zeroing and seeding, the weight-error row)."""
+        seconds of this call's steps (gather, zeroing and seeding the two
+        shadow sets, the two-seed sweep, the weight-error row)."""
         clock = time.perf_counter
         t0 = clock()
         b = self._allocate() if fresh else self.bufs
@@ -167,28 +169,25 @@ class RevBA:
         GC, GP, I0, I1, E = b["GC"], b["GP"], b["I0"], b["I1"], b["E"]
         call("ba_gather", self.cams, self.pts, self.cidx, self.pidx, GC, GP)
         t1 = clock()
-        E.fill(0.0)
-        call("ba_reproj", GC, GP, self.w, self.feat, I0, I1, E)
-        t2 = clock()
-        rows, ts = [], []
-        for k in range(2):
-            S, sh = b["S"][k], b["shadows"][k]
-            S[...] = E  # @ba_reproj's final state (the sweep consumes it)
+        for k, sh in enumerate(b["shadows"]):
             for a in sh:
                 a.fill(0.0)
-            sh[4][:, k] = 1.0  # ERR_bar: row k of every observation
-            call("ba_reproj_bwd", GC, GP, self.w, self.feat, I0, I1, S, *sh)
-            rows.append((sh[0], sh[1], sh[2]))
-            ts.append(clock())
+            sh[4][:, k] = 1.0  # ERR_bar of set k: row k of every observation
+        t2 = clock()
+        # E: the state array (zeros); the adjoint-only gradient leaves it so.
+        call("ba_reproj_grad_x2", GC, GP, self.w, self.feat, I0, I1, E,
+             *b["shadows"][0], *b["shadows"][1])
+        t3 = clock()
+        rows = [(sh[0], sh[1], sh[2]) for sh in b["shadows"]]
         WE, WB, WEB = b["WE"], b["WB"], b["WEB"]
         WE.fill(0.0)
         WB.fill(0.0)
         WEB.fill(1.0)
         call("ba_werr_grad", self.w, WE, WB, WEB)
         if parts is not None:
-            t3 = clock()
-            for name, dt in (("gather", t1 - t0), ("forward", t2 - t1), ("sweep0", ts[0] - t2),
-                             ("sweep1", ts[1] - ts[0]), ("werr", t3 - ts[1])):
+            t4 = clock()
+            for name, dt in (("gather", t1 - t0), ("zero", t2 - t1), ("sweep", t3 - t2),
+                             ("werr", t4 - t3)):
                 parts.setdefault(name, []).append(dt)
         return rows, WB
 
@@ -280,12 +279,12 @@ def child_rev(size, repeats, out):
     for _ in range(repeats):
         ba.jacobian(parts=steps)
     parts = {name + "_s": statistics.median(v) for name, v in steps.items()}
-    # one sweep alone, without zeroing its shadows (its timing does not depend
-    # on the state it starts from)
+    # one single-seed gradient alone, without zeroing its shadows (its
+    # timing does not depend on the values it accumulates into)
     b = ba.bufs
     parts["sweep_only_s"] = median_time(
-        lambda: ba.prog.call("ba_reproj_bwd", b["GC"], b["GP"], ba.w, ba.feat, b["I0"],
-                             b["I1"], b["S"][0], *b["shadows"][0]), repeats, warmup=True)
+        lambda: ba.prog.call("ba_reproj_grad", b["GC"], b["GP"], ba.w, ba.feat, b["I0"],
+                             b["I1"], b["E"], *b["shadows"][0]), repeats, warmup=True)
     variants = {}
     for name, fn in (("two_gradients", ba.jacobian_two_gradients),
                      ("forward_mode", ba.jacobian_forward_mode)):
@@ -298,8 +297,8 @@ def child_rev(size, repeats, out):
     ref = blocks(block_dict(rows, dwerr))
     for name in ("two_gradients", "forward_mode"):
         variants[name + "_rel_diff"] = rel(variants[name + "_rel_diff"], ref)
-    # the state comes back: each sweep uncomputed ERR to zero (up to rounding)
-    residual = float(max(np.max(np.abs(b["S"][k])) for k in range(2)))
+    # the state array is untouched (the adjoint-only gradient)
+    residual = float(np.max(np.abs(b["E"])))
     np.savez(out, err=err, werr=werr, **block_dict(rows, dwerr))
     return {"objective_s": t_obj, "jacobian_s": t_jac, "jacobian_fresh_s": t_fresh,
             "extra_kib": extra, "peak_kib": peak, "residual": residual, **parts, **variants}
@@ -508,7 +507,7 @@ def main():
                        else float("inf"))
         for k in kinds:
             x = r[k]
-            name = {"rev": "rev (2 backward sweeps)", "jax-rev": "JAX vmap(jacrev)",
+            name = {"rev": "rev (one sweep, 2 seeds)", "jax-rev": "JAX vmap(jacrev)",
                     "jax-fwd": "JAX vmap(jacfwd)", "torch-rev": "PyTorch vmap(jacrev)",
                     "torch-fwd": "PyTorch vmap(jacfwd)"}[k]
             if k == jax_best:
@@ -530,19 +529,20 @@ def main():
                                  f"{t / x['jacobian_s']:.2f} | - | {x[v + '_rel_diff']:.1e} | "
                                  f"n/a | n/a |")
     breakdown = ["", "rev's Jacobian, its steps (ms; medians over the timed calls of each step, "
-                 "measured inside the calls; a sweep includes zeroing its shadows and seeding; "
-                 "the last columns: one sweep alone, without that, in separate calls):", "",
+                 "measured inside the calls; the last columns: one single-seed gradient call "
+                 "alone, without zeroing, in separate calls, and the two-seed sweep over it):",
+                 "",
                  "| instance | objective | Jacobian (arrays reused) | Jacobian (arrays allocated "
-                 "in the call) | gather | forward run | sweep, row 0 | sweep, row 1 | weight-error "
-                 "row | one sweep alone | one sweep alone / objective |",
-                 "|---|---|---|---|---|---|---|---|---|---|---|"]
+                 "in the call) | gather | zeroing and seeding 2 shadow sets | sweep, 2 seeds | "
+                 "weight-error row | 1-seed gradient alone | 2-seed sweep / 1-seed |",
+                 "|---|---|---|---|---|---|---|---|---|---|"]
     for w in rows:
         x = w["results"]["rev"]
         breakdown.append(f"| {w['size']} | {ms(x['objective_s'])} | {ms(x['jacobian_s'])} | "
                          f"{ms(x['jacobian_fresh_s'])} | {ms(x['gather_s'])} | "
-                         f"{ms(x['forward_s'])} | {ms(x['sweep0_s'])} | {ms(x['sweep1_s'])} | "
+                         f"{ms(x['zero_s'])} | {ms(x['sweep_s'])} | "
                          f"{ms(x['werr_s'])} | {ms(x['sweep_only_s'])} | "
-                         f"{x['sweep_only_s'] / x['objective_s']:.1f} |")
+                         f"{x['sweep_s'] / x['sweep_only_s']:.2f} |")
     jax_version = rows[0]["results"]["jax-rev"].get("version", "?")
     machine = (f"{platform.node()} ({os.cpu_count()} cores, load average "
                f"{os.getloadavg()[0]:.2f} at the end), Python {platform.python_version()}, "
@@ -562,8 +562,10 @@ def main():
                 "ADBench's sparse Jacobian as its nonzero blocks (per observation 2 x 15: 11 "
                 "camera, 3 point, 1 weight column; and d(1 - w^2)/dw), gathers included. rev: "
                 "benchmarks/ba.mlir, JIT at O3 on one thread, exact IEEE; Jacobian = gather + "
-                "one forward run + two backward sweeps seeded with ERR_bar[:, 0] = 1 and "
-                "ERR_bar[:, 1] = 1 on per-observation copies (+ the weight-error gradient), "
+                "one call of the two-seed gradient @ba_reproj_grad_x2 (--rev-seeds, "
+                "Program(seeds=2): shadow sets seeded with ERR_bar[:, 0] = 1 and "
+                "ERR_bar[:, 1] = 1, the partial derivatives computed once; adjoint-only, so "
+                "no forward sweep) on per-observation copies (+ the weight-error gradient), "
                 "into arrays allocated once and zeroed in each call. JAX: jit on CPU, float64, "
                 "vmap over observations of jacrev / jacfwd of the per-observation error. "
                 "PyTorch: eager, CPU, float64, torch.func.vmap of jacrev / jacfwd. Extra "
@@ -573,8 +575,7 @@ def main():
                 "copies, the state, the shadows; the blocks themselves are 240 of its bytes "
                 "per observation). Rel. diff.: max |difference| / largest entry of rev's "
                 "(objective: reprojection / weight errors; Jacobian: over all blocks; rev vs "
-                "JAX: exit 1 above 1e-8; PyTorch vs rev likewise). rev's Jacobian call leaves "
-                "the residuals in its state array (the forward run's final state). "
+                "JAX: exit 1 above 1e-8; PyTorch vs rev likewise). "
                 "Machine: " + machine + "\n\n")
         f.write(table + "\n")
     with open(os.path.join(RESULTS, "ba.json"), "w") as f:

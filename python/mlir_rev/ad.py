@@ -51,14 +51,18 @@ def _as_tuple(res):
 
 
 class Derivatives:
-    """A compiled function with its gradient (and optionally its HVP)."""
+    """A compiled function with its gradient (and optionally its HVP).
+
+    The keywords are Program's (mlir_rev.jit); `seeds=N` also makes
+    `jacobian` run N outputs through each backward sweep (@f_bwd_xN,
+    --rev-seeds: the primal work once per N rows)."""
 
     def __init__(self, source, name: str = None, *, second_order: bool = False,
                  checks: bool = False, atol: float = 1e-8, opt_level: int = 3,
                  fast_math: str = "none", target: str = "cpu", num_threads=None,
                  privatize_atomics: bool = True, wrt=None, fold_zero_adjoints: bool = True,
                  memory_budget=None, loop_budget=0, fuse_sweeps: bool = True,
-                 adjoint_only: bool = True):
+                 adjoint_only: bool = True, seeds: int = 1):
         source, name = _resolve(source, name)
         self.name = _check_name(name, "the function to differentiate")
         self.wrt, self.marked = None, []
@@ -75,12 +79,16 @@ class Derivatives:
                                privatize_atomics=privatize_atomics,
                                fold_zero_adjoints=fold_zero_adjoints,
                                memory_budget=memory_budget, loop_budget=loop_budget,
-                               fuse_sweeps=fuse_sweeps, adjoint_only=adjoint_only)
+                               fuse_sweeps=fuse_sweeps, adjoint_only=adjoint_only,
+                               seeds=seeds)
         if name not in self.program.signatures:
             raise RevError(f"no rev.func named @{name}")
         self.sig = self.program.signatures[name]
         self.grad_name = self.program.gradient_names[name]
         self.bwd_name = self.program.backward_names[name]
+        # jacobian(): N outputs per backward sweep (@f_bwd_xN) with seeds=N.
+        self.bwd_seeded = self.program.seeded_names.get(self.bwd_name)
+        self.seeds = int(seeds) if self.bwd_seeded else 1
         self.hvp_name = (self.program.tangent_names.get(self.grad_name)
                          if second_order else None)
         a = self.sig.args
@@ -193,6 +201,19 @@ class Derivatives:
             self.bwd_name, *self._derivative_args(state, scalar_seeds, shadows)))
         return self._pack(res[len(self.scalar_pos):], shadows)
 
+    def _backward_seeded(self, final, seeds):
+        """_backward for N seed sets at once (@f_bwd_xN): one sweep from one
+        copy of the final state; one (scalars, shadows) tuple per set."""
+        state = [np.array(v, copy=True) if isinstance(v, np.ndarray) else v for v in final]
+        p = len(state)
+        call_args = list(state)
+        for sbar, shadows in seeds:
+            call_args += self._derivative_args(state, sbar, shadows)[p:]
+        res = _as_tuple(self.program.call(self.bwd_seeded, *call_args))
+        res, n_s = res[len(self.scalar_pos):], len(self.active_scalars)
+        return [self._pack(res[k * n_s:(k + 1) * n_s], shadows)
+                for k, (_, shadows) in enumerate(seeds)]
+
     def _derivative_args(self, primal, scalar_derivs, memref_derivs):
         """The arguments of @f_bwd/@f_grad/@f_fwd: f's, then the derivatives
         of the active inputs where the compiler's layout puts them."""
@@ -222,22 +243,32 @@ class Derivatives:
 
     def jacobian(self, *args):
         """The full Jacobian d outputs / d inputs: one forward run, then one
-        backward sweep per output from the final state."""
+        backward sweep per output from the final state (with seeds=N, one
+        sweep per N outputs: @f_bwd_xN)."""
         args = self._check_args(args)
         final, _ = self._forward(args)  # args are copies
         n_s = len(self.active_scalars)
         sizes = [args[i].size for i in self.active_memrefs]
         n = n_s + sum(sizes)
         rows = []
-        outputs = [(self.scalar_pos.index(p),) for p in self.active_scalars]
+        outputs = [self.scalar_pos.index(p) for p in self.active_scalars]
         for arg in self.active_memrefs:
-            outputs += [((arg, np.unravel_index(k, args[arg].shape)),)
+            outputs += [(arg, tuple(int(i) for i in np.unravel_index(k, args[arg].shape)))
                         for k in range(args[arg].size)]
-        for (out,) in outputs:
-            g = self._backward(final, *self._output_seed(args, out))
-            rows.append(np.concatenate([np.asarray(g[:n_s], dtype=np.float64)] +
-                                       [np.asarray(a, dtype=np.float64).ravel()
-                                        for a in g[n_s:]]) if n else np.zeros(0))
+        row = lambda g: (np.concatenate([np.asarray(g[:n_s], dtype=np.float64)] +
+                                        [np.asarray(a, dtype=np.float64).ravel()
+                                         for a in g[n_s:]]) if n else np.zeros(0))
+        step = self.seeds
+        for start in range(0, len(outputs), step):
+            chunk = outputs[start:start + step]
+            if step == 1:
+                rows.append(row(self._backward(final, *self._output_seed(args, chunk[0]))))
+                continue
+            seeds = [self._output_seed(args, out) for out in chunk]
+            while len(seeds) < step:  # zero seeds fill the last sweep
+                sbar, shadows = self._output_seed(args, chunk[0])
+                seeds.append(([0.0] * len(sbar), [np.zeros_like(a) for a in shadows]))
+            rows += [row(g) for g in self._backward_seeded(final, seeds)[:len(chunk)]]
         jac = np.array(rows).reshape(len(outputs), n)
         if self.wrt is None:
             return jac

@@ -508,13 +508,15 @@ class Program:
             (exactly). Checked mode (`checks=True`) always runs both sweeps,
             so that f's own checks run too (docs/ad.md, "Adjoint-only
             gradients").
-    seeds: N >= 1 (default 1). With N > 1, every gradient of `grad` also
-            gets `@f_grad_xN` (--rev-seeds): f's arguments, then N sets of
-            the gradient's adjoint arguments; it returns f's scalars, then N
-            sets of adjoints. Set k comes out exactly as `@f_grad` seeded with
-            set k would give it, but the primal work runs once: N rows of a
+    seeds: N >= 1 (default 1). With N > 1, every gradient of `grad` and its
+            backward sweep also get `@f_grad_xN` and `@f_bwd_xN`
+            (--rev-seeds): f's arguments, then N sets of the adjoint
+            arguments; they return f's scalars, then N sets of adjoints. Set
+            k comes out exactly as `@f_grad` (`@f_bwd`) seeded with set k
+            would give it, but the primal work runs once: N rows of a
             Jacobian for about the price of one sweep (docs/ad.md, "Several
-            seeds in one sweep"). `seeded_names` maps `f_grad` to it.
+            seeds in one sweep"). `seeded_names` maps `f_grad` and `f_bwd`
+            to them.
     Also public `func.func` functions are callable (`call`; their scalar
     results come back), e.g. hand-written kernels with scf.parallel loops.
     """
@@ -617,7 +619,8 @@ class Program:
                 if op.operation.name == "rev.func" and "rev.adjoint_only" in op.attributes}
             # N seeds through one sweep (--rev-seeds): @f_grad_xN.
             if seeds > 1 and grad:
-                names = ",".join(self.gradient_names[f] for f in dict.fromkeys(grad))
+                names = ",".join(d[f] for f in dict.fromkeys(grad)
+                                 for d in (self.gradient_names, self.backward_names))
                 self._run("builtin.module(rev-seeds{count=%d funcs=%s})" % (seeds, names),
                           "rev-seeds")
             self.seeded_names = self._derived("rev.seeds_of")

@@ -16,6 +16,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from mlir_rev import ad
 from mlir_rev.jit import Program, RevError
 from test_random_programs import random_float_function
 
@@ -298,3 +299,22 @@ def test_rev_opt_and_errors():
             Program(LOOP, grad=["loop"], seeds=bad)
     # seeds=1 (the default): no copy
     assert Program(LOOP, grad=["loop"], seeds=1).seeded_names == {}
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_jacobian_runs_n_outputs_per_sweep(n):
+    """ad.jacobian(seeds=N): one @f_bwd_xN sweep per N outputs (the last one
+    filled with zero seeds) gives the rows of N single-output sweeps, bit for
+    bit."""
+    rng = np.random.default_rng(n)
+    m = 5  # outputs: x, k and the 5 elements of each array: 12, not a multiple of n
+    args = [0.3, 0.7, m, rng.standard_normal(m), rng.standard_normal(m)]
+    one = ad.Derivatives(LOOP, "loop")
+    many = ad.Derivatives(LOOP, "loop", seeds=n)
+    assert many.bwd_seeded == f"loop_bwd_x{n}" and many.seeds == n
+    j1, jn = one.jacobian(*args), many.jacobian(*args)
+    assert j1.shape == (12, 12)
+    assert np.array_equal(j1, jn)
+    for x in (0.4, -0.4):
+        assert np.array_equal(ad.Derivatives(BRANCH, "branch").jacobian(x, 1.3),
+                              ad.Derivatives(BRANCH, "branch", seeds=n).jacobian(x, 1.3))
