@@ -211,13 +211,18 @@ def RevSeeds : Pass<"rev-seeds", "::mlir::ModuleOp"> {
     A Jacobian with N rows costs one sweep instead of N. Callees' backward
     functions get their N-seed functions on demand (`@h_bwd_xN`).
 
+    Region ops (`rev.for`, `rev.parallel_for`, `rev.if`, `rev.while`,
+    `rev.routine`) are copied once with N copies of the adjoints they carry;
+    a version that a copied op consumes gets a copy per seed (adjoint
+    ancillas), primal ones do not.
+
     What cannot be copied safely is a located error: an adjoint-dependent op
-    that may write a memref that is not an adjoint buffer, a loop bound or
-    `rev.if`/`rev.while` condition that depends on the adjoints, a call of a
-    function that is not a generated derivative with adjoint-dependent
-    operands, or another kind of region op holding adjoint updates
-    (`rev.routine`, `rev.steps_adjoint`). docs/ad.md, "Several seeds in one
-    sweep".
+    that may write a memref that is not an adjoint buffer or that updates a
+    primal argument, a loop bound or `rev.if`/`rev.while` condition that
+    depends on the adjoints, a call of a function that is not a generated
+    derivative with adjoint-dependent operands, or another kind of region op
+    holding adjoint updates (`rev.steps_adjoint`). docs/ad.md, "Several
+    seeds in one sweep".
   }];
   let options = [
     Option<"count", "count", "unsigned", /*default=*/"2",

@@ -16,11 +16,15 @@
 //    such an op writes (an adjoint buffer of the function's own);
 //  * copy: ops without tainted operands or results are copied once; leaf
 //    ops with them N times (copy k reads copy k of each tainted operand);
-//    region ops (rev.for, rev.parallel_for, rev.if, rev.while) holding
-//    tainted ops are copied once with N copies of each tainted init, block
-//    argument, yielded value and result, and their bodies copied the same
-//    way; a call of a derivative function with tainted operands calls its
-//    @h_xN (generated on demand).
+//    region ops (rev.for, rev.parallel_for, rev.if, rev.while, rev.routine)
+//    holding tainted ops are copied once with N copies of each tainted init,
+//    block argument, yielded value and result, and their bodies copied the
+//    same way; a call of a derivative function with tainted operands calls
+//    its @h_xN (generated on demand);
+//  * versions stay linear: a version that a copied op consumes (the target
+//    of an update, an init, a yielded value) gets a copy per seed too, and
+//    so does what produced it (an adjoint ancilla's rev.alloc, a constant);
+//    a primal argument of the function cannot be copied: an error.
 // Soundness: the primal side (untainted ops) does not read the adjoints, so
 // it computes the same values in the N-seed function as in each single
 // call; the copies of a tainted op run where the op ran, so they see the
@@ -28,7 +32,8 @@
 // error: an adjoint-dependent op that may write memory the primal side
 // owns (a non-adjoint memref argument, a memref passed to an unknown
 // call), a loop bound or condition that depends on the adjoints, a
-// primal result that depends on them, or a region op of another kind.
+// primal result or argument that depends on them, or a region op of another
+// kind (rev.steps_adjoint).
 //
 //===----------------------------------------------------------------------===//
 #include "transforms/ReverseMode.h"
@@ -52,9 +57,8 @@ struct Layout {
   unsigned primalArgs = 0, primalResults = 0;
 };
 
-/// The primal function @f of a derivative function (rev.gradient_of,
-/// rev.backward_of or rev.tangent_of = @f; an N-seed function counts as the
-/// function it copies), or null.
+/// The primal function @f of a gradient or backward function
+/// (rev.gradient_of or rev.backward_of = @f), or null.
 FuncOp primalOf(FuncOp g) {
   SymbolTableCollection tables;
   for (StringRef attr : {kGradientOfAttr, kBackwardOfAttr})
@@ -63,25 +67,81 @@ FuncOp primalOf(FuncOp g) {
   return {};
 }
 
-/// For a rev.call of a derivative function: that function's primal
-/// function; else null.
-FuncOp derivativeCallee(Operation *op) {
-  auto call = dyn_cast<CallOp>(op);
-  if (!call)
+/// The rev.func that a rev.call or rev.uncall runs (or whose inverse it
+/// runs); else null.
+FuncOp calleeOf(Operation *op) {
+  if (!isa<CallOp, UncallOp>(op))
     return {};
   SymbolTableCollection tables;
-  auto callee =
-      dyn_cast_or_null<FuncOp>(tables.lookupNearestSymbolFrom(call, call.getCalleeAttr()));
+  return dyn_cast_or_null<FuncOp>(
+      tables.lookupNearestSymbolFrom(op, op->getAttrOfType<FlatSymbolRefAttr>("callee")));
+}
+
+/// For a rev.call or rev.uncall of a derivative function: that function's
+/// primal function; else null.
+FuncOp derivativeCallee(Operation *op) {
+  FuncOp callee = calleeOf(op);
   return callee ? primalOf(callee) : FuncOp();
 }
 
-/// The region ops whose carried values follow (fixed operands..., inits...)
-/// -> results (one per init), with every region's block taking (fixed
-/// block arguments..., one per init): loops have the bounds and the
-/// induction variable in front.
-bool isZippable(Operation *op) { return isa<ForOp, ParallelForOp, IfOp, WhileOp>(op); }
+/// The region ops whose carried values the copy handles: loops (bounds and
+/// induction variable in front), rev.if and rev.while (every region takes
+/// the inits), rev.routine (compute takes the inits and yields the middle
+/// state, which body takes and yields; the results are the inits' final
+/// versions, restored by compute's inverse).
+bool isZippable(Operation *op) {
+  return isa<ForOp, ParallelForOp, IfOp, WhileOp, RoutineOp>(op);
+}
 unsigned numFixedOperands(Operation *op) { return isa<ForOp, ParallelForOp>(op) ? 3 : 0; }
 unsigned numFixedBlockArgs(Operation *op) { return isa<ForOp, ParallelForOp>(op) ? 1 : 0; }
+
+/// The values of a region op that are one variable at different points
+/// (an init, the block arguments that receive it, the values yielded for it,
+/// the result): either all of them depend on the adjoints or none does.
+/// `consumed` members (inits, yielded values) are versions that the op or
+/// its terminators consume.
+struct Slot {
+  SmallVector<Value> members;
+  SmallVector<Value> consumed;
+};
+
+SmallVector<Slot> slotsOf(Operation *op) {
+  SmallVector<Slot> slots;
+  unsigned fixed = numFixedOperands(op), fixedArgs = numFixedBlockArgs(op);
+  auto yieldOf = [](Region &r) -> YieldOp {
+    return r.empty() ? YieldOp() : dyn_cast<YieldOp>(r.front().getTerminator());
+  };
+  if (auto routine = dyn_cast<RoutineOp>(op)) {
+    Block &compute = routine.getCompute().front(), &body = routine.getBody().front();
+    for (unsigned j = 0; j < routine.getNumResults(); ++j)
+      slots.push_back({{routine.getResult(j), compute.getArgument(j)},
+                       {routine->getOperand(j)}});
+    YieldOp cy = yieldOf(routine.getCompute()), by = yieldOf(routine.getBody());
+    for (unsigned m = 0; m < body.getNumArguments(); ++m)
+      slots.push_back({{body.getArgument(m)}, {cy.getOperand(m), by.getOperand(m)}});
+    return slots;
+  }
+  for (unsigned j = 0; j < op->getNumResults(); ++j) {
+    Slot slot{{op->getResult(j)}, {op->getOperand(fixed + j)}};
+    for (Region &r : op->getRegions()) {
+      if (r.empty())
+        continue;
+      slot.members.push_back(r.front().getArgument(fixedArgs + j));
+      if (YieldOp y = yieldOf(r))
+        slot.consumed.push_back(y.getOperand(j));
+    }
+    slots.push_back(std::move(slot));
+  }
+  return slots;
+}
+
+/// How a copied region op spreads its values over the seeds: per operand
+/// beyond the fixed ones, per result, per region's block argument and
+/// yielded value, whether it has N copies.
+struct ZipInfo {
+  SmallVector<bool> inits, results;
+  SmallVector<SmallVector<bool>> args, yields;
+};
 
 class Seeder {
 public:
@@ -92,29 +152,32 @@ public:
 
 private:
   unsigned n;
+  Block *entry = nullptr;
   llvm::DenseSet<Value> tainted;
-  /// Region ops that hold a tainted op or carry a tainted value.
-  llvm::DenseSet<Operation *> zipped;
-  /// Per zipped op: which of its inits are tainted.
-  llvm::DenseMap<Operation *, SmallVector<bool>> taintedInits;
+  /// Region ops copied once with their adjoint-carrying values N times.
+  llvm::DenseMap<Operation *, ZipInfo> zipped;
 
   bool isTainted(Value v) const { return tainted.contains(v); }
   bool anyTainted(ValueRange vs) const {
     return llvm::any_of(vs, [&](Value v) { return isTainted(v); });
   }
   bool taint(Value v) { return tainted.insert(v).second; }
+  /// `consumer` consumes the version `v` and is copied per seed: each copy
+  /// needs its own version, so `v` (and what produced it) is copied too.
+  /// f's primal arguments have one version: an error there.
+  LogicalResult taintConsumed(Value v, Operation *consumer, bool &changed);
 
   LogicalResult analyze(FuncOp g, const Layout &layout);
   bool propagate(Region &region, LogicalResult &status);
   LogicalResult markWrittenMemrefs(Operation *op, bool &changed);
 
   LogicalResult copyBlock(Block &src, Block &dst, SmallVectorImpl<IRMapping> &maps,
-                          FuncOp g, const Layout &layout);
+                          const Layout &layout);
   LogicalResult copyOp(Operation &op, OpBuilder &b, SmallVectorImpl<IRMapping> &maps,
-                       FuncOp g, const Layout &layout);
+                       const Layout &layout);
   LogicalResult copyZipped(Operation &op, OpBuilder &b, SmallVectorImpl<IRMapping> &maps,
-                           FuncOp g, const Layout &layout);
-  LogicalResult copyCall(CallOp call, OpBuilder &b, SmallVectorImpl<IRMapping> &maps);
+                           const Layout &layout);
+  LogicalResult copyCall(Operation &call, OpBuilder &b, SmallVectorImpl<IRMapping> &maps);
 
   /// (untainted: once; tainted: N times, copy k from map k).
   SmallVector<Value> expand(ValueRange vs, ArrayRef<bool> taintedAt,
@@ -129,6 +192,9 @@ private:
         out.push_back(maps[k].lookupOrDefault(v));
     }
     return out;
+  }
+  SmallVector<bool> taints(ValueRange vs) const {
+    return llvm::map_to_vector(vs, [&](Value v) { return isTainted(v); });
   }
   void mapAll(SmallVectorImpl<IRMapping> &maps, Value from, Value to) const {
     for (IRMapping &m : maps)
@@ -159,6 +225,18 @@ bool mayWrite(Operation *op, Value v) {
   return llvm::any_of(effects, [&](const MemoryEffects::EffectInstance &e) {
     return isa<MemoryEffects::Write>(e.getEffect()) && (!e.getValue() || e.getValue() == v);
   });
+}
+
+LogicalResult Seeder::taintConsumed(Value v, Operation *consumer, bool &changed) {
+  if (isTainted(v))
+    return success();
+  if (auto arg = dyn_cast<BlockArgument>(v); arg && arg.getOwner() == entry)
+    return consumer->emitOpError()
+           << "depends on the adjoints and updates the primal argument #"
+           << arg.getArgNumber()
+           << ": its seeds would need copies of it (--rev-seeds)";
+  changed |= taint(v);
+  return success();
 }
 
 LogicalResult Seeder::markWrittenMemrefs(Operation *op, bool &changed) {
@@ -193,24 +271,16 @@ bool Seeder::propagate(Region &region, LogicalResult &status) {
     if (failed(status))
       return WalkResult::interrupt();
     if (isZippable(op)) {
-      unsigned fixed = numFixedOperands(op), fixedArgs = numFixedBlockArgs(op);
-      unsigned inits = op->getNumOperands() - fixed;
-      for (unsigned j = 0; j < inits; ++j) {
-        bool t = isTainted(op->getOperand(fixed + j)) || isTainted(op->getResult(j));
-        for (Region &r : op->getRegions()) {
-          if (r.empty())
-            continue;
-          Block &blk = r.front();
-          t |= isTainted(blk.getArgument(fixedArgs + j));
-          if (auto y = dyn_cast<YieldOp>(blk.getTerminator()))
-            t |= isTainted(y.getOperand(j));
-        }
-        if (!t)
+      for (Slot &slot : slotsOf(op)) {
+        if (!anyTainted(slot.members) && !anyTainted(slot.consumed))
           continue;
-        changed |= taint(op->getResult(j));
-        for (Region &r : op->getRegions())
-          if (!r.empty())
-            changed |= taint(r.front().getArgument(fixedArgs + j));
+        for (Value v : slot.members)
+          changed |= taint(v);
+        for (Value v : slot.consumed)
+          if (failed(taintConsumed(v, op, changed))) {
+            status = failure();
+            return WalkResult::interrupt();
+          }
       }
       return WalkResult::advance();
     }
@@ -221,11 +291,22 @@ bool Seeder::propagate(Region &region, LogicalResult &status) {
       return WalkResult::advance();
     // A derivative function's primal results do not depend on its adjoint
     // arguments.
-    unsigned primalResults = 0;
-    if (FuncOp primal = derivativeCallee(op))
+    // It becomes a call of the callee's N-seed function: the versions it
+    // consumes at adjoint positions get a copy per seed.
+    unsigned primalArgs = 0, primalResults = 0;
+    if (FuncOp primal = derivativeCallee(op)) {
+      primalArgs = primal.getNumArguments();
       primalResults = primal.getNumResults();
+    }
     for (Value r : op->getResults().drop_front(primalResults))
       changed |= taint(r);
+    if (auto inv = dyn_cast<InvertibleOpInterface>(op))
+      for (OpOperand *consumed : inv.getConsumedOperands())
+        if (consumed->getOperandNumber() >= primalArgs &&
+            failed(taintConsumed(consumed->get(), op, changed))) {
+          status = failure();
+          return WalkResult::interrupt();
+        }
     if (failed(markWrittenMemrefs(op, changed))) {
       status = failure();
       return WalkResult::interrupt();
@@ -238,9 +319,8 @@ bool Seeder::propagate(Region &region, LogicalResult &status) {
 LogicalResult Seeder::analyze(FuncOp g, const Layout &layout) {
   tainted.clear();
   zipped.clear();
-  taintedInits.clear();
-  Block &entry = g.getBody().front();
-  for (BlockArgument arg : entry.getArguments().drop_front(layout.primalArgs))
+  entry = &g.getBody().front();
+  for (BlockArgument arg : entry->getArguments().drop_front(layout.primalArgs))
     taint(arg);
   LogicalResult status = success();
   while (propagate(g.getBody(), status))
@@ -262,7 +342,7 @@ LogicalResult Seeder::analyze(FuncOp g, const Layout &layout) {
     if (!isZippable(op)) {
       op->emitOpError() << "holds adjoint updates, which the N-seed function (--rev-seeds) "
                            "does not copy in this kind of op (rev.for, rev.parallel_for, "
-                           "rev.if and rev.while are supported)";
+                           "rev.if, rev.while and rev.routine are supported)";
       return WalkResult::interrupt();
     }
     unsigned fixed = numFixedOperands(op);
@@ -271,30 +351,34 @@ LogicalResult Seeder::analyze(FuncOp g, const Layout &layout) {
                            "different trip counts (--rev-seeds)";
       return WalkResult::interrupt();
     }
+    ZipInfo info;
+    info.inits = taints(op->getOperands().drop_front(fixed));
+    info.results = taints(op->getResults());
     for (Region &region : op->getRegions()) {
+      info.args.emplace_back();
+      info.yields.emplace_back();
       if (region.empty())
         continue;
       if (!region.hasOneBlock()) {
         op->emitOpError() << "has a region of several blocks (--rev-seeds)";
         return WalkResult::interrupt();
       }
-      if (auto cond = dyn_cast<CondOp>(region.front().getTerminator());
-          cond && anyTainted(cond->getOperands())) {
-        cond->emitOpError() << "depends on the adjoints: the seeds would take different "
+      Operation *term = region.front().getTerminator();
+      if (isa<CondOp>(term) && anyTainted(term->getOperands())) {
+        term->emitOpError() << "depends on the adjoints: the seeds would take different "
                                "branches (--rev-seeds)";
         return WalkResult::interrupt();
       }
+      info.args.back() = taints(region.front().getArguments());
+      if (isa<YieldOp>(term))
+        info.yields.back() = taints(term->getOperands());
     }
-    zipped.insert(op);
-    SmallVector<bool> t;
-    for (Value r : op->getResults())
-      t.push_back(isTainted(r));
-    taintedInits[op] = std::move(t);
+    zipped[op] = std::move(info);
     return WalkResult::advance();
   });
   if (r.wasInterrupted())
     return failure();
-  auto ret = cast<ReturnOp>(entry.getTerminator());
+  auto ret = cast<ReturnOp>(entry->getTerminator());
   for (Value v : ret.getOperands().take_front(layout.primalResults))
     if (isTainted(v))
       return ret.emitOpError() << "returns a primal result that depends on the adjoints "
@@ -302,25 +386,27 @@ LogicalResult Seeder::analyze(FuncOp g, const Layout &layout) {
   return success();
 }
 
-LogicalResult Seeder::copyCall(CallOp call, OpBuilder &b, SmallVectorImpl<IRMapping> &maps) {
-  SymbolTableCollection tables;
-  auto callee =
-      dyn_cast_or_null<FuncOp>(tables.lookupNearestSymbolFrom(call, call.getCalleeAttr()));
+LogicalResult Seeder::copyCall(Operation &call, OpBuilder &b,
+                               SmallVectorImpl<IRMapping> &maps) {
+  FuncOp callee = calleeOf(&call);
   FuncOp primal = callee ? primalOf(callee) : FuncOp();
+  auto name = call.getAttrOfType<FlatSymbolRefAttr>("callee");
   if (!primal)
-    return call.emitOpError() << "passes adjoint-dependent values to @" << call.getCallee()
+    return call.emitOpError() << "passes adjoint-dependent values to " << name
                               << ", which is not a generated gradient or backward function: "
                                  "the N-seed function (--rev-seeds) cannot copy its effects";
   unsigned pa = primal.getNumArguments(), pr = primal.getNumResults();
   for (Value v : call.getOperands().take_front(pa))
     if (isTainted(v))
       return call.emitOpError() << "passes an adjoint-dependent value as a primal argument "
-                                   "of @"
-                                << call.getCallee() << " (--rev-seeds)";
+                                   "of "
+                                << name << " (--rev-seeds)";
+  // A call runs @h_xN; an uncall runs its inverse, which is the N-seed copy
+  // of h's inverse (the copies' ops undone in reverse order).
   Seeder inner(n);
   FailureOr<FuncOp> seeded = inner.getOrCreate(callee);
   if (failed(seeded))
-    return call.emitOpError() << "calls @" << call.getCallee()
+    return call.emitOpError() << "calls " << name
                               << ", whose N-seed function could not be built";
   SmallVector<Value> operands;
   for (Value v : call.getOperands().take_front(pa))
@@ -328,53 +414,56 @@ LogicalResult Seeder::copyCall(CallOp call, OpBuilder &b, SmallVectorImpl<IRMapp
   for (unsigned k = 0; k < n; ++k)
     for (Value v : call.getOperands().drop_front(pa))
       operands.push_back(maps[k].lookupOrDefault(v));
-  auto newCall = CallOp::create(b, call.getLoc(), seeded->getFunctionType().getResults(),
-                                seeded->getSymName(), operands);
+  OperationState state(call.getLoc(), call.getName());
+  state.addOperands(operands);
+  state.addTypes(seeded->getFunctionType().getResults());
+  state.addAttributes(call.getAttrs());
+  state.attributes.set("callee", FlatSymbolRefAttr::get(seeded->getSymNameAttr()));
+  Operation *newCall = b.create(state);
   unsigned extra = call.getNumResults() - pr;
   for (unsigned i = 0; i < pr; ++i)
-    mapAll(maps, call.getResult(i), newCall.getResult(i));
+    mapAll(maps, call.getResult(i), newCall->getResult(i));
   for (unsigned k = 0; k < n; ++k)
     for (unsigned i = 0; i < extra; ++i)
-      maps[k].map(call.getResult(pr + i), newCall.getResult(pr + k * extra + i));
+      maps[k].map(call.getResult(pr + i), newCall->getResult(pr + k * extra + i));
   return success();
 }
 
 LogicalResult Seeder::copyZipped(Operation &op, OpBuilder &b, SmallVectorImpl<IRMapping> &maps,
-                                 FuncOp g, const Layout &layout) {
-  ArrayRef<bool> t = taintedInits[&op];
-  unsigned fixed = numFixedOperands(&op), fixedArgs = numFixedBlockArgs(&op);
+                                 const Layout &layout) {
+  const ZipInfo &info = zipped.find(&op)->second;
+  unsigned fixed = numFixedOperands(&op);
   OperationState state(op.getLoc(), op.getName());
   for (Value v : op.getOperands().take_front(fixed))
     state.addOperands(maps[0].lookupOrDefault(v));
-  state.addOperands(expand(op.getOperands().drop_front(fixed), t, maps));
+  state.addOperands(expand(op.getOperands().drop_front(fixed), info.inits, maps));
   for (auto [i, r] : llvm::enumerate(op.getResults()))
-    for (unsigned k = 0; k < (t[i] ? n : 1); ++k)
+    for (unsigned k = 0; k < (info.results[i] ? n : 1); ++k)
       state.addTypes(r.getType());
   state.addAttributes(op.getAttrs());
   for (unsigned i = 0; i < op.getNumRegions(); ++i)
     state.addRegion();
   Operation *copy = b.create(state);
-  for (auto [src, dst] : llvm::zip(op.getRegions(), copy->getRegions())) {
+  for (auto [ri, src, dst] : llvm::enumerate(op.getRegions(), copy->getRegions())) {
     if (src.empty())
       continue;
     Block &sb = src.front();
     Block *db = new Block();
     dst.push_back(db);
-    for (unsigned a = 0; a < sb.getNumArguments(); ++a) {
-      BlockArgument arg = sb.getArgument(a);
-      if (a < fixedArgs || !t[a - fixedArgs]) {
+    for (auto [a, arg] : llvm::enumerate(sb.getArguments())) {
+      if (!info.args[ri][a]) {
         mapAll(maps, arg, db->addArgument(arg.getType(), arg.getLoc()));
         continue;
       }
       for (unsigned k = 0; k < n; ++k)
         maps[k].map(arg, db->addArgument(arg.getType(), arg.getLoc()));
     }
-    if (failed(copyBlock(sb, *db, maps, g, layout)))
+    if (failed(copyBlock(sb, *db, maps, layout)))
       return failure();
   }
   unsigned at = 0;
   for (auto [i, r] : llvm::enumerate(op.getResults())) {
-    if (!t[i]) {
+    if (!info.results[i]) {
       mapAll(maps, r, copy->getResult(at++));
       continue;
     }
@@ -385,11 +474,14 @@ LogicalResult Seeder::copyZipped(Operation &op, OpBuilder &b, SmallVectorImpl<IR
 }
 
 LogicalResult Seeder::copyOp(Operation &op, OpBuilder &b, SmallVectorImpl<IRMapping> &maps,
-                             FuncOp g, const Layout &layout) {
-  if (auto yield = dyn_cast<YieldOp>(op); yield && zipped.contains(op.getParentOp())) {
-    YieldOp::create(b, op.getLoc(),
-                    expand(yield.getOperands(), taintedInits[op.getParentOp()], maps));
-    return success();
+                             const Layout &layout) {
+  if (auto yield = dyn_cast<YieldOp>(op)) {
+    auto it = zipped.find(op.getParentOp());
+    if (it != zipped.end()) {
+      unsigned region = op.getParentRegion()->getRegionNumber();
+      YieldOp::create(b, op.getLoc(), expand(yield.getOperands(), it->second.yields[region], maps));
+      return success();
+    }
   }
   if (auto ret = dyn_cast<ReturnOp>(op)) {
     SmallVector<Value> operands;
@@ -402,7 +494,7 @@ LogicalResult Seeder::copyOp(Operation &op, OpBuilder &b, SmallVectorImpl<IRMapp
     return success();
   }
   if (zipped.contains(&op))
-    return copyZipped(op, b, maps, g, layout);
+    return copyZipped(op, b, maps, layout);
   bool t = anyTainted(op.getOperands()) || anyTainted(op.getResults());
   if (!t) {
     Operation *copy = b.clone(op, maps[0]);
@@ -410,9 +502,8 @@ LogicalResult Seeder::copyOp(Operation &op, OpBuilder &b, SmallVectorImpl<IRMapp
       mapAll(maps, from, to);
     return success();
   }
-  if (auto call = dyn_cast<CallOp>(op))
-    if (anyTainted(call.getOperands()))
-      return copyCall(call, b, maps);
+  if (derivativeCallee(&op) || (isa<CallOp, UncallOp>(op) && anyTainted(op.getOperands())))
+    return copyCall(op, b, maps);
   if (isa<CallOp, UncallOp>(op))
     return op.emitOpError() << "depends on the adjoints; only calls of generated gradient or "
                                "backward functions are supported (--rev-seeds)";
@@ -422,10 +513,10 @@ LogicalResult Seeder::copyOp(Operation &op, OpBuilder &b, SmallVectorImpl<IRMapp
 }
 
 LogicalResult Seeder::copyBlock(Block &src, Block &dst, SmallVectorImpl<IRMapping> &maps,
-                                FuncOp g, const Layout &layout) {
+                                const Layout &layout) {
   OpBuilder b = OpBuilder::atBlockEnd(&dst);
   for (Operation &op : src)
-    if (failed(copyOp(op, b, maps, g, layout)))
+    if (failed(copyOp(op, b, maps, layout)))
       return failure();
   return success();
 }
@@ -481,7 +572,7 @@ FailureOr<FuncOp> Seeder::getOrCreate(FuncOp g) {
     for (unsigned i = 0; i < extra; ++i)
       maps[k].map(src.getArgument(layout.primalArgs + i),
                   dst.getArgument(layout.primalArgs + k * extra + i));
-  if (failed(copyBlock(src, dst, maps, g, layout))) {
+  if (failed(copyBlock(src, dst, maps, layout))) {
     out.erase();
     return failure();
   }

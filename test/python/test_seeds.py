@@ -95,6 +95,20 @@ rev.func @batch(%X: memref<?xf64>, %Y: memref<?xf64>, %s: f64) -> f64 {
 }
 """
 
+# A routine (compute an ancilla t = x^2 + A[0], use it, uncompute it).
+with open(os.path.join(ROOT, "test", "run", "routine.mlir")) as f:
+    _text = f.read()
+ROUTINE = _text[_text.index("rev.func @f("):_text.index("func.func private")]
+with open(os.path.join(ROOT, "examples", "besselj2.mlir")) as f:
+    BESSEL = f.read()
+# A routine whose compute calls a function (its backward routine's compute
+# uncalls the callee's backward sweep: @square_into_bwd_xN is uncalled).
+with open(os.path.join(ROOT, "test", "transforms", "expand-routines.mlir")) as f:
+    _text = f.read()
+WITH_CALL = "\n".join(l for l in _text.splitlines() if not l.startswith("//"))
+with open(os.path.join(ROOT, "benchmarks", "gmm.mlir")) as f:
+    GMM = f.read()
+
 # The per-observation reprojection error of bundle adjustment (ADBench).
 with open(os.path.join(ROOT, "benchmarks", "ba.mlir")) as f:
     BA = f.read()
@@ -289,11 +303,11 @@ def test_ba_jacobian_rows_in_one_sweep():
 
 
 def test_rev_opt_and_errors():
-    # a routine that holds adjoint updates is not copied: a RevError naming it
-    with open(os.path.join(ROOT, "examples", "besselj2.mlir")) as f:
-        bessel = f.read()
-    with pytest.raises(RevError, match="rev.routine' op holds adjoint updates"):
-        Program(bessel, grad=["besselj2"], seeds=2)
+    # checkpointed steps (rev.steps_adjoint) are not copied: a RevError
+    with open(os.path.join(ROOT, "examples", "steps.mlir")) as f:
+        steps = f.read()
+    with pytest.raises(RevError, match="rev.steps_adjoint' op depends on the adjoints"):
+        Program(steps, grad=["recurrence"], seeds=2)
     for bad in (0, 65, 1.5, True, "2"):
         with pytest.raises(RevError, match="seeds must be an integer in 1..64"):
             Program(LOOP, grad=["loop"], seeds=bad)
@@ -318,3 +332,42 @@ def test_jacobian_runs_n_outputs_per_sweep(n):
     for x in (0.4, -0.4):
         assert np.array_equal(ad.Derivatives(BRANCH, "branch").jacobian(x, 1.3),
                               ad.Derivatives(BRANCH, "branch", seeds=n).jacobian(x, 1.3))
+
+
+@pytest.mark.parametrize("form", ["default", "plain"])
+def test_routines(form):
+    """Routines carry adjoints through compute and body (the backward
+    routine's compute yields the adjoints too): one copy of the routine,
+    the ancillas' adjoints per seed."""
+    kw = {} if form == "default" else dict(adjoint_only=False, fuse_sweeps=False)
+    rng = np.random.default_rng(17)
+    prog = Program(ROUTINE, grad=["f"], seeds=3, **kw)
+    args = [0.8, 0.5, np.array([1.0, 0.25])]
+    sets = [random_seed_set(rng, adjoint_layout(args)) for _ in range(3)]
+    check_seeds(prog, "f", args, sets)
+    prog = Program(BESSEL, grad=["besselj2"], seeds=2, **kw)
+    check_seeds(prog, "besselj2", [1.7, 0.0], [[1.0, 0.3], [0.0, -2.0]])
+    prog = Program(WITH_CALL, grad=["with_call"], seeds=2, **kw)
+    check_seeds(prog, "with_call", [0.7, -0.2, 1.1],
+                [[1.0, 0.5, -0.25], [0.3, -1.0, 2.0]])
+
+
+def test_gmm_gradient_with_two_seeds():
+    """ADBench's GMM (routines in a loop, nested loops, a log-sum-exp with a
+    running maximum): two seeds of the scalar objective in one sweep."""
+    d, K, n = 3, 4, 20
+    rng = np.random.default_rng(23)
+    alphas, means = rng.standard_normal(K), rng.standard_normal((K, d))
+    icf = rng.standard_normal((K, d * (d + 1) // 2)) * 0.3
+    x = rng.standard_normal((n, d))
+    prog = Program(GMM, grad=["gmm"], seeds=2)
+    # A, MU, ICF, X, then the scratch B, MX, Z, EQ (zero in, zero out), gamma, wm, L
+    args = [alphas, means, icf, x, np.zeros(K), np.zeros(K), np.zeros(d), np.zeros((K, d)),
+            1.0, 0.1, 0.0]
+    sets = []
+    for _ in range(2):
+        # adjoints of gamma, wm, L; shadows of A, MU, ICF, X; zero for the scratch
+        sets.append([float(v) for v in rng.standard_normal(3)] +
+                    [rng.standard_normal(a.shape) for a in args[:4]] +
+                    [np.zeros_like(a) for a in args[4:8]])
+    check_seeds(prog, "gmm", args, sets)

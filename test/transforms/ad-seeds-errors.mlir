@@ -68,33 +68,40 @@ rev.func @w_grad(%A: memref<4xf64>, %Ab: memref<4xf64>) attributes {rev.gradient
 
 // -----
 
-// A primal result computed from an adjoint.
-rev.func @p(%x: f64) -> f64 {
+// An adjoint-dependent update of a primal argument (the only way a primal
+// result can come to depend on the adjoints): each seed would need its own
+// copy of the argument.
+rev.func @q(%x: f64) -> f64 {
   rev.return %x : f64
 }
-rev.func @p_grad(%x: f64, %xb: f64) -> (f64, f64) attributes {rev.gradient_of = @p} {
+rev.func @q_grad(%x: f64, %xb: f64) -> (f64, f64) attributes {rev.gradient_of = @q} {
+  // expected-error @below {{'rev.add' op depends on the adjoints and updates the primal argument #0: its seeds would need copies of it (--rev-seeds)}}
   %y = rev.add %x, %xb : f64
-  // expected-error @below {{'rev.return' op returns a primal result that depends on the adjoints (--rev-seeds)}}
   rev.return %y, %xb : f64, f64
 }
 
 // -----
 
-// A routine that updates an adjoint (not supported yet).
-rev.func @r(%x: f64) -> f64 {
+// A while loop whose condition reads an adjoint.
+rev.func @st(%x: f64) -> f64 {
   rev.return %x : f64
 }
-rev.func @r_grad(%x: f64, %xb: f64) -> (f64, f64) attributes {rev.gradient_of = @r} {
-  // expected-error @below {{'rev.routine' op holds adjoint updates, which the N-seed function (--rev-seeds) does not copy in this kind of op (rev.for, rev.parallel_for, rev.if and rev.while are supported)}}
-  %o:2 = rev.routine %x, %xb : f64, f64 compute {
+rev.func @st_grad(%x: f64, %xb: f64) -> (f64, f64) attributes {rev.gradient_of = @st} {
+  %r:2 = rev.while %x, %xb : f64, f64 pre {
   ^bb0(%a: f64, %b: f64):
-    rev.yield %a, %b : f64, f64
-  } body {
+    %c = arith.cmpf olt, %b, %a : f64
+    // expected-error @below {{'rev.cond' op depends on the adjoints: the seeds would take different branches (--rev-seeds)}}
+    rev.cond %c
+  } do {
   ^bb0(%a: f64, %b: f64):
     %b1 = rev.add %b, %a : f64
     rev.yield %a, %b1 : f64, f64
+  } post {
+  ^bb0(%a: f64, %b: f64):
+    %c = arith.cmpf ogt, %b, %a : f64
+    rev.cond %c
   }
-  rev.return %o#0, %o#1 : f64, f64
+  rev.return %r#0, %r#1 : f64, f64
 }
 
 // -----

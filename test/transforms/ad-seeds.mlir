@@ -2,6 +2,15 @@
 // RUN: rev-opt %s "--rev-ad=adjoint-only=0 fuse-sweeps=0" --rev-seeds | FileCheck %s --check-prefix=PLAIN
 // RUN: rev-opt %s --rev-ad --rev-seeds=count=3 | FileCheck %s --check-prefix=THREE
 // RUN: rev-opt %s "--rev-ad=adjoint-only=0 fuse-sweeps=0" --rev-seeds=count=3 --rev-to-llvm > /dev/null
+// RUN: rev-opt %S/ad-routine-recursive.mlir --rev-ad --rev-seeds | FileCheck %s --check-prefix=REC
+
+// A recursive function whose routine's compute calls itself: the backward
+// routine uncalls @g_bwd, which the two-seed copy replaces by the copy being
+// built (found by its marker).
+// REC-LABEL: rev.func @g_bwd_x2(
+// REC: rev.alloc {adjoint}
+// REC: rev.alloc {adjoint}
+// REC: rev.uncall @g_bwd_x2(
 
 // --rev-seeds: @g_xN takes g's primal arguments once and N sets of its
 // adjoint arguments; what depends on the adjoints is copied N times, the
@@ -96,6 +105,47 @@ rev.func @g(%x: f64, %y: f64) -> (f64, f64) {
   ^bb0(%a: f64, %b: f64):
     %b1 = rev.sub %b, %a : f64
     rev.yield %a, %b1 : f64, f64
+  }
+  rev.return %r#0, %r#1 : f64, f64
+}
+
+// A routine: copied once; the backward routine's compute holds the adjoint
+// ancillas (one per seed) and the primal ancilla (once); sin and cos of the
+// ancilla are computed once for both seeds.
+// CHECK-LABEL: rev.func @r_bwd_x2(
+// CHECK-SAME: %[[RX:[^:]*]]: f64, %[[RY:[^:]*]]: f64, %[[RA:[^:]*]]: memref<2xf64>, %[[RXB0:[^:]*]]: f64, %[[RYB0:[^:]*]]: f64, %[[RAB0:[^:]*]]: memref<2xf64>, %[[RXB1:[^:]*]]: f64, %[[RYB1:[^:]*]]: f64, %[[RAB1:[^:]*]]: memref<2xf64>)
+// CHECK: rev.routine %[[RX]], %[[RY]], %[[RXB0]], %[[RXB1]], %[[RYB0]], %[[RYB1]] : f64, f64, f64, f64, f64, f64 compute {
+// CHECK: rev.alloc {adjoint} : f64
+// CHECK: rev.alloc {adjoint} : f64
+// CHECK: rev.alloc : f64
+// CHECK-NOT: rev.alloc
+// CHECK: rev.sub_at %[[RAB0]]
+// CHECK: rev.sub_at %[[RAB1]]
+// CHECK: } body {
+// CHECK: math.sin
+// CHECK-NOT: math.sin
+// CHECK: math.cos
+// CHECK-NOT: math.cos
+// CHECK: memref.load %[[RAB0]]
+// CHECK: memref.load %[[RAB1]]
+// CHECK: rev.return
+rev.func @r(%x: f64, %y: f64, %A: memref<2xf64>) -> (f64, f64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %r:2 = rev.routine %x, %y : f64, f64 compute {
+  ^bb0(%a: f64, %b: f64):
+    %t = rev.alloc : f64
+    %sq = arith.mulf %a, %a : f64
+    %t1 = rev.add %t, %sq : f64
+    %a0 = memref.load %A[%c0] : memref<2xf64>
+    %t2 = rev.add %t1, %a0 : f64
+    rev.yield %a, %b, %t2 : f64, f64, f64
+  } body {
+  ^bb0(%a: f64, %b: f64, %t: f64):
+    %b1 = rev.add %b, %t : f64
+    %s = math.sin %t : f64
+    rev.add_at %A[%c1], %s : memref<2xf64>
+    rev.yield %a, %b1, %t : f64, f64, f64
   }
   rev.return %r#0, %r#1 : f64, f64
 }
