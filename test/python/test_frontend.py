@@ -688,6 +688,20 @@ def test_jacobian_vjp_hvp_of_a_decorated_function():
     assert adj[0] == pytest.approx(2.75)
 
 
+def test_jacobian_with_several_seeds_per_sweep():
+    """jacobian(seeds=N): N outputs per backward sweep (@f_bwd_xN), the same
+    matrix bit for bit; the closed form for cubic."""
+    J1 = cubic.jacobian(0.5, 1.0)
+    J2 = cubic.jacobian(0.5, 1.0, seeds=2)
+    np.testing.assert_array_equal(np.asarray(J1, dtype=float), np.asarray(J2, dtype=float))
+    np.testing.assert_allclose(np.asarray(J2, dtype=float), [[1.0, 0.0], [2.75, 1.0]])
+    X = np.linspace(-1.0, 1.0, 5)
+    Jc = coupled.jacobian(0.3, -0.2, X)
+    for n in (2, 3):
+        np.testing.assert_array_equal(Jc, rev.jacobian(coupled, seeds=n)(0.3, -0.2, X))
+    assert coupled.derivatives(seeds=3).bwd_seeded is not None
+
+
 def test_calling_with_wrong_arguments_raises_rev_error():
     with pytest.raises(RevError, match="takes 4 arguments"):
         exp_series(1.0, 2.0)

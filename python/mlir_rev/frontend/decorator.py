@@ -323,15 +323,16 @@ class ReversibleFunction:
 
     def derivatives(self, *, second_order=False, checks=False,
                     bounds=True, wrt=None, memory_budget=None,
-                    loop_budget=0) -> _ad.Derivatives:
+                    loop_budget=0, seeds=1) -> _ad.Derivatives:
         """memory_budget, loop_budget: Program's (docs/memory.md): bytes for
-        the states of rev.steps, bytes per iteration stored for loops."""
+        the states of rev.steps, bytes per iteration stored for loops;
+        seeds: outputs per backward sweep of `jacobian` (--rev-seeds)."""
         checks, bounds = self._variant(checks, bounds)
         self._fresh()
         try:
             key = (second_order, checks, bounds,
                    wrt if wrt is None or isinstance(wrt, int) else tuple(wrt),
-                   memory_budget, loop_budget)
+                   memory_budget, loop_budget, seeds)
             hash(key)
         except TypeError:
             key = None  # unhashable arguments: Program/Derivatives raise for them
@@ -339,7 +340,8 @@ class ReversibleFunction:
         if d is None:
             d = _ad.Derivatives(self.module_for(bounds), self.symbol,
                                 second_order=second_order, checks=checks, wrt=wrt,
-                                memory_budget=memory_budget, loop_budget=loop_budget)
+                                memory_budget=memory_budget, loop_budget=loop_budget,
+                                seeds=seeds)
             if key is not None:
                 self._ads[key] = d
         return d
@@ -361,10 +363,14 @@ class ReversibleFunction:
             return self.derivatives(checks=checks, bounds=bounds).vjp(args, scalar_seeds,
                                                                       memref_seeds)
 
-    def jacobian(self, *args, checks=False, bounds=True, **kwargs):
+    def jacobian(self, *args, checks=False, bounds=True, seeds=1, **kwargs):
+        """The full Jacobian; `seeds=N` runs N outputs through each backward
+        sweep (the same matrix, bit for bit; docs/ad.md "Several seeds in
+        one sweep")."""
         args = self.bind(args, kwargs, "jacobian")
         with _bounds_errors():
-            return self.derivatives(checks=checks, bounds=bounds).jacobian(*args)
+            return self.derivatives(checks=checks, bounds=bounds,
+                                    seeds=seeds).jacobian(*args)
 
     def hvp(self, *args, v, output=0, checks=False, bounds=True, **kwargs):
         args = self.bind(args, kwargs, "hvp")
@@ -410,10 +416,12 @@ def vjp(f, *, checks=False, bounds=True):
                                                           checks=checks, bounds=bounds)
 
 
-def jacobian(f, *, checks=False, bounds=True):
-    """`mlir_rev.ad.jacobian` for a @reversible function."""
+def jacobian(f, *, checks=False, bounds=True, seeds=1):
+    """`mlir_rev.ad.jacobian` for a @reversible function (`seeds=N`: N
+    outputs per backward sweep)."""
     f = _derivatives_of(f)
-    return lambda *args, **kw: f.jacobian(*args, checks=checks, bounds=bounds, **kw)
+    return lambda *args, **kw: f.jacobian(*args, checks=checks, bounds=bounds, seeds=seeds,
+                                          **kw)
 
 
 def hvp(f, *, output=0, checks=False, bounds=True):
