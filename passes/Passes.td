@@ -226,7 +226,7 @@ def RevSeeds : Pass<"rev-seeds", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"count", "count", "unsigned", /*default=*/"2",
-           "N: the number of adjoint sets (seeds), at least 1">,
+           "N: the number of adjoint sets (seeds), 1..64">,
     ListOption<"funcs", "funcs", "std::string",
                "Derivative functions to copy (default: every rev.func marked "
                "rev.gradient_of)">,

@@ -17,8 +17,8 @@ struct RevSeedsPass : public rev::impl::RevSeedsBase<RevSeedsPass> {
   using RevSeedsBase::RevSeedsBase;
 
   void runOnOperation() override {
-    if (count < 1) {
-      getOperation().emitError() << "rev-seeds: count must be at least 1, not "
+    if (count < 1 || count > 64) {
+      getOperation().emitError() << "rev-seeds: count must be in 1..64, not "
                                  << static_cast<uint64_t>(count);
       return signalPassFailure();
     }

@@ -40,6 +40,7 @@
 
 #include "transforms/MarkedFunctions.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
@@ -202,15 +203,20 @@ private:
   }
 };
 
-/// The memref a view (subview, cast, ...) is taken of, through any number
-/// of views.
-Value viewRoot(Value v) {
+/// The memrefs that `v` may be (a view of): through views (subview, cast,
+/// ...) and both sides of an arith.select; other values are their own root.
+void memrefRoots(Value v, SmallVectorImpl<Value> &roots) {
   while (auto view = v.getDefiningOp<ViewLikeOpInterface>()) {
     if (view.getViewDest() != v)
       break;
     v = view.getViewSource();
   }
-  return v;
+  if (auto select = v.getDefiningOp<arith::SelectOp>()) {
+    memrefRoots(select.getTrueValue(), roots);
+    memrefRoots(select.getFalseValue(), roots);
+    return;
+  }
+  roots.push_back(v);
 }
 
 /// Whether `op` may write the memref `v` (unknown effects count).
@@ -247,20 +253,30 @@ LogicalResult Seeder::markWrittenMemrefs(Operation *op, bool &changed) {
     first = primal.getNumArguments();
   for (OpOperand &operand : llvm::drop_begin(op->getOpOperands(), first)) {
     Value v = operand.get();
-    if (!isa<BaseMemRefType>(v.getType()) || isTainted(v) || !mayWrite(op, v))
+    if (!isa<BaseMemRefType>(v.getType()) || !mayWrite(op, v))
       continue;
-    // An allocation of the function's own that an adjoint-dependent op
-    // writes is an adjoint buffer: each seed gets its own.
-    Value root = viewRoot(v);
-    Operation *def = root.getDefiningOp();
-    if (def && isa<memref::AllocOp, memref::AllocaOp>(def) && !anyTainted(def->getOperands())) {
-      changed |= taint(root);
-      continue;
+    // Every memref it may be must be an adjoint buffer: an adjoint argument,
+    // or an allocation of the function's own (each seed then gets its own).
+    // Depending on the adjoints is not enough: a view of a primal array at
+    // an adjoint-dependent offset, or a select between it and a shadow, is
+    // still primal memory.
+    SmallVector<Value> roots;
+    memrefRoots(v, roots);
+    for (Value root : roots) {
+      if (auto arg = dyn_cast<BlockArgument>(root);
+          arg && arg.getOwner() == entry && isTainted(arg))
+        continue;
+      Operation *def = root.getDefiningOp();
+      if (def && isa<memref::AllocOp, memref::AllocaOp>(def)) {
+        changed |= taint(root);
+        continue;
+      }
+      return op->emitOpError()
+             << "depends on the adjoints and may write its operand #"
+             << operand.getOperandNumber()
+             << ", a memref that is not (or may not be) an adjoint buffer: the N-seed "
+                "function (--rev-seeds) cannot share it between the seeds";
     }
-    return op->emitOpError()
-           << "depends on the adjoints and may write its operand #" << operand.getOperandNumber()
-           << ", a memref that is not an adjoint buffer: the N-seed function (--rev-seeds) "
-              "cannot share it between the seeds";
   }
   return success();
 }

@@ -6,7 +6,7 @@
 // What --rev-seeds cannot copy safely is a located error (the gradients
 // here are written by hand in the derivative layout).
 
-// COUNT: error: rev-seeds: count must be at least 1, not 0
+// COUNT: error: rev-seeds: count must be in 1..64, not 0
 // NAME: error: --rev-seeds: no rev.func named @nope
 // PRIMAL: error: 'rev.func' op is not a generated gradient or backward function (rev.gradient_of, rev.backward_of): --rev-seeds copies the adjoints of those
 
@@ -61,7 +61,7 @@ rev.func @w(%A: memref<4xf64>) {
 rev.func @w_grad(%A: memref<4xf64>, %Ab: memref<4xf64>) attributes {rev.gradient_of = @w} {
   %c0 = arith.constant 0 : index
   %v = memref.load %Ab[%c0] : memref<4xf64>
-  // expected-error @below {{'rev.add_at' op depends on the adjoints and may write its operand #0, a memref that is not an adjoint buffer: the N-seed function (--rev-seeds) cannot share it between the seeds}}
+  // expected-error @below {{'rev.add_at' op depends on the adjoints and may write its operand #0, a memref that is not (or may not be) an adjoint buffer: the N-seed function (--rev-seeds) cannot share it between the seeds}}
   rev.add_at %A[%c0], %v : memref<4xf64>
   rev.return
 }
@@ -114,4 +114,39 @@ rev.func @h_grad(%x: f64, %xb: f64) -> (f64, f64) attributes {rev.gradient_of = 
   // expected-error @below {{'rev.call' op passes adjoint-dependent values to @h, which is not a generated gradient or backward function: the N-seed function (--rev-seeds) cannot copy its effects}}
   %y = rev.call @h(%xb) : (f64) -> f64
   rev.return %x, %y : f64, f64
+}
+
+// -----
+
+// Memory that depends on the adjoints but is primal: a select between the
+// primal array and a shadow (the review's repro), and a view of the primal
+// array at an offset computed from an adjoint.
+rev.func @sel(%A: memref<4xf64>) {
+  rev.return
+}
+rev.func @sel_grad(%A: memref<4xf64>, %Ab: memref<4xf64>) attributes {rev.gradient_of = @sel} {
+  %c0 = arith.constant 0 : index
+  %t = arith.constant true
+  %m = arith.select %t, %A, %Ab : memref<4xf64>
+  %one = arith.constant 1.0 : f64
+  // expected-error @below {{'rev.add_at' op depends on the adjoints and may write its operand #0, a memref that is not (or may not be) an adjoint buffer}}
+  rev.add_at %m[%c0], %one : memref<4xf64>
+  rev.return
+}
+
+// -----
+
+rev.func @sv(%A: memref<4xf64>) {
+  rev.return
+}
+rev.func @sv_grad(%A: memref<4xf64>, %Ab: memref<4xf64>) attributes {rev.gradient_of = @sv} {
+  %c0 = arith.constant 0 : index
+  %b = memref.load %Ab[%c0] : memref<4xf64>
+  %i = arith.fptosi %b : f64 to i64
+  %off = arith.index_cast %i : i64 to index
+  %v = memref.subview %A[%off] [2] [1] : memref<4xf64> to memref<2xf64, strided<[1], offset: ?>>
+  %one = arith.constant 1.0 : f64
+  // expected-error @below {{'rev.add_at' op depends on the adjoints and may write its operand #0, a memref that is not (or may not be) an adjoint buffer}}
+  rev.add_at %v[%c0], %one : memref<2xf64, strided<[1], offset: ?>>
+  rev.return
 }
