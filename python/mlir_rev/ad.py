@@ -193,23 +193,26 @@ class Derivatives:
             final[p] = r
         return final, res + tuple(args[i].copy() for i in self.active_memrefs)
 
-    def _backward(self, final, scalar_seeds, shadows):
+    def _backward(self, final, scalar_seeds, shadows, name=None):
         """The input adjoints, by @f_bwd from f's final state (not modified):
-        floats for the float scalars, then `shadows` (updated in place)."""
+        floats for the float scalars, then `shadows` (updated in place).
+        `name`: another function of the same layout (an adjoint-only
+        @f_grad, from f's inputs)."""
         state = [np.array(v, copy=True) if isinstance(v, np.ndarray) else v for v in final]
         res = _as_tuple(self.program.call(
-            self.bwd_name, *self._derivative_args(state, scalar_seeds, shadows)))
+            name or self.bwd_name, *self._derivative_args(state, scalar_seeds, shadows)))
         return self._pack(res[len(self.scalar_pos):], shadows)
 
-    def _backward_seeded(self, final, seeds):
-        """_backward for N seed sets at once (@f_bwd_xN): one sweep from one
-        copy of the final state; one (scalars, shadows) tuple per set."""
+    def _backward_seeded(self, final, seeds, name=None):
+        """_backward for N seed sets at once (@f_bwd_xN, or `name`): one
+        sweep from one copy of the final state; one (scalars, shadows) tuple
+        per set."""
         state = [np.array(v, copy=True) if isinstance(v, np.ndarray) else v for v in final]
         p = len(state)
         call_args = list(state)
         for sbar, shadows in seeds:
             call_args += self._derivative_args(state, sbar, shadows)[p:]
-        res = _as_tuple(self.program.call(self.bwd_seeded, *call_args))
+        res = _as_tuple(self.program.call(name or self.bwd_seeded, *call_args))
         res, n_s = res[len(self.scalar_pos):], len(self.active_scalars)
         return [self._pack(res[k * n_s:(k + 1) * n_s], shadows)
                 for k, (_, shadows) in enumerate(seeds)]
@@ -244,9 +247,17 @@ class Derivatives:
     def jacobian(self, *args):
         """The full Jacobian d outputs / d inputs: one forward run, then one
         backward sweep per output from the final state (with seeds=N, one
-        sweep per N outputs: @f_bwd_xN)."""
+        sweep per N outputs: @f_bwd_xN). Where the gradient is adjoint-only
+        (its adjoints read nothing f changes) the sweeps are its calls on
+        the inputs, without the forward run (the same numbers)."""
         args = self._check_args(args)
-        final, _ = self._forward(args)  # args are copies
+        one = many = None
+        if self.grad_name in self.program.adjoint_only:
+            final = args
+            one = self.grad_name
+            many = self.program.seeded_names.get(self.grad_name)
+        else:
+            final, _ = self._forward(args)  # args are copies
         n_s = len(self.active_scalars)
         sizes = [args[i].size for i in self.active_memrefs]
         n = n_s + sum(sizes)
@@ -262,13 +273,14 @@ class Derivatives:
         for start in range(0, len(outputs), step):
             chunk = outputs[start:start + step]
             if step == 1:
-                rows.append(row(self._backward(final, *self._output_seed(args, chunk[0]))))
+                rows.append(row(self._backward(final, *self._output_seed(args, chunk[0]),
+                                               name=one)))
                 continue
             seeds = [self._output_seed(args, out) for out in chunk]
             while len(seeds) < step:  # zero seeds fill the last sweep
                 sbar, shadows = self._output_seed(args, chunk[0])
                 seeds.append(([0.0] * len(sbar), [np.zeros_like(a) for a in shadows]))
-            rows += [row(g) for g in self._backward_seeded(final, seeds)[:len(chunk)]]
+            rows += [row(g) for g in self._backward_seeded(final, seeds, many)[:len(chunk)]]
         jac = np.array(rows).reshape(len(outputs), n)
         if self.wrt is None:
             return jac

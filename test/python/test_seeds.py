@@ -332,6 +332,15 @@ def test_jacobian_runs_n_outputs_per_sweep(n):
     for x in (0.4, -0.4):
         assert np.array_equal(ad.Derivatives(BRANCH, "branch").jacobian(x, 1.3),
                               ad.Derivatives(BRANCH, "branch", seeds=n).jacobian(x, 1.3))
+    # An adjoint-only gradient: the sweeps are its calls on the inputs (no
+    # forward run): the matrix of the plain form, bit for bit.
+    linear = LOOP.replace("%q = arith.mulf %x3, %x3", "%q = arith.mulf %x3, %k").replace(
+        "%k: f64,", "%k: f64 {rev.const},")
+    plain = ad.Derivatives(linear, "loop", adjoint_only=False).jacobian(*args)
+    for k in (1, n):
+        d = ad.Derivatives(linear, "loop", seeds=k)
+        assert d.grad_name in d.program.adjoint_only
+        assert np.array_equal(d.jacobian(*args), plain)
 
 
 @pytest.mark.parametrize("form", ["default", "plain"])
