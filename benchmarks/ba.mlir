@@ -26,12 +26,17 @@
 // per-observation copies (CAMS p x 11, PTS p x 3, CIDX = PIDX = 0..p-1, made
 // by @ba_gather, a plain func.func that is not differentiated): observation o
 // then reads only row o of each input, so its adjoint lands in row o of the
-// shadows. One backward sweep (@ba_reproj_bwd) seeded with ERR_bar[:, 0] = 1
-// gives the first row of every observation's 2 x 15 block (11 camera, 3
-// point, 1 weight columns), one seeded with ERR_bar[:, 1] = 1 the second;
-// both start from the final state of one forward run (benchmarks/ba.py).
+// shadows. The gradient seeded with ERR_bar[:, 0] = 1 gives the first row of
+// every observation's 2 x 15 block (11 camera, 3 point, 1 weight columns),
+// seeded with ERR_bar[:, 1] = 1 the second; benchmarks/ba.py gets both from
+// one call of the two-seed copy @ba_reproj_grad_x2 (--rev-seeds). No adjoint
+// update reads ERR, so the gradient is adjoint-only (no forward run). FEAT
+// (the observed features) is data: marked rev.const, it is only read and
+// its shadow gets no adjoint.
+// FEAT (the observed features) is data: marked rev.const, it is only read
+// and its shadow gets no adjoint.
 rev.func @ba_reproj(%CAMS: memref<?x11xf64>, %PTS: memref<?x3xf64>, %W: memref<?xf64>,
-                    %FEAT: memref<?x2xf64>, %CIDX: memref<?xindex>, %PIDX: memref<?xindex>,
+                    %FEAT: memref<?x2xf64> {rev.const}, %CIDX: memref<?xindex>, %PIDX: memref<?xindex>,
                     %ERR: memref<?x2xf64>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index

@@ -22,7 +22,8 @@ columns) and the weight-error row's one entry d(1 - w^2)/dw.
   and ERR_bar[:, 1] = 1 in the second: each observation's adjoint lands in
   its own rows of the shadows, so set k gives row k of every block (the
   observations are independent); the weight-error row by @ba_werr_grad
-  seeded with WERR_bar = 1. The gradient is adjoint-only (no adjoint
+  seeded with WERR_bar = 1. FEAT is marked rev.const (data, only read): no
+  adjoint goes into its shadows, which are zeroed once at allocation. The gradient is adjoint-only (no adjoint
   update reads ERR, the only array f writes), so it runs no forward sweep
   and leaves the state array as it was. Everything counts: the gather,
   zeroing the shadows and seeding. The arrays are the caller's, allocated
@@ -146,7 +147,7 @@ class RevBA:
                     I0=np.arange(p, dtype=np.int64), I1=np.arange(p, dtype=np.int64),
                     E=np.zeros((p, 2)), S=[np.empty((p, 2)) for _ in range(2)],
                     shadows=[[np.empty((p, 11)), np.empty((p, 3)), np.empty(p),
-                              np.empty((p, 2)), np.empty((p, 2))] for _ in range(2)],
+                              np.zeros((p, 2)), np.empty((p, 2))] for _ in range(2)],
                     WE=np.empty(p), WB=np.empty(p), WEB=np.empty(p))
 
     def objective(self):
@@ -170,8 +171,9 @@ class RevBA:
         call("ba_gather", self.cams, self.pts, self.cidx, self.pidx, GC, GP)
         t1 = clock()
         for k, sh in enumerate(b["shadows"]):
-            for a in sh:
-                a.fill(0.0)
+            for j, a in enumerate(sh):
+                if j != 3:  # FEAT is rev.const: its shadow gets no adjoint
+                    a.fill(0.0)
             sh[4][:, k] = 1.0  # ERR_bar of set k: row k of every observation
         t2 = clock()
         # E: the state array (zeros); the adjoint-only gradient leaves it so.

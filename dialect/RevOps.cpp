@@ -9,6 +9,7 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/FunctionImplementation.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
@@ -568,9 +569,17 @@ LogicalResult FuncOp::verifyRegions() {
   for (auto [i, arg] : llvm::enumerate(body.getArguments())) {
     bool isScalar = !isa<MemRefType>(arg.getType());
     if (getArgAttr(i, kConstArgAttr)) {
-      if (!isScalar)
-        return emitOpError() << "argument #" << i << " is marked '" << kConstArgAttr
-                             << "' but is a memref: only scalar arguments can be constants";
+      if (!isScalar) {
+        if (Operation *writer = memrefArgumentWriter(arg)) {
+          InFlightDiagnostic diag = emitOpError()
+                                    << "argument #" << i << " is marked '" << kConstArgAttr
+                                    << "' but the function may write it: a constant memref "
+                                       "is only read (loads and dims, through views)";
+          diag.attachNote(writer->getLoc()) << "may be written here";
+          return diag;
+        }
+        continue;
+      }
       if (ret && ret.getOperand(pos) != arg)
         return emitOpError() << "argument #" << i << " is marked '" << kConstArgAttr
                              << "' but the function updates it: a constant must be returned "
@@ -579,6 +588,63 @@ LogicalResult FuncOp::verifyRegions() {
     pos += isScalar;
   }
   return success();
+}
+
+/// The memrefs that `v` may be: through views and both sides of selects.
+static void memrefSources(Value v, SmallVectorImpl<Value> &out) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>()) {
+    if (view.getViewDest() != v)
+      break;
+    v = view.getViewSource();
+  }
+  if (auto select = v.getDefiningOp<arith::SelectOp>()) {
+    memrefSources(select.getTrueValue(), out);
+    memrefSources(select.getFalseValue(), out);
+    return;
+  }
+  out.push_back(v);
+}
+
+bool mlir::rev::isConstantMemref(Value v) {
+  SmallVector<Value> sources;
+  memrefSources(v, sources);
+  return llvm::all_of(sources, [](Value s) {
+    auto arg = dyn_cast<BlockArgument>(s);
+    if (!arg || !isa<BaseMemRefType>(arg.getType()) || !arg.getOwner()->isEntryBlock())
+      return false;
+    auto func = dyn_cast_or_null<FuncOp>(arg.getOwner()->getParentOp());
+    return func && func.getArgAttr(arg.getArgNumber(), kConstArgAttr);
+  });
+}
+
+Operation *mlir::rev::memrefArgumentWriter(BlockArgument arg) {
+  SmallVector<Value> work{arg};
+  llvm::DenseSet<Value> seen;
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    if (!seen.insert(v).second)
+      continue;
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      if (auto view = dyn_cast<ViewLikeOpInterface>(user); view && view.getViewSource() == v) {
+        work.push_back(view.getViewDest());
+        continue;
+      }
+      if (auto select = dyn_cast<arith::SelectOp>(user)) {
+        work.push_back(select.getResult());
+        continue;
+      }
+      auto iface = dyn_cast<MemoryEffectOpInterface>(user);
+      if (!iface)
+        return user; // a call, a region op carrying it, an unknown op
+      SmallVector<MemoryEffects::EffectInstance> effects;
+      iface.getEffects(effects);
+      for (const MemoryEffects::EffectInstance &e : effects)
+        if (!isa<MemoryEffects::Read>(e.getEffect()) && (!e.getValue() || e.getValue() == v))
+          return user;
+    }
+  }
+  return nullptr;
 }
 
 bool mlir::rev::isConstantArgument(Value v) {

@@ -68,12 +68,22 @@ inline constexpr llvm::StringLiteral kAdjointOnlyAttr = "rev.adjoint_only";
 inline constexpr llvm::StringLiteral kSeedsOfAttr = "rev.seeds_of";
 inline constexpr llvm::StringLiteral kSeedsAttr = "rev.seeds";
 
-/// A scalar argument of a rev.func that the function never updates and that
-/// reverse-mode AD treats as a constant: no adjoint is accumulated for it
-/// (its adjoint argument comes back unchanged), so no loop sums one.
+/// A scalar argument of a rev.func that the function never updates (or a
+/// memref argument it only reads) and that reverse-mode AD treats as a
+/// constant: no adjoint is accumulated for it (its adjoint argument or
+/// shadow comes back unchanged), so no loop sums one.
 inline constexpr llvm::StringLiteral kConstArgAttr = "rev.const";
 /// Whether `v` is such an argument (of the function's entry block).
 bool isConstantArgument(Value v);
+/// A memref argument marked `rev.const` is one the function only reads
+/// (never writes, never passes to a call): reverse mode accumulates no
+/// adjoint into its shadow. Whether the memref `v` is such an argument, or
+/// a view (or select) of such arguments only.
+bool isConstantMemref(Value v);
+/// An op that may write the memref argument `arg` (directly, through a view
+/// or a select, or by passing it to an op whose effects are unknown), or
+/// null when the function only reads it.
+Operation *memrefArgumentWriter(BlockArgument arg);
 
 /// The derivative argument layout, the ABI of generated derivative functions
 /// (the verifier checks marked functions against it; the Python package reads

@@ -114,6 +114,8 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
       continue; // a constant (or a value of integers only, or a rev.const argument)
     Value bar = sens == one ? castFloat(b, loc, seed(b), leaf.getType())
                             : chainProduct(b, loc, sens, seed(b), leaf.getType());
+    if (load && isConstantMemref(load.getMemRef()))
+      continue; // a rev.const memref: no adjoint accumulated into its shadow
     if (load) {
       FailureOr<Value> shadow = getShadow(load.getMemRef(), user);
       FailureOr<SmallVector<Value>> idx = recovered.lookupAll(b, load.getIndices());

@@ -27,9 +27,10 @@ alone, a sequence a tuple in the order given (`jacobian`: the columns of those
 inputs, in that order). The other float scalar arguments that @f returns
 unchanged are marked `rev.const` on a copy of the module before `--rev-ad`,
 so the backward sweep accumulates no adjoint for them (docs/ad.md, "Choosing
-the inputs"); scalars that @f updates stay active (their adjoints carry the
-derivatives of the others) and memrefs keep their shadows: those results are
-computed and dropped.
+the inputs"); so are the float memref arguments outside `wrt` that @f only
+reads (no adjoint accumulated into their shadows); scalars that @f updates
+and memrefs it writes stay active (their adjoints carry the derivatives of
+the others): those results are computed and dropped.
 The caller's arrays are never modified: each evaluation works on copies.
 """
 
@@ -362,8 +363,9 @@ class Derivatives:
 
 def _mark_constants(source, name: str, wrt):
     """(a copy of `source` whose @name has `rev.const` on the float scalar
-    arguments outside `wrt` that it returns unchanged, (wrt positions, whether
-    wrt was a single int), the marked positions). `source` is not modified."""
+    arguments outside `wrt` that it returns unchanged and the float memref
+    arguments outside `wrt` that it only reads, (wrt positions, whether wrt
+    was a single int), the marked positions). `source` is not modified."""
     from .ir import ArrayAttr, Context, DictAttr, FunctionType, InsertionPoint, Location
     from .ir import MLIRError, Module, UnitAttr
     from .jit import _copy_module, parse_module
@@ -418,7 +420,8 @@ def _mark_constants(source, name: str, wrt):
                     return True
             return any(refers(o) for r in op.regions for b in r.blocks for o in b.operations)
         marked = []
-        if not any(refers(op.operation) for op in module.body.operations):
+        refers_none = not any(refers(op.operation) for op in module.body.operations)
+        if refers_none:
             block = func.regions[0].blocks[0]
             ret = list(block.operations)[-1]
             scalar_k = 0
@@ -429,8 +432,9 @@ def _mark_constants(source, name: str, wrt):
                         ret.operands[scalar_k] == block.arguments[i]):
                     marked.append(i)
                 scalar_k += 1
-        if marked:
-            old = func.attributes["arg_attrs"] if "arg_attrs" in func.attributes else None
+        old = func.attributes["arg_attrs"] if "arg_attrs" in func.attributes else None
+
+        def set_marks(indices):
             dicts = []
             for i in range(n):
                 entries = {}
@@ -438,10 +442,31 @@ def _mark_constants(source, name: str, wrt):
                     d = DictAttr(old[i])
                     for k in range(len(d)):
                         entries[d[k].name] = d[k].attr
-                if i in marked:
+                if i in indices:
                     entries["rev.const"] = UnitAttr.get()
                 dicts.append(DictAttr.get(entries))
             func.attributes["arg_attrs"] = ArrayAttr.get(dicts)
+
+        if refers_none:
+            # Float memrefs outside wrt that @name only reads: rev.const too
+            # (no shadow accumulation); the verifier decides which qualify.
+            for i, t in enumerate(ftype.inputs):
+                if not ("memref" in str(t) and active[i] and i not in positions):
+                    continue
+                set_marks(marked + [i])
+                try:
+                    ok = func.verify()
+                except MLIRError:
+                    ok = False
+                if ok:
+                    marked.append(i)
+            marked.sort()
+            if marked:
+                set_marks(marked)
+            elif old is not None:
+                func.attributes["arg_attrs"] = old
+            elif "arg_attrs" in func.attributes:
+                del func.attributes["arg_attrs"]
     return module, (positions, single), marked
 
 

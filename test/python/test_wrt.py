@@ -135,3 +135,45 @@ def test_front_end_grad_takes_wrt():
                                                                             rel=1e-12)
     assert rev.grad(sweep, output=1, wrt=2)(1.5, 2.0, 3.0) == pytest.approx(2.25, rel=1e-12)
     assert sweep.derivatives(wrt=0).marked == [2]
+
+
+READS = """
+rev.func @weighted(%y: f64, %X: memref<?xf64>, %W: memref<?xf64>, %Out: memref<?xf64>) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %r = rev.for %i = %c0 to %n step %c1 iter_args(%a = %y) -> (f64) {
+    %x = memref.load %X[%i] : memref<?xf64>
+    %w = memref.load %W[%i] : memref<?xf64>
+    %s = math.sin %x : f64
+    %t = arith.mulf %s, %w : f64
+    %a1 = rev.add %a, %t : f64
+    rev.add_at %Out[%i], %t : memref<?xf64>
+    rev.yield %a1 : f64
+  }
+  rev.return %r : f64
+}
+"""
+
+
+def test_read_only_memrefs_outside_wrt_are_marked_constant():
+    """A float memref outside wrt that the function only reads is marked
+    rev.const (no adjoint into its shadow); one it writes (Out) is not; the
+    selected gradients equal the unmarked program's (1e-12)."""
+    rng = np.random.default_rng(8)
+    n = 30
+    args = (0.4, rng.uniform(-1, 1, n), rng.uniform(-1, 1, n), np.zeros(n))
+    seeds = ([1.0], [np.zeros(n), np.zeros(n), rng.uniform(-1, 1, n)])
+    _, full = vjp(READS, "weighted")(args, *seeds)
+    d = Derivatives(READS, "weighted", wrt=(0, 2))
+    assert d.marked == [1]
+    marked, _, _ = _mark_constants(READS, "weighted", (0, 2))
+    assert "%arg1: memref<?xf64> {rev.const}, %arg2: memref<?xf64>, %arg3: memref<?xf64>)" in \
+        str(marked)
+    _, (dy, dW) = d.vjp(args, *seeds)
+    assert abs(dy - full[0]) <= 1e-12 * abs(full[0])
+    assert rel_err(dW, full[2]) < 1e-12
+    d = Derivatives(READS, "weighted", wrt=1)
+    assert d.marked == [2]  # y is updated (stays active), Out is written
+    _, dX = d.vjp(args, *seeds)
+    assert rel_err(dX, full[1]) < 1e-12

@@ -35,3 +35,26 @@ rev.func @scale_active(%X: memref<?xf64>, %k: f64, %n: index) -> (f64, index) {
   }
   rev.return %k, %n : f64, index
 }
+
+// A memref that the function only reads, marked rev.const: no shadow update
+// for it; the other memref's shadow still gets its adjoint.
+// CHECK-LABEL: rev.func @weighted_grad(
+// CHECK-SAME: %[[Y:[^:]*]]: f64, %[[X:[^:]*]]: memref<?xf64>, %[[W:[^:]*]]: memref<?xf64>, %[[YB:[^:]*]]: f64, %[[XB:[^:]*]]: memref<?xf64>, %[[WB:[^:]*]]: memref<?xf64>)
+// CHECK-NOT: rev.add_at %[[XB]]
+// CHECK: rev.add_at %[[WB]]
+// CHECK-NOT: rev.add_at %[[XB]]
+// CHECK: rev.return
+rev.func @weighted(%y: f64, %X: memref<?xf64> {rev.const}, %W: memref<?xf64>) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %r = rev.for %i = %c0 to %n step %c1 iter_args(%a = %y) -> (f64) {
+    %x = memref.load %X[%i] : memref<?xf64>
+    %w = memref.load %W[%i] : memref<?xf64>
+    %s = math.sin %x : f64
+    %t = arith.mulf %s, %w : f64
+    %a1 = rev.add %a, %t : f64
+    rev.yield %a1 : f64
+  }
+  rev.return %r : f64
+}
