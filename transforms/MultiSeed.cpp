@@ -154,6 +154,8 @@ public:
 private:
   unsigned n;
   Block *entry = nullptr;
+  /// g's primal results: the return's operands before the adjoint ones.
+  unsigned primalResults = 0;
   llvm::DenseSet<Value> tainted;
   /// Region ops copied once with their adjoint-carrying values N times.
   llvm::DenseMap<Operation *, ZipInfo> zipped;
@@ -300,6 +302,15 @@ bool Seeder::propagate(Region &region, LogicalResult &status) {
       }
       return WalkResult::advance();
     }
+    // The return hands each seed its own adjoint results: N versions.
+    if (auto ret = dyn_cast<ReturnOp>(op)) {
+      for (Value v : ret.getOperands().drop_front(primalResults))
+        if (failed(taintConsumed(v, op, changed))) {
+          status = failure();
+          return WalkResult::interrupt();
+        }
+      return WalkResult::advance();
+    }
     if (op->getNumRegions() != 0 || op->hasTrait<OpTrait::IsTerminator>())
       return WalkResult::advance();
     bool t = anyTainted(op->getOperands()) || anyTainted(op->getResults());
@@ -309,16 +320,16 @@ bool Seeder::propagate(Region &region, LogicalResult &status) {
     // arguments.
     // It becomes a call of the callee's N-seed function: the versions it
     // consumes at adjoint positions get a copy per seed.
-    unsigned primalArgs = 0, primalResults = 0;
+    unsigned calleeArgs = 0, calleeResults = 0;
     if (FuncOp primal = derivativeCallee(op)) {
-      primalArgs = primal.getNumArguments();
-      primalResults = primal.getNumResults();
+      calleeArgs = primal.getNumArguments();
+      calleeResults = primal.getNumResults();
     }
-    for (Value r : op->getResults().drop_front(primalResults))
+    for (Value r : op->getResults().drop_front(calleeResults))
       changed |= taint(r);
     if (auto inv = dyn_cast<InvertibleOpInterface>(op))
       for (OpOperand *consumed : inv.getConsumedOperands())
-        if (consumed->getOperandNumber() >= primalArgs &&
+        if (consumed->getOperandNumber() >= calleeArgs &&
             failed(taintConsumed(consumed->get(), op, changed))) {
           status = failure();
           return WalkResult::interrupt();
@@ -336,6 +347,7 @@ LogicalResult Seeder::analyze(FuncOp g, const Layout &layout) {
   tainted.clear();
   zipped.clear();
   entry = &g.getBody().front();
+  primalResults = layout.primalResults;
   for (BlockArgument arg : entry->getArguments().drop_front(layout.primalArgs))
     taint(arg);
   LogicalResult status = success();
