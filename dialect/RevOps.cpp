@@ -590,8 +590,7 @@ LogicalResult FuncOp::verifyRegions() {
   return success();
 }
 
-/// The memrefs that `v` may be: through views and both sides of selects.
-static void memrefSources(Value v, SmallVectorImpl<Value> &out) {
+void mlir::rev::memrefSources(Value v, SmallVectorImpl<Value> &out) {
   while (auto view = v.getDefiningOp<ViewLikeOpInterface>()) {
     if (view.getViewDest() != v)
       break;

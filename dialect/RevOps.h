@@ -80,6 +80,9 @@ bool isConstantArgument(Value v);
 /// adjoint into its shadow. Whether the memref `v` is such an argument, or
 /// a view (or select) of such arguments only.
 bool isConstantMemref(Value v);
+/// The memrefs that the memref `v` may be: through views (subview, cast,
+/// ...) and both sides of an arith.select; any other value is its own.
+void memrefSources(Value v, SmallVectorImpl<Value> &out);
 /// An op that may write the memref argument `arg` (directly, through a view
 /// or a select, or by passing it to an op whose effects are unknown), or
 /// null when the function only reads it.

@@ -13,7 +13,9 @@
 //  * taint: a value depends on the adjoints when it is an adjoint argument,
 //    the result of an op with such an operand, an iter_arg/result of a
 //    region op whose init or yielded value does, or a memref allocation that
-//    such an op writes (an adjoint buffer of the function's own);
+//    such an op writes (an adjoint buffer of the function's own); every
+//    memref such an op may write must be, through every view and select, an
+//    adjoint argument or such an allocation;
 //  * copy: ops without tainted operands or results are copied once; leaf
 //    ops with them N times (copy k reads copy k of each tainted operand);
 //    region ops (rev.for, rev.parallel_for, rev.if, rev.while, rev.routine)
@@ -30,17 +32,17 @@
 // call; the copies of a tainted op run where the op ran, so they see the
 // same primal values and memory. What this cannot show safe is a located
 // error: an adjoint-dependent op that may write memory the primal side
-// owns (a non-adjoint memref argument, a memref passed to an unknown
-// call), a loop bound or condition that depends on the adjoints, a
-// primal result or argument that depends on them, or a region op of another
-// kind (rev.steps_adjoint).
+// owns (a non-adjoint memref argument, possibly through a view or select;
+// rev.steps_adjoint's state), a loop bound or condition that depends on the
+// adjoints, an adjoint-dependent update of a primal argument, a call of a
+// non-derivative function with adjoint operands, or a region op of another
+// kind.
 //
 //===----------------------------------------------------------------------===//
 #include "transforms/ReverseMode.h"
 
 #include "transforms/MarkedFunctions.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
@@ -205,22 +207,6 @@ private:
   }
 };
 
-/// The memrefs that `v` may be (a view of): through views (subview, cast,
-/// ...) and both sides of an arith.select; other values are their own root.
-void memrefRoots(Value v, SmallVectorImpl<Value> &roots) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>()) {
-    if (view.getViewDest() != v)
-      break;
-    v = view.getViewSource();
-  }
-  if (auto select = v.getDefiningOp<arith::SelectOp>()) {
-    memrefRoots(select.getTrueValue(), roots);
-    memrefRoots(select.getFalseValue(), roots);
-    return;
-  }
-  roots.push_back(v);
-}
-
 /// Whether `op` may write the memref `v` (unknown effects count).
 bool mayWrite(Operation *op, Value v) {
   if (isa<CallOp, UncallOp>(op))
@@ -263,7 +249,7 @@ LogicalResult Seeder::markWrittenMemrefs(Operation *op, bool &changed) {
     // an adjoint-dependent offset, or a select between it and a shadow, is
     // still primal memory.
     SmallVector<Value> roots;
-    memrefRoots(v, roots);
+    memrefSources(v, roots);
     for (Value root : roots) {
       if (auto arg = dyn_cast<BlockArgument>(root);
           arg && arg.getOwner() == entry && isTainted(arg))
