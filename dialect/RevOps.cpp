@@ -591,11 +591,7 @@ LogicalResult FuncOp::verifyRegions() {
 }
 
 void mlir::rev::memrefSources(Value v, SmallVectorImpl<Value> &out) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>()) {
-    if (view.getViewDest() != v)
-      break;
-    v = view.getViewSource();
-  }
+  v = viewRoot(v);
   if (auto select = v.getDefiningOp<arith::SelectOp>()) {
     memrefSources(select.getTrueValue(), out);
     memrefSources(select.getFalseValue(), out);
@@ -633,17 +629,23 @@ Operation *mlir::rev::memrefArgumentWriter(BlockArgument arg) {
         work.push_back(select.getResult());
         continue;
       }
-      auto iface = dyn_cast<MemoryEffectOpInterface>(user);
-      if (!iface)
-        return user; // a call, a region op carrying it, an unknown op
-      SmallVector<MemoryEffects::EffectInstance> effects;
-      iface.getEffects(effects);
-      for (const MemoryEffects::EffectInstance &e : effects)
-        if (!isa<MemoryEffects::Read>(e.getEffect()) && (!e.getValue() || e.getValue() == v))
-          return user;
+      if (mayModifyMemref(user, v))
+        return user; // also a call, a region op carrying it, an unknown op
     }
   }
   return nullptr;
+}
+
+bool mlir::rev::mayModifyMemref(Operation *op, Value memref) {
+  auto iface = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!iface)
+    return true;
+  SmallVector<MemoryEffects::EffectInstance> effects;
+  iface.getEffects(effects);
+  return llvm::any_of(effects, [&](const MemoryEffects::EffectInstance &e) {
+    return !isa<MemoryEffects::Read>(e.getEffect()) &&
+           (!e.getValue() || e.getValue() == memref);
+  });
 }
 
 bool mlir::rev::isConstantArgument(Value v) {

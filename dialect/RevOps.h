@@ -87,6 +87,10 @@ void memrefSources(Value v, SmallVectorImpl<Value> &out);
 /// or a select, or by passing it to an op whose effects are unknown), or
 /// null when the function only reads it.
 Operation *memrefArgumentWriter(BlockArgument arg);
+/// Whether `op` itself may change `memref` (its contents or its lifetime):
+/// any memory effect but a read on it or on no particular value, or unknown
+/// effects (a call, an op without MemoryEffectOpInterface).
+bool mayModifyMemref(Operation *op, Value memref);
 
 /// The derivative argument layout, the ABI of generated derivative functions
 /// (the verifier checks marked functions against it; the Python package reads

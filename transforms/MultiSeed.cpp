@@ -46,8 +46,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
-#include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/DenseSet.h"
 
 using namespace mlir;
@@ -207,20 +205,6 @@ private:
   }
 };
 
-/// Whether `op` may write the memref `v` (unknown effects count).
-bool mayWrite(Operation *op, Value v) {
-  if (isa<CallOp, UncallOp>(op))
-    return true;
-  auto iface = dyn_cast<MemoryEffectOpInterface>(op);
-  if (!iface)
-    return true;
-  SmallVector<MemoryEffects::EffectInstance> effects;
-  iface.getEffects(effects);
-  return llvm::any_of(effects, [&](const MemoryEffects::EffectInstance &e) {
-    return isa<MemoryEffects::Write>(e.getEffect()) && (!e.getValue() || e.getValue() == v);
-  });
-}
-
 LogicalResult Seeder::taintConsumed(Value v, Operation *consumer, bool &changed) {
   if (isTainted(v))
     return success();
@@ -241,7 +225,7 @@ LogicalResult Seeder::markWrittenMemrefs(Operation *op, bool &changed) {
     first = primal.getNumArguments();
   for (OpOperand &operand : llvm::drop_begin(op->getOpOperands(), first)) {
     Value v = operand.get();
-    if (!isa<BaseMemRefType>(v.getType()) || !mayWrite(op, v))
+    if (!isa<BaseMemRefType>(v.getType()) || !mayModifyMemref(op, v))
       continue;
     // Every memref it may be must be an adjoint buffer: an adjoint argument,
     // or an allocation of the function's own (each seed then gets its own).
@@ -342,16 +326,17 @@ LogicalResult Seeder::analyze(FuncOp g, const Layout &layout) {
       return failure();
   if (failed(status))
     return failure();
-  // Region ops to copy once with their carried adjoints copied N times.
+  // Region ops to copy once with their carried adjoints copied N times:
+  // those that depend on the adjoints or hold an op that does.
+  llvm::DenseSet<Operation *> holding;
+  g.getBody().walk([&](Operation *op) {
+    if (anyTainted(op->getOperands()) || anyTainted(op->getResults()))
+      for (Operation *p = op; p != g.getOperation(); p = p->getParentOp())
+        if (!holding.insert(p).second)
+          break;
+  });
   WalkResult r = g.getBody().walk([&](Operation *op) {
-    if (op->getNumRegions() == 0)
-      return WalkResult::advance();
-    bool inside = false;
-    op->walk([&](Operation *nested) {
-      if (nested != op && (anyTainted(nested->getOperands()) || anyTainted(nested->getResults())))
-        inside = true;
-    });
-    if (!inside && !anyTainted(op->getOperands()) && !anyTainted(op->getResults()))
+    if (op->getNumRegions() == 0 || !holding.contains(op))
       return WalkResult::advance();
     if (!isZippable(op)) {
       op->emitOpError() << "holds adjoint updates, which the N-seed function (--rev-seeds) "

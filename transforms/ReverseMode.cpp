@@ -112,10 +112,10 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
     auto load = leaf.getDefiningOp<memref::LoadOp>();
     if (!load && (!isVersion(leaf) || isConstantArgument(leaf)))
       continue; // a constant (or a value of integers only, or a rev.const argument)
-    Value bar = sens == one ? castFloat(b, loc, seed(b), leaf.getType())
-                            : chainProduct(b, loc, sens, seed(b), leaf.getType());
     if (load && isConstantMemref(load.getMemRef()))
       continue; // a rev.const memref: no adjoint accumulated into its shadow
+    Value bar = sens == one ? castFloat(b, loc, seed(b), leaf.getType())
+                            : chainProduct(b, loc, sens, seed(b), leaf.getType());
     if (load) {
       FailureOr<Value> shadow = getShadow(load.getMemRef(), user);
       FailureOr<SmallVector<Value>> idx = recovered.lookupAll(b, load.getIndices());

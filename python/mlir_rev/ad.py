@@ -279,8 +279,8 @@ class Derivatives:
                 continue
             seeds = [self._output_seed(args, out) for out in chunk]
             while len(seeds) < step:  # zero seeds fill the last sweep
-                sbar, shadows = self._output_seed(args, chunk[0])
-                seeds.append(([0.0] * len(sbar), [np.zeros_like(a) for a in shadows]))
+                seeds.append(([0.0] * len(self.active_scalars),
+                              [np.zeros_like(args[i]) for i in self.active_memrefs]))
             rows += [row(g) for g in self._backward_seeded(final, seeds, many)[:len(chunk)]]
         jac = np.array(rows).reshape(len(outputs), n)
         if self.wrt is None:
