@@ -256,6 +256,26 @@ Value countsBuffer(B &b, Operation *op, ConversionPatternRewriter &rw) {
   return memref::GetGlobalOp::create(b, type, kCountsGlobal);
 }
 
+/// The bytes a budgeted schedule may keep, read at run time from a
+/// `memref<index>` that holds `bytes` (an alloca at the start of the
+/// function, marked kMemoryBudgetCounterAttr): --rev-tape-loops makes it the
+/// gradient's shared counter, which loop tapes have already drawn on.
+Value budgetBytes(B &b, Operation *op, int64_t bytes, ConversionPatternRewriter &rw) {
+  auto fn = op->getParentOfType<FunctionOpInterface>();
+  auto type = MemRefType::get({}, b.getIndexType());
+  Value counter;
+  {
+    OpBuilder::InsertionGuard g(rw);
+    rw.setInsertionPointToStart(&fn.getFunctionBody().front());
+    B eb(op->getLoc(), rw);
+    auto alloca = memref::AllocaOp::create(eb, type);
+    alloca->setAttr(kMemoryBudgetCounterAttr, rw.getUnitAttr());
+    memref::StoreOp::create(eb, cidx(eb, bytes), alloca, ValueRange{});
+    counter = alloca;
+  }
+  return memref::LoadOp::create(b, counter, ValueRange{});
+}
+
 void addCount(B &b, Value counts, int64_t slot, Value v, bool set = false) {
   Value idx = cidx(b, slot);
   Value v64 = arith::IndexCastOp::create(b, b.getI64Type(), v);
@@ -355,7 +375,8 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
       unsigned bits = type.getElementType().getIntOrFloatBitWidth();
       Value stateBytes = arith::MulIOp::create(b, arith::MaxUIOp::create(b, n, c1),
                                                cidx(b, std::max(1u, bits / 8)));
-      c = arith::DivUIOp::create(b, cidx(b, op.getMemoryBudgetAttr().getInt()), stateBytes);
+      c = arith::DivUIOp::create(
+          b, budgetBytes(b, op, op.getMemoryBudgetAttr().getInt(), rw), stateBytes);
     } else {
       // The least c with beta(c, 3) = (c+1)(c+2)(c+3)/6 >= steps.
       auto loop = scf::WhileOp::create(
@@ -611,7 +632,8 @@ struct StepsAdjointLowering : public OpConversionPattern<StepsAdjointOp> {
       k = cidx(b, *l);
     } else if (op.getMemoryBudgetAttr().getInt() >= 0) {
       Value stateBytes = arith::MulIOp::create(b, arith::MaxUIOp::create(b, n, c1), elemBytes);
-      Value avail = arith::DivUIOp::create(b, cidx(b, op.getMemoryBudgetAttr().getInt()), stateBytes);
+      Value avail = arith::DivUIOp::create(
+          b, budgetBytes(b, op, op.getMemoryBudgetAttr().getInt(), rw), stateBytes);
       // Over k = 1..8: the first that fits, and the one with the fewest
       // states (the least such k) for when none fits.
       Value no = arith::ConstantIntOp::create(b, b.getI1Type(), 0);

@@ -40,10 +40,16 @@ inline constexpr llvm::StringLiteral kMarkerAttrs[] = {kInverseOfAttr, kBackward
 /// turns the marked pairs into a forward loop that stores chosen values and a
 /// backward loop that reads them, then drops the marks.
 inline constexpr llvm::StringLiteral kLoopBudgetAttr = "rev.loop_budget";
-/// With rev-ad{memory-budget=BYTES}: the bytes in all that one loop's tapes
-/// may take; --rev-tape-loops checks it at run time (trip count x bytes per
-/// iteration) and runs the reverse-computing version when they would not fit.
+/// With rev-ad{memory-budget=BYTES}: the bytes in all that the gradient's
+/// loop tapes (and rev.steps snapshots) may hold at once; --rev-tape-loops
+/// keeps a run-time counter of them and runs, for each loop, the largest plan
+/// whose tapes fit in what is left (the reverse-computing loop if none).
 inline constexpr llvm::StringLiteral kLoopBudgetTotalAttr = "rev.loop_budget_total";
+/// On the `memref<index>` alloca that the lowering of a `rev.steps_adjoint`
+/// with a memory budget reads its bytes from (stored once at the function's
+/// entry). --rev-tape-loops replaces it by the gradient's one counter of the
+/// bytes not yet taken by loop tapes, so that snapshots get what is left.
+inline constexpr llvm::StringLiteral kMemoryBudgetCounterAttr = "rev.memory_budget_counter";
 inline constexpr llvm::StringLiteral kTapeLoopAttr = "rev.tape_loop";
 inline constexpr llvm::StringLiteral kTapeAdjointAttr = "rev.tape_adjoint";
 /// On the op of a marked backward loop's lowering that computes its visited

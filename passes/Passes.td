@@ -142,8 +142,8 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
     the backward sweeps of the top-level `rev.for` loops of each function it
     differentiates: they and the gradient are marked here, and
     `--rev-tape-loops` (in the lowering pipelines) picks the values. With
-    `memory-budget=BYTES > 0` loops store too, a loop's tapes bounded by BYTES
-    at run time. The backward functions themselves (called by other
+    `memory-budget=BYTES > 0` loops store too, their tapes and the rev.steps
+    snapshots together within BYTES at run time. The backward functions themselves (called by other
     gradients) are unchanged.
 
     `fuse-sweeps` (default on) fuses the two sweeps where f ends with a loop
@@ -174,9 +174,10 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
            "snapshots (at least one is always kept) or Bennett's pebbles (the least number "
            "of levels that fits); -1: the default rules (revolve: enough snapshots for at "
            "most 3 recomputations of a step; Bennett: 2 levels); the op's own 'snapshots' "
-           "or 'levels' wins. Also bounds each top-level loop's stored values in bytes in "
-           "all (checked at run time against trip count x bytes per iteration: above it the "
-           "loop reverse-computes); 0 stores nothing anywhere">,
+           "or 'levels' wins. Shared with the top-level loops' stored values: each loop "
+           "takes the largest of its plans whose trip count x bytes per iteration fits in "
+           "what is left at run time (none: it reverse-computes), and the snapshots get "
+           "what the tapes alive then leave; 0 stores nothing anywhere">,
     Option<"loopBudget", "loop-budget", "int64_t", /*default=*/"0",
            "Bytes per iteration that the gradient may store for the backward sweep of each "
            "top-level rev.for of a differentiated function, instead of recomputing them "
@@ -359,6 +360,16 @@ def RevTapeLoops : Pass<"rev-tape-loops", "::mlir::ModuleOp"> {
     Without marks it changes nothing. The values stored equal the recomputed
     ones up to rounding (reverse computing recovers states exactly only up to
     rounding; the stored ones are exact).
+
+    With a budget in bytes in all (`rev.loop_budget_total`, from
+    `rev-ad{memory-budget=BYTES}`) the gradient gets one counter of the bytes
+    no tape holds; each loop gets up to four plans (the greedy choice, then
+    the greedy choice within fewer bytes per iteration than the last), and
+    at run time the first plan whose trip count x bytes fits in the counter
+    is taken from it (given back after the backward loop); the forward and
+    backward loops become `scf.index_switch`es over one copy per plan and
+    the reverse-computing pair. The `rev.steps` adjoints inlined into the
+    gradient read their snapshot bytes from the same counter.
   }];
   let options = [
     Option<"remarks", "remarks", "bool", /*default=*/"false",

@@ -118,16 +118,19 @@ bool isReadOnlyArgument(Value m, func::FuncOp fn) {
 /// One marked pair of loops in one gradient function.
 class LoopTaper {
 public:
-  LoopTaper(func::FuncOp fn, scf::ForOp fwd, scf::ForOp bwd, int64_t budget,
-            std::optional<int64_t> total,
+  /// `counter` (a `memref<index>`, or null): the bytes of the gradient's
+  /// memory budget that no tape holds yet; with it, the pair is versioned on
+  /// what fits at run time.
+  LoopTaper(func::FuncOp fn, scf::ForOp fwd, scf::ForOp bwd, int64_t budget, Value counter,
             std::optional<double> checkAtol, SmallVectorImpl<Operation *> &checks)
-      : fn(fn), fwd(fwd), bwd(bwd), budget(budget), total(total), checkAtol(checkAtol),
+      : fn(fn), fwd(fwd), bwd(bwd), budget(budget), counter(counter), checkAtol(checkAtol),
         checks(checks),
         dom(fn), body(bwd.getBody()), numState(fwd.getNumRegionIterArgs()) {}
 
-  /// Chooses and stores; the number of bytes per iteration stored (0: the
-  /// pair is left as it was).
-  int64_t run();
+  /// Chooses and stores; the bytes per iteration of each plan, largest first
+  /// (empty: the pair is left as it was). Without a counter there is one
+  /// plan, applied in place.
+  SmallVector<int64_t> run();
 
 private:
   bool isAvailableOutside(Value v);
@@ -141,17 +144,17 @@ private:
            kStoreLoadCost * int64_t(stored.size());
   }
   int64_t planBytes(const llvm::SetVector<Value> &stored) const;
-  llvm::SetVector<Value> choose();
+  llvm::SetVector<Value> choose(int64_t limit);
   Value materialize(Value v, OpBuilder &inFwd, OpBuilder &beforeFwd, IRMapping &map);
-  void apply(const llvm::SetVector<Value> &stored);
-  void versionOnTotal(int64_t bytesPerIteration);
+  SmallVector<Value> apply(const llvm::SetVector<Value> &stored);
+  void versionOnCounter(ArrayRef<llvm::SetVector<Value>> plans);
   void computeTripCount();
   void addCheck(Value recomputed, Value loaded);
 
   func::FuncOp fn;
   scf::ForOp fwd, bwd;
   int64_t budget;
-  std::optional<int64_t> total;
+  Value counter;
   std::optional<double> checkAtol;
   /// The checks of checked mode this taper creates (the pass lowers those,
   /// and no other rev.check).
@@ -167,8 +170,9 @@ private:
   llvm::DenseSet<Operation *> checkOnly;
   SmallVector<Value> candidates;
   /// The forward loop's iteration count (ceil((ub - lb) / step), may be
-  /// negative) and its tapes' length (max(count, 0)), computed before it.
-  Value count, trips;
+  /// negative) and its tapes' length (max(count, 0)), computed before it;
+  /// what apply() allocates (trips, or 0 for a plan not chosen at run time).
+  Value count, trips, allocLength;
   /// Slice ops whose value the forward body already has (the same op on the
   /// corresponding operands) or that are mapped onto its state: storing them
   /// adds nothing to the forward loop but the store.
@@ -336,7 +340,7 @@ int64_t LoopTaper::planBytes(const llvm::SetVector<Value> &stored) const {
 /// computes, minus what the forward loop must compute in addition, minus a
 /// store and a load per value, kStoreLoadCost), then drop the values whose saving later
 /// choices made redundant.
-llvm::SetVector<Value> LoopTaper::choose() {
+llvm::SetVector<Value> LoopTaper::choose(int64_t limit) {
   llvm::SetVector<Value> stored;
   int64_t gain = 0, bytes = 0;
   while (true) {
@@ -345,7 +349,7 @@ llvm::SetVector<Value> LoopTaper::choose() {
     int64_t bestGain = 0;
     for (Value c : candidates) {
       int64_t cb = storedBytes(c.getType());
-      if (stored.contains(c) || bytes + cb > budget)
+      if (stored.contains(c) || bytes + cb > limit)
         continue;
       stored.insert(c);
       int64_t g = netGain(stored);
@@ -510,7 +514,10 @@ void LoopTaper::addCheck(Value recomputed, Value loaded) {
                                    "rev.for"));
 }
 
-void LoopTaper::apply(const llvm::SetVector<Value> &stored) {
+/// Stores `stored` in the forward loop and reads them in the backward one;
+/// returns the tapes (allocated before the forward loop, for the caller to
+/// free after the backward one).
+SmallVector<Value> LoopTaper::apply(const llvm::SetVector<Value> &stored) {
   Location loc = fwd.getLoc();
   OpBuilder beforeFwd(fwd);
   Value one = arith::ConstantIndexOp::create(beforeFwd, loc, 1);
@@ -520,7 +527,8 @@ void LoopTaper::apply(const llvm::SetVector<Value> &stored) {
   SmallVector<Value> tapes;
   for (Value v : stored)
     tapes.push_back(memref::AllocOp::create(
-        beforeFwd, loc, MemRefType::get({ShapedType::kDynamic}, v.getType()), ValueRange{trips}));
+        beforeFwd, loc, MemRefType::get({ShapedType::kDynamic}, v.getType()),
+        ValueRange{allocLength ? allocLength : trips}));
 
   // Forward body: position p = (j - lb) / s; the backward visits it with
   // j' = lb + (n - 1 - p) s.
@@ -565,29 +573,47 @@ void LoopTaper::apply(const llvm::SetVector<Value> &stored) {
   for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*body)))
     if (slice.contains(&op) && op.use_empty())
       op.erase();
-  OpBuilder afterBwd(bwd->getBlock(), std::next(bwd->getIterator()));
-  for (Value tape : tapes)
-    memref::DeallocOp::create(afterBwd, loc, tape);
+  return tapes;
 }
 
-int64_t LoopTaper::run() {
+/// At most this many plans per loop when the budget is checked at run time
+/// (each is one more copy of the pair).
+constexpr size_t kMaxPlans = 4;
+
+SmallVector<int64_t> LoopTaper::run() {
   // The pair must be the mirror image that the AD pass builds.
   if (bwd.getNumRegionIterArgs() < numState || !isa<IndexType>(fwd.getStep().getType()) ||
       !dom.properlyDominates(fwd.getOperation(), bwd.getOperation()))
-    return 0;
+    return {};
   for (unsigned i = 0; i < numState; ++i)
     if (fwd.getRegionIterArgs()[i].getType() != bwd.getRegionIterArgs()[i].getType())
-      return 0;
+      return {};
   findSlice();
   findTwins();
-  llvm::SetVector<Value> stored = choose();
-  if (stored.empty())
-    return 0;
-  int64_t bytes = planBytes(stored);
+  SmallVector<llvm::SetVector<Value>> plans;
+  plans.push_back(choose(budget));
+  if (plans.back().empty())
+    return {};
+  // With a budget in bytes in all, also the best plans in fewer bytes per
+  // iteration, for when the largest does not fit.
+  while (counter && plans.size() < kMaxPlans) {
+    llvm::SetVector<Value> smaller = choose(planBytes(plans.back()) - 1);
+    if (smaller.empty())
+      break;
+    plans.push_back(std::move(smaller));
+  }
+  SmallVector<int64_t> bytes;
+  for (const llvm::SetVector<Value> &plan : plans)
+    bytes.push_back(planBytes(plan));
   computeTripCount();
-  if (total)
-    versionOnTotal(bytes);
-  apply(stored);
+  if (!counter) {
+    SmallVector<Value> tapes = apply(plans.front());
+    OpBuilder afterBwd(bwd->getBlock(), std::next(bwd->getIterator()));
+    for (Value tape : tapes)
+      memref::DeallocOp::create(afterBwd, fwd.getLoc(), tape);
+  } else {
+    versionOnCounter(plans);
+  }
   return bytes;
 }
 
@@ -599,51 +625,89 @@ void LoopTaper::computeTripCount() {
   trips = arith::MaxSIOp::create(b, loc, count, arith::ConstantIndexOp::create(b, loc, 0));
 }
 
-/// With a budget in bytes in all: the ops from the forward loop to the
-/// backward loop go into the `then` branch of an scf.if on "trip count x
-/// bytes per iteration fits", and a copy of them, which apply() leaves as it
-/// is (reverse computing), into its `else` branch.
-void LoopTaper::versionOnTotal(int64_t bytesPerIteration) {
-  Block *block = fwd->getBlock();
-  SmallVector<Operation *> range;
-  llvm::DenseSet<Operation *> inRange;
-  for (auto it = fwd->getIterator();; ++it) {
-    range.push_back(&*it);
-    inRange.insert(&*it);
-    if (&*it == bwd.getOperation())
-      break;
-  }
-  SmallVector<Value> escaping;
-  for (Operation *op : range)
-    for (Value r : op->getResults())
-      if (llvm::any_of(r.getUsers(), [&](Operation *user) {
-            Operation *top = block->findAncestorOpInBlock(*user);
-            return !top || !inRange.contains(top);
-          }))
-        escaping.push_back(r);
+/// With a budget in bytes in all (the gradient's counter of bytes no tape
+/// holds): before the forward loop, the first plan (largest first) whose
+/// tapes, trip count x bytes per iteration, fit in what the counter holds is
+/// chosen and taken from it; after the backward loop it is given back. The
+/// forward and the backward loop each become an `scf.index_switch` on the
+/// choice: one copy of the pair per plan, storing and reading that plan's
+/// tapes (allocated with the trip count if chosen, empty otherwise), and the
+/// pair as it was (reverse computing) when none fits.
+void LoopTaper::versionOnCounter(ArrayRef<llvm::SetVector<Value>> plans) {
   Location loc = fwd.getLoc();
   OpBuilder b(fwd);
-  // trips <= total / bytes (no overflow)
-  Value most = arith::ConstantIndexOp::create(b, loc, *total / bytesPerIteration);
-  Value fits = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, trips, most);
-  auto ifOp = scf::IfOp::create(b, loc, ValueRange(escaping).getTypes(), fits,
-                                /*withElseRegion=*/true);
-  Block *thenBlock = &ifOp.getThenRegion().front();
-  Block *elseBlock = &ifOp.getElseRegion().front();
-  IRMapping map;
-  OpBuilder elseB = OpBuilder::atBlockEnd(elseBlock);
-  for (Operation *op : range)
-    elseB.clone(*op, map);
-  SmallVector<Value> elseValues;
-  for (Value v : escaping)
-    elseValues.push_back(map.lookup(v));
-  scf::YieldOp::create(elseB, loc, elseValues);
-  for (Operation *op : range)
-    op->moveBefore(thenBlock, thenBlock->end());
-  OpBuilder thenB = OpBuilder::atBlockEnd(thenBlock);
-  scf::YieldOp::create(thenB, loc, escaping);
-  for (auto [v, r] : llvm::zip(escaping, ifOp.getResults()))
-    v.replaceUsesWithIf(r, [&](OpOperand &use) { return !ifOp->isAncestor(use.getOwner()); });
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value left = memref::LoadOp::create(b, loc, counter, ValueRange{});
+  Value choice = arith::ConstantIndexOp::create(b, loc, plans.size());
+  Value taken = zero;
+  for (int64_t p = int64_t(plans.size()) - 1; p >= 0; --p) {
+    int64_t bytes = planBytes(plans[p]);
+    // trips x bytes <= left, without overflow
+    Value most = arith::DivSIOp::create(b, loc, left, arith::ConstantIndexOp::create(b, loc, bytes));
+    Value fits = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, trips, most);
+    choice = arith::SelectOp::create(b, loc, fits, arith::ConstantIndexOp::create(b, loc, p), choice);
+    Value need = arith::MulIOp::create(b, loc, trips, arith::ConstantIndexOp::create(b, loc, bytes));
+    taken = arith::SelectOp::create(b, loc, fits, need, taken);
+  }
+  memref::StoreOp::create(b, loc, arith::SubIOp::create(b, loc, left, taken), counter,
+                          ValueRange{});
+
+  // One copy of the pair per plan, next to the pair (the copies of the
+  // backward loop still read the forward loop's results, which the switch
+  // below takes over).
+  SmallVector<scf::ForOp> fwds, bwds;
+  SmallVector<Value> tapes;
+  for (auto [p, plan] : llvm::enumerate(plans)) {
+    IRMapping fmap, bmap;
+    OpBuilder fb(fwd), bb(bwd);
+    auto f = cast<scf::ForOp>(fb.clone(*fwd, fmap));
+    auto g = cast<scf::ForOp>(bb.clone(*bwd, bmap));
+    llvm::SetVector<Value> mapped;
+    for (Value v : plan)
+      mapped.insert(bmap.lookup(v));
+    LoopTaper copy(fn, f, g, budget, Value(), checkAtol, checks);
+    copy.count = count;
+    copy.trips = trips;
+    OpBuilder ab(f);
+    Value chosen = arith::CmpIOp::create(ab, loc, arith::CmpIPredicate::eq, choice,
+                                         arith::ConstantIndexOp::create(ab, loc, p));
+    copy.allocLength = arith::SelectOp::create(ab, loc, chosen, trips, zero);
+    copy.findSlice();
+    llvm::append_range(tapes, copy.apply(mapped));
+    fwds.push_back(f);
+    bwds.push_back(g);
+  }
+  fwds.push_back(fwd);
+  bwds.push_back(bwd);
+
+  // Each loop of the pair becomes a switch over its copies.
+  SmallVector<int64_t> cases = llvm::to_vector(llvm::seq<int64_t>(0, plans.size()));
+  auto makeSwitch = [&](ArrayRef<scf::ForOp> loops) {
+    scf::ForOp last = loops.back();
+    OpBuilder sb(last->getBlock(), std::next(last->getIterator()));
+    auto sw = scf::IndexSwitchOp::create(sb, loc, last.getResultTypes(), choice, cases,
+                                         cases.size());
+    for (auto [i, constLoop] : llvm::enumerate(loops)) {
+      scf::ForOp loop = constLoop;
+      Region &region = i < cases.size() ? sw.getCaseRegions()[i] : sw.getDefaultRegion();
+      Block *block = &region.emplaceBlock();
+      loop->moveBefore(block, block->end());
+      OpBuilder yb = OpBuilder::atBlockEnd(block);
+      scf::YieldOp::create(yb, loc, loop.getResults());
+    }
+    last.getResults().replaceUsesWithIf(sw.getResults(), [&](OpOperand &use) {
+      return !sw->isAncestor(use.getOwner());
+    });
+    return sw;
+  };
+  makeSwitch(fwds);
+  scf::IndexSwitchOp bsw = makeSwitch(bwds);
+  OpBuilder after(bsw->getBlock(), std::next(bsw->getIterator()));
+  for (Value tape : tapes)
+    memref::DeallocOp::create(after, loc, tape);
+  Value now = memref::LoadOp::create(after, loc, counter, ValueRange{});
+  memref::StoreOp::create(after, loc, arith::AddIOp::create(after, loc, now, taken), counter,
+                          ValueRange{});
   dom.invalidate();
 }
 
@@ -723,24 +787,52 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
           if (Attribute id = loop->getAttr(kTapeAdjointAttr))
             bwds[id].push_back(loop);
         }
-      SmallVector<int64_t> perLoop;
+      // With a budget in bytes in all: one counter of the bytes no tape
+      // holds, at the function's start; the schedules of the rev.steps
+      // adjoints inlined here read it instead of their own constant (so their
+      // snapshots get what the loop tapes alive at that point leave).
+      Value counter;
+      if (total) {
+        OpBuilder b = OpBuilder::atBlockBegin(&fn.getBody().front());
+        Location loc = fn.getLoc();
+        counter = memref::AllocaOp::create(b, loc, MemRefType::get({}, b.getIndexType()));
+        memref::StoreOp::create(b, loc, arith::ConstantIndexOp::create(b, loc, *total), counter,
+                                ValueRange{});
+        SmallVector<memref::AllocaOp> own;
+        fn.walk([&](memref::AllocaOp a) {
+          if (a->hasAttr(kMemoryBudgetCounterAttr))
+            own.push_back(a);
+        });
+        for (memref::AllocaOp a : own) {
+          for (Operation *user : llvm::make_early_inc_range(a->getUsers()))
+            if (isa<memref::StoreOp>(user))
+              user->erase();
+          a.replaceAllUsesWith(counter);
+          a.erase();
+        }
+      }
+      SmallVector<SmallVector<int64_t>> perLoop;
       for (auto &[id, fs] : fwds) {
         auto it = bwds.find(id);
         if (fs.size() != 1 || it == bwds.end() || it->second.size() != 1)
           continue;
-        LoopTaper taper(fn, fs.front(), it->second.front(), budget, total,
+        LoopTaper taper(fn, fs.front(), it->second.front(), budget, counter,
                         checks ? std::optional<double>(atol) : std::nullopt, checkOps);
-        if (int64_t bytes = taper.run())
-          perLoop.push_back(bytes);
+        SmallVector<int64_t> plans = taper.run();
+        if (!plans.empty())
+          perLoop.push_back(std::move(plans));
       }
       if (!perLoop.empty()) {
         if (remarks) {
           InFlightDiagnostic remark = emitRemark(fn.getLoc()) << "@" << fn.getSymName() << " stores ";
-          llvm::interleaveComma(perLoop, remark);
+          llvm::interleaveComma(perLoop, remark, [&](ArrayRef<int64_t> plans) {
+            llvm::interleave(plans, remark, "|");
+          });
           remark << " bytes per iteration (budget " << budget << ") in "
                  << perLoop.size() << " loop(s)";
           if (total)
-            remark << ", when a loop's tapes fit in " << *total << " bytes";
+            remark << ", the first plan (largest first) whose tapes fit in what is left of "
+                   << *total << " bytes";
         }
         changed.push_back(fn);
       }
@@ -761,6 +853,7 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
       op->removeAttr(kTapeAdjointAttr);
       op->removeAttr(kTapeIndexAttr);
       op->removeAttr(kCheckFailureAttr);
+      op->removeAttr(kMemoryBudgetCounterAttr);
     });
     // Clean up what the taping left: the uncompute chains and slices it made
     // dead, the clones in the forward loop (CSE with its own values).

@@ -483,9 +483,11 @@ class Program:
             that many snapshots, at least one; None (the default): enough
             snapshots that no step is recomputed more than 3 times
             (docs/memory.md). `steps_counts()` reports what it did. A budget
-            > 0 also lets loops store values for their backward sweeps (as
-            loop_budget, each iteration storing what pays) when a loop's
-            tapes fit in it, checked at run time; 0 stores nothing anywhere.
+            > 0 is one budget for the gradient: loops also store values for
+            their backward sweeps (as loop_budget, each iteration storing
+            what pays), each loop taking at run time the largest of its
+            plans whose tapes fit in what is left, and the snapshots get what
+            the tapes alive then leave; 0 stores nothing anywhere.
     loop_budget: bytes per loop iteration that the gradient may store for
             the backward sweep of each top-level `rev.for` of a
             differentiated function (`rev-ad`'s loop-budget): within it,

@@ -86,26 +86,57 @@ rev.func @coupled(%y: f64, %z: f64, %X: memref<?xf64>) -> (f64, f64) {
 // B64:           scf.yield
 // B64-COUNT-4: memref.dealloc
 
-// A budget in bytes in all: the taped loops run when trip count x 32 bytes
-// fit in 8000, the reverse-computing ones otherwise. (Without a per-iteration
-// budget the four partial derivatives are stored, not the states as well:
-// the states' uncompute from them is two multiply-adds, less than a store
-// and a load each.)
-// TOTAL: remark: @coupled_grad stores 32 bytes per iteration (budget 1073741824) in 1 loop(s), when a loop's tapes fit in 8000 bytes
+// A budget in bytes in all: one counter of the bytes no tape holds (8000 at
+// the start); before the forward loop the first plan whose trip count x
+// bytes per iteration fits in it is chosen (32, 24, 16 or 8 bytes per
+// iteration, largest first; 4: none) and taken from the counter; both loops
+// become a switch on the choice (a copy per plan, storing and reading that
+// plan's tapes, allocated with the trip count when chosen and empty
+// otherwise; the reverse-computing pair by default); after the backward loop
+// the tapes are freed and the bytes given back. (Without a per-iteration
+// budget the largest plan is the four partial derivatives, not the states as
+// well: the states' uncompute from them is two multiply-adds, less than a
+// store and a load each.)
+// TOTAL: remark: @coupled_grad stores 32|24|16|8 bytes per iteration (budget 1073741824) in 1 loop(s), the first plan (largest first) whose tapes fit in what is left of 8000 bytes
 // TOTAL-LABEL: func.func @coupled_grad(
-// TOTAL-DAG:     %[[MOST:.*]] = arith.constant 250 : index
-// TOTAL-DAG:     %[[N:.*]] = arith.maxsi
+// TOTAL-DAG:     %[[C32:.*]] = arith.constant 32 : index
+// TOTAL-DAG:     %[[NOPLAN:.*]] = arith.constant 4 : index
+// TOTAL-DAG:     %[[C8000:.*]] = arith.constant 8000 : index
+// TOTAL:         %[[COUNTER:.*]] = memref.alloca() : memref<index>
+// TOTAL:         memref.store %[[C8000]], %[[COUNTER]][]
+// TOTAL:         %[[N:.*]] = arith.maxsi
+// TOTAL:         %[[LEFT:.*]] = memref.load %[[COUNTER]][]
+// TOTAL:         arith.select %{{.*}}, %{{.*}}, %[[NOPLAN]] : index
+// TOTAL:         %[[MOST:.*]] = arith.divsi %[[LEFT]], %[[C32]] : index
 // TOTAL:         %[[FITS:.*]] = arith.cmpi sle, %[[N]], %[[MOST]] : index
-// TOTAL:         scf.if %[[FITS]] -> (f64, f64, f64, f64) {
-// TOTAL-COUNT-4:   memref.alloc
+// TOTAL:         %[[CHOICE:.*]] = arith.select %[[FITS]], %{{.*}}, %{{.*}} : index
+// TOTAL:         %[[NEED:.*]] = arith.muli %[[N]], %[[C32]] : index
+// TOTAL:         %[[TAKEN:.*]] = arith.select %[[FITS]], %[[NEED]], %{{.*}} : index
+// TOTAL:         %[[REST:.*]] = arith.subi %[[LEFT]], %[[TAKEN]] : index
+// TOTAL:         memref.store %[[REST]], %[[COUNTER]][]
+// TOTAL-COUNT-10: memref.alloc(
+// TOTAL:         %[[F:.*]]:2 = scf.index_switch %[[CHOICE]] -> f64, f64
+// TOTAL:         case 0 {
 // TOTAL:           scf.for
-// TOTAL:           scf.for
-// TOTAL-COUNT-4:   memref.dealloc
-// TOTAL:         } else {
-// TOTAL-NOT:       memref.alloc
-// TOTAL:           scf.for
-// TOTAL:           scf.for
+// TOTAL-COUNT-4:     memref.store %{{.*}}, %alloc
+// TOTAL:         case 1 {
+// TOTAL:         case 2 {
+// TOTAL:         case 3 {
+// TOTAL:         default {
+// TOTAL-NOT:       memref.store
 // TOTAL:         }
+// TOTAL:         scf.index_switch %[[CHOICE]] -> f64, f64, f64, f64
+// TOTAL:         case 0 {
+// TOTAL:           scf.for {{.*}} iter_args(%{{.*}} = %[[F]]#0, %{{.*}} = %[[F]]#1,
+// TOTAL-COUNT-4:     memref.load %alloc
+// TOTAL:         default {
+// TOTAL-NOT:       memref.load %alloc
+// TOTAL:         }
+// TOTAL-COUNT-10: memref.dealloc
+// TOTAL:         %[[NOW:.*]] = memref.load %[[COUNTER]][]
+// TOTAL:         %[[BACK:.*]] = arith.addi %[[NOW]], %[[TAKEN]] : index
+// TOTAL:         memref.store %[[BACK]], %[[COUNTER]][]
+// TOTAL:         return
 
 // Checked mode keeps the recomputation and compares.
 // CHECKED-LABEL: func.func @coupled_grad(

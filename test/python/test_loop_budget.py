@@ -415,22 +415,151 @@ def test_checked_mode_on_a_float32_loop():
 
 # -- memory_budget (bytes in all) for loops ---------------------------------------------
 def test_memory_budget_in_bytes_versions_the_loops_at_run_time():
-    # memory_budget=8000: each iteration stores what pays (32 B here: the four
-    # partial derivatives) when the loop's tapes fit, i.e. for at most 250
-    # steps; beyond, the reverse
-    # computing code runs (bit for bit budget 0's). Amplitude 0.5: the two
-    # paths round differently, so which one ran shows in the last bits.
+    # memory_budget=8000: the loop runs the largest plan whose tapes fit
+    # (32, 24, 16 or 8 bytes per iteration: the four partial derivatives,
+    # then fewer), i.e. 32 B for at most 250 steps, 24 B to 333, 16 B to 500,
+    # 8 B to 1000; beyond, the reverse-computing code (bit for bit budget
+    # 0's). Each plan gives bit for bit what the same plan gives with a
+    # per-iteration budget (loop_budget=B, no run-time choice). Amplitude 0.5:
+    # stored and recomputed values round differently, so which code ran shows
+    # in the last bits.
     assert stored_bytes(COUPLED, 0) == []
     p0 = Program(COUPLED, grad=["coupled"])
     pm = Program(COUPLED, grad=["coupled"], memory_budget=8000)
-    for n, fits in ((200, True), (250, True), (251, False), (1000, False)):
+    plans = {b: Program(COUPLED, grad=["coupled"], loop_budget=b) for b in (8, 16, 24, 32)}
+    for n, plan in ((200, 32), (250, 32), (251, 24), (333, 24), (334, 16), (500, 16),
+                    (501, 8), (1000, 8), (1001, None), (3000, None)):
         xs = np.random.default_rng(n).uniform(-0.5, 0.5, n)
         r0, x0 = coupled_grad(p0, 0.3, -0.2, xs)
         rm, xm = coupled_grad(pm, 0.3, -0.2, xs)
         np.testing.assert_allclose(rm[2:], r0[2:], rtol=1e-6)
         np.testing.assert_allclose(xm, x0, rtol=1e-6, atol=1e-6 * np.abs(x0).max())
-        same = np.array_equal(rm, r0) and np.array_equal(xm, x0)
-        assert same != fits, (n, fits)
+        same0 = np.array_equal(rm, r0) and np.array_equal(xm, x0)
+        assert same0 == (plan is None), (n, plan)
+        if plan is not None:
+            rp, xp = coupled_grad(plans[plan], 0.3, -0.2, xs)
+            assert np.array_equal(rm, rp) and np.array_equal(xm, xp), (n, plan)
+
+
+# -- one budget for the loops and rev.steps of a gradient -----------------------------
+# The recurrence of test_steps (3-element state, 24 bytes) beside the coupled
+# loop: the loop tapes draw on the budget first (in forward order, while they
+# are alive: from the forward loop to the end of its backward loop), and a
+# rev.steps adjoint's snapshots get what is left when it runs.
+SHARED_STEP = """
+rev.func @step(%t: index, %old: memref<?xf64>, %new: memref<?xf64>, %k: f64,
+               %xs: memref<?xf64>) -> (index, f64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %old, %c0 : memref<?xf64>
+  %x = memref.load %xs[%t] : memref<?xf64>
+  rev.for %i = %c0 to %n step %c1 {
+    %ip = arith.addi %i, %n : index
+    %im = arith.subi %ip, %c1 : index
+    %j = arith.remui %im, %n : index
+    %y = memref.load %old[%i] : memref<?xf64>
+    %z = memref.load %old[%j] : memref<?xf64>
+    %s = math.sin %z : f64
+    %ks = arith.mulf %k, %s : f64
+    %d = arith.mulf %ks, %x : f64
+    %v = arith.addf %y, %d : f64
+    rev.add_at %new[%i], %v : memref<?xf64>
+    rev.yield
+  }
+  rev.return %t, %k : index, f64
+}
+"""
+
+
+def shared_loop(i):
+    """The coupled loop over X{i}, carrying (a, b) from %u{i-1}, %w{i-1}."""
+    return f"""
+  %n{i} = memref.dim %X{i}, %c0 : memref<?xf64>
+  %u{i}, %w{i} = rev.for %t = %c0 to %n{i} step %c1 iter_args(%a = %u{i-1}, %b = %w{i-1}) -> (f64, f64) {{
+    %x = memref.load %X{i}[%t] : memref<?xf64>
+    %s = math.sin %b : f64
+    %d = arith.mulf %s, %x : f64
+    %a1 = rev.add %a, %d : f64
+    %c = math.cos %a1 : f64
+    %e = arith.mulf %c, %x : f64
+    %b1 = rev.add %b, %e : f64
+    rev.yield %a1, %b1 : f64, f64
+  }}
+"""
+
+
+STEPS_OP = ("  rev.steps @step %c0 to %T, %y0 into %yT (%k, %xs) : "
+            "memref<?xf64>, f64, memref<?xf64>\n")
+
+
+def shared_src(parts):
+    """@run: the parts in order, 'loop' (the coupled loop over its own array)
+    or 'steps' (the recurrence over T steps)."""
+    loops = parts.count("loop")
+    arrays = "".join(f", %X{i}: memref<?xf64>" for i in range(1, loops + 1))
+    body, i = "", 0
+    for part in parts:
+        if part == "loop":
+            i += 1
+            body += shared_loop(i)
+        else:
+            body += STEPS_OP
+    return SHARED_STEP + f"""
+rev.func @run(%T: index, %k: f64, %y0: memref<?xf64>, %yT: memref<?xf64>, %xs: memref<?xf64>,
+              %u0: f64, %w0: f64{arrays}) -> (index, f64, f64, f64) {{
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+{body}  rev.return %T, %k, %u{i}, %w{i} : index, f64, f64, f64
+}}
+"""
+
+
+def shared_grad(p, lengths, T=30, seed=0):
+    rng = np.random.default_rng(seed)
+    y0 = rng.uniform(-1, 1, 3)
+    xs = rng.uniform(-0.8, 0.8, T)
+    Xs = [rng.uniform(-0.5, 0.5, n) for n in lengths]
+    shadows = [np.zeros(3), np.ones(3), np.zeros(T)] + [np.zeros(n) for n in lengths]
+    p.steps_counts(reset=True)
+    r = p.call("run_grad", T, 0.9, y0.copy(), np.zeros(3), xs, 0.3, -0.2, *Xs,
+               0.0, 1.0, 0.5, *shadows)
+    return np.array(r), shadows, p.steps_counts()["snapshots"]
+
+
+@pytest.mark.parametrize("parts,lengths,budget,snapshots", [
+    # the loop (50 steps) before the steps: its tape is alive when the
+    # steps' adjoint runs; the plan that fits, then (budget - tape) / 24
+    (("loop", "steps"), (50,), 240, 10),             # no plan fits (8 x 50 = 400)
+    (("loop", "steps"), (50,), 240 + 8 * 50, 10),    # 8 B plan
+    (("loop", "steps"), (50,), 240 + 16 * 50, 10),   # 16 B plan
+    (("loop", "steps"), (50,), 240 + 24 * 50 + 7, 10),   # 24 B plan
+    (("loop", "steps"), (50,), 240 + 32 * 50, 10),   # 32 B plan
+    (("loop", "steps"), (50,), 24 * 25 + 32 * 50, 25),
+    # the loop after the steps: its backward loop has run and freed its
+    # tape before the steps' adjoint runs, which gets the whole budget
+    (("steps", "loop"), (50,), 24 * 12 + 8 * 50, 12 + 8 * 50 // 24),
+    (("steps", "loop"), (50,), 24 * 20, 20),
+    # two loops: the first takes its largest plan that fits, the second what
+    # fits in the rest, the steps what both leave
+    (("loop", "loop", "steps"), (50, 40), 24 * 11 + 32 * 50 + 16 * 40, 11),
+    (("loop", "loop", "steps"), (50, 40), 32 * 50 + 8 * 40 + 300, 300 // 24),  # 620 left: 8 B
+    # greedy in forward order: the first loop takes 32 B (1600), though at
+    # 24 B both would store 1200 + 1280; the second gets 24 B (960)
+    (("loop", "loop", "steps"), (50, 40), 24 * 11 + 24 * 50 + 32 * 40, (24 * 11 + 24 * 50 + 32 * 40 - 1600 - 960) // 24),
+])
+def test_one_budget_for_loops_and_steps(parts, lengths, budget, snapshots):
+    """The steps' snapshot count shows what the loop tapes took; the gradient
+    agrees with the one without a budget (every value recomputed, the default
+    snapshot rule) to 1e-10."""
+    src = shared_src(parts)
+    ref = Program(src, grad=["run"])
+    p = Program(src, grad=["run"], memory_budget=budget)
+    r, sh, c = shared_grad(p, lengths)
+    r0, sh0, _ = shared_grad(ref, lengths)
+    assert c == snapshots, (parts, budget, c)
+    np.testing.assert_allclose(r, r0, rtol=1e-10, atol=1e-12)
+    for a, b in zip(sh, sh0):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
 def test_memory_budget_zero_marks_no_loop():
