@@ -140,7 +140,8 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
 
     `loop-budget=B` (bytes per iteration) lets the gradient store values for
     the backward sweeps of the top-level `rev.for` loops of each function it
-    differentiates: they and the gradient are marked here, and
+    differentiates and of the functions those reach through top-level
+    `rev.call`s: they and the gradient are marked here, and
     `--rev-tape-loops` (in the lowering pipelines) picks the values. With
     `memory-budget=BYTES > 0` loops store too, their tapes and the rev.steps
     snapshots together within BYTES at run time. The backward functions themselves (called by other
@@ -180,7 +181,8 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
            "what the tapes alive then leave; 0 stores nothing anywhere">,
     Option<"loopBudget", "loop-budget", "int64_t", /*default=*/"0",
            "Bytes per iteration that the gradient may store for the backward sweep of each "
-           "top-level rev.for of a differentiated function, instead of recomputing them "
+           "top-level rev.for of a differentiated function (and of the functions it reaches "
+           "through top-level rev.calls), instead of recomputing them "
            "(--rev-tape-loops, after --lower-rev, chooses the values; 0: none, the "
            "gradient reverse-computes everything)">,
     Option<"fuseSweeps", "fuse-sweeps", "bool", /*default=*/"true",

@@ -13,6 +13,24 @@ using namespace mlir;
 using namespace mlir::rev;
 
 namespace {
+/// Whether `f` holds a marked top-level forward loop, itself or in a function
+/// it calls (rev.call) at its top level, transitively: --rev-tape-loops
+/// inlines such calls into the gradient and stores for their loops too.
+bool holdsMarkedLoops(FuncOp f, llvm::DenseSet<Operation *> &visiting) {
+  if (f.getBody().empty() || !visiting.insert(f).second)
+    return false;
+  bool found = llvm::any_of(f.getBody().front(), [&](Operation &op) {
+    if (isa<ForOp>(op))
+      return op.hasAttr(kTapeLoopAttr);
+    if (auto call = dyn_cast<CallOp>(op))
+      if (auto callee = SymbolTable::lookupNearestSymbolFrom<FuncOp>(call, call.getCalleeAttr()))
+        return holdsMarkedLoops(callee, visiting);
+    return false;
+  });
+  visiting.erase(f);
+  return found;
+}
+
 struct RevADPass : public rev::impl::RevADBase<RevADPass> {
   using RevADBase::RevADBase;
 
@@ -73,10 +91,8 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
     for (FuncOp f : *selected) {
       if (findMarkedFunction(f, kGradientOfAttr))
         continue;
-      bool marked =
-          tapeLoops && llvm::any_of(f.getBody().front(), [](Operation &op) {
-            return isa<ForOp>(op) && op.hasAttr(kTapeLoopAttr);
-          });
+      llvm::DenseSet<Operation *> visiting;
+      bool marked = tapeLoops && holdsMarkedLoops(f, visiting);
       FailureOr<FuncOp> bwd = getOrCreateBackwardFunction(f);
       if (failed(bwd))
         return signalPassFailure();

@@ -100,17 +100,26 @@ int64_t storedBytes(Type t) {
   return 0;
 }
 
-/// A memref argument of `fn` that nothing in `fn` writes or passes on (only
-/// loads, dims and pointer queries use it): rev forbids a written memref argument to alias
-/// another argument, so its contents are the same during the whole call.
-bool isReadOnlyArgument(Value m, func::FuncOp fn) {
+/// A memref argument of `fn` that nothing in `fn` writes: only loads, dims
+/// and pointer queries use it, or calls of functions that only read it in
+/// turn (to a depth of 4 calls). rev forbids a written memref argument to
+/// alias another argument, so its contents are the same during the whole
+/// call.
+bool isReadOnlyArgument(Value m, func::FuncOp fn, int depth = 0) {
   auto arg = dyn_cast<BlockArgument>(m);
   if (!arg || arg.getOwner() != &fn.getBody().front() || !isa<MemRefType>(m.getType()))
     return false;
   // (checked mode's aliasing checks read its pointer and size)
-  return llvm::all_of(m.getUsers(), [](Operation *user) {
+  return llvm::all_of(m.getUses(), [&](OpOperand &use) {
+    Operation *user = use.getOwner();
     if (auto meta = dyn_cast<memref::ExtractStridedMetadataOp>(user))
       return meta.getBaseBuffer().use_empty();
+    if (auto call = dyn_cast<func::CallOp>(user)) {
+      auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(call, call.getCalleeAttr());
+      return depth < 4 && callee && !callee.isExternal() &&
+             callee.getBody().hasOneBlock() &&
+             isReadOnlyArgument(callee.getArgument(use.getOperandNumber()), callee, depth + 1);
+    }
     return isa<memref::LoadOp, memref::DimOp, memref::ExtractAlignedPointerAsIndexOp>(user);
   });
 }
@@ -711,29 +720,55 @@ void LoopTaper::versionOnCounter(ArrayRef<llvm::SetVector<Value>> plans) {
   dom.invalidate();
 }
 
-/// Inlines the calls of single-block functions that hold marked loops.
+/// Whether `f` (a single-block function) holds a marked loop at its top
+/// level, itself or through the top-level calls of functions that do.
+bool holdsMarkedLoops(func::FuncOp f, SymbolTable &symbols,
+                      llvm::DenseSet<Operation *> &visiting) {
+  if (!f || f.isExternal() || !f.getBody().hasOneBlock() || !visiting.insert(f).second)
+    return false;
+  bool found = llvm::any_of(f.getBody().front(), [&](Operation &o) {
+    if (o.hasAttr(kTapeLoopAttr) || o.hasAttr(kTapeAdjointAttr))
+      return true;
+    auto call = dyn_cast<func::CallOp>(o);
+    return call && holdsMarkedLoops(symbols.lookup<func::FuncOp>(call.getCallee()), symbols,
+                                    visiting);
+  });
+  visiting.erase(f);
+  return found;
+}
+
+/// Inlines the top-level calls of single-block functions that hold marked
+/// loops (at their top level, or through their own such calls: the
+/// gradient's calls of f and f_bwd, then f's calls of g and f_bwd's of
+/// g_bwd, ...), so that each marked pair ends up at the gradient's top level.
+/// At most kMaxInlineRounds rounds (a callee that calls itself
+/// unconditionally at its top level would never stop).
+constexpr int kMaxInlineRounds = 8;
+
 void inlineMarkedCalls(func::FuncOp fn, SymbolTable &symbols) {
-  for (Operation &op : llvm::make_early_inc_range(fn.getBody().front())) {
-    auto call = dyn_cast<func::CallOp>(op);
-    if (!call)
-      continue;
-    auto callee = symbols.lookup<func::FuncOp>(call.getCallee());
-    if (!callee || callee.isExternal() || !callee.getBody().hasOneBlock())
-      continue;
-    Block &entry = callee.getBody().front();
-    bool marked = llvm::any_of(entry, [](Operation &o) {
-      return o.hasAttr(kTapeLoopAttr) || o.hasAttr(kTapeAdjointAttr);
-    });
-    if (!marked)
-      continue;
-    IRMapping map;
-    map.map(entry.getArguments(), call.getOperands());
-    OpBuilder b(call);
-    for (Operation &o : entry.without_terminator())
-      b.clone(o, map);
-    for (auto [r, v] : llvm::zip(call.getResults(), entry.getTerminator()->getOperands()))
-      r.replaceAllUsesWith(map.lookupOrDefault(v));
-    call.erase();
+  for (int round = 0; round < kMaxInlineRounds; ++round) {
+    bool inlined = false;
+    for (Operation &op : llvm::make_early_inc_range(fn.getBody().front())) {
+      auto call = dyn_cast<func::CallOp>(op);
+      if (!call)
+        continue;
+      auto callee = symbols.lookup<func::FuncOp>(call.getCallee());
+      llvm::DenseSet<Operation *> visiting;
+      if (!holdsMarkedLoops(callee, symbols, visiting))
+        continue;
+      Block &entry = callee.getBody().front();
+      IRMapping map;
+      map.map(entry.getArguments(), call.getOperands());
+      OpBuilder b(call);
+      for (Operation &o : entry.without_terminator())
+        b.clone(o, map);
+      for (auto [r, v] : llvm::zip(call.getResults(), entry.getTerminator()->getOperands()))
+        r.replaceAllUsesWith(map.lookupOrDefault(v));
+      call.erase();
+      inlined = true;
+    }
+    if (!inlined)
+      return;
   }
 }
 
@@ -811,12 +846,25 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
           a.erase();
         }
       }
-      SmallVector<SmallVector<int64_t>> perLoop;
+      // A loop of a function called k times (inlined above) has k forward
+      // and k backward copies: the backward sweep runs the calls' backward
+      // functions in reverse order, so the i-th forward copy pairs with the
+      // (k-1-i)-th backward one. In forward order, so that the loops draw on
+      // the budget's counter as they run.
+      SmallVector<std::pair<scf::ForOp, scf::ForOp>> pairs;
       for (auto &[id, fs] : fwds) {
         auto it = bwds.find(id);
-        if (fs.size() != 1 || it == bwds.end() || it->second.size() != 1)
+        if (it == bwds.end() || it->second.size() != fs.size())
           continue;
-        LoopTaper taper(fn, fs.front(), it->second.front(), budget, counter,
+        for (auto [i, f] : llvm::enumerate(fs))
+          pairs.push_back({f, it->second[fs.size() - 1 - i]});
+      }
+      llvm::sort(pairs, [](auto &a, auto &b) {
+        return a.first->isBeforeInBlock(b.first.getOperation());
+      });
+      SmallVector<SmallVector<int64_t>> perLoop;
+      for (auto [f, g] : pairs) {
+        LoopTaper taper(fn, f, g, budget, counter,
                         checks ? std::optional<double>(atol) : std::nullopt, checkOps);
         SmallVector<int64_t> plans = taper.run();
         if (!plans.empty())

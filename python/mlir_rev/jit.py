@@ -490,7 +490,8 @@ class Program:
             the tapes alive then leave; 0 stores nothing anywhere.
     loop_budget: bytes per loop iteration that the gradient may store for
             the backward sweep of each top-level `rev.for` of a
-            differentiated function (`rev-ad`'s loop-budget): within it,
+            differentiated function and of the functions it reaches through
+            top-level `rev.call`s (`rev-ad`'s loop-budget): within it,
             values the backward sweep would recompute (partial derivatives,
             states) are stored by the forward loop and read back, chosen by
             estimated time saved per byte; 0 (the default): reverse computing

@@ -381,7 +381,9 @@ def test_callee_and_caller_are_both_taped_in_either_order(order):
                         "-o", os.devnull], input=G_CALLS_F, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert re.search(r"@f_grad stores [1-9]", r.stderr), r.stderr
-    assert re.search(r"@g_grad stores [1-9]", r.stderr), r.stderr
+    # g's own loop and the two calls' copies of f's loop (inlined)
+    assert re.search(r"@g_grad stores [1-9][0-9]*, [1-9][0-9]*, [1-9][0-9]* bytes per iteration "
+                     r"\(budget 64\) in 3 loop", r.stderr), r.stderr
     xs = np.random.default_rng(11).uniform(-0.3, 0.3, 25)
     got = []
     for budget in (0, 64):
@@ -393,6 +395,76 @@ def test_callee_and_caller_are_both_taped_in_either_order(order):
     for (name, r0, x0), (_, r1, x1) in zip(got[:2], got[2:]):
         np.testing.assert_allclose(r1, r0, rtol=1e-10, atol=1e-12, err_msg=name)
         np.testing.assert_allclose(x1, x0, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+# Loops in callees: f has no loop of its own; the gradient inlines the
+# calls of @coupled (and, in the backward sweep, of @coupled_bwd: in reverse
+# order, so the first forward copy pairs with the last backward one) and
+# stores for each copy. Through two levels of calls, and beside an uncall
+# (whose inverse's loop is not marked: it stays reverse computing).
+CALLEES = COUPLED + """
+rev.func @twice(%y: f64, %z: f64, %X: memref<?xf64>, %W: memref<?xf64>) -> (f64, f64) {
+  %a:2 = rev.call @coupled(%y, %z, %X) : (f64, f64, memref<?xf64>) -> (f64, f64)
+  %b:2 = rev.call @coupled(%a#1, %a#0, %W) : (f64, f64, memref<?xf64>) -> (f64, f64)
+  rev.return %b#0, %b#1 : f64, f64
+}
+rev.func @outer(%y: f64, %z: f64, %X: memref<?xf64>, %W: memref<?xf64>) -> (f64, f64) {
+  %a:2 = rev.call @twice(%y, %z, %X, %W) : (f64, f64, memref<?xf64>, memref<?xf64>) -> (f64, f64)
+  %b:2 = rev.uncall @coupled(%a#0, %a#1, %X) : (f64, f64, memref<?xf64>) -> (f64, f64)
+  rev.return %b#0, %b#1 : f64, f64
+}
+"""
+
+
+def callee_remark(name, options):
+    r = subprocess.run([REV_OPT, f"--rev-ad=funcs={name} {options}", "--rev-expand-uncalls",
+                        "--rev-expand-routines", "--lower-rev", "--canonicalize", "--cse",
+                        "--rev-tape-loops=remarks=1", "-o", os.devnull],
+                       input=CALLEES, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r.stderr
+
+
+@pytest.mark.parametrize("name", ["twice", "outer"])
+def test_loops_in_callees_store_too(name):
+    assert "@%s_grad stores 32, 32 bytes per iteration (budget 32) in 2 loop(s)" % name in \
+        callee_remark(name, "loop-budget=32")
+    assert "@%s_grad stores 32|24|16|8, 32|24|16|8 bytes" % name in \
+        callee_remark(name, "memory-budget=4000")
+    rng = np.random.default_rng(8)
+    X, W = rng.uniform(-0.5, 0.5, 60), rng.uniform(-0.5, 0.5, 40)
+
+    def grad(p):
+        xb, wb = np.zeros_like(X), np.zeros_like(W)
+        r = p.call(p.gradient_names[name], 0.3, -0.2, X, W, 1.0, 0.5, xb, wb)
+        return np.array(r), xb, wb
+
+    ref = grad(Program(CALLEES, grad=[name]))
+    # budgets: none, 8 and 32 B per iteration; bytes in all: both loops'
+    # largest plans (60 x 32 + 40 x 32), the first's largest and the
+    # second's smallest, nothing
+    for kw in (dict(loop_budget=8), dict(loop_budget=32), dict(memory_budget=3200),
+               dict(memory_budget=60 * 32 + 40 * 8), dict(memory_budget=100),
+               dict(loop_budget=32, checks=True)):
+        got = grad(Program(CALLEES, grad=[name], **kw))
+        for a, b in zip(got, ref):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=str(kw))
+    # the reference itself against central differences (dL/dy for the first
+    # output, L = out0 + 0.5 out1)
+    p = Program(CALLEES, grad=[name], loop_budget=32)
+    r, xb, _ = grad(p)
+
+    def L(y, z, X_, W_):
+        o = p.call(name, y, z, X_, W_)
+        return o[0] + 0.5 * o[1]
+    h = 1e-6
+    fd_y = (L(0.3 + h, -0.2, X, W) - L(0.3 - h, -0.2, X, W)) / (2 * h)
+    assert abs(r[2] - fd_y) <= 1e-6 * max(1.0, abs(fd_y))
+    for i in (0, 31, 59):
+        e = np.zeros_like(X)
+        e[i] = h
+        fd = (L(0.3, -0.2, X + e, W) - L(0.3, -0.2, X - e, W)) / (2 * h)
+        assert abs(xb[i] - fd) <= 1e-6 * max(1.0, abs(fd)), i
 
 
 F32 = COUPLED.replace("f64", "f32")
