@@ -720,14 +720,16 @@ void LoopTaper::versionOnCounter(ArrayRef<llvm::SetVector<Value>> plans) {
   dom.invalidate();
 }
 
-/// Whether `f` (a single-block function) holds a marked loop at its top
-/// level, itself or through the top-level calls of functions that do.
+/// Whether `f` (a single-block function) holds a marked loop or a rev.steps
+/// budget counter (lowered at its top level) at its top level, itself or
+/// through the top-level calls of functions that do.
 bool holdsMarkedLoops(func::FuncOp f, SymbolTable &symbols,
                       llvm::DenseSet<Operation *> &visiting) {
   if (!f || f.isExternal() || !f.getBody().hasOneBlock() || !visiting.insert(f).second)
     return false;
   bool found = llvm::any_of(f.getBody().front(), [&](Operation &o) {
-    if (o.hasAttr(kTapeLoopAttr) || o.hasAttr(kTapeAdjointAttr))
+    if (o.hasAttr(kTapeLoopAttr) || o.hasAttr(kTapeAdjointAttr) ||
+        o.hasAttr(kMemoryBudgetCounterAttr))
       return true;
     auto call = dyn_cast<func::CallOp>(o);
     return call && holdsMarkedLoops(symbols.lookup<func::FuncOp>(call.getCallee()), symbols,
@@ -738,9 +740,11 @@ bool holdsMarkedLoops(func::FuncOp f, SymbolTable &symbols,
 }
 
 /// Inlines the top-level calls of single-block functions that hold marked
-/// loops (at their top level, or through their own such calls: the
-/// gradient's calls of f and f_bwd, then f's calls of g and f_bwd's of
-/// g_bwd, ...), so that each marked pair ends up at the gradient's top level.
+/// loops or rev.steps budget counters (at their top level, or through their
+/// own such calls: the gradient's calls of f and f_bwd, then f's calls of g
+/// and f_bwd's of g_bwd, ...), so that each marked pair ends up at the
+/// gradient's top level, and each rev.steps schedule reads the gradient's
+/// counter.
 /// At most kMaxInlineRounds rounds (a callee that calls itself
 /// unconditionally at its top level would never stop).
 constexpr int kMaxInlineRounds = 8;

@@ -562,6 +562,17 @@ def shared_loop(i):
 
 STEPS_OP = ("  rev.steps @step %c0 to %T, %y0 into %yT (%k, %xs) : "
             "memref<?xf64>, f64, memref<?xf64>\n")
+# the same steps in a callee (its backward function is inlined into the
+# gradient, so its schedule reads the gradient's counter too)
+CALL_STEPS_OP = ("  %Tc, %kc = rev.call @inner(%T, %k, %y0, %yT, %xs) : (index, f64, "
+                 "memref<?xf64>, memref<?xf64>, memref<?xf64>) -> (index, f64)\n")
+INNER = """
+rev.func @inner(%T: index, %k: f64, %y0: memref<?xf64>, %yT: memref<?xf64>,
+                %xs: memref<?xf64>) -> (index, f64) {
+  %c0 = arith.constant 0 : index
+""" + STEPS_OP + """  rev.return %T, %k : index, f64
+}
+"""
 
 
 def shared_src(parts):
@@ -574,14 +585,18 @@ def shared_src(parts):
         if part == "loop":
             i += 1
             body += shared_loop(i)
-        else:
+        elif part == "steps":
             body += STEPS_OP
-    return SHARED_STEP + f"""
+        else:
+            body += CALL_STEPS_OP
+    # a call consumes the scalars it takes and gives new versions back
+    T, k = ("%Tc", "%kc") if "call_steps" in parts else ("%T", "%k")
+    return SHARED_STEP + INNER + f"""
 rev.func @run(%T: index, %k: f64, %y0: memref<?xf64>, %yT: memref<?xf64>, %xs: memref<?xf64>,
               %u0: f64, %w0: f64{arrays}) -> (index, f64, f64, f64) {{
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
-{body}  rev.return %T, %k, %u{i}, %w{i} : index, f64, f64, f64
+{body}  rev.return {T}, {k}, %u{i}, %w{i} : index, f64, f64, f64
 }}
 """
 
@@ -611,6 +626,9 @@ def shared_grad(p, lengths, T=30, seed=0):
     # tape before the steps' adjoint runs, which gets the whole budget
     (("steps", "loop"), (50,), 24 * 12 + 8 * 50, 12 + 8 * 50 // 24),
     (("steps", "loop"), (50,), 24 * 20, 20),
+    # the steps in a callee, after and before the loop
+    (("loop", "call_steps"), (50,), 240 + 32 * 50, 10),
+    (("call_steps", "loop"), (50,), 24 * 20, 20),
     # two loops: the first takes its largest plan that fits, the second what
     # fits in the rest, the steps what both leave
     (("loop", "loop", "steps"), (50, 40), 24 * 11 + 32 * 50 + 16 * 40, 11),
