@@ -144,8 +144,11 @@ classifyParallelAccesses(ParallelForOp loop, bool emitErrors = true);
 /// The same rules for the body of a rev.for or rev.parallel_for `loop`
 /// (whether the iterations of a rev.for could run in any order, e.g. its
 /// backward sweep fused with its forward one: transforms/FusedGradient.cpp).
+/// `skip`: memrefs to leave out (neither classified nor returned), e.g. the
+/// scratch that every iteration restores (FusedGradient's fusable loops).
 FailureOr<SmallVector<std::pair<Value, ParallelAccess>>>
-classifyLoopAccesses(Operation *loop, bool emitErrors);
+classifyLoopAccesses(Operation *loop, bool emitErrors,
+                     llvm::function_ref<bool(Value)> skip = nullptr);
 /// Whether the body of a rev.for or rev.parallel_for `loop` reads and writes
 /// every memref defined outside it only at the iteration's own element (the
 /// same own index at every access): then the backward sweep's shadow updates

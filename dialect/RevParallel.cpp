@@ -312,12 +312,15 @@ FailureOr<unsigned> followAccumulator(Value v, Operation *loop) {
 } // namespace
 
 FailureOr<SmallVector<std::pair<Value, ParallelAccess>>>
-mlir::rev::classifyLoopAccesses(Operation *loop, bool emitErrors) {
+mlir::rev::classifyLoopAccesses(Operation *loop, bool emitErrors,
+                                llvm::function_ref<bool(Value)> skip) {
   llvm::MapVector<Value, SmallVector<Access>> accesses;
   if (failed(collectAccesses(loop, emitErrors, accesses)))
     return failure();
   SmallVector<std::pair<Value, ParallelAccess>> out;
   for (auto &[ref, list] : accesses) {
+    if (skip && skip(ref))
+      continue;
     if (llvm::none_of(list, [](const Access &a) { return a.write; })) {
       out.push_back({ref, ParallelAccess::ReadOnly});
       continue;

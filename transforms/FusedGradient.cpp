@@ -8,7 +8,9 @@
 //    rev.parallel_for, classifyLoopAccesses: each memref it writes only at
 //    the iteration's own element, or only added to; its iter_args, if any,
 //    only added to, like a parallel loop's reduce accumulators), or a
-//    `rev.parallel_for` without reduce accumulators: each iteration's backward
+//    `rev.parallel_for` without reduce accumulators (in a rev.for, memrefs the body writes
+//    only inside the compute of routines that undo their compute are scratch
+//    that every iteration restores, and do not count): each iteration's backward
 //    sweep runs right after its forward sweep, in one loop, in the forward
 //    order (iteration i's backward reads only its own elements and the data
 //    no iteration writes, so the other iterations' forward or backward work
@@ -169,6 +171,60 @@ void cancelUpdatePairs(FuncOp grad) {
   }
 }
 
+/// Whether the routine's uncompute C^-1 exactly undoes its compute C: what
+/// the body B changes, C passes through untouched (the body's arguments are
+/// yielded unchanged, or are inits that C passes through), C reads no memref
+/// that B writes, and C calls nothing (inverting bwd(C) needs the callees'
+/// backward functions invertible; the plain adjoint rule handles the calls
+/// that are not).
+bool undoesItsCompute(RoutineOp routine) {
+  Block &compute = routine.getCompute().front(), &body = routine.getBody().front();
+  Operation *computeYield = compute.getTerminator(), *bodyYield = body.getTerminator();
+  unsigned numInits = routine.getInits().size();
+  for (auto [k, arg] : llvm::enumerate(body.getArguments())) {
+    if (bodyYield->getOperand(k) == arg)
+      continue;
+    if (k < numInits && computeYield->getOperand(k) == compute.getArgument(k) &&
+        compute.getArgument(k).hasOneUse())
+      continue;
+    return false;
+  }
+  bool calls = routine.getCompute()
+                   .walk([](Operation *o) {
+                     return isa<CallOp, UncallOp>(o) ? WalkResult::interrupt()
+                                                     : WalkResult::advance();
+                   })
+                   .wasInterrupted();
+  return !calls && !readsWhatIsWritten(routine.getCompute(), routine.getBody());
+}
+
+/// Whether `loop`'s body writes `ref` (through any view) only inside the
+/// compute regions of routines of the body that undo their compute: every
+/// iteration then leaves it as it found it (scratch, such as GMM's per-point
+/// B, MX and Z), so the iterations do not communicate through it, whatever
+/// elements they touch. (Only for running the iterations one after another
+/// in another order, not at once: they share it while they run.)
+bool restoredByEveryIteration(Operation *loop, Value ref) {
+  Value root = viewRoot(ref);
+  bool written = false;
+  WalkResult res = loop->getRegion(0).walk([&](Operation *op) {
+    if (op->getNumRegions() != 0)
+      return WalkResult::advance();
+    bool writes = llvm::any_of(op->getOperands(), [&](Value v) {
+      return isa<MemRefType>(v.getType()) && viewRoot(v) == root && mayModifyMemref(op, v);
+    });
+    if (!writes)
+      return WalkResult::advance();
+    written = true;
+    for (Operation *p = op->getParentOp(); p && p != loop; p = p->getParentOp())
+      if (auto r = dyn_cast<RoutineOp>(p);
+          r && r.getCompute().isAncestor(op->getParentRegion()) && undoesItsCompute(r))
+        return WalkResult::advance();
+    return WalkResult::interrupt();
+  });
+  return written && !res.wasInterrupted();
+}
+
 class Fuser {
 public:
   explicit Fuser(AdjointState &st) : st(st) {}
@@ -178,33 +234,13 @@ public:
   static bool fusable(Operation *op) {
     if (auto loop = dyn_cast<ForOp>(op))
       return (loop.getInits().empty() || iterArgsAreAccumulators(loop)) &&
-             succeeded(classifyLoopAccesses(op, /*emitErrors=*/false));
+             succeeded(classifyLoopAccesses(op, /*emitErrors=*/false, [&](Value ref) {
+               return restoredByEveryIteration(op, ref);
+             }));
     if (auto loop = dyn_cast<ParallelForOp>(op))
       return loop.getInits().empty();
-    if (auto routine = dyn_cast<RoutineOp>(op)) {
-      // What B changes, C must pass through untouched: then C^-1 sees the
-      // same values before and after B (see the file comment).
-      Block &compute = routine.getCompute().front(), &body = routine.getBody().front();
-      Operation *computeYield = compute.getTerminator(), *bodyYield = body.getTerminator();
-      unsigned numInits = routine.getInits().size();
-      for (auto [k, arg] : llvm::enumerate(body.getArguments())) {
-        if (bodyYield->getOperand(k) == arg)
-          continue;
-        if (k < numInits && computeYield->getOperand(k) == compute.getArgument(k) &&
-            compute.getArgument(k).hasOneUse())
-          continue;
-        return false;
-      }
-      // Inverting bwd(C) needs the callees' backward functions invertible;
-      // the plain adjoint rule handles the calls that are not.
-      bool calls = routine.getCompute()
-                       .walk([](Operation *o) {
-                         return isa<CallOp, UncallOp>(o) ? WalkResult::interrupt()
-                                                         : WalkResult::advance();
-                       })
-                       .wasInterrupted();
-      return !calls && !readsWhatIsWritten(routine.getCompute(), routine.getBody());
-    }
+    if (auto routine = dyn_cast<RoutineOp>(op))
+      return undoesItsCompute(routine);
     return false;
   }
 

@@ -226,6 +226,39 @@ def fused(src):
     return "rev.fused_sweeps" in grad
 
 
+# Scratch that every iteration restores (written only in the compute of a
+# routine that undoes it; GMM's per-point B, MX, Z): fused.
+SCRATCH = """
+rev.func @f(%X: memref<?xf64>, %Y: memref<?xf64>, %S: memref<2xf64>, %l: f64) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %r = rev.for %i = %c0 to %n step %c1 iter_args(%a = %l) -> (f64) {
+    %o:1 = rev.routine %a : f64 compute {
+    ^bb0(%aa: f64):
+      %x = memref.load %X[%i] : memref<?xf64>
+      %s = math.sin %x : f64
+      rev.add_at %S[%c0], %s : memref<2xf64>
+      %p = memref.load %S[%c0] : memref<2xf64>
+      %e = math.exp %p : f64
+      rev.add_at %S[%c1], %e : memref<2xf64>
+      rev.yield %aa : f64
+    } body {
+    ^bb0(%aa: f64):
+      %q = memref.load %S[%c1] : memref<2xf64>
+      %lg = math.log %q : f64
+      %a1 = rev.add %aa, %lg : f64
+      %s0 = memref.load %S[%c0] : memref<2xf64>
+      %m = arith.mulf %s0, %q : f64
+      rev.add_at %Y[%i], %m : memref<?xf64>
+      rev.yield %a1 : f64
+    }
+    rev.yield %o#0 : f64
+  }
+  rev.return %r : f64
+}"""
+
+
 def cases():
     rng = np.random.default_rng(11)
     n = 37
@@ -244,6 +277,7 @@ def cases():
         ("hist", HIST, [X, B, H]),
         ("sum", SUM, [X, 0.25, 0.7]),
         ("sum_routine", SUM_ROUTINE, [X, -0.5]),
+        ("scratch", SCRATCH, [X, Y, rng.uniform(0.5, 1.0, 2), 0.3]),
         ("zero_trips", SCALE, [X[:0], Y[:0], 0.7]),
     ]
 
@@ -399,6 +433,30 @@ rev.func @f(%X: memref<?xf64>) {
     rev.add_at %X[%i], %s : memref<?xf64>
   }
   rev.return
+}""",
+    "scratch_written_in_body": """
+rev.func @f(%X: memref<?xf64>, %S: memref<2xf64>, %l: f64) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %r = rev.for %i = %c0 to %n step %c1 iter_args(%a = %l) -> (f64) {
+    %o:1 = rev.routine %a : f64 compute {
+    ^bb0(%aa: f64):
+      %x = memref.load %X[%i] : memref<?xf64>
+      %s = math.sin %x : f64
+      rev.add_at %S[%c0], %s : memref<2xf64>
+      rev.yield %aa : f64
+    } body {
+    ^bb0(%aa: f64):
+      %q = memref.load %S[%c0] : memref<2xf64>
+      %a1 = rev.add %aa, %q : f64
+      %e = math.exp %q : f64
+      rev.add_at %S[%c1], %e : memref<2xf64>
+      rev.yield %a1 : f64
+    }
+    rev.yield %o#0 : f64
+  }
+  rev.return %r : f64
 }""",
     "compute_reads_what_body_writes": """
 rev.func @f(%Y: memref<2xf64>) {

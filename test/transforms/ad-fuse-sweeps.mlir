@@ -247,3 +247,74 @@ rev.func @inits(%x: f64, %y: f64) -> (f64, f64) {
   }
   rev.return %r#0, %r#1 : f64, f64
 }
+
+// Scratch that every iteration restores: the loop's iterations all write
+// S[0] and S[1], but only in the compute of a routine that undoes its compute
+// (the body writes nothing the compute reads), so each iteration leaves S
+// as it found it and the iterations can run in another order (one after
+// another): fused, the loop and the routine at the end of its body (GMM's
+// per-point scratch B, MX and Z).
+// CHECK-LABEL: rev.func @scratch_grad(
+// CHECK: rev.for
+// CHECK: rev.routine
+// CHECK: } {rev.fused_sweeps}
+// CHECK: } {rev.fused_sweeps}
+// PLAIN-LABEL: rev.func @scratch_grad(
+// PLAIN-NEXT: rev.call @scratch(
+rev.func @scratch(%X: memref<?xf64>, %Y: memref<?xf64>, %S: memref<2xf64>, %l: f64) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %r = rev.for %i = %c0 to %n step %c1 iter_args(%a = %l) -> (f64) {
+    %o:1 = rev.routine %a : f64 compute {
+    ^bb0(%aa: f64):
+      %x = memref.load %X[%i] : memref<?xf64>
+      %s = math.sin %x : f64
+      rev.add_at %S[%c0], %s : memref<2xf64>
+      %p = memref.load %S[%c0] : memref<2xf64>
+      %e = math.exp %p : f64
+      rev.add_at %S[%c1], %e : memref<2xf64>
+      rev.yield %aa : f64
+    } body {
+    ^bb0(%aa: f64):
+      %q = memref.load %S[%c1] : memref<2xf64>
+      %lg = math.log %q : f64
+      %a1 = rev.add %aa, %lg : f64
+      %s0 = memref.load %S[%c0] : memref<2xf64>
+      %m = arith.mulf %s0, %q : f64
+      rev.add_at %Y[%i], %m : memref<?xf64>
+      rev.yield %a1 : f64
+    }
+    rev.yield %o#0 : f64
+  }
+  rev.return %r : f64
+}
+
+// The same, but the body also writes the scratch: no iteration restores it,
+// so iteration i + 1 reads what iteration i left: not fused.
+// CHECK-LABEL: rev.func @scratch_in_body_grad(
+// CHECK-NEXT: rev.call @scratch_in_body(
+// CHECK-NEXT: rev.call @scratch_in_body_bwd(
+rev.func @scratch_in_body(%X: memref<?xf64>, %S: memref<2xf64>, %l: f64) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %r = rev.for %i = %c0 to %n step %c1 iter_args(%a = %l) -> (f64) {
+    %o:1 = rev.routine %a : f64 compute {
+    ^bb0(%aa: f64):
+      %x = memref.load %X[%i] : memref<?xf64>
+      %s = math.sin %x : f64
+      rev.add_at %S[%c0], %s : memref<2xf64>
+      rev.yield %aa : f64
+    } body {
+    ^bb0(%aa: f64):
+      %q = memref.load %S[%c0] : memref<2xf64>
+      %a1 = rev.add %aa, %q : f64
+      %e = math.exp %q : f64
+      rev.add_at %S[%c1], %e : memref<2xf64>
+      rev.yield %a1 : f64
+    }
+    rev.yield %o#0 : f64
+  }
+  rev.return %r : f64
+}
