@@ -600,6 +600,25 @@ void mlir::rev::memrefSources(Value v, SmallVectorImpl<Value> &out) {
   out.push_back(v);
 }
 
+void mlir::rev::memrefAliasRoots(Value v, SmallVectorImpl<Value> &out) {
+  SmallVector<Value> sources;
+  memrefSources(v, sources);
+  for (Value s : sources) {
+    if (auto global = s.getDefiningOp<memref::GetGlobalOp>()) {
+      Operation *scope = global->getParentWithTrait<OpTrait::IsIsolatedFromAbove>();
+      if (scope)
+        scope->walk([&](memref::GetGlobalOp other) {
+          if (other.getNameAttr() != global.getNameAttr())
+            return WalkResult::advance();
+          s = other.getResult();
+          return WalkResult::interrupt();
+        });
+    }
+    if (!llvm::is_contained(out, s))
+      out.push_back(s);
+  }
+}
+
 bool mlir::rev::isConstantMemref(Value v) {
   SmallVector<Value> sources;
   memrefSources(v, sources);

@@ -89,6 +89,9 @@ bool isConstantMemref(Value v);
 /// The memrefs that the memref `v` may be: through views (subview, cast,
 /// ...) and both sides of an arith.select; any other value is its own.
 void memrefSources(Value v, SmallVectorImpl<Value> &out);
+/// memrefSources, with every `memref.get_global` of one symbol in one
+/// function as one value (the first such op there): the memory `v` may be.
+void memrefAliasRoots(Value v, SmallVectorImpl<Value> &out);
 /// An op that may write the memref argument `arg` (directly, through a view
 /// or a select, or by passing it to an op whose effects are unknown), or
 /// null when the function only reads it.

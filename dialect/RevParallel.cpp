@@ -193,7 +193,33 @@ LogicalResult collectAccesses(Operation *loop, bool emitErrors,
     }
     return WalkResult::advance();
   });
-  return failure(res.wasInterrupted());
+  if (res.wasInterrupted())
+    return failure();
+  // One memory, one name: two of the names recorded (a memref and a view of
+  // it defined outside the loop, a select that may be it, two get_global of
+  // one symbol) would hide that iterations touch the same elements through
+  // both.
+  llvm::DenseMap<Value, Value> nameOf;
+  for (auto &[ref, list] : out) {
+    SmallVector<Value> roots;
+    memrefAliasRoots(ref, roots);
+    for (Value root : roots) {
+      auto [it, inserted] = nameOf.try_emplace(root, ref);
+      if (inserted || it->second == ref)
+        continue;
+      if (emitErrors) {
+        auto diag = loop->emitOpError()
+                    << "accesses one memref through two names (a view defined outside the "
+                       "loop, a select, or two memref.get_global of one symbol): the "
+                       "verifier cannot tell which elements the iterations share; use one "
+                       "name inside the loop";
+        diag.attachNote(out[it->second].front().op->getLoc()) << "through one here";
+        diag.attachNote(list.front().op->getLoc()) << "through another here";
+      }
+      return failure();
+    }
+  }
+  return success();
 }
 
 /// Follows the accumulator version `v` through its block: each use must be

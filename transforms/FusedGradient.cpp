@@ -205,13 +205,20 @@ bool undoesItsCompute(RoutineOp routine) {
 /// elements they touch. (Only for running the iterations one after another
 /// in another order, not at once: they share it while they run.)
 bool restoredByEveryIteration(Operation *loop, Value ref) {
-  Value root = viewRoot(ref);
+  SmallVector<Value> roots;
+  memrefAliasRoots(ref, roots);
   bool written = false;
   WalkResult res = loop->getRegion(0).walk([&](Operation *op) {
     if (op->getNumRegions() != 0)
       return WalkResult::advance();
+    // a write through any name that may be the same memory (a view, a
+    // select, another get_global of the symbol) counts
     bool writes = llvm::any_of(op->getOperands(), [&](Value v) {
-      return isa<MemRefType>(v.getType()) && viewRoot(v) == root && mayModifyMemref(op, v);
+      if (!isa<MemRefType>(v.getType()) || !mayModifyMemref(op, v))
+        return false;
+      SmallVector<Value> vr;
+      memrefAliasRoots(v, vr);
+      return llvm::any_of(vr, [&](Value r) { return llvm::is_contained(roots, r); });
     });
     if (!writes)
       return WalkResult::advance();

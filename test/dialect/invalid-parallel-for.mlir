@@ -258,3 +258,49 @@ rev.func @acc_read_in_nested_loop(%X: memref<?xf64>, %Y: memref<?xf64>, %z: f64)
   }
   rev.return %r : f64
 }
+
+// -----
+
+// One memref through two names: %V may be %K, and iteration i writes
+// V[i] while every iteration reads K[1] (written by iteration 1).
+rev.func @select_alias(%X: memref<?xf64>, %Y: memref<?xf64>, %K: memref<?xi64>, %L: memref<?xi64>, %c: i1) -> i1 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %one = arith.constant 1 : i64
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %V = arith.select %c, %K, %L : memref<?xi64>
+  // expected-error @below {{accesses one memref through two names}}
+  rev.parallel_for %i = %c0 to %n step %c1 {
+    // expected-note @below {{through one here}}
+    rev.add_at %V[%i], %one : memref<?xi64>
+    // expected-note @below {{through another here}}
+    %k1 = memref.load %K[%c1] : memref<?xi64>
+    %kf = arith.sitofp %k1 : i64 to f64
+    rev.add_at %Y[%i], %kf : memref<?xf64>
+  }
+  rev.return %c : i1
+}
+
+// -----
+
+memref.global "private" @G : memref<8xi64> = dense<0>
+
+// Two get_global of one symbol: one memory.
+rev.func @global_alias(%Y: memref<?xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %one = arith.constant 1 : i64
+  %n = memref.dim %Y, %c0 : memref<?xf64>
+  %G1 = memref.get_global @G : memref<8xi64>
+  %G2 = memref.get_global @G : memref<8xi64>
+  // expected-error @below {{accesses one memref through two names}}
+  rev.parallel_for %i = %c0 to %n step %c1 {
+    // expected-note @below {{through one here}}
+    rev.add_at %G1[%i], %one : memref<8xi64>
+    // expected-note @below {{through another here}}
+    %g = memref.load %G2[%c1] : memref<8xi64>
+    %gf = arith.sitofp %g : i64 to f64
+    rev.add_at %Y[%i], %gf : memref<?xf64>
+  }
+  rev.return
+}

@@ -458,6 +458,35 @@ rev.func @f(%X: memref<?xf64>, %S: memref<2xf64>, %l: f64) -> f64 {
   }
   rev.return %r : f64
 }""",
+    # the scratch K is also written through a select that may be it (found
+    # by review: fused, iteration i's K[i] += 1 was undone before iteration
+    # i + 1 read K)
+    "scratch_written_through_a_select": """
+rev.func @f(%X: memref<?xf64>, %Y: memref<?xf64>, %K: memref<?xi64>, %L: memref<?xi64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %one = arith.constant 1 : i64
+  %true = arith.constant true
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %V = arith.select %true, %K, %L : memref<?xi64>
+  rev.for %i = %c0 to %n step %c1 {
+    rev.add_at %V[%i], %one : memref<?xi64>
+    rev.routine compute {
+      %k1 = memref.load %K[%c1] : memref<?xi64>
+      rev.add_at %K[%c0], %k1 : memref<?xi64>
+      rev.yield
+    } body {
+      %k0 = memref.load %K[%c0] : memref<?xi64>
+      %kf = arith.sitofp %k0 : i64 to f64
+      %x = memref.load %X[%i] : memref<?xf64>
+      %p = arith.mulf %x, %kf : f64
+      %s = math.sin %p : f64
+      rev.add_at %Y[%i], %s : memref<?xf64>
+      rev.yield
+    }
+  }
+  rev.return
+}""",
     "compute_reads_what_body_writes": """
 rev.func @f(%Y: memref<2xf64>) {
   %c0 = arith.constant 0 : index
@@ -498,6 +527,24 @@ def test_reads_previous_iteration_gradient_is_right():
         d.program.call("f", fm)
         np.testing.assert_allclose(g[k] if not isinstance(g, tuple) else g[0][k],
                                    (fp[8] - fm[8]) / (2 * h), rtol=1e-6, atol=1e-9)
+
+
+def test_scratch_written_through_a_select_gradient_is_right():
+    """The loop that shares K with a select stays plain, and its gradient
+    follows K's history (iteration i adds 1 to K[i]; the routine reads K[0] +
+    K[1] after it): d/dX[i] sum_i sin(X[i] k_i) = cos(X[i] k_i) k_i."""
+    X = np.array([0.1, 0.2, 0.3, 0.4])
+    K0, L0 = np.array([1, 2, 0, 0], dtype=np.int64), np.zeros(4, dtype=np.int64)
+    d = ad.Derivatives(NOT_FUSED["scratch_written_through_a_select"], "f")
+    a = [X.copy(), np.zeros(4), K0.copy(), L0.copy()]
+    shadows = [np.zeros(4), np.ones(4)]
+    d.program.call(d.grad_name, *d._derivative_args(a, [], shadows))
+    K, expected = K0.copy(), []
+    for i in range(4):
+        K[i] += 1
+        k = K[0] + K[1]
+        expected.append(np.cos(X[i] * k) * k)
+    np.testing.assert_allclose(shadows[0], expected, rtol=1e-12)
 
 
 def test_batched_bessel_fused_equals_plain():
