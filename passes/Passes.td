@@ -532,10 +532,12 @@ def RevPrivatizeAtomics : Pass<"rev-privatize-atomics", "::mlir::ModuleOp"> {
     are `memref.atomic_rmw addf` (or all `addi`) with an unused result, not
     inside a nested `scf.parallel`:
     splits the iteration space into `copies` contiguous chunks and runs them
-    as an outer `scf.parallel`, each chunk an `scf.for` that adds into its
-    own zero-initialised private copy of M with plain loads, adds and
-    stores; then a parallel loop over M's elements adds the copies into M
-    (`M[j] += P0[j] + P1[j] + ...`, in copy order) and the copies are freed.
+    as an outer `scf.parallel`, each chunk an `scf.for` with plain loads,
+    adds and stores: chunk 0 into M itself (nothing else in the loop touches
+    M), each other chunk into its own zero-initialised private copy of M;
+    then a parallel loop over M's elements adds the copies into M (`M[j] +=
+    P1[j] + P2[j] + ...`, in copy order; skipped with one copy) and the
+    copies are freed.
     On x86 an atomic add of a double is a `lock cmpxchg` loop, so an atomic
     scatter hardly scales (docs/parallel.md, "CPU: OpenMP"). The result
     equals the atomic version up to the order of the float additions.

@@ -250,16 +250,20 @@ struct PrivatizeAtomicsPass
     // chunk = ceildiv(n, C).
     Value chunk = arith::CeilDivSIOp::create(b, loc, trips, copies);
 
-    // The private copies: one buffer of C * size per memref.
+    // The private copies: chunk 0 adds into M itself (no other access to M
+    // runs in the loop), chunks 1 .. C-1 into one buffer of (C-1) * size per
+    // memref.
+    Value others = arith::SubIOp::create(b, loc, copies, c1);
     SmallVector<Value> privs;
     for (size_t k = 0; k < cands.size(); ++k) {
       auto elem = cast<MemRefType>(cands[k].memref.getType()).getElementType();
       auto type = MemRefType::get({ShapedType::kDynamic}, elem);
-      Value total = arith::MulIOp::create(b, loc, copies, sizes[k]);
+      Value total = arith::MulIOp::create(b, loc, others, sizes[k]);
       privs.push_back(memref::AllocOp::create(b, loc, type, ValueRange{total}));
     }
 
-    // Each copy: zero its part, then run its chunk with plain adds.
+    // Each chunk: (copies 1 ..) zero its part of the buffer, then run its
+    // iterations with plain adds, into M (chunk 0) or its part.
     // With results (sums): each chunk adds its iterations' values from the
     // identity, and the outer loop's scf.reduce (the original combiners) adds
     // the chunks' partial sums to the init values.
@@ -267,10 +271,15 @@ struct PrivatizeAtomicsPass
     SmallVector<bool> floatSum;
     for (Region &r : reduce.getReductions())
       floatSum.push_back(*sumCombiner(r));
-    auto chunkBody = [&](OpBuilder &pb, Location l, Value c) -> SmallVector<Value> {
+    auto runChunk = [&](OpBuilder &pb, Location l, Value c, bool direct) -> SmallVector<Value> {
           SmallVector<Value> bases;
           for (size_t k = 0; k < cands.size(); ++k) {
-            Value base = arith::MulIOp::create(pb, l, c, sizes[k]);
+            if (direct) {
+              bases.push_back(Value());
+              continue;
+            }
+            Value base = arith::MulIOp::create(pb, l, arith::SubIOp::create(pb, l, c, c1),
+                                               sizes[k]);
             bases.push_back(base);
             auto elem = cast<MemRefType>(cands[k].memref.getType()).getElementType();
             Value zero = arith::ConstantOp::create(pb, l, pb.getZeroAttr(elem));
@@ -313,12 +322,30 @@ struct PrivatizeAtomicsPass
             if (it == cands.end())
               continue;
             size_t k = it - cands.begin();
+            if (direct) {
+              replaceByPlainAdd(r, r.getMemref(), r.getIndices());
+              continue;
+            }
             OpBuilder rb(r);
             Value at = arith::AddIOp::create(rb, r.getLoc(), bases[k], r.getIndices()[0]);
             replaceByPlainAdd(r, privs[k], ValueRange{at});
           }
           return SmallVector<Value>(body.getResults());
         };
+    auto chunkBody = [&](OpBuilder &pb, Location l, Value c) -> SmallVector<Value> {
+      Value first = arith::CmpIOp::create(pb, l, arith::CmpIPredicate::eq, c, c0);
+      auto branch = scf::IfOp::create(pb, l, reduce.getOperandTypes(), first,
+                                      /*withElseRegion=*/true);
+      for (bool direct : {true, false}) {
+        // (with results the builder leaves the blocks without terminators)
+        Block *blk = direct ? branch.thenBlock() : branch.elseBlock();
+        OpBuilder ib = hasResults ? OpBuilder::atBlockEnd(blk) : OpBuilder::atBlockTerminator(blk);
+        SmallVector<Value> partials = runChunk(ib, l, c, direct);
+        if (hasResults)
+          scf::YieldOp::create(ib, l, partials);
+      }
+      return SmallVector<Value>(branch.getResults());
+    };
     SmallVector<Value> results;
     if (!hasResults) {
       scf::ParallelOp::create(b, loc, ValueRange{c0}, ValueRange{copies}, ValueRange{c1},
@@ -341,16 +368,20 @@ struct PrivatizeAtomicsPass
       results.assign(outer.getResults().begin(), outer.getResults().end());
     }
 
-    // M[j] += sum over the copies of P[c*size + j], in parallel over j.
+    // M[j] += sum over the copies 1 .. C-1 of P[(c-1)*size + j], in parallel
+    // over j (no pass at all with one copy).
+    Value more = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, others, c0);
     for (size_t k = 0; k < cands.size(); ++k) {
       Value m = cands[k].memref, size = sizes[k], priv = privs[k];
       bool isFloat = cands[k].kind == arith::AtomicRMWKind::addf;
+      auto any = scf::IfOp::create(b, loc, TypeRange{}, more, /*withElseRegion=*/false);
+      OpBuilder ab = OpBuilder::atBlockTerminator(any.thenBlock());
       scf::ParallelOp::create(
-          b, loc, ValueRange{c0}, ValueRange{size}, ValueRange{c1},
+          ab, loc, ValueRange{c0}, ValueRange{size}, ValueRange{c1},
           [&](OpBuilder &pb, Location l, ValueRange ivs) {
             Value j = ivs[0];
             Value init = memref::LoadOp::create(pb, l, m, ValueRange{j});
-            auto sum = scf::ForOp::create(pb, l, c0, copies, c1, ValueRange{init});
+            auto sum = scf::ForOp::create(pb, l, c0, others, c1, ValueRange{init});
             OpBuilder sb = OpBuilder::atBlockEnd(sum.getBody());
             Value at = arith::AddIOp::create(
                 sb, l, arith::MulIOp::create(sb, l, sum.getInductionVar(), size), j);

@@ -223,11 +223,18 @@ def test_spmv_transpose_scatter(programs, m, nnz):
     seq = np.zeros(m)
     programs["cpu"].call("spmv_t", val, row, col, ybar, seq, nnz)
     assert rel_err(seq, ref) < RTOL
+    seq1 = np.ones(m)
+    programs["cpu"].call("spmv_t", val, row, col, ybar, seq1, nnz)
     for cfg in OMP_CONFIGS:
         xbar = np.ones(m)  # added to, not overwritten
         programs[cfg].call("spmv_t", val, row, col, ybar, xbar, nnz)
         assert rel_err(xbar - 1.0, ref) < RTOL, cfg
         assert rel_err(xbar - 1.0, seq) < RTOL, cfg
+    # One thread, privatised: the one chunk adds into xbar itself in the
+    # sequential order (no copy): bit for bit the sequential result.
+    xbar = np.ones(m)
+    programs[(1, True)].call("spmv_t", val, row, col, ybar, xbar, nnz)
+    assert np.array_equal(xbar, seq1)
 
 
 @pytest.mark.parametrize("m, nnz", [(50, 300_001), (100_000, 1000), (10, 0)])

@@ -1,7 +1,7 @@
 // --rev-privatize-atomics: an scf.parallel whose only accesses to a 1-d
-// memref are atomic adds runs as `copies` chunks, each adding into its own
-// zero-initialised copy with plain adds, then the copies are added into the
-// memref in parallel. Other memrefs, other loops and big memrefs stay as
+// memref are atomic adds runs as `copies` chunks with plain adds, the first
+// into the memref itself, each other one into its own zero-initialised copy;
+// then the copies are added into the memref in parallel. Other memrefs, other loops and big memrefs stay as
 // they are.
 // RUN: rev-opt %s --rev-privatize-atomics="copies=2 max-elements=1000 min-trips-per-element=0" | FileCheck %s
 // RUN: rev-opt %s --rev-privatize-atomics="copies=2 max-elements=1000 min-trips-per-element=3" | FileCheck %s --check-prefix=RATIO
@@ -20,10 +20,22 @@
 // CHECK: scf.if %[[SMALL]] {
 // CHECK: %[[COPIES:.*]] = arith.constant 2 : index
 // CHECK: %[[CHUNK:.*]] = arith.ceildivsi %[[TRIPS]], %[[COPIES]] : index
-// CHECK: %[[TOTAL:.*]] = arith.muli %[[COPIES]], %[[SIZE]] : index
+// CHECK: %[[OTHERS:.*]] = arith.subi %[[COPIES]], %{{.*}} : index
+// CHECK: %[[TOTAL:.*]] = arith.muli %[[OTHERS]], %[[SIZE]] : index
 // CHECK: %[[P:.*]] = memref.alloc(%[[TOTAL]]) : memref<?xf64>
 // CHECK: scf.parallel (%[[CP:.*]]) = (%{{.*}}) to (%[[COPIES]]) step (%{{.*}}) {
-// CHECK: %[[BASE:.*]] = arith.muli %[[CP]], %[[SIZE]] : index
+// Chunk 0 adds into X itself, with plain adds.
+// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[CP]], %{{.*}} : index
+// CHECK: scf.if %[[FIRST]] {
+// CHECK: scf.for
+// CHECK: %[[COL0:.*]] = memref.load %[[C]]
+// CHECK: %[[OLD0:.*]] = memref.load %[[X]][%[[COL0]]] : memref<?xf64>
+// CHECK: %[[NEW0:.*]] = arith.addf %[[OLD0]], %{{.*}} : f64
+// CHECK: memref.store %[[NEW0]], %[[X]][%[[COL0]]] : memref<?xf64>
+// The others into their zeroed part of P.
+// CHECK: } else {
+// CHECK: %[[CM1:.*]] = arith.subi %[[CP]], %{{.*}} : index
+// CHECK: %[[BASE:.*]] = arith.muli %[[CM1]], %[[SIZE]] : index
 // CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
 // CHECK: scf.for %[[Z:.*]] = %{{.*}} to %[[SIZE]] step %{{.*}} {
 // CHECK: %[[ZI:.*]] = arith.addi %[[BASE]], %[[Z]] : index
@@ -40,9 +52,12 @@
 // CHECK: memref.store %[[NEW]], %[[P]][%[[AT]]] : memref<?xf64>
 // CHECK-NOT: atomic_rmw
 // CHECK: scf.reduce
+// Then X[j] += P[j] + ... (skipped with one copy).
+// CHECK: %[[MORE:.*]] = arith.cmpi sgt, %[[OTHERS]], %{{.*}} : index
+// CHECK: scf.if %[[MORE]] {
 // CHECK: scf.parallel (%[[J:.*]]) = (%{{.*}}) to (%[[SIZE]]) step (%{{.*}}) {
 // CHECK: %[[X0:.*]] = memref.load %[[X]][%[[J]]] : memref<?xf64>
-// CHECK: %[[S:.*]] = scf.for %{{.*}} = %{{.*}} to %[[COPIES]] step %{{.*}} iter_args(%[[ACC:.*]] = %[[X0]]) -> (f64) {
+// CHECK: %[[S:.*]] = scf.for %{{.*}} = %{{.*}} to %[[OTHERS]] step %{{.*}} iter_args(%[[ACC:.*]] = %[[X0]]) -> (f64) {
 // CHECK: memref.load %[[P]]
 // CHECK: arith.addf %[[ACC]]
 // CHECK: memref.store %[[S]], %[[X]][%[[J]]] : memref<?xf64>
@@ -154,13 +169,23 @@ func.func @left_alone(%Big: memref<2000xf64>, %R: memref<?xf64>, %U: memref<?xf6
 // CHECK: %[[R:.*]] = scf.if %{{.*}} -> (f64) {
 // CHECK: %[[P:.*]] = memref.alloc
 // CHECK: %[[OUT:.*]] = scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%{{.*}}) init (%[[A0]]) -> f64 {
+// CHECK: %[[BR:.*]] = scf.if %{{.*}} -> (f64) {
 // CHECK: %[[NZ:.*]] = arith.constant -0.000000e+00 : f64
-// CHECK: %[[PART:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[NZ]]) -> (f64) {
+// CHECK: %[[PART0:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC0:.*]] = %[[NZ]]) -> (f64) {
+// CHECK: %[[V0:.*]] = math.sin
+// CHECK: memref.store %{{.*}}, %[[X]]
+// CHECK: %[[NEXT0:.*]] = arith.addf %[[ACC0]], %[[V0]] : f64
+// CHECK: scf.yield %[[NEXT0]] : f64
+// CHECK: scf.yield %[[PART0]] : f64
+// CHECK: } else {
+// CHECK: %[[NZ1:.*]] = arith.constant -0.000000e+00 : f64
+// CHECK: %[[PART:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[NZ1]]) -> (f64) {
 // CHECK: %[[V:.*]] = math.sin
 // CHECK: memref.store %{{.*}}, %[[P]]
 // CHECK: %[[NEXT:.*]] = arith.addf %[[ACC]], %[[V]] : f64
 // CHECK: scf.yield %[[NEXT]] : f64
-// CHECK: scf.reduce(%[[PART]] : f64) {
+// CHECK: scf.yield %[[PART]] : f64
+// CHECK: scf.reduce(%[[BR]] : f64) {
 // CHECK: ^bb0(%[[L:.*]]: f64, %[[RR:.*]]: f64):
 // CHECK: %[[T:.*]] = arith.addf %[[L]], %[[RR]] : f64
 // CHECK: scf.reduce.return %[[T]] : f64
