@@ -534,7 +534,9 @@ def RevPrivatizeAtomics : Pass<"rev-privatize-atomics", "::mlir::ModuleOp"> {
     splits the iteration space into `copies` contiguous chunks and runs them
     as an outer `scf.parallel`, each chunk an `scf.for` with plain loads,
     adds and stores: chunk 0 into M itself (nothing else in the loop touches
-    M), each other chunk into its own zero-initialised private copy of M;
+    M; where M has other names, views, casts, selects or calls, chunk 0 gets
+    a copy too), each other chunk into its own zero-initialised private copy
+    of M;
     then a parallel loop over M's elements adds the copies into M (`M[j] +=
     P1[j] + P2[j] + ...`, in copy order; skipped with one copy) and the
     copies are freed.

@@ -88,6 +88,24 @@ SmallVector<Candidate> findCandidates(scf::ParallelOp loop) {
   return out;
 }
 
+/// Whether every access to `m`'s memory goes through `m` itself: a function
+/// argument or an allocation that only loads, stores, atomics, dims, frees
+/// and pointer queries use (no view, cast, select or call: another name
+/// could add to the same elements atomically while chunk 0 adds plainly).
+bool hasNoOtherNames(Value m) {
+  if (auto arg = dyn_cast<BlockArgument>(m)) {
+    if (!arg.getOwner()->isEntryBlock() ||
+        !isa<FunctionOpInterface>(arg.getOwner()->getParentOp()))
+      return false;
+  } else if (!isa_and_nonnull<memref::AllocOp, memref::AllocaOp>(m.getDefiningOp())) {
+    return false;
+  }
+  return llvm::all_of(m.getUsers(), [](Operation *u) {
+    return isa<memref::LoadOp, memref::StoreOp, memref::AtomicRMWOp, memref::DimOp,
+               memref::DeallocOp, memref::ExtractAlignedPointerAsIndexOp>(u);
+  });
+}
+
 /// Whether a reduction region of scf.reduce is a plain sum of its two
 /// arguments: arith.addf (true) or arith.addi (false); nullopt otherwise.
 std::optional<bool> sumCombiner(Region &r) {
@@ -250,15 +268,19 @@ struct PrivatizeAtomicsPass
     // chunk = ceildiv(n, C).
     Value chunk = arith::CeilDivSIOp::create(b, loc, trips, copies);
 
-    // The private copies: chunk 0 adds into M itself (no other access to M
-    // runs in the loop), chunks 1 .. C-1 into one buffer of (C-1) * size per
-    // memref.
+    // The private copies: chunk 0 adds into M itself where M has no other
+    // name (no other access to its elements runs in the loop then), chunks
+    // 1 .. C-1 (and chunk 0 for the other memrefs) into one buffer of
+    // (C-1) * size (C * size) per memref.
     Value others = arith::SubIOp::create(b, loc, copies, c1);
-    SmallVector<Value> privs;
+    SmallVector<bool> direct;
+    SmallVector<Value> parts, privs;
     for (size_t k = 0; k < cands.size(); ++k) {
+      direct.push_back(hasNoOtherNames(cands[k].memref));
+      parts.push_back(direct.back() ? others : copies);
       auto elem = cast<MemRefType>(cands[k].memref.getType()).getElementType();
       auto type = MemRefType::get({ShapedType::kDynamic}, elem);
-      Value total = arith::MulIOp::create(b, loc, others, sizes[k]);
+      Value total = arith::MulIOp::create(b, loc, parts.back(), sizes[k]);
       privs.push_back(memref::AllocOp::create(b, loc, type, ValueRange{total}));
     }
 
@@ -271,15 +293,15 @@ struct PrivatizeAtomicsPass
     SmallVector<bool> floatSum;
     for (Region &r : reduce.getReductions())
       floatSum.push_back(*sumCombiner(r));
-    auto runChunk = [&](OpBuilder &pb, Location l, Value c, bool direct) -> SmallVector<Value> {
+    auto runChunk = [&](OpBuilder &pb, Location l, Value c, bool first) -> SmallVector<Value> {
           SmallVector<Value> bases;
           for (size_t k = 0; k < cands.size(); ++k) {
-            if (direct) {
+            if (first && direct[k]) {
               bases.push_back(Value());
               continue;
             }
-            Value base = arith::MulIOp::create(pb, l, arith::SubIOp::create(pb, l, c, c1),
-                                               sizes[k]);
+            Value part = direct[k] ? arith::SubIOp::create(pb, l, c, c1).getResult() : c;
+            Value base = arith::MulIOp::create(pb, l, part, sizes[k]);
             bases.push_back(base);
             auto elem = cast<MemRefType>(cands[k].memref.getType()).getElementType();
             Value zero = arith::ConstantOp::create(pb, l, pb.getZeroAttr(elem));
@@ -322,7 +344,7 @@ struct PrivatizeAtomicsPass
             if (it == cands.end())
               continue;
             size_t k = it - cands.begin();
-            if (direct) {
+            if (first && direct[k]) {
               replaceByPlainAdd(r, r.getMemref(), r.getIndices());
               continue;
             }
@@ -336,11 +358,11 @@ struct PrivatizeAtomicsPass
       Value first = arith::CmpIOp::create(pb, l, arith::CmpIPredicate::eq, c, c0);
       auto branch = scf::IfOp::create(pb, l, reduce.getOperandTypes(), first,
                                       /*withElseRegion=*/true);
-      for (bool direct : {true, false}) {
+      for (bool isFirst : {true, false}) {
         // (with results the builder leaves the blocks without terminators)
-        Block *blk = direct ? branch.thenBlock() : branch.elseBlock();
+        Block *blk = isFirst ? branch.thenBlock() : branch.elseBlock();
         OpBuilder ib = hasResults ? OpBuilder::atBlockEnd(blk) : OpBuilder::atBlockTerminator(blk);
-        SmallVector<Value> partials = runChunk(ib, l, c, direct);
+        SmallVector<Value> partials = runChunk(ib, l, c, isFirst);
         if (hasResults)
           scf::YieldOp::create(ib, l, partials);
       }
@@ -370,10 +392,10 @@ struct PrivatizeAtomicsPass
 
     // M[j] += sum over the copies 1 .. C-1 of P[(c-1)*size + j], in parallel
     // over j (no pass at all with one copy).
-    Value more = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, others, c0);
     for (size_t k = 0; k < cands.size(); ++k) {
       Value m = cands[k].memref, size = sizes[k], priv = privs[k];
       bool isFloat = cands[k].kind == arith::AtomicRMWKind::addf;
+      Value more = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, parts[k], c0);
       auto any = scf::IfOp::create(b, loc, TypeRange{}, more, /*withElseRegion=*/false);
       OpBuilder ab = OpBuilder::atBlockTerminator(any.thenBlock());
       scf::ParallelOp::create(
@@ -381,7 +403,7 @@ struct PrivatizeAtomicsPass
           [&](OpBuilder &pb, Location l, ValueRange ivs) {
             Value j = ivs[0];
             Value init = memref::LoadOp::create(pb, l, m, ValueRange{j});
-            auto sum = scf::ForOp::create(pb, l, c0, others, c1, ValueRange{init});
+            auto sum = scf::ForOp::create(pb, l, c0, parts[k], c1, ValueRange{init});
             OpBuilder sb = OpBuilder::atBlockEnd(sum.getBody());
             Value at = arith::AddIOp::create(
                 sb, l, arith::MulIOp::create(sb, l, sum.getInductionVar(), size), j);

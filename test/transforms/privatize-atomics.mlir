@@ -264,3 +264,27 @@ func.func @nested(%X: memref<?xf64>, %n: index) {
   }
   return
 }
+
+// A memref with another name (here a cast, which the loop could also add to
+// atomically): chunk 0 gets a copy too (C copies), since its plain adds on
+// the memref itself could race with atomics through the other name.
+// CHECK-LABEL: func.func @scatter_other_name(
+// CHECK-SAME: %[[X:[^:]*]]: memref<?xf64>
+// CHECK: %[[COPIES:.*]] = arith.constant 2 : index
+// CHECK: %[[TOTAL:.*]] = arith.muli %[[COPIES]], %{{.*}} : index
+// CHECK: %[[P:.*]] = memref.alloc(%[[TOTAL]]) : memref<?xf64>
+// CHECK: scf.if
+// CHECK-NOT: memref.store %{{.*}}, %[[X]]
+// CHECK: memref.store %{{.*}}, %[[P]]
+// CHECK: } else {
+func.func @scatter_other_name(%X: memref<?xf64>, %n: index) -> memref<4xf64> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %x = arith.constant 1.0 : f64
+  %Y = memref.cast %X : memref<?xf64> to memref<4xf64>
+  scf.parallel (%k) = (%c0) to (%n) step (%c1) {
+    %a = memref.atomic_rmw addf %x, %X[%c0] : (f64, memref<?xf64>) -> f64
+    scf.reduce
+  }
+  return %Y : memref<4xf64>
+}
