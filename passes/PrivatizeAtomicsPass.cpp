@@ -5,13 +5,19 @@
 // combiner) whose only accesses to some 1-d memref M (defined outside the
 // loop) are `memref.atomic_rmw addf|addi` with an unused result becomes
 //
-//   P = alloc(C * size(M))                      C = copies (0: the number of
+//   D = M has no other name (hasNoOtherNames) ? 1 : 0
+//   P = alloc((C - D) * size(M))                C = copies (0: the number of
 //   scf.parallel (%c) = 0 to C {                OpenMP threads at run time)
-//     P[c*size .. (c+1)*size) = 0
-//     scf.for %t = chunk c of the iteration space { body, with each atomic
-//       add to M[j] a plain load/add/store of P[c*size + j] }
+//     if (c == 0 and D) {                       chunk 0 adds into M itself
+//       scf.for %t = chunk 0 { body, each atomic add to M[j] a plain
+//         load/add/store of M[j] }
+//     } else {                                  the others into their copy
+//       P[(c-D)*size .. (c-D+1)*size) = -0.0 (0 for integers)
+//       scf.for %t = chunk c { body, each atomic add to M[j] a plain
+//         load/add/store of P[(c-D)*size + j] }
+//     }
 //   }
-//   scf.parallel (%j) = 0 to size(M) { M[j] += P[0*size + j] + ... }
+//   if (C - D > 0) scf.parallel (%j) = 0 to size(M) { M[j] += P[j] + ... }
 //   dealloc P
 //
 // Sums are carried: each chunk's scf.for adds its values from the identity,
@@ -26,6 +32,8 @@
 #include "passes/Passes.h"
 
 #include "passes/AtomicAdds.h"
+
+#include "conversion/LowerRev.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -88,21 +96,28 @@ SmallVector<Candidate> findCandidates(scf::ParallelOp loop) {
   return out;
 }
 
-/// Whether every access to `m`'s memory goes through `m` itself: a function
-/// argument or an allocation that only loads, stores, atomics, dims, frees
-/// and pointer queries use (no view, cast, select or call: another name
-/// could add to the same elements atomically while chunk 0 adds plainly).
+/// Whether every access to `m`'s memory goes through `m` itself: an
+/// allocation, or an argument of a function lowered from a rev.func (whose
+/// memref arguments rev forbids to share memory and --lower-rev marks
+/// `noalias`, kNoaliasPtrArgsAttr; a plain func.func's caller may pass one
+/// buffer twice), that only loads, stores into it, atomics, dims, frees and
+/// pointer queries use (no view, cast, select or call, and not stored as a
+/// value: another name could add to the same elements atomically while
+/// chunk 0 adds plainly).
 bool hasNoOtherNames(Value m) {
   if (auto arg = dyn_cast<BlockArgument>(m)) {
-    if (!arg.getOwner()->isEntryBlock() ||
-        !isa<FunctionOpInterface>(arg.getOwner()->getParentOp()))
+    Operation *fn = arg.getOwner()->getParentOp();
+    if (!arg.getOwner()->isEntryBlock() || !isa<FunctionOpInterface>(fn) ||
+        !fn->hasAttr(kNoaliasPtrArgsAttr))
       return false;
   } else if (!isa_and_nonnull<memref::AllocOp, memref::AllocaOp>(m.getDefiningOp())) {
     return false;
   }
-  return llvm::all_of(m.getUsers(), [](Operation *u) {
-    return isa<memref::LoadOp, memref::StoreOp, memref::AtomicRMWOp, memref::DimOp,
-               memref::DeallocOp, memref::ExtractAlignedPointerAsIndexOp>(u);
+  return llvm::all_of(m.getUsers(), [&](Operation *u) {
+    if (auto store = dyn_cast<memref::StoreOp>(u))
+      return store.getValueToStore() != m;
+    return isa<memref::LoadOp, memref::AtomicRMWOp, memref::DimOp, memref::DeallocOp,
+               memref::ExtractAlignedPointerAsIndexOp>(u);
   });
 }
 
@@ -303,8 +318,10 @@ struct PrivatizeAtomicsPass
             Value part = direct[k] ? arith::SubIOp::create(pb, l, c, c1).getResult() : c;
             Value base = arith::MulIOp::create(pb, l, part, sizes[k]);
             bases.push_back(base);
+            // the sum's identity (-0.0 for floats: an element no iteration
+            // adds to stays -0.0 when the copy is added to it)
             auto elem = cast<MemRefType>(cands[k].memref.getType()).getElementType();
-            Value zero = arith::ConstantOp::create(pb, l, pb.getZeroAttr(elem));
+            Value zero = sumIdentity(pb, l, elem);
             auto zfor = scf::ForOp::create(pb, l, c0, sizes[k], c1);
             OpBuilder zb = OpBuilder::atBlockTerminator(zfor.getBody());
             Value at = arith::AddIOp::create(zb, l, base, zfor.getInductionVar());

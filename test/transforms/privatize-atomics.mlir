@@ -36,7 +36,7 @@
 // CHECK: } else {
 // CHECK: %[[CM1:.*]] = arith.subi %[[CP]], %{{.*}} : index
 // CHECK: %[[BASE:.*]] = arith.muli %[[CM1]], %[[SIZE]] : index
-// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
+// CHECK: %[[ZERO:.*]] = arith.constant -0.000000e+00 : f64
 // CHECK: scf.for %[[Z:.*]] = %{{.*}} to %[[SIZE]] step %{{.*}} {
 // CHECK: %[[ZI:.*]] = arith.addi %[[BASE]], %[[Z]] : index
 // CHECK: memref.store %[[ZERO]], %[[P]][%[[ZI]]] : memref<?xf64>
@@ -95,7 +95,9 @@
 // NOPRIV-NOT: llvm.call @malloc
 // NOPRIV: llvm.atomicrmw fadd
 // NOPRIV-LABEL: llvm.func @counts(
-func.func @scatter(%V: memref<?xf64>, %C: memref<?xindex>, %X: memref<?xf64>, %n: index) {
+// (lowered from a rev.func: its memref arguments do not share memory)
+func.func @scatter(%V: memref<?xf64>, %C: memref<?xindex>, %X: memref<?xf64>, %n: index)
+    attributes {rev.noalias_ptr_args = array<i64: 0, 1, 5, 6, 10, 11>, rev.noalias_arg_count = 16 : i64} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   scf.parallel (%k) = (%c0) to (%n) step (%c1) {
@@ -178,8 +180,7 @@ func.func @left_alone(%Big: memref<2000xf64>, %R: memref<?xf64>, %U: memref<?xf6
 // CHECK: scf.yield %[[NEXT0]] : f64
 // CHECK: scf.yield %[[PART0]] : f64
 // CHECK: } else {
-// CHECK: %[[NZ1:.*]] = arith.constant -0.000000e+00 : f64
-// CHECK: %[[PART:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[NZ1]]) -> (f64) {
+// CHECK: %[[PART:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f64) {
 // CHECK: %[[V:.*]] = math.sin
 // CHECK: memref.store %{{.*}}, %[[P]]
 // CHECK: %[[NEXT:.*]] = arith.addf %[[ACC]], %[[V]] : f64
@@ -198,7 +199,8 @@ func.func @left_alone(%Big: memref<2000xf64>, %R: memref<?xf64>, %U: memref<?xf6
 // CHECK: return %[[R]] : f64
 // PIPE-LABEL: llvm.func @scatter_and_sum(
 // PIPE: omp.wsloop reduction(
-func.func @scatter_and_sum(%X: memref<?xf64>, %n: index, %a0: f64) -> f64 {
+func.func @scatter_and_sum(%X: memref<?xf64>, %n: index, %a0: f64) -> f64
+    attributes {rev.noalias_ptr_args = array<i64: 0, 1>, rev.noalias_arg_count = 7 : i64} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %r = scf.parallel (%k) = (%c0) to (%n) step (%c1) init (%a0) -> f64 {
@@ -266,8 +268,10 @@ func.func @nested(%X: memref<?xf64>, %n: index) {
 }
 
 // A memref with another name (here a cast, which the loop could also add to
-// atomically): chunk 0 gets a copy too (C copies), since its plain adds on
-// the memref itself could race with atomics through the other name.
+// atomically), or an argument of a plain func.func (its caller may pass one
+// buffer as two arguments): chunk 0 gets a copy too (C copies), since its
+// plain adds on the memref itself could race with atomics through the
+// other name.
 // CHECK-LABEL: func.func @scatter_other_name(
 // CHECK-SAME: %[[X:[^:]*]]: memref<?xf64>
 // CHECK: %[[COPIES:.*]] = arith.constant 2 : index
@@ -277,7 +281,8 @@ func.func @nested(%X: memref<?xf64>, %n: index) {
 // CHECK-NOT: memref.store %{{.*}}, %[[X]]
 // CHECK: memref.store %{{.*}}, %[[P]]
 // CHECK: } else {
-func.func @scatter_other_name(%X: memref<?xf64>, %n: index) -> memref<4xf64> {
+func.func @scatter_other_name(%X: memref<?xf64>, %n: index) -> memref<4xf64>
+    attributes {rev.noalias_ptr_args = array<i64: 0, 1>, rev.noalias_arg_count = 6 : i64} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %x = arith.constant 1.0 : f64
@@ -287,4 +292,24 @@ func.func @scatter_other_name(%X: memref<?xf64>, %n: index) -> memref<4xf64> {
     scf.reduce
   }
   return %Y : memref<4xf64>
+}
+
+// CHECK-LABEL: func.func @scatter_plain_func(
+// CHECK-SAME: %[[X:[^:]*]]: memref<?xf64>
+// CHECK: %[[COPIES:.*]] = arith.constant 2 : index
+// CHECK: %[[TOTAL:.*]] = arith.muli %[[COPIES]], %{{.*}} : index
+// CHECK: %[[P:.*]] = memref.alloc(%[[TOTAL]]) : memref<?xf64>
+// CHECK: scf.if
+// CHECK-NOT: memref.store %{{.*}}, %[[X]]
+// CHECK: memref.store %{{.*}}, %[[P]]
+// CHECK: } else {
+func.func @scatter_plain_func(%X: memref<?xf64>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %x = arith.constant 1.0 : f64
+  scf.parallel (%k) = (%c0) to (%n) step (%c1) {
+    %a = memref.atomic_rmw addf %x, %X[%c0] : (f64, memref<?xf64>) -> f64
+    scf.reduce
+  }
+  return
 }
