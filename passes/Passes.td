@@ -534,12 +534,14 @@ def RevPrivatizeAtomics : Pass<"rev-privatize-atomics", "::mlir::ModuleOp"> {
     splits the iteration space into `copies` contiguous chunks and runs them
     as an outer `scf.parallel`, each chunk an `scf.for` with plain loads,
     adds and stores: chunk 0 into M itself (nothing else in the loop touches
-    M; where M has other names, views, casts, selects or calls, chunk 0 gets
-    a copy too), each other chunk into its own zero-initialised private copy
-    of M;
-    then a parallel loop over M's elements adds the copies into M (`M[j] +=
-    P1[j] + P2[j] + ...`, in copy order; skipped with one copy) and the
-    copies are freed.
+    M; M must be an allocation or an argument of a function lowered from a
+    rev.func, `rev.noalias_ptr_args`, used only by loads, stores into it,
+    atomics, dims and frees: elsewhere, views, casts, selects, calls or a
+    plain func.func's arguments, chunk 0 gets a copy too), each other chunk
+    into its own private copy of M, zeroed with the sum's identity (-0.0 for
+    floats); then a parallel loop over M's elements adds the copies into M
+    (`M[j] += P1[j] + P2[j] + ...`, in copy order; skipped when there is no
+    copy) and the copies are freed.
     On x86 an atomic add of a double is a `lock cmpxchg` loop, so an atomic
     scatter hardly scales (docs/parallel.md, "CPU: OpenMP"). The result
     equals the atomic version up to the order of the float additions.
