@@ -17,6 +17,7 @@ import pytest
 
 from mlir_rev import ad
 from mlir_rev.jit import Program, RevError
+from test_steps import SRC as STEPS_SRC
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REV_OPT = os.path.join(ROOT, "build", "bin", "rev-opt")
@@ -518,29 +519,8 @@ def test_memory_budget_in_bytes_versions_the_loops_at_run_time():
 # loop: the loop tapes draw on the budget first (in forward order, while they
 # are alive: from the forward loop to the end of its backward loop), and a
 # rev.steps adjoint's snapshots get what is left when it runs.
-SHARED_STEP = """
-rev.func @step(%t: index, %old: memref<?xf64>, %new: memref<?xf64>, %k: f64,
-               %xs: memref<?xf64>) -> (index, f64) {
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %n = memref.dim %old, %c0 : memref<?xf64>
-  %x = memref.load %xs[%t] : memref<?xf64>
-  rev.for %i = %c0 to %n step %c1 {
-    %ip = arith.addi %i, %n : index
-    %im = arith.subi %ip, %c1 : index
-    %j = arith.remui %im, %n : index
-    %y = memref.load %old[%i] : memref<?xf64>
-    %z = memref.load %old[%j] : memref<?xf64>
-    %s = math.sin %z : f64
-    %ks = arith.mulf %k, %s : f64
-    %d = arith.mulf %ks, %x : f64
-    %v = arith.addf %y, %d : f64
-    rev.add_at %new[%i], %v : memref<?xf64>
-    rev.yield
-  }
-  rev.return %t, %k : index, f64
-}
-"""
+# the step function of test_steps.py's recurrence
+SHARED_STEP = STEPS_SRC[:STEPS_SRC.index("rev.func @run")]
 
 
 def shared_loop(i):
