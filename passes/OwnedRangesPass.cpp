@@ -73,18 +73,6 @@ bool isReadOnly(Value p) {
                       [](Operation *u) { return isa<memref::LoadOp, memref::DimOp>(u); });
 }
 
-/// Whether every access to `m`'s memory goes through `m` itself: it is an
-/// argument or an allocation, and no view of it is taken nor is it passed to
-/// a call (another name for the same elements could be added to atomically
-/// while the versioned loop adds plainly).
-bool hasNoOtherNames(Value m) {
-  if (Operation *def = m.getDefiningOp(); def && !isa<memref::AllocOp, memref::AllocaOp>(def))
-    return false;
-  return llvm::none_of(m.getUsers(), [](Operation *u) {
-    return isa<ViewLikeOpInterface, CallOpInterface, UnrealizedConversionCastOp>(u);
-  });
-}
-
 /// The index memref P whose consecutive entries at the parallel induction
 /// variable bound `inner` (a direct child of `loop`'s body); null otherwise.
 Value rangeSource(scf::ForOp inner, scf::ParallelOp loop) {

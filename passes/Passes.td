@@ -516,8 +516,11 @@ def RevOwnedRanges : Pass<"rev-owned-ranges", "::mlir::ModuleOp"> {
     when it holds, the original loop otherwise. The adjoint of CSR SpMV with
     respect to its values is such a loop (`valsbar[k] += x[col[k]] *
     ybar[r]`): 1e7 atomic adds (`lock cmpxchg` loops on x86) become plain
-    ones. Runs in `rev-to-openmp` before `--rev-privatize-atomics`
-    (`owned-ranges=0` skips it).
+    ones. M must have no other name (an allocation, or an argument of a
+    function lowered from a rev.func, used only by loads, stores into it,
+    atomics, dims and frees: hasNoOtherNames in passes/AtomicAdds.h), since
+    its plain adds run beside the other rows. Runs in `rev-to-openmp` before
+    `--rev-privatize-atomics` (`owned-ranges=0` skips it).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect"];

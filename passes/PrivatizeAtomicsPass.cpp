@@ -33,8 +33,6 @@
 
 #include "passes/AtomicAdds.h"
 
-#include "conversion/LowerRev.h"
-
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -94,31 +92,6 @@ SmallVector<Candidate> findCandidates(scf::ParallelOp loop) {
     out.push_back({m, kind});
   });
   return out;
-}
-
-/// Whether every access to `m`'s memory goes through `m` itself: an
-/// allocation, or an argument of a function lowered from a rev.func (whose
-/// memref arguments rev forbids to share memory and --lower-rev marks
-/// `noalias`, kNoaliasPtrArgsAttr; a plain func.func's caller may pass one
-/// buffer twice), that only loads, stores into it, atomics, dims, frees and
-/// pointer queries use (no view, cast, select or call, and not stored as a
-/// value: another name could add to the same elements atomically while
-/// chunk 0 adds plainly).
-bool hasNoOtherNames(Value m) {
-  if (auto arg = dyn_cast<BlockArgument>(m)) {
-    Operation *fn = arg.getOwner()->getParentOp();
-    if (!arg.getOwner()->isEntryBlock() || !isa<FunctionOpInterface>(fn) ||
-        !fn->hasAttr(kNoaliasPtrArgsAttr))
-      return false;
-  } else if (!isa_and_nonnull<memref::AllocOp, memref::AllocaOp>(m.getDefiningOp())) {
-    return false;
-  }
-  return llvm::all_of(m.getUsers(), [&](Operation *u) {
-    if (auto store = dyn_cast<memref::StoreOp>(u))
-      return store.getValueToStore() != m;
-    return isa<memref::LoadOp, memref::AtomicRMWOp, memref::DimOp, memref::DeallocOp,
-               memref::ExtractAlignedPointerAsIndexOp>(u);
-  });
 }
 
 /// Whether a reduction region of scf.reduce is a plain sum of its two
