@@ -747,8 +747,21 @@ LogicalResult FuncOp::verifySymbolUses(SymbolTableCollection &tables) {
                               "table";
     FunctionType gt = target.getFunctionType();
     unsigned pa = primal.getNumArguments(), pr = primal.getNumResults();
+    // The count may be any integer: compare the sizes before spelling the
+    // expected type out (its adjoint part N times).
+    int64_t n = count.getInt();
+    int64_t ain = int64_t(gt.getNumInputs()) - pa, aout = int64_t(gt.getNumResults()) - pr;
+    int64_t have = int64_t(getNumArguments()) + getNumResults();
+    if (ain + aout == 0)
+      n = 1; // every count gives g's own type
+    else if (n > have / (ain + aout))
+      return emitOpError() << "is the " << count.getInt() << "-seed copy of " << ref
+                           << " but has " << getNumArguments() << " arguments and "
+                           << getNumResults() << " results; expected " << pa << " + "
+                           << count.getInt() << " x " << ain << " arguments and " << pr
+                           << " + " << count.getInt() << " x " << aout << " results";
     SmallVector<Type> in(gt.getInputs().take_front(pa)), out(gt.getResults().take_front(pr));
-    for (int64_t k = 0; k < count.getInt(); ++k) {
+    for (int64_t k = 0; k < n; ++k) {
       llvm::append_range(in, gt.getInputs().drop_front(pa));
       llvm::append_range(out, gt.getResults().drop_front(pr));
     }

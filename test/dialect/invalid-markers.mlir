@@ -185,6 +185,21 @@ rev.func @s_grad_x2(%x: f64, %xb: f64) -> (f64, f64) attributes {rev.seeds_of = 
 
 // -----
 
+// A huge count (found by the fuzzer: the verifier spelt the expected type
+// out 2^32 times): the sizes are compared first.
+rev.func @s(%x: f64) -> f64 {
+  rev.return %x : f64
+}
+rev.func @s_grad(%x: f64, %xb: f64) -> (f64, f64) attributes {rev.gradient_of = @s} {
+  rev.return %x, %xb : f64, f64
+}
+// expected-error @below {{is the 4294967296-seed copy of @s_grad but has 2 arguments and 2 results; expected 1 + 4294967296 x 1 arguments and 1 + 4294967296 x 1 results}}
+rev.func @s_grad_x2(%x: f64, %xb: f64) -> (f64, f64) attributes {rev.seeds_of = @s_grad, rev.seeds = 4294967296} {
+  rev.return %x, %xb : f64, f64
+}
+
+// -----
+
 rev.func @t(%x: f64) -> f64 {
   rev.return %x : f64
 }
