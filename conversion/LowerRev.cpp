@@ -21,6 +21,17 @@ Value negate(OpBuilder &b, Location loc, Value y);
 // Ops
 //===----------------------------------------------------------------------===//
 
+/// `y op d` of an update op; the arith op of a recovery keeps its mark
+/// (kRecoveryAttr), for --rev-fold-recoveries.
+static Value buildUpdateArithmetic(UpdateOpInterface op, OpBuilder &b, Location loc, Value y,
+                                   Value d) {
+  Value r = op.buildArithmetic(b, loc, y, d);
+  if (op->hasAttr(kRecoveryAttr) && isa<FloatType>(y.getType()))
+    if (Operation *def = r.getDefiningOp())
+      def->setAttr(kRecoveryAttr, b.getUnitAttr());
+  return r;
+}
+
 /// Every update kind, through the arithmetic of its row in the table.
 struct UpdateLowering : public OpInterfaceConversionPattern<UpdateOpInterface> {
   using OpInterfaceConversionPattern::OpInterfaceConversionPattern;
@@ -28,7 +39,7 @@ struct UpdateLowering : public OpInterfaceConversionPattern<UpdateOpInterface> {
                                 ConversionPatternRewriter &rw) const override {
     Location loc = op->getLoc();
     if (!op.isElementUpdate()) {
-      rw.replaceOp(op, op.buildArithmetic(rw, loc, operands[0], operands[1]));
+      rw.replaceOp(op, buildUpdateArithmetic(op, rw, loc, operands[0], operands[1]));
       return success();
     }
     Value ref = operands.front(), d = operands.back();
@@ -46,7 +57,7 @@ struct UpdateLowering : public OpInterfaceConversionPattern<UpdateOpInterface> {
       return success();
     }
     Value y = memref::LoadOp::create(rw, loc, ref, idx);
-    memref::StoreOp::create(rw, loc, op.buildArithmetic(rw, loc, y, d), ref, idx);
+    memref::StoreOp::create(rw, loc, buildUpdateArithmetic(op, rw, loc, y, d), ref, idx);
     rw.eraseOp(op);
     return success();
   }

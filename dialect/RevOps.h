@@ -62,6 +62,19 @@ inline constexpr llvm::StringLiteral kTapeIndexAttr = "rev.tape_index";
 /// transforms/FusedGradient.cpp).
 inline constexpr llvm::StringLiteral kFusedSweepsAttr = "rev.fused_sweeps";
 
+/// On an update op that a gradient's backward sweep runs to recover a primal
+/// value by inverting a forward update (`y / d` undoing `y * d`, `y - d`
+/// undoing `y + d`), and on its arith op after --lower-rev:
+/// --rev-fold-recoveries replaces it by the forward's `y` where that is at
+/// hand (docs/ad.md, "Recovered values") and drops the mark. Checked mode
+/// drops it first (--rev-insert-checks): there every recovery is computed as
+/// written and compared.
+inline constexpr llvm::StringLiteral kRecoveryAttr = "rev.recovery";
+/// On the inverse of a recovery (`y * d` redoing what `y / d` recovered):
+/// a plain recomputation, lowered exactly; the inverse of one is a recovery
+/// again (the uncompute of a backward routine's compute).
+inline constexpr llvm::StringLiteral kRecomputationAttr = "rev.recomputation";
+
 /// On a gradient function that runs neither f's forward sweep nor its
 /// uncomputation, because no adjoint update reads a value that f changes
 /// (rev-ad's adjoint-only: transforms/AdjointOnly.cpp).

@@ -32,9 +32,12 @@ struct FastMathPass : public rev::impl::RevFastMathBase<FastMathPass> {
     }
     if (*parsed == arith::FastMathFlags::none)
       return;
-    auto attr = arith::FastMathFlagsAttr::get(&getContext(), *parsed);
+    // Added to the flags an op already has (written in the input).
     getOperation()->walk([&](arith::ArithFastMathInterface op) {
-      op->setAttr(op.getFastMathAttrName(), attr);
+      arith::FastMathFlags flags = *parsed;
+      if (auto old = op->getAttrOfType<arith::FastMathFlagsAttr>(op.getFastMathAttrName()))
+        flags = flags | old.getValue();
+      op->setAttr(op.getFastMathAttrName(), arith::FastMathFlagsAttr::get(&getContext(), flags));
     });
   }
 };

@@ -404,6 +404,9 @@ void CheckInserter::run(Operation *root) {
 struct RevInsertChecksPass : public rev::impl::RevInsertChecksBase<RevInsertChecksPass> {
   using RevInsertChecksBase::RevInsertChecksBase;
   void runOnOperation() override {
+    // Checked mode computes every recovery as written, to compare it.
+    if (reversibility)
+      getOperation()->walk([](UpdateOpInterface op) { op->removeAttr(kRecoveryAttr); });
     CheckInserter(reversibility, atol).run(getOperation());
   }
 };

@@ -59,6 +59,9 @@ struct LowerRevPass : public rev::impl::LowerRevBase<LowerRevPass> {
 
     if (memrefNoalias)
       root->walk([](FuncOp f) { markMemrefPointers(f); });
+    // Recoveries keep their mark (UpdateLowering) unless asked not to.
+    if (!markRecoveries)
+      root->walk([](UpdateOpInterface op) { op->removeAttr(kRecoveryAttr); });
 
     if (!isRevCheckLowering(checkLowering)) {
       root->emitError() << "--lower-rev: check-lowering must be 'libc', 'runtime' or 'assert', got '"

@@ -54,6 +54,13 @@ struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
       llvm::cl::desc("--rev-fold-zero-adjoints before --lower-rev: remove the updates of "
                      "derivative code by known-zero adjoints (exact, no fast-math)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> foldRecoveries{
+      *this, "fold-recoveries",
+      llvm::cl::desc("Let the backward sweep read the forward's values where they are at "
+                     "hand instead of recovering them by inverse updates (--lower-rev's "
+                     "recovery-flags, --rev-fold-recoveries): exact forward values, "
+                     "rounding-level changes in gradients"),
+      llvm::cl::init(true)};
   PassOptions::Option<std::string> fastMath{
       *this, "fast-math",
       llvm::cl::desc("Fast-math flags for the float ops of the lowered functions "

@@ -101,6 +101,9 @@ def LowerRev : Pass<"lower-rev", "::mlir::ModuleOp"> {
            "Record on each lowered function where its memref arguments' pointers "
            "go, for --rev-memref-noalias (after --convert-func-to-llvm) to mark "
            "them `llvm.noalias`">,
+    Option<"markRecoveries", "mark-recoveries", "bool", /*default=*/"true",
+           "Keep the mark `rev.recovery` of a recovery update on its arith op, "
+           "for --rev-fold-recoveries (false: drop it)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
@@ -418,6 +421,31 @@ def RevFoldZeroAdjoints : Pass<"rev-fold-zero-adjoints", "::mlir::ModuleOp"> {
     Statistic<"numSkippedFunctions", "skipped-functions", "Functions left alone (routines or uncalls left)">,
   ];
   let dependentDialects = ["::mlir::rev::RevDialect"];
+}
+
+def RevFoldRecoveries : Pass<"rev-fold-recoveries", "::mlir::ModuleOp"> {
+  let summary = "Cancel the backward sweep's recoveries against the forward ops they undo";
+  let description = [{
+    A gradient recovers earlier primal values by running updates backwards
+    (`t / d` undoing `t * d`); rev-ad marks such updates `rev.recovery` and
+    `--lower-rev` keeps the mark on their arith ops. Where the op a
+    recovery undoes is in reach, this pass replaces the recovery by the
+    value that op started from: `(a * b) / b`, `(a / b) * b`, `(a + b) - b`
+    and `(a - b) + b` become `a` when the outer op is marked (or carries the
+    fast-math flag `reassoc`). So the backward reads the forward's value
+    instead of dividing: exactly the value the forward had, where the
+    recomputation would round. To see one `b` on both sides it first
+    forwards loads in each block (no write of that memory between: a store
+    to another memref argument of a lowered rev function, or to memory the
+    function allocates, is not one) and runs CSE; then it removes what
+    became dead and drops every mark. `--rev-to-llvm` runs it after
+    `--rev-tape-loops` (option `fold-recoveries`). Functions without a
+    marked (or `reassoc`) op are left alone.
+  }];
+  let statistics = [
+    Statistic<"numFolded", "folded", "Recoveries replaced by the forward's value">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"];
 }
 
 def RevFastMath : Pass<"rev-fast-math", "::mlir::ModuleOp"> {

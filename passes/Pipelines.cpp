@@ -37,6 +37,7 @@ void mlir::rev::buildRevToStandardPipeline(OpPassManager &pm, const RevToLLVMOpt
   LowerRevOptions lower;
   lower.checkLowering = options.checkLowering;
   lower.memrefNoalias = options.memrefNoalias;
+  lower.markRecoveries = options.foldRecoveries;
   pm.addPass(createLowerRev(lower));
   if (options.unrollMaxTripCount > 0) {
     RevUnrollSmallLoopsOptions unroll;
@@ -53,6 +54,8 @@ void mlir::rev::buildRevToStandardPipeline(OpPassManager &pm, const RevToLLVMOpt
   tape.atol = options.atol;
   tape.checkLowering = options.checkLowering;
   pm.addPass(createRevTapeLoops(tape));
+  if (options.foldRecoveries)
+    pm.addPass(createRevFoldRecoveries());
   if (options.fastMath != "none") {
     RevFastMathOptions fastMath;
     fastMath.flags = options.fastMath;

@@ -60,6 +60,25 @@ LogicalResult InversionState::cloneRegion(OpBuilder &b, Region &src, Region &dst
   return success();
 }
 
+LogicalResult mlir::rev::buildInverseOf(InvertibleOpInterface op, OpBuilder &b,
+                                        InverseBuilder &st, StringRef mark) {
+  if (mark.empty())
+    return op.buildInverse(b, st);
+  // The ops are inserted before the builder's insertion point.
+  Block *block = b.getInsertionBlock();
+  Block::iterator ip = b.getInsertionPoint();
+  Operation *before = ip == block->begin() ? nullptr : &*std::prev(ip);
+  if (failed(op.buildInverse(b, st)))
+    return failure();
+  if (b.getInsertionBlock() != block)
+    return success();
+  Block::iterator first = before ? std::next(before->getIterator()) : block->begin();
+  UnitAttr unit = b.getUnitAttr();
+  for (Operation &created : llvm::make_range(first, b.getInsertionPoint()))
+    created.walk([&](UpdateOpInterface update) { update->setAttr(mark, unit); });
+  return success();
+}
+
 FailureOr<SmallVector<Value>> InversionState::invertBlock(OpBuilder &b, Block &src,
                                                           ValueRange finals,
                                                           ValueRange initials) {
@@ -79,7 +98,14 @@ FailureOr<SmallVector<Value>> InversionState::invertBlock(OpBuilder &b, Block &s
     if (!invertible)
       return op.emitOpError("has no inverse: it is neither pure nor an invertible op");
     recomputed.emplace_back();
-    LogicalResult res = invertible.buildInverse(b, *this);
+    // The inverse of a recovery redoes the update it undid; the inverse of
+    // that is a recovery again.
+    StringRef mark;
+    if (op.hasAttr(kRecoveryAttr))
+      mark = kRecomputationAttr;
+    else if (op.hasAttr(kRecomputationAttr))
+      mark = kRecoveryAttr;
+    LogicalResult res = buildInverseOf(invertible, b, *this, mark);
     recomputed.pop_back();
     if (failed(res))
       return failure();

@@ -20,6 +20,13 @@
 
 namespace mlir::rev {
 
+/// Builds the inverse of `op` at the insertion point of `b`; the update ops
+/// it creates get the attribute `mark` (kRecoveryAttr: the value they
+/// compute undoes a forward update; kRecomputationAttr: they redo one; see
+/// dialect/RevOps.h) unless it is empty.
+LogicalResult buildInverseOf(InvertibleOpInterface op, OpBuilder &b, InverseBuilder &st,
+                             StringRef mark);
+
 class InversionState : public InverseBuilder {
 public:
   /// Values defined outside `scope` that are not bound map to themselves

@@ -48,7 +48,8 @@ LogicalResult AdjointState::uncomputeInScope(OpBuilder &b, Operation *op) {
   auto invertible = dyn_cast<InvertibleOpInterface>(op);
   if (!invertible)
     return op->emitOpError("cannot differentiate: it has no inverse");
-  return invertible.buildInverse(b, recovered);
+  // The ops the inverse is built from are recoveries (kRecoveryAttr).
+  return buildInverseOf(invertible, b, recovered, kRecoveryAttr);
 }
 
 LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,

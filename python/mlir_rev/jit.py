@@ -446,6 +446,15 @@ class Program:
     fold_zero_adjoints: remove the updates of derivative code by adjoints
             known to be zero (`rev-to-llvm`'s `fold-zero-adjoints`,
             --rev-fold-zero-adjoints; exact, docs/ad.md "Known-zero adjoints").
+    fold_recoveries: where the backward sweep recovers a primal value by
+            undoing a forward update (`t / d` after `t * d`) while the
+            forward's value is at hand (a routine's unrolled compute, a fused
+            sweep), read that value instead (`rev-to-llvm`'s
+            `fold-recoveries`, --rev-fold-recoveries; docs/ad.md "Recovered
+            values"). The gradient then uses exactly the forward's values
+            where recomputing would round: gradients change at the rounding
+            level (1e-12 relative on the Bessel series); forward results
+            never. False: every recovery computed as written.
     fast_math: "none" (the default: exact IEEE arithmetic, results
             bit-identical to a build without the option), "arcp" (LLVM may
             replace a division by a multiplication with the reciprocal, e.g.
@@ -527,7 +536,7 @@ class Program:
     def __init__(self, source, *, grad=(), fwd=(), hvp=(), checks: bool = False,
                  atol: float = 1e-8, opt_level: int = 3,
                  unroll_max_trip_count=None, memref_noalias: bool = True,
-                 fold_zero_adjoints: bool = True,
+                 fold_zero_adjoints: bool = True, fold_recoveries: bool = True,
                  fast_math: str = "none", target: str = "cpu", num_threads=None,
                  privatize_atomics: bool = True, chip: str = "sm_90",
                  gpu_format: str = "isa", block_size: int = 256, memory_budget=None,
@@ -574,6 +583,7 @@ class Program:
         seeds = int(seeds)
         _check_flag(memref_noalias, "memref_noalias")
         _check_flag(fold_zero_adjoints, "fold_zero_adjoints")
+        _check_flag(fold_recoveries, "fold_recoveries")
         if not (isinstance(fast_math, str) and fast_math in FAST_MATH):
             raise RevError(f"fast_math must be one of {', '.join(map(repr, FAST_MATH))}, got "
                            f"{fast_math!r}")
@@ -662,6 +672,7 @@ class Program:
                         f"atol={atol!r} check-lowering=runtime{unroll} "
                         f"memref-noalias={int(bool(memref_noalias))} "
                         f"fold-zero-adjoints={int(bool(fold_zero_adjoints))} "
+                        f"fold-recoveries={int(bool(fold_recoveries))} "
                         f"fast-math={fast_math}{target_options}}})")
             self._run(pipeline, "lowering")
             self._checks = bool(checks)
