@@ -17,8 +17,10 @@ element):
     included), with the defaults but without rev-ad's fused sweeps
     (`fuse_sweeps=False`: @f then @f_bwd, 4 passes over each element's
     series instead of 2), also without --rev-fold-zero-adjoints
-    (`fold_zero_adjoints=False`: the state before that pass) and, with
-    --trips, other trip-count limits;
+    (`fold_zero_adjoints=False`: the state before that pass), with the
+    defaults but without recovered values (`fold_recoveries=False`: the
+    backward recovers each term by a division instead of reading the
+    forward's) and, with --trips, other trip-count limits;
   * JAX: `jit(vmap(f))` and `jit(vmap(grad(f)))` of the same series, CPU,
     float64: the terms as a Python loop (unrolled when traced, as one writes
     it in JAX: the reference of the ratios) and, on a row of its own, as a
@@ -59,12 +61,29 @@ def inputs(n):
     return rng.uniform(0.5, 8.0, n)
 
 
+def xla_arithmetic(src):
+    """The series as XLA compiles JAX's `h2 / (k * (k + 2.0))`: XLA's algebraic
+    simplifier turns a division by a constant into a multiplication by its
+    reciprocal (JAX's primal equals that NumPy evaluation bit for bit, not
+    the division's), an approximation rev's exact default does not make.
+    Written so in rev (`1 / den` folds to a constant once the term loop is
+    unrolled), the primal computes what JAX's does."""
+    old = "        %q = arith.divf %h2, %den : f64\n"
+    assert old in src
+    return src.replace(old, "        %one = arith.constant 1.0 : f64\n"
+                            "        %rden = arith.divf %one, %den : f64\n"
+                            "        %q = arith.mulf %h2, %rden : f64\n")
+
+
 def child_rev(n, repeats, config):
     """config: "T" (unroll-max-trip-count T; "default": the pipeline's),
     "T/nonoalias" (the same without memref noalias, without
     --rev-fold-zero-adjoints and without fused sweeps), "T/nofold" (without
-    the latter two), "T/nofuse" (without fused sweeps only),
-    "T/arcp", "T/fast" (the same with that fast_math)."""
+    the latter two), "T/nofuse" (without fused sweeps and recovered values),
+    "T/norec" (without recovered values only: fold_recoveries=False),
+    "T/arcp", "T/fast" (the same with that fast_math), "T/xla" (the defaults,
+    the series written as XLA evaluates JAX's: `h2 * (1 / (k (k + 2)))`, see
+    xla_arithmetic)."""
     trips, _, variant = config.partition("/")
     trips = -1 if trips == "default" else int(trips)
     sys.path.insert(0, os.path.join(ROOT, "build", "python_packages", "rev"))
@@ -72,12 +91,15 @@ def child_rev(n, repeats, config):
     from mlir_rev.jit import Program
     with open(os.path.join(ROOT, "benchmarks", "besselj2_batched.mlir")) as f:
         src = f.read()
+    if variant == "xla":
+        src = xla_arithmetic(src)
     t0 = time.perf_counter()
     prog = Program(src, grad=["besselj2_batched"], opt_level=3,
                    unroll_max_trip_count=None if trips < 0 else trips,
                    memref_noalias=variant != "nonoalias",
                    fold_zero_adjoints=variant not in ("nonoalias", "nofold"),
                    fuse_sweeps=variant not in ("nonoalias", "nofold", "nofuse"),
+                   fold_recoveries=variant not in ("nonoalias", "nofold", "nofuse", "norec"),
                    fast_math=variant if variant in ("arcp", "contract", "fast") else "none")
     t_compile = time.perf_counter() - t0
     g = prog.gradient_names["besselj2_batched"]
@@ -219,8 +241,9 @@ def main():
     # rev configurations: before issue 10's work (no unrolling, no noalias),
     # unrolling alone, then the defaults (unrolling and noalias), the defaults
     # with fast-math flags (opt-in), extra limits
-    configs = ["0/nonoalias", "default/nonoalias", "default/nofold", "default/nofuse", "default",
-               "default/arcp",
+    configs = ["0/nonoalias", "default/nonoalias", "default/nofold", "default/nofuse",
+               "default/norec", "default",
+               "default/xla", "default/arcp",
                "default/fast", *map(str, args.trips)]
     if args.configs is not None:
         configs = args.configs
@@ -251,12 +274,19 @@ def main():
 
     ns = lambda s, n: f"{s / n * 1e9:.1f}"
     name = lambda c: {"0/nonoalias": "no unrolling, no noalias, no zero folding, no fused "
-                                     "sweeps (before)",
+                                     "sweeps, no recovered values (before)",
                       "default/nonoalias": "unrolling (default limits), no noalias, no zero "
-                                           "folding, no fused sweeps",
-                      "default/nofold": "unrolling and noalias, no zero folding, no fused sweeps",
-                      "default/nofuse": "unrolling, noalias, zero folding, no fused sweeps",
-                      "default": "unrolling, noalias, zero folding, fused sweeps (the defaults)",
+                                           "folding, no fused sweeps, no recovered values",
+                      "default/nofold": "unrolling and noalias, no zero folding, no fused "
+                                        "sweeps, no recovered values",
+                      "default/nofuse": "unrolling, noalias, zero folding, no fused sweeps, no "
+                                        "recovered values",
+                      "default/norec": "unrolling, noalias, zero folding, fused sweeps, no "
+                                       "recovered values",
+                      "default": "unrolling, noalias, zero folding, fused sweeps, recovered "
+                                 "values (the defaults)",
+                      "default/xla": "the defaults, the series written as XLA evaluates "
+                                     "JAX's (h2 * (1 / (k (k + 2))): exact, the same arithmetic)",
                       "default/arcp": "the defaults + fast_math=\"arcp\"",
                       "default/fast": "the defaults + fast_math=\"fast\""}.get(
                           c, f"unroll-max-trip-count={c}, noalias")
@@ -307,7 +337,8 @@ def main():
                 f"{args.repeats} repeats). Times are medians, each configuration in a fresh "
                 "child process; rev JIT-compiled at O3 (the primal is affected by noalias only), "
                 "with --rev-unroll-small-loops, memref noalias, --rev-fold-zero-adjoints and "
-                "rev-ad's fused sweeps (`fuse_sweeps`) off and on, and with the "
+                "rev-ad's fused sweeps (`fuse_sweeps`) and recovered values "
+                "(`fold_recoveries`, --rev-fold-recoveries) off and on, and with the "
                 "opt-in fast-math flags (arcp, fast); JAX `jit(vmap(f))` and "
                 "`jit(vmap(grad(f)))`, CPU, float64, the series' terms a Python loop (the "
                 "ratios' reference; XLA uses every core, rev one thread) or a `lax.fori_loop` (own "
