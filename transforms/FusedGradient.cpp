@@ -37,6 +37,7 @@
 
 #include "transforms/MarkedFunctions.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/IRMapping.h"
@@ -232,6 +233,102 @@ bool restoredByEveryIteration(Operation *loop, Value ref) {
   return written && !res.wasInterrupted();
 }
 
+/// What an op (with its nested ops, and the pure values it uses from
+/// above) touches: the variable versions it reads or updates, and the roots
+/// of the memrefs it reads and may write.
+struct Footprint {
+  llvm::SmallPtrSet<Value, 16> versions, consumed, reads, writes;
+};
+
+/// Whether `root` is memory the function can tell apart from every other
+/// root: an argument (rev forbids a written memref argument to share memory
+/// with another one), an allocation, or a global (one root per symbol).
+bool isKnownRoot(Value root) {
+  if (auto arg = dyn_cast<BlockArgument>(root))
+    return isa<FuncOp>(arg.getOwner()->getParentOp());
+  return root.getDefiningOp<memref::AllocOp>() || root.getDefiningOp<memref::AllocaOp>() ||
+         root.getDefiningOp<AllocOp>() || root.getDefiningOp<memref::GetGlobalOp>();
+}
+
+/// The footprint of `op`; failure where it cannot be told (a call, a memref
+/// of unknown origin).
+FailureOr<Footprint> footprint(Operation *op) {
+  Footprint fp;
+  bool ok = true;
+  auto addRoots = [&](Value ref, bool write) {
+    SmallVector<Value> roots;
+    memrefAliasRoots(ref, roots);
+    for (Value r : roots) {
+      if (!isKnownRoot(r))
+        ok = false;
+      fp.reads.insert(r);
+      if (write)
+        fp.writes.insert(r);
+    }
+  };
+  auto useValue = [&](Value v) {
+    walkPureSlice(v, [&](Value x) {
+      if (auto load = x.getDefiningOp<memref::LoadOp>())
+        addRoots(load.getMemRef(), false);
+      else if (isVersion(x) && !isa<MemRefType>(x.getType()))
+        fp.versions.insert(x);
+    });
+  };
+  auto above = [&](Value v) { return !op->isAncestor(v.getParentBlock()->getParentOp()); };
+  op->walk([&](Operation *inner) {
+    if (isa<CallOp, UncallOp, func::CallOp>(inner))
+      ok = false;
+    for (Value v : inner->getOperands()) {
+      if (isa<BaseMemRefType>(v.getType()))
+        addRoots(v, !isa<memref::LoadOp, memref::DimOp>(inner));
+      else if (above(v))
+        useValue(v);
+    }
+    if (auto inv = dyn_cast<InvertibleOpInterface>(inner))
+      for (OpOperand *o : inv.getConsumedOperands())
+        if (above(o->get()))
+          fp.consumed.insert(o->get());
+  });
+  if (!ok)
+    return failure();
+  return fp;
+}
+
+/// Whether `tail` may run after `later`, the ops that follow it in its
+/// block: none of them uses a value `tail` defines or updates a variable
+/// version `tail` uses (reading one both do is fine: their adjoints add
+/// up), and no memory one of them writes is read or written by the other.
+/// Then f's block reordered with `tail` last computes the same, and its
+/// gradient can fuse `tail`.
+bool commutesWithLater(Operation *tail, ArrayRef<Operation *> later) {
+  if (later.empty())
+    return true;
+  FailureOr<Footprint> t = footprint(tail);
+  if (failed(t))
+    return false;
+  for (Value r : tail->getResults())
+    t->versions.insert(r);
+  for (Operation *op : later) {
+    FailureOr<Footprint> a = footprint(op);
+    if (failed(a))
+      return false;
+    for (Value r : tail->getResults())
+      for (Operation *user : r.getUsers())
+        if (op->isAncestor(user))
+          return false;
+    for (Value v : a->consumed)
+      if (t->versions.contains(v))
+        return false;
+    for (Value w : t->writes)
+      if (a->reads.contains(w) || a->writes.contains(w))
+        return false;
+    for (Value w : a->writes)
+      if (t->reads.contains(w))
+        return false;
+  }
+  return true;
+}
+
 class Fuser {
 public:
   explicit Fuser(AdjointState &st) : st(st) {}
@@ -251,18 +348,36 @@ public:
     return false;
   }
 
-  /// Runs the ops of `src` forward (clones mapped through `fwd`; the last one
-  /// fused when it can be), then the backward sweep of the others, the
-  /// terminator's float operands seeded with `finalAdjoints`. Returns the
-  /// restored threaded arguments of `src` and their adjoints, as
+  /// The op of `block` whose sweeps are fused: the last op if it can be
+  /// fused, else the last of the block's last few loops and routines that
+  /// can be and that commutes with every op after it (they then run before
+  /// it); null if none.
+  static Operation *findTail(Block &block) {
+    SmallVector<Operation *> ops;
+    for (Operation &op : block.without_terminator())
+      ops.push_back(&op);
+    unsigned candidates = 0;
+    for (size_t i = ops.size(); i-- > 0 && candidates < 8;) {
+      if (!isa<ForOp, ParallelForOp, RoutineOp>(ops[i]))
+        continue;
+      ++candidates;
+      if (fusable(ops[i]) && commutesWithLater(ops[i], ArrayRef(ops).drop_front(i + 1)))
+        return ops[i];
+    }
+    return nullptr;
+  }
+
+  /// Runs the ops of `src` forward (clones mapped through `fwd`; findTail's
+  /// op fused), then the backward sweep of the others, the terminator's
+  /// float operands seeded with `finalAdjoints`. Returns the restored
+  /// threaded arguments of `src` and their adjoints, as
   /// AdjointState::adjointBlock does.
   FailureOr<SmallVector<Value>> fuseBlock(OpBuilder &b, Block &src, ValueRange finalAdjoints) {
     SmallVector<Operation *> ops;
+    Operation *tail = findTail(src);
     for (Operation &op : src.without_terminator())
-      ops.push_back(&op);
-    Operation *tail = !ops.empty() && fusable(ops.back()) ? ops.back() : nullptr;
-    if (tail)
-      ops.pop_back();
+      if (&op != tail)
+        ops.push_back(&op);
     for (Operation *op : ops)
       b.clone(*op, fwd);
     // The backward sweep starts, as @f_bwd's does, from the block's final
@@ -439,7 +554,7 @@ private:
 
 FailureOr<FuncOp> mlir::rev::buildFusedGradientFunction(FuncOp func, StringRef name) {
   Block &src = func.getBody().front();
-  if (src.without_terminator().empty() || !Fuser::fusable(&*std::prev(src.end(), 2)))
+  if (!Fuser::findTail(src))
     return FuncOp();
   FuncOp grad = createDerivativeFunction(func, name, kGradientOfAttr);
   Block *dst = &grad.getBody().front();
