@@ -32,6 +32,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/CSE.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -49,7 +50,8 @@ namespace {
 /// from a rev.func) one of its memref arguments.
 bool isDistinctRoot(Value root, bool argsDistinct) {
   if (auto arg = dyn_cast<BlockArgument>(root))
-    return argsDistinct && isa<func::FuncOp>(arg.getOwner()->getParentOp());
+    return argsDistinct && arg.getOwner()->isEntryBlock() &&
+           isa<func::FuncOp>(arg.getOwner()->getParentOp());
   return root.getDefiningOp<memref::AllocOp>() || root.getDefiningOp<memref::AllocaOp>();
 }
 
@@ -206,23 +208,8 @@ struct FoldRecoveriesPass : public rev::impl::RevFoldRecoveriesBase<FoldRecoveri
           ++numFolded;
         }
       });
-      // The folded ops and what only they used.
-      SmallVector<Operation *> dead;
-      f.walk([&](Operation *op) {
-        if (isOpTriviallyDead(op))
-          dead.push_back(op);
-      });
-      while (!dead.empty()) {
-        Operation *op = dead.pop_back_val();
-        SmallVector<Operation *> defs;
-        for (Value v : op->getOperands())
-          if (Operation *def = v.getDefiningOp())
-            defs.push_back(def);
-        op->erase();
-        for (Operation *def : defs)
-          if (isOpTriviallyDead(def) && !llvm::is_contained(dead, def))
-            dead.push_back(def);
-      }
+      // The folded ops and what only they used (nested ops included).
+      (void)runRegionDCE(rewriter, f->getRegions());
     });
   }
 };

@@ -245,7 +245,7 @@ struct Footprint {
 /// with another one), an allocation, or a global (one root per symbol).
 bool isKnownRoot(Value root) {
   if (auto arg = dyn_cast<BlockArgument>(root))
-    return isa<FuncOp>(arg.getOwner()->getParentOp());
+    return arg.getOwner()->isEntryBlock() && isa<FuncOp>(arg.getOwner()->getParentOp());
   return root.getDefiningOp<memref::AllocOp>() || root.getDefiningOp<memref::AllocaOp>() ||
          root.getDefiningOp<AllocOp>() || root.getDefiningOp<memref::GetGlobalOp>();
 }

@@ -453,8 +453,10 @@ class Program:
             `fold-recoveries`, --rev-fold-recoveries; docs/ad.md "Recovered
             values"). The gradient then uses exactly the forward's values
             where recomputing would round: gradients change at the rounding
-            level (1e-12 relative on the Bessel series); forward results
-            never. False: every recovery computed as written.
+            level where the recovery is well conditioned (1e-12 relative on
+            the Bessel series), more where it is not (then toward the right
+            value); forward results never. False: every recovery computed as
+            written.
     fast_math: "none" (the default: exact IEEE arithmetic, results
             bit-identical to a build without the option), "arcp" (LLVM may
             replace a division by a multiplication with the reciprocal, e.g.

@@ -129,3 +129,45 @@ func.func @store_to_load(%x: memref<?xf64>, %t: f64, %d: f64) -> f64
   %r = arith.divf %y, %d {rev.recovery} : f64
   return %r : f64
 }
+
+// -----
+
+// Folding can leave a whole loop dead (its result was only the divisor of a
+// folded recovery) around a folded recovery of its own: both go, once.
+// CHECK-LABEL: func.func @dead_loop(
+// CHECK-SAME: %[[A:[^:]*]]: f64
+// CHECK-NOT: scf.for
+// CHECK: return %[[A]] : f64
+func.func @dead_loop(%a: f64, %b: f64, %n: index) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%x = %b) -> (f64) {
+    %m2 = arith.mulf %x, %a : f64
+    %q2 = arith.divf %m2, %a {rev.recovery} : f64
+    %y = arith.addf %q2, %a : f64
+    scf.yield %y : f64
+  }
+  %m = arith.mulf %a, %r : f64
+  %q = arith.divf %m, %r {rev.recovery} : f64
+  return %q : f64
+}
+
+// -----
+
+// Only the entry block's arguments are the function's arguments: a block
+// argument bound to %A may be %A, so the load after the store to it stays.
+// CHECK-LABEL: func.func @block_argument(
+// CHECK: memref.store
+// CHECK-NEXT: %[[Y:.*]] = memref.load
+// CHECK-NEXT: return %[[Y]]
+func.func @block_argument(%A: memref<2xf64>, %b: f64) -> f64 attributes {rev.noalias_arg_count = 7 : i64} {
+  cf.br ^bb1(%A : memref<2xf64>)
+^bb1(%m: memref<2xf64>):
+  %c0 = arith.constant 0 : index
+  %x = memref.load %A[%c0] : memref<2xf64>
+  %p = arith.mulf %x, %b : f64
+  memref.store %p, %m[%c0] : memref<2xf64>
+  %y = memref.load %A[%c0] : memref<2xf64>
+  %q = arith.divf %y, %b {rev.recovery} : f64
+  return %y : f64
+}

@@ -189,3 +189,29 @@ def test_random_routines_fold_and_agree(seed):
     for i in range(0, 16, 5):
         ref = p1.call(p1.gradient_names["f"], xs[i], w, 0.0, 0.0, 0.0, 1.0)[3]
         assert abs(outs[0][0][i] - ref) < FOLD_RTOL * max(1.0, abs(ref))
+
+
+# A func.func of the user's with `reassoc` ops: the pass folds them too (the
+# flag allows it), and a loop that folding leaves dead around a folded op of
+# its own is removed once (it crashed the pass: use after free).
+DEAD_LOOP = """
+func.func @f(%a: f64, %b: f64, %n: index) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%x = %b) -> (f64) {
+    %m2 = arith.mulf %x, %a : f64
+    %q2 = arith.divf %m2, %a fastmath<reassoc> : f64
+    %y = arith.addf %q2, %a : f64
+    scf.yield %y : f64
+  }
+  %m = arith.mulf %a, %r : f64
+  %q = arith.divf %m, %r fastmath<reassoc> : f64
+  return %q : f64
+}
+"""
+
+
+@pytest.mark.parametrize("fold", [True, False])
+def test_reassoc_func_with_a_loop_left_dead(fold):
+    p = Program(DEAD_LOOP, fold_recoveries=fold)
+    assert p.call("f", 1.5, 0.25, 3) == 1.5
