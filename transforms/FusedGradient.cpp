@@ -266,15 +266,25 @@ FailureOr<Footprint> footprint(Operation *op) {
         fp.writes.insert(r);
     }
   };
-  auto useValue = [&](Value v) {
+  auto above = [&](Value v) { return !op->isAncestor(v.getParentBlock()->getParentOp()); };
+  std::function<void(Value)> useValue = [&](Value v) {
     walkPureSlice(v, [&](Value x) {
-      if (auto load = x.getDefiningOp<memref::LoadOp>())
-        addRoots(load.getMemRef(), false);
-      else if (isVersion(x) && !isa<MemRefType>(x.getType()))
+      // Any memref in the slice is read (a load, affine.load, ...).
+      if (isa<BaseMemRefType>(x.getType())) {
+        addRoots(x, false);
+        return;
+      }
+      if (isVersion(x))
         fp.versions.insert(x);
+      // A pure region op: what its regions use from above is used too.
+      if (Operation *def = x.getDefiningOp(); def && def->getNumRegions())
+        def->walk([&](Operation *inner) {
+          for (Value o : inner->getOperands())
+            if (!def->isAncestor(o.getParentBlock()->getParentOp()))
+              useValue(o);
+        });
     });
   };
-  auto above = [&](Value v) { return !op->isAncestor(v.getParentBlock()->getParentOp()); };
   op->walk([&](Operation *inner) {
     if (isa<CallOp, UncallOp, func::CallOp>(inner))
       ok = false;

@@ -61,10 +61,24 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
   SmallVector<Operation *> order;
   llvm::SetVector<Value> leaves;
   llvm::SmallPtrSet<Operation *, 16> visited;
+  Operation *opaque = nullptr; // a pure region op computing a float from floats
   std::function<void(Value)> visit = [&](Value v) {
     if (!isActiveScalar(v.getType()))
       return;
     Operation *def = v.getDefiningOp();
+    if (def && !opaque && isRecomputable(def) && !isa<memref::LoadOp>(def) &&
+        llvm::any_of(def->getOperandTypes(), llvm::IsaPred<BaseMemRefType>))
+      opaque = def; // reads a float from memory other than by memref.load
+    if (def && def->getNumRegions() && isRecomputable(def) && !opaque) {
+      // Its regions may read active floats (captured or loaded) that no
+      // derivative rule sees: refuse instead of dropping their terms.
+      def->walk([&](Operation *inner) {
+        for (Value o : inner->getOperands())
+          if ((isActiveScalar(o.getType()) || isa<BaseMemRefType>(o.getType())) &&
+              !def->isAncestor(o.getParentBlock()->getParentOp()))
+            opaque = def;
+      });
+    }
     if (!def || !isRecomputable(def) || isa<memref::LoadOp>(def) ||
         llvm::none_of(def->getOperandTypes(), isActiveScalar)) {
       leaves.insert(v);
@@ -77,6 +91,15 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
     order.push_back(def);
   };
   visit(root);
+  if (opaque) {
+    InFlightDiagnostic diag =
+        opaque->emitOpError("cannot differentiate: this op computes a float from values it "
+                            "reads inside its regions or from memory other than by "
+                            "memref.load (no derivative rule sees them); write the "
+                            "computation with plain ops, memref.load or rev.if");
+    diag.attachNote(loc) << "needed by the adjoint of this op";
+    return failure();
+  }
 
   // Sensitivities d root / d v (the seed is applied at the leaves); `one`
   // stands for the root's own sensitivity and is never materialised.

@@ -139,3 +139,28 @@ rev.func @later_call(%X: memref<?xf64>, %Y: memref<?xf64>, %b: f64, %c: f64) -> 
   %r:2 = rev.call @sq(%b, %c) : (f64, f64) -> (f64, f64)
   rev.return %r#0, %r#1 : f64, f64
 }
+
+// The loop reads K through a pure region op (its index): the later write of K
+// is a conflict, so the gradient stays plain (it was fused: the backward
+// reloaded K after the write).
+// CHECK-LABEL: rev.func @later_writes_region_read_grad(
+// CHECK-NOT: rev.fused_sweeps
+// CHECK: rev.return
+rev.func @later_writes_region_read(%X: memref<?xf64>, %Y: memref<?xf64>, %K: memref<?xi64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %Y, %c0 : memref<?xf64>
+  %k = scf.execute_region -> i64 {
+    %l = memref.load %K[%c0] : memref<?xi64>
+    scf.yield %l : i64
+  }
+  %ki = arith.index_cast %k : i64 to index
+  rev.for %i = %c0 to %n step %c1 {
+    %x = memref.load %X[%ki] : memref<?xf64>
+    %s = math.sin %x : f64
+    rev.add_at %Y[%i], %s : memref<?xf64>
+  }
+  %one = arith.constant 1 : i64
+  rev.add_at %K[%c0], %one : memref<?xi64>
+  rev.return
+}
