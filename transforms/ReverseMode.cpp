@@ -67,16 +67,33 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
       return;
     Operation *def = v.getDefiningOp();
     if (def && !opaque && isRecomputable(def) && !isa<memref::LoadOp>(def) &&
-        llvm::any_of(def->getOperandTypes(), llvm::IsaPred<BaseMemRefType>))
+        llvm::any_of(def->getOperandTypes(), [](Type t) {
+          auto m = dyn_cast<BaseMemRefType>(t);
+          return m && isa<FloatType>(m.getElementType());
+        }))
       opaque = def; // reads a float from memory other than by memref.load
     if (def && def->getNumRegions() && isRecomputable(def) && !opaque) {
       // Its regions may read active floats (captured or loaded) that no
       // derivative rule sees: refuse instead of dropping their terms.
+      // (Constants and integers read from above are fine.)
+      auto floatMemref = [](Type t) {
+        auto m = dyn_cast<BaseMemRefType>(t);
+        return m && isa<FloatType>(m.getElementType());
+      };
       def->walk([&](Operation *inner) {
-        for (Value o : inner->getOperands())
-          if ((isActiveScalar(o.getType()) || isa<BaseMemRefType>(o.getType())) &&
-              !def->isAncestor(o.getParentBlock()->getParentOp()))
+        for (Value o : inner->getOperands()) {
+          if (def->isAncestor(o.getParentBlock()->getParentOp()))
+            continue;
+          if (floatMemref(o.getType()))
             opaque = def;
+          else if (isActiveScalar(o.getType()))
+            walkPureSlice(o, [&](Value x) {
+              auto load = x.getDefiningOp<memref::LoadOp>();
+              if ((load && floatMemref(load.getMemRef().getType())) ||
+                  (isVersion(x) && isActiveScalar(x.getType())))
+                opaque = def;
+            });
+        }
       });
     }
     if (!def || !isRecomputable(def) || isa<memref::LoadOp>(def) ||

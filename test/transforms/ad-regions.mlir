@@ -127,3 +127,21 @@ rev.func @anc(%x: f64, %y: f64) -> (f64, f64) {
   rev.free %t2 : f64
   rev.return %x, %y1 : f64, f64
 }
+
+// A pure region op that reads only constants from above is a constant to
+// differentiate through (a region reading floats that vary, or float memory,
+// is refused: ad-errors.mlir). x's adjoint gets z * ybar.
+// CHECK-LABEL: rev.func @const_region_bwd(
+// CHECK: %[[Z:.*]] = scf.execute_region -> f64 {
+// CHECK: arith.mulf %[[Z]], %{{.*}} : f64
+// CHECK: rev.return
+rev.func @const_region(%y: f64, %x: f64) -> (f64, f64) {
+  %c = arith.constant 2.5 : f64
+  %z = scf.execute_region -> f64 {
+    %h = arith.mulf %c, %c : f64
+    scf.yield %h : f64
+  }
+  %p = arith.mulf %z, %x : f64
+  %y1 = rev.add %y, %p : f64
+  rev.return %y1, %x : f64, f64
+}
