@@ -374,6 +374,11 @@ void CheckInserter::run(Operation *root) {
       Block *block = op->getBlock();
       if (block && !block->empty() && isa<CondOp>(block->back()))
         return;
+      // So do the regions of other dialects' pure ops (scf.execute_region):
+      // a check inside would make the op one that changes state.
+      if (Operation *parent = op->getParentOp();
+          parent && !isa_and_nonnull<RevDialect>(parent->getDialect()))
+        return;
       if (isa<UpdateOpInterface, RotOp, IRotOp, RotAtOp, IRotAtOp, NegAtOp, SwapAtOp,
               memref::LoadOp, FreeOp, ForOp, ParallelForOp, IfOp, WhileOp, StepsOp,
               StepsAdjointOp, StepsTangentOp>(op))

@@ -29,6 +29,49 @@ bool mlir::rev::isVersion(Value v) {
   return !def || !isRecomputable(def);
 }
 
+static bool isFloatMemref(Type t) {
+  auto m = dyn_cast<BaseMemRefType>(t);
+  return m && isa<FloatType>(m.getElementType());
+}
+
+bool mlir::rev::hidesFloatInputs(Operation *def) {
+  if (!isRecomputable(def) || isa<memref::LoadOp>(def))
+    return false;
+  if (llvm::any_of(def->getOperandTypes(), isFloatMemref))
+    return true; // reads a float from memory other than by memref.load
+  if (def->getNumRegions() == 0)
+    return false;
+  // Constants and integers read from above are fine.
+  bool hidden = false;
+  def->walk([&](Operation *inner) {
+    for (Value o : inner->getOperands()) {
+      if (hidden || def->isAncestor(o.getParentBlock()->getParentOp()))
+        continue;
+      if (isFloatMemref(o.getType()))
+        hidden = true;
+      else if (isActiveScalar(o.getType()))
+        walkPureSlice(o, [&](Value x) {
+          auto load = x.getDefiningOp<memref::LoadOp>();
+          if ((load && isFloatMemref(load.getMemRef().getType())) ||
+              (isVersion(x) && isActiveScalar(x.getType())))
+            hidden = true;
+        });
+    }
+  });
+  return hidden;
+}
+
+InFlightDiagnostic mlir::rev::emitHiddenFloatInputs(Operation *def, Location user,
+                                                   StringRef mode) {
+  InFlightDiagnostic diag =
+      def->emitOpError("cannot differentiate: this op computes a float from values it reads "
+                       "inside its regions or from memory other than by memref.load (no "
+                       "derivative rule sees them); write the computation with plain ops, "
+                       "memref.load or rev.if");
+  diag.attachNote(user) << "needed by the " << mode << " of this op";
+  return diag;
+}
+
 SmallVector<Value> mlir::rev::capturedActiveVersions(ArrayRef<Region *> regions) {
   llvm::SetVector<Value> used, out;
   for (Region *r : regions)

@@ -37,6 +37,16 @@ FuncOp differentiatedFunction(FuncOp derivative);
 /// A variable version: a block argument or the result of a state-changing op.
 bool isVersion(Value v);
 
+/// Whether the pure op `def` computes its float results from inputs that no
+/// derivative rule sees: it reads a float memref by another op than
+/// memref.load (affine.load), or its regions read, from above, a float
+/// memref or a float that varies (through a variable version or a load).
+/// Reverse and forward mode refuse such an op in an active expression.
+bool hidesFloatInputs(Operation *def);
+/// The located error for such an op, with a note at `user` that needs it in
+/// `mode` ("adjoint" or "tangent").
+InFlightDiagnostic emitHiddenFloatInputs(Operation *def, Location user, StringRef mode);
+
 /// Float variable versions defined outside `regions` whose values are read
 /// inside them (directly or through pure expressions): their adjoints must
 /// be threaded through the backward region op.

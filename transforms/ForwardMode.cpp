@@ -44,6 +44,8 @@ FailureOr<Value> TangentState::tangentOf(OpBuilder &b, Value v, Operation *user)
     for (Value i : load.getIndices())
       idx.push_back(map.lookup(i));
     result = memref::LoadOp::create(b, loc, shadow, idx);
+  } else if (hidesFloatInputs(def)) {
+    return emitHiddenFloatInputs(def, loc, "tangent");
   } else if (llvm::any_of(def->getOperandTypes(), isActiveScalar)) {
     FailureOr<PartialDerivativeOpInterface> iface = derivativeRule(def, loc, "tangent");
     if (failed(iface))

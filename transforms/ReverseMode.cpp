@@ -61,41 +61,13 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
   SmallVector<Operation *> order;
   llvm::SetVector<Value> leaves;
   llvm::SmallPtrSet<Operation *, 16> visited;
-  Operation *opaque = nullptr; // a pure region op computing a float from floats
+  Operation *opaque = nullptr; // an op computing a float from inputs no rule sees
   std::function<void(Value)> visit = [&](Value v) {
     if (!isActiveScalar(v.getType()))
       return;
     Operation *def = v.getDefiningOp();
-    if (def && !opaque && isRecomputable(def) && !isa<memref::LoadOp>(def) &&
-        llvm::any_of(def->getOperandTypes(), [](Type t) {
-          auto m = dyn_cast<BaseMemRefType>(t);
-          return m && isa<FloatType>(m.getElementType());
-        }))
-      opaque = def; // reads a float from memory other than by memref.load
-    if (def && def->getNumRegions() && isRecomputable(def) && !opaque) {
-      // Its regions may read active floats (captured or loaded) that no
-      // derivative rule sees: refuse instead of dropping their terms.
-      // (Constants and integers read from above are fine.)
-      auto floatMemref = [](Type t) {
-        auto m = dyn_cast<BaseMemRefType>(t);
-        return m && isa<FloatType>(m.getElementType());
-      };
-      def->walk([&](Operation *inner) {
-        for (Value o : inner->getOperands()) {
-          if (def->isAncestor(o.getParentBlock()->getParentOp()))
-            continue;
-          if (floatMemref(o.getType()))
-            opaque = def;
-          else if (isActiveScalar(o.getType()))
-            walkPureSlice(o, [&](Value x) {
-              auto load = x.getDefiningOp<memref::LoadOp>();
-              if ((load && floatMemref(load.getMemRef().getType())) ||
-                  (isVersion(x) && isActiveScalar(x.getType())))
-                opaque = def;
-            });
-        }
-      });
-    }
+    if (def && !opaque && hidesFloatInputs(def))
+      opaque = def;
     if (!def || !isRecomputable(def) || isa<memref::LoadOp>(def) ||
         llvm::none_of(def->getOperandTypes(), isActiveScalar)) {
       leaves.insert(v);
@@ -108,15 +80,8 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
     order.push_back(def);
   };
   visit(root);
-  if (opaque) {
-    InFlightDiagnostic diag =
-        opaque->emitOpError("cannot differentiate: this op computes a float from values it "
-                            "reads inside its regions or from memory other than by "
-                            "memref.load (no derivative rule sees them); write the "
-                            "computation with plain ops, memref.load or rev.if");
-    diag.attachNote(loc) << "needed by the adjoint of this op";
-    return failure();
-  }
+  if (opaque)
+    return emitHiddenFloatInputs(opaque, loc, "adjoint");
 
   // Sensitivities d root / d v (the seed is applied at the leaves); `one`
   // stands for the root's own sensitivity and is never materialised.

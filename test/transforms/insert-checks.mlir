@@ -121,3 +121,32 @@ rev.func @loops(%k: i64, %n: index, %s: index) -> (i64, index, index) {
   }
   rev.return %w, %n, %s : i64, index, index
 }
+
+// The region of another dialect's pure op (scf.execute_region) gets no check:
+// one there would make the op change state, which a rev.func forbids (the
+// output used to fail the verifier). Its load is not bounds-checked (as in
+// condition regions); the loop's own load is.
+// CHECK-LABEL: rev.func @pure_region(
+// CHECK: scf.execute_region -> i64 {
+// CHECK-NEXT: memref.load
+// CHECK-NEXT: scf.yield
+// CHECK: rev.check %{{.*}}, "index out of bounds
+// CHECK: memref.load %{{.*}} : memref<?xf64>
+rev.func @pure_region(%X: memref<?xf64>, %Y: memref<?xf64>, %K: memref<?xi64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %Y, %c0 : memref<?xf64>
+  %k = scf.execute_region -> i64 {
+    %l = memref.load %K[%c0] : memref<?xi64>
+    scf.yield %l : i64
+  }
+  %ki = arith.index_cast %k : i64 to index
+  rev.for %i = %c0 to %n step %c1 {
+    %x = memref.load %X[%ki] : memref<?xf64>
+    %s = math.sin %x : f64
+    rev.add_at %Y[%i], %s : memref<?xf64>
+  }
+  %one = arith.constant 1 : i64
+  rev.add_at %K[%c0], %one : memref<?xi64>
+  rev.return
+}
