@@ -260,51 +260,24 @@ rev.func @f(%X: memref<?xf64>, %Y: memref<?xf64>, %S: memref<2xf64>, %l: f64) ->
 
 
 # A fusable loop followed by ops that commute with it (they run forward
-# before the fused loop, backward after it): test/transforms/ad-fuse-sweeps-commuting.mlir.
-LATER_SCALAR = """
-rev.func @f(%X: memref<?xf64>, %Y: memref<?xf64>, %Z: memref<?xf64>, %a: f64, %b: f64) -> (f64, f64) {
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %n = memref.dim %X, %c0 : memref<?xf64>
-  rev.for %i = %c0 to %n step %c1 {
-    %x = memref.load %X[%i] : memref<?xf64>
-    %s = math.sin %x : f64
-    %p = arith.mulf %a, %s : f64
-    rev.add_at %Y[%i], %p : memref<?xf64>
-  }
-  %z = memref.load %Z[%c0] : memref<?xf64>
-  %x0 = memref.load %X[%c0] : memref<?xf64>
-  %q = arith.mulf %z, %x0 : f64
-  %e = math.exp %a : f64
-  %q2 = arith.mulf %q, %e : f64
-  %b1 = rev.add %b, %q2 : f64
-  rev.add_at %Z[%c1], %x0 : memref<?xf64>
-  rev.return %a, %b1 : f64, f64
-}"""
+# before the fused loop, backward after it), and the cases left plain: the
+# functions of test/transforms/ad-fuse-sweeps-commuting.mlir.
+COMMUTING = os.path.join(ROOT, "test", "transforms", "ad-fuse-sweeps-commuting.mlir")
 
-LATER_RECURRENCE = """
-rev.func @f(%X: memref<?xf64>, %Y: memref<?xf64>, %W: memref<?xf64>, %u: f64, %v: f64) -> (f64, f64) {
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %n = memref.dim %X, %c0 : memref<?xf64>
-  rev.for %i = %c0 to %n step %c1 {
-    %x = memref.load %X[%i] : memref<?xf64>
-    %s = math.sin %x : f64
-    rev.add_at %Y[%i], %s : memref<?xf64>
-  }
-  %m = memref.dim %W, %c0 : memref<?xf64>
-  %r:2 = rev.for %j = %c0 to %m step %c1 iter_args(%p = %u, %q = %v) -> (f64, f64) {
-    %w = memref.load %W[%j] : memref<?xf64>
-    %c = math.cos %q : f64
-    %d = arith.mulf %c, %w : f64
-    %p1 = rev.add %p, %d : f64
-    %s = math.sin %p1 : f64
-    %e = arith.mulf %s, %w : f64
-    %q1 = rev.add %q, %e : f64
-    rev.yield %p1, %q1 : f64, f64
-  }
-  rev.return %r#0, %r#1 : f64, f64
-}"""
+
+def commuting(name, *callees):
+    """rev.func @name of COMMUTING renamed @f, after the functions it calls."""
+    with open(COMMUTING) as fh:
+        text = fh.read()
+
+    def function(n):
+        start = text.index(f"rev.func @{n}(")
+        return text[start:text.index("\n}\n", start) + 3]
+    return "".join(map(function, callees)) + function(name).replace(f"@{name}(", "@f(", 1)
+
+
+LATER_SCALAR = commuting("later_scalar")
+LATER_RECURRENCE = commuting("later_recurrence")
 
 
 def cases():
@@ -428,65 +401,10 @@ def test_fused_gradient_matches_finite_differences(programs, name, src, args):
 
 
 NOT_FUSED = {
-    "later_reads_written": """
-rev.func @f(%X: memref<?xf64>, %Y: memref<?xf64>, %b: f64) -> f64 {
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %n = memref.dim %X, %c0 : memref<?xf64>
-  rev.for %i = %c0 to %n step %c1 {
-    %x = memref.load %X[%i] : memref<?xf64>
-    %s = math.sin %x : f64
-    rev.add_at %Y[%i], %s : memref<?xf64>
-  }
-  %y0 = memref.load %Y[%c0] : memref<?xf64>
-  %b1 = rev.add %b, %y0 : f64
-  rev.return %b1 : f64
-}""",
-    "later_updates_read": """
-rev.func @f(%X: memref<?xf64>, %Y: memref<?xf64>, %a: f64) -> f64 {
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %n = memref.dim %X, %c0 : memref<?xf64>
-  rev.for %i = %c0 to %n step %c1 {
-    %x = memref.load %X[%i] : memref<?xf64>
-    %p = arith.mulf %a, %x : f64
-    rev.add_at %Y[%i], %p : memref<?xf64>
-  }
-  %x0 = memref.load %X[%c0] : memref<?xf64>
-  %a1 = rev.add %a, %x0 : f64
-  rev.return %a1 : f64
-}""",
-    "later_uses_result": """
-rev.func @f(%X: memref<?xf64>, %s: f64, %b: f64) -> (f64, f64) {
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %n = memref.dim %X, %c0 : memref<?xf64>
-  %r = rev.for %i = %c0 to %n step %c1 iter_args(%v = %s) -> (f64) {
-    %x = memref.load %X[%i] : memref<?xf64>
-    %v1 = rev.add %v, %x : f64
-    rev.yield %v1 : f64
-  }
-  %q = math.sin %r : f64
-  %b1 = rev.add %b, %q : f64
-  rev.return %r, %b1 : f64, f64
-}""",
-    "later_call": """
-rev.func @sq(%x: f64, %y: f64) -> (f64, f64) {
-  %s = arith.mulf %x, %x : f64
-  %y1 = rev.add %y, %s : f64
-  rev.return %x, %y1 : f64, f64
-}rev.func @f(%X: memref<?xf64>, %Y: memref<?xf64>, %b: f64, %c: f64) -> (f64, f64) {
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %n = memref.dim %X, %c0 : memref<?xf64>
-  rev.for %i = %c0 to %n step %c1 {
-    %x = memref.load %X[%i] : memref<?xf64>
-    %s = math.sin %x : f64
-    rev.add_at %Y[%i], %s : memref<?xf64>
-  }
-  %r:2 = rev.call @sq(%b, %c) : (f64, f64) -> (f64, f64)
-  rev.return %r#0, %r#1 : f64, f64
-}""",
+    "later_reads_written": commuting("later_reads_written"),
+    "later_updates_read": commuting("later_updates_read"),
+    "later_uses_result": commuting("later_uses_result"),
+    "later_call": commuting("later_call", "sq"),
     "accumulator_multiplied": """
 rev.func @f(%X: memref<?xf64>, %y: f64) -> f64 {
   %c0 = arith.constant 0 : index
