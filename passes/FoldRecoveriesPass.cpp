@@ -77,10 +77,9 @@ struct Known {
 };
 
 /// Forwards loads in `block` (not in nested blocks: each is visited on its
-/// own). Returns whether anything changed.
-bool forwardLoads(Block &block, bool argsDistinct) {
+/// own).
+void forwardLoads(Block &block, bool argsDistinct) {
   SmallVector<Known> known;
-  bool changed = false;
   auto find = [&](Value memref, ValueRange indices) -> Known * {
     for (Known &k : known)
       if (k.memref == memref && llvm::equal(k.indices, indices))
@@ -93,7 +92,6 @@ bool forwardLoads(Block &block, bool argsDistinct) {
           k && k->value.getType() == load.getType()) {
         load.replaceAllUsesWith(k->value);
         load.erase();
-        changed = true;
         continue;
       }
       known.push_back({load.getMemRef(), llvm::to_vector(load.getIndices()), load.getResult()});
@@ -132,11 +130,11 @@ bool forwardLoads(Block &block, bool argsDistinct) {
     }
     known.clear(); // region ops, calls, unknown effects
   }
-  return changed;
 }
 
-/// Whether `op` is a marked recovery or carries `reassoc`.
-bool allowsReassoc(Operation *op) {
+/// Whether `op` may be cancelled against the op making its operand: a
+/// marked recovery, or an op with `reassoc`.
+bool mayCancel(Operation *op) {
   if (op->hasAttr(kRecoveryAttr))
     return true;
   auto fm = dyn_cast<arith::ArithFastMathInterface>(op);
@@ -161,7 +159,7 @@ Value otherOperand(Value v, Value b, bool commutative) {
 
 /// The value `op` computes when it undoes the op that made its operand.
 Value cancelled(Operation *op) {
-  if (!allowsReassoc(op))
+  if (!mayCancel(op))
     return {};
   if (auto div = dyn_cast<arith::DivFOp>(op)) // (a * b) / b
     return otherOperand<arith::MulFOp>(div.getLhs(), div.getRhs(), true);
@@ -189,7 +187,7 @@ struct FoldRecoveriesPass : public rev::impl::RevFoldRecoveriesBase<FoldRecoveri
       // Only where a recovery may be cancelled.
       bool any = false;
       f.walk([&](Operation *op) {
-        if (allowsReassoc(op))
+        if (mayCancel(op))
           any = true;
       });
       if (!any)

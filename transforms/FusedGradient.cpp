@@ -247,7 +247,7 @@ bool isKnownRoot(Value root) {
   if (auto arg = dyn_cast<BlockArgument>(root))
     return arg.getOwner()->isEntryBlock() && isa<FuncOp>(arg.getOwner()->getParentOp());
   return root.getDefiningOp<memref::AllocOp>() || root.getDefiningOp<memref::AllocaOp>() ||
-         root.getDefiningOp<AllocOp>() || root.getDefiningOp<memref::GetGlobalOp>();
+         root.getDefiningOp<memref::GetGlobalOp>();
 }
 
 /// The footprint of `op`; failure where it cannot be told (a call, a memref
