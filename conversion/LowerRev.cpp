@@ -348,7 +348,13 @@ struct WhileLowering : public OpConversionPattern<WhileOp> {
 };
 
 struct YieldLowering : public OpConversionPattern<YieldOp> {
-  using OpConversionPattern::OpConversionPattern;
+  YieldLowering(MLIRContext *ctx, bool reassociateReductions)
+      : OpConversionPattern(ctx), reassociateReductions(reassociateReductions) {}
+  /// Whether a float accumulator's combiner carries `reassoc`: the order in
+  /// which a parallel loop's iterations add up is not part of its meaning,
+  /// and the flag on the combiner alone lets LLVM vectorise the loop with
+  /// several partial sums (nothing else in the body is reassociated).
+  bool reassociateReductions;
   LogicalResult matchAndRewrite(YieldOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rw) const override {
     if (isa<scf::ParallelOp>(op->getParentOp())) {
@@ -358,9 +364,15 @@ struct YieldLowering : public OpConversionPattern<YieldOp> {
         Block &block = r.front();
         rw.setInsertionPointToEnd(&block);
         Value lhs = block.getArgument(0), rhs = block.getArgument(1);
-        Value sum = isa<FloatType>(lhs.getType())
-                        ? arith::AddFOp::create(rw, op.getLoc(), lhs, rhs).getResult()
-                        : arith::AddIOp::create(rw, op.getLoc(), lhs, rhs).getResult();
+        Value sum;
+        if (isa<FloatType>(lhs.getType())) {
+          auto add = arith::AddFOp::create(rw, op.getLoc(), lhs, rhs);
+          if (reassociateReductions)
+            add.setFastmath(arith::FastMathFlags::reassoc);
+          sum = add.getResult();
+        } else {
+          sum = arith::AddIOp::create(rw, op.getLoc(), lhs, rhs).getResult();
+        }
         scf::ReduceReturnOp::create(rw, op.getLoc(), sum);
       }
       return success();
@@ -386,8 +398,10 @@ void mlir::rev::populateRevFuncToFuncPatterns(RewritePatternSet &patterns) {
   patterns.add<FuncLowering, ReturnLowering, CallLowering>(patterns.getContext());
 }
 
-void mlir::rev::populateRevControlFlowToSCFPatterns(RewritePatternSet &patterns) {
-  patterns.add<ForLowering, ParallelForLowering, IfLowering, WhileLowering, YieldLowering>(patterns.getContext());
+void mlir::rev::populateRevControlFlowToSCFPatterns(RewritePatternSet &patterns,
+                                                    bool reassociateReductions) {
+  patterns.add<ForLowering, ParallelForLowering, IfLowering, WhileLowering>(patterns.getContext());
+  patterns.add<YieldLowering>(patterns.getContext(), reassociateReductions);
 }
 
 void mlir::rev::configureRevLoweringTarget(ConversionTarget &target) {

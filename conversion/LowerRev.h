@@ -44,8 +44,13 @@ void populateRevOpLoweringPatterns(RewritePatternSet &patterns);
 /// rev.func/return/call to func.func/return/call (functions get
 /// `llvm.emit_c_interface`).
 void populateRevFuncToFuncPatterns(RewritePatternSet &patterns);
-/// rev.for/if/while (and their rev.yield) to scf.for/if/while.
-void populateRevControlFlowToSCFPatterns(RewritePatternSet &patterns);
+/// rev.for/if/while (and their rev.yield) to scf.for/if/while, and
+/// rev.parallel_for to scf.parallel, its accumulators to scf.reduce with an
+/// add combiner; `reassociateReductions` puts `fastmath<reassoc>` on a float
+/// combiner (the sum's order is unspecified; LLVM may then vectorise the
+/// loop with partial sums).
+void populateRevControlFlowToSCFPatterns(RewritePatternSet &patterns,
+                                         bool reassociateReductions = true);
 /// rev.steps (two working buffers) and rev.steps_adjoint (binomial
 /// checkpointing, conversion/LowerSteps.cpp) to scf/memref/func.call.
 void populateRevStepsPatterns(RewritePatternSet &patterns);

@@ -77,7 +77,7 @@ struct LowerRevPass : public rev::impl::LowerRevBase<LowerRevPass> {
       RewritePatternSet patterns(&getContext());
       populateRevOpLoweringPatterns(patterns);
       populateRevFuncToFuncPatterns(patterns);
-      populateRevControlFlowToSCFPatterns(patterns);
+      populateRevControlFlowToSCFPatterns(patterns, reassociateReductions);
       populateRevStepsPatterns(patterns);
       populateRevCheckPatterns(patterns, checkLowering);
       if (failed(applyPartialConversion(root, target, std::move(patterns))))

@@ -61,6 +61,13 @@ struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
                      "recovery-flags, --rev-fold-recoveries): exact forward values, "
                      "rounding-level changes in gradients"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> reassociateReductions{
+      *this, "reassociate-reductions",
+      llvm::cl::desc("A rev.parallel_for's float accumulators are summed with "
+                     "`fastmath<reassoc>` on the combiner only (--lower-rev's option): "
+                     "the sequential loop may then be vectorised with partial sums; "
+                     "false: added in iteration order"),
+      llvm::cl::init(true)};
   PassOptions::Option<std::string> fastMath{
       *this, "fast-math",
       llvm::cl::desc("Fast-math flags for the float ops of the lowered functions "

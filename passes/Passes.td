@@ -104,6 +104,11 @@ def LowerRev : Pass<"lower-rev", "::mlir::ModuleOp"> {
     Option<"markRecoveries", "mark-recoveries", "bool", /*default=*/"true",
            "Keep the mark `rev.recovery` of a recovery update on its arith op, "
            "for --rev-fold-recoveries (false: drop it)">,
+    Option<"reassociateReductions", "reassociate-reductions", "bool", /*default=*/"true",
+           "Put `fastmath<reassoc>` on the float combiner of each scf.reduce that a "
+           "rev.parallel_for accumulator becomes (its sum's order is unspecified), so "
+           "that LLVM may vectorise the loop with partial sums (false: a plain addf, "
+           "the sequential build adds in iteration order)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",

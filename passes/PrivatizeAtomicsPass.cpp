@@ -319,8 +319,14 @@ struct PrivatizeAtomicsPass
             SmallVector<Value> next;
             for (auto [k, v] : llvm::enumerate(reduce.getOperands())) {
               Value acc = body.getRegionIterArgs()[k], x = map.lookupOrDefault(v);
-              next.push_back(floatSum[k] ? arith::AddFOp::create(bb, l, acc, x).getResult()
-                                         : arith::AddIOp::create(bb, l, acc, x).getResult());
+              if (floatSum[k]) {
+                // The combiner's flags (reassoc from --lower-rev) carry over.
+                auto combiner = cast<arith::AddFOp>(reduce.getReductions()[k].front().front());
+                next.push_back(arith::AddFOp::create(bb, l, acc, x, combiner.getFastmath())
+                                   .getResult());
+              } else {
+                next.push_back(arith::AddIOp::create(bb, l, acc, x).getResult());
+              }
             }
             scf::YieldOp::create(bb, l, next);
           }

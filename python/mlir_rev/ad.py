@@ -62,7 +62,7 @@ class Derivatives:
                  checks: bool = False, atol: float = 1e-8, opt_level: int = 3,
                  fast_math: str = "none", target: str = "cpu", num_threads=None,
                  privatize_atomics: bool = True, wrt=None, fold_zero_adjoints: bool = True,
-                 fold_recoveries: bool = True,
+                 fold_recoveries: bool = True, reassociate_reductions: bool = True,
                  memory_budget=None, loop_budget=0, fuse_sweeps: bool = True,
                  adjoint_only: bool = True, seeds: int = 1):
         source, name = _resolve(source, name)
@@ -81,6 +81,7 @@ class Derivatives:
                                privatize_atomics=privatize_atomics,
                                fold_zero_adjoints=fold_zero_adjoints,
                                fold_recoveries=fold_recoveries,
+                               reassociate_reductions=reassociate_reductions,
                                memory_budget=memory_budget, loop_budget=loop_budget,
                                fuse_sweeps=fuse_sweeps, adjoint_only=adjoint_only,
                                seeds=seeds)

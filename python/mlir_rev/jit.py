@@ -457,6 +457,12 @@ class Program:
             the Bessel series), more where it is not (then toward the right
             value); forward results never. False: every recovery computed as
             written.
+    reassociate_reductions: a parallel loop's float sums (`reduce`
+            accumulators: the adjoint of a shared scalar) may be added in any
+            order (`rev-to-llvm`'s `reassociate-reductions`: `reassoc` on the
+            combiner alone), so LLVM can vectorise the sequential loop with
+            partial sums; results then differ from the in-order sum at the
+            rounding level (as OpenMP's do). False: in iteration order.
     fast_math: "none" (the default: exact IEEE arithmetic, results
             bit-identical to a build without the option), "arcp" (LLVM may
             replace a division by a multiplication with the reciprocal, e.g.
@@ -539,6 +545,7 @@ class Program:
                  atol: float = 1e-8, opt_level: int = 3,
                  unroll_max_trip_count=None, memref_noalias: bool = True,
                  fold_zero_adjoints: bool = True, fold_recoveries: bool = True,
+                 reassociate_reductions: bool = True,
                  fast_math: str = "none", target: str = "cpu", num_threads=None,
                  privatize_atomics: bool = True, chip: str = "sm_90",
                  gpu_format: str = "isa", block_size: int = 256, memory_budget=None,
@@ -586,6 +593,7 @@ class Program:
         _check_flag(memref_noalias, "memref_noalias")
         _check_flag(fold_zero_adjoints, "fold_zero_adjoints")
         _check_flag(fold_recoveries, "fold_recoveries")
+        _check_flag(reassociate_reductions, "reassociate_reductions")
         if not (isinstance(fast_math, str) and fast_math in FAST_MATH):
             raise RevError(f"fast_math must be one of {', '.join(map(repr, FAST_MATH))}, got "
                            f"{fast_math!r}")
@@ -675,6 +683,7 @@ class Program:
                         f"memref-noalias={int(bool(memref_noalias))} "
                         f"fold-zero-adjoints={int(bool(fold_zero_adjoints))} "
                         f"fold-recoveries={int(bool(fold_recoveries))} "
+                        f"reassociate-reductions={int(bool(reassociate_reductions))} "
                         f"fast-math={fast_math}{target_options}}})")
             self._run(pipeline, "lowering")
             self._checks = bool(checks)

@@ -2,6 +2,7 @@
 // RUN: rev-opt %s --rev-ad --lower-rev | FileCheck %s --check-prefix=BWD
 // RUN: rev-opt %s --rev-ad --rev-to-llvm | FileCheck %s --check-prefix=LLVM
 // RUN: rev-opt %s --lower-rev --rev-serial-atomics | FileCheck %s --check-prefix=SERIAL
+// RUN: rev-opt %s --lower-rev=reassociate-reductions=0 | FileCheck %s --check-prefix=ORDERED
 
 // rev.parallel_for -> scf.parallel: accumulators start at zero in each
 // iteration and are summed by scf.reduce; own-element updates stay plain
@@ -22,9 +23,18 @@
 // CHECK: %[[P:.*]] = arith.addf %[[ZERO]], %{{.*}} : f64
 // CHECK: scf.reduce(%[[P]] : f64) {
 // CHECK: ^bb0(%[[L:.*]]: f64, %[[RR:.*]]: f64):
-// CHECK: %[[SUM:.*]] = arith.addf %[[L]], %[[RR]] : f64
+// CHECK: %[[SUM:.*]] = arith.addf %[[L]], %[[RR]] fastmath<reassoc> : f64
 // CHECK: scf.reduce.return %[[SUM]] : f64
 // CHECK: return %[[R]]
+
+// The combiner alone carries `reassoc` (the sum's order is unspecified, so
+// LLVM may vectorise the sequential loop with partial sums); with
+// reassociate-reductions=0 it is a plain addf (added in iteration order).
+// ORDERED-LABEL: func.func @scatter(
+// ORDERED-NOT: fastmath
+// ORDERED: ^bb0(%[[L:.*]]: f64, %[[RR:.*]]: f64):
+// ORDERED-NEXT: %[[SUM:.*]] = arith.addf %[[L]], %[[RR]] : f64
+// ORDERED-NEXT: scf.reduce.return %[[SUM]] : f64
 
 // The backward sweep: the restored accumulator is a sum again, and the
 // uncompute of the scatter (H[b[i]] -= ...) is atomic too.
