@@ -57,58 +57,104 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
   if (!isActiveScalar(root.getType()))
     return success();
   Location loc = user->getLoc();
-  // Post-order over the float pure ops of the DAG; leaves in first-seen order.
-  SmallVector<Operation *> order;
-  llvm::SetVector<Value> leaves;
-  llvm::SmallPtrSet<Operation *, 16> visited;
   Operation *opaque = nullptr; // an op computing a float from inputs no rule sees
-  std::function<void(Value)> visit = [&](Value v) {
-    if (!isActiveScalar(v.getType()))
-      return;
-    Operation *def = v.getDefiningOp();
-    if (def && !opaque && hidesFloatInputs(def))
-      opaque = def;
-    if (!def || !isRecomputable(def) || isa<memref::LoadOp>(def) ||
-        llvm::none_of(def->getOperandTypes(), isActiveScalar)) {
-      leaves.insert(v);
-      return;
-    }
-    if (!visited.insert(def).second)
-      return;
-    for (Value operand : def->getOperands())
-      visit(operand);
-    order.push_back(def);
+  // Post-order over the float pure ops of the DAG under `top`; leaves in
+  // first-seen order. With `cuts`, a value computed by a pure op outside the
+  // block of `user` (a region reads it from above) is not entered: it is
+  // collected there, and its own derivatives are built on their own
+  // (below), from values defined above only.
+  auto collect = [&](Value top, SmallVectorImpl<Operation *> &order,
+                     llvm::SetVector<Value> &leaves, llvm::SetVector<Value> *cuts) {
+    llvm::SmallPtrSet<Operation *, 16> visited;
+    std::function<void(Value)> visit = [&](Value v) {
+      if (!isActiveScalar(v.getType()))
+        return;
+      Operation *def = v.getDefiningOp();
+      if (def && !opaque && hidesFloatInputs(def))
+        opaque = def;
+      if (!def || !isRecomputable(def) || isa<memref::LoadOp>(def) ||
+          llvm::none_of(def->getOperandTypes(), isActiveScalar)) {
+        leaves.insert(v);
+        return;
+      }
+      if (cuts && v != top && def->getBlock() != user->getBlock() &&
+          def->getNumRegions() == 0) {
+        cuts->insert(v);
+        return;
+      }
+      if (!visited.insert(def).second)
+        return;
+      for (Value operand : def->getOperands())
+        visit(operand);
+      order.push_back(def);
+    };
+    visit(top);
   };
-  visit(root);
+  // Sensitivities d top / d v into `bars`; `top` stands for its own
+  // sensitivity (one) and is never materialised.
+  auto sweep = [&](Value top, ArrayRef<Operation *> order,
+                   llvm::DenseMap<Value, Value> &bars) -> LogicalResult {
+    auto times = [&](Value partial, Value sens, Type to) {
+      return sens == top ? castFloat(b, loc, partial, to) : chainProduct(b, loc, partial, sens, to);
+    };
+    bars[top] = top;
+    for (Operation *op : llvm::reverse(order)) {
+      Value rbar = bars.lookup(op->getResult(0));
+      if (!rbar)
+        continue; // only reached through non-differentiable operands
+      FailureOr<PartialDerivativeOpInterface> iface = derivativeRule(op, loc, "adjoint");
+      if (failed(iface))
+        return failure();
+      FailureOr<SmallVector<Value>> operands = recovered.lookupAll(b, op->getOperands());
+      Value result = recovered.lookup(b, op->getResult(0));
+      if (failed(operands) || !result)
+        return failure();
+      SmallVector<Value> partials = iface->buildPartials(b, *operands, result);
+      for (auto [operand, partial] : llvm::zip(op->getOperands(), partials)) {
+        if (!partial || !isActiveScalar(operand.getType()))
+          continue;
+        Value contrib = times(partial, rbar, operand.getType());
+        Value &acc = bars[operand];
+        acc = acc ? arith::AddFOp::create(b, loc, acc, contrib).getResult() : contrib;
+      }
+    }
+    return success();
+  };
+
+  SmallVector<Operation *> order;
+  llvm::SetVector<Value> leaves, cuts;
+  collect(root, order, leaves, &cuts);
   if (opaque)
     return emitHiddenFloatInputs(opaque, loc, "adjoint");
-
-  // Sensitivities d root / d v (the seed is applied at the leaves); `one`
-  // stands for the root's own sensitivity and is never materialised.
   Value one = root;
-  auto times = [&](Value partial, Value sens, Type to) {
-    return sens == one ? castFloat(b, loc, partial, to) : chainProduct(b, loc, partial, sens, to);
-  };
   llvm::DenseMap<Value, Value> bars;
-  bars[root] = one;
-  for (Operation *op : llvm::reverse(order)) {
-    Value rbar = bars.lookup(op->getResult(0));
-    if (!rbar)
-      continue; // only reached through non-differentiable operands
-    FailureOr<PartialDerivativeOpInterface> iface = derivativeRule(op, loc, "adjoint");
-    if (failed(iface))
+  if (failed(sweep(root, order, bars)))
+    return failure();
+  // Each value read from above: d root / d leaf = d root / d v * d v / d leaf,
+  // with d v / d leaf built from v's own expression alone, so that it is the
+  // same in every iteration of a loop around (LLVM hoists it; after
+  // unrolling, CSE keeps one) instead of a chain product per use.
+  for (Value v : cuts) {
+    Value sv = bars.lookup(v);
+    if (!sv)
+      continue;
+    SmallVector<Operation *> vorder;
+    llvm::SetVector<Value> vleaves;
+    collect(v, vorder, vleaves, nullptr);
+    if (opaque)
+      return emitHiddenFloatInputs(opaque, loc, "adjoint");
+    llvm::DenseMap<Value, Value> vbars;
+    if (failed(sweep(v, vorder, vbars)))
       return failure();
-    FailureOr<SmallVector<Value>> operands = recovered.lookupAll(b, op->getOperands());
-    Value result = recovered.lookup(b, op->getResult(0));
-    if (failed(operands) || !result)
-      return failure();
-    SmallVector<Value> partials = iface->buildPartials(b, *operands, result);
-    for (auto [operand, partial] : llvm::zip(op->getOperands(), partials)) {
-      if (!partial || !isActiveScalar(operand.getType()))
+    for (Value leaf : vleaves) {
+      Value j = vbars.lookup(leaf);
+      if (!j || j == v)
         continue;
-      Value contrib = times(partial, rbar, operand.getType());
-      Value &acc = bars[operand];
+      Value contrib =
+          sv == one ? j : chainProduct(b, loc, j, sv, leaf.getType());
+      Value &acc = bars[leaf];
       acc = acc ? arith::AddFOp::create(b, loc, acc, contrib).getResult() : contrib;
+      leaves.insert(leaf);
     }
   }
   for (Value leaf : leaves) {
