@@ -75,6 +75,15 @@ def xla_arithmetic(src):
                             "        %q = arith.mulf %h2, %rden : f64\n")
 
 
+def parallel_elements(src):
+    """The element loop as a rev.parallel_for (each iteration adds into its
+    own Y[i]: the verifier proves the iterations independent), for
+    target="openmp"."""
+    old = "  rev.for %i = %c0 to %n step %c1 {\n"
+    assert old in src
+    return src.replace(old, "  rev.parallel_for %i = %c0 to %n step %c1 {\n")
+
+
 def child_rev(n, repeats, config):
     """config: "T" (unroll-max-trip-count T; "default": the pipeline's),
     "T/nonoalias" (the same without memref noalias, without
@@ -83,9 +92,23 @@ def child_rev(n, repeats, config):
     "T/norec" (without recovered values only: fold_recoveries=False),
     "T/arcp", "T/fast" (the same with that fast_math), "T/xla" (the defaults,
     the series written as XLA evaluates JAX's: `h2 * (1 / (k (k + 2)))`, see
-    xla_arithmetic)."""
+    xla_arithmetic); "T/omp", "T/xla+omp": the element loop a rev.parallel_for
+    on one OpenMP thread per core (target="openmp", as XLA uses every core);
+    "+w512" added: vector_width=512 (opt-in; exact, the same operations in
+    AVX-512 lanes)."""
     trips, _, variant = config.partition("/")
     trips = -1 if trips == "default" else int(trips)
+    # "+omp": the element loop a rev.parallel_for, on OpenMP threads (one per
+    # core this process may use); "xla+omp": with xla_arithmetic too.
+    parts = variant.split("+")
+    omp = "omp" in parts
+    wide = "w512" in parts  # vector_width=512 (opt-in, exact)
+    parts = [p for p in parts if p not in ("omp", "w512")]
+    variant = parts[0] if parts else ""
+    if omp:
+        os.environ.setdefault("OMP_PLACES", "cores")
+        os.environ.setdefault("OMP_PROC_BIND", "close")
+        os.environ.setdefault("KMP_BLOCKTIME", "0")
     sys.path.insert(0, os.path.join(ROOT, "build", "python_packages", "rev"))
     import numpy as np
     from mlir_rev.jit import Program
@@ -93,8 +116,13 @@ def child_rev(n, repeats, config):
         src = f.read()
     if variant == "xla":
         src = xla_arithmetic(src)
+    target = {}
+    if omp:
+        src = parallel_elements(src)
+        target = dict(target="openmp", num_threads=len(os.sched_getaffinity(0)))
     t0 = time.perf_counter()
-    prog = Program(src, grad=["besselj2_batched"], opt_level=3,
+    prog = Program(src, grad=["besselj2_batched"], opt_level=3, **target,
+                   vector_width=512 if wide else None,
                    unroll_max_trip_count=None if trips < 0 else trips,
                    memref_noalias=variant != "nonoalias",
                    fold_zero_adjoints=variant not in ("nonoalias", "nofold"),
@@ -244,7 +272,8 @@ def main():
     configs = ["0/nonoalias", "default/nonoalias", "default/nofold", "default/nofuse",
                "default/norec", "default",
                "default/xla", "default/arcp",
-               "default/fast", *map(str, args.trips)]
+               "default/fast", "default/omp", "default/xla+omp", "default/w512",
+               "default/xla+w512", "default/xla+omp+w512", *map(str, args.trips)]
     if args.configs is not None:
         configs = args.configs
     from torch_peer import Checks, describe
@@ -288,7 +317,18 @@ def main():
                       "default/xla": "the defaults, the series written as XLA evaluates "
                                      "JAX's (h2 * (1 / (k (k + 2))): exact, the same arithmetic)",
                       "default/arcp": "the defaults + fast_math=\"arcp\"",
-                      "default/fast": "the defaults + fast_math=\"fast\""}.get(
+                      "default/fast": "the defaults + fast_math=\"fast\"",
+                      "default/omp": "the defaults, the element loop a rev.parallel_for on "
+                                     "every core (target=\"openmp\", exact)",
+                      "default/xla+omp": "the series as XLA evaluates it, the element loop a "
+                                         "rev.parallel_for on every core (target=\"openmp\", "
+                                         "exact)",
+                      "default/w512": "the defaults + vector_width=512 (exact)",
+                      "default/xla+w512": "the series as XLA evaluates it + vector_width=512 "
+                                          "(exact)",
+                      "default/xla+omp+w512": "the series as XLA evaluates it, the element loop "
+                                              "a rev.parallel_for on every core + "
+                                              "vector_width=512 (exact)"}.get(
                           c, f"unroll-max-trip-count={c}, noalias")
     header = ("| n | rev configuration | rev primal (ns/elem) | rev gradient (ns/elem) | rev gradient "
               "/ rev primal | JAX primal (ns/elem) | JAX vmap(grad) (ns/elem) | rev gradient / "
@@ -341,7 +381,9 @@ def main():
                 "(`fold_recoveries`, --rev-fold-recoveries) off and on, and with the "
                 "opt-in fast-math flags (arcp, fast); JAX `jit(vmap(f))` and "
                 "`jit(vmap(grad(f)))`, CPU, float64, the series' terms a Python loop (the "
-                "ratios' reference; XLA uses every core, rev one thread) or a `lax.fori_loop` (own "
+                "ratios' reference; XLA uses every core, rev one thread except in the two OpenMP "
+                "rows, which run the element loop as a rev.parallel_for on every core) or a "
+                "`lax.fori_loop` (own "
                 "row), and the Python loop pinned to one core (own row); PyTorch eager, "
                 "vectorised over the elements, the terms a Python loop, "
                 "`torch.autograd.grad` with dY = 1 (own row, in the JAX columns; its "

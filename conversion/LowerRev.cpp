@@ -194,7 +194,8 @@ struct FuncLowering : public OpConversionPattern<FuncOp> {
       nf.setArgAttrsAttr(argAttrs);
     nf->setAttr("llvm.emit_c_interface", rw.getUnitAttr());
     for (StringRef name : {StringRef(kNoaliasPtrArgsAttr), StringRef(kNoaliasArgCountAttr),
-                           StringRef(kLoopBudgetAttr), StringRef(kLoopBudgetTotalAttr)})
+                           StringRef(kLoopBudgetAttr), StringRef(kLoopBudgetTotalAttr),
+                           StringRef("passthrough")})
       if (Attribute a = op->getAttr(name))
         nf->setAttr(name, a);
     rw.inlineRegionBefore(op.getBody(), nf.getBody(), nf.end());

@@ -59,6 +59,25 @@ struct LowerRevPass : public rev::impl::LowerRevBase<LowerRevPass> {
 
     if (memrefNoalias)
       root->walk([](FuncOp f) { markMemrefPointers(f); });
+    if (preferVectorWidth) {
+      if (preferVectorWidth != 128 && preferVectorWidth != 256 && preferVectorWidth != 512) {
+        root->emitError() << "--lower-rev: prefer-vector-width must be 0, 128, 256 or 512, got "
+                          << static_cast<unsigned>(preferVectorWidth);
+        return signalPassFailure();
+      }
+      // Kept on the func.func (FuncLowering) and the llvm.func, then an LLVM
+      // function attribute that the x86 vectoriser and legaliser read.
+      Builder b(root->getContext());
+      Attribute entry = b.getArrayAttr(
+          {b.getStringAttr("prefer-vector-width"), b.getStringAttr(std::to_string(preferVectorWidth))});
+      root->walk([&](FuncOp f) {
+        SmallVector<Attribute> pass;
+        if (auto old = f->getAttrOfType<ArrayAttr>("passthrough"))
+          llvm::append_range(pass, old.getValue());
+        pass.push_back(entry);
+        f->setAttr("passthrough", b.getArrayAttr(pass));
+      });
+    }
     // Recoveries keep their mark (UpdateLowering) unless asked not to.
     if (!markRecoveries)
       root->walk([](UpdateOpInterface op) { op->removeAttr(kRecoveryAttr); });

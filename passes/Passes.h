@@ -68,6 +68,13 @@ struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
                      "the sequential loop may then be vectorised with partial sums; "
                      "false: added in iteration order"),
       llvm::cl::init(true)};
+  PassOptions::Option<unsigned> preferVectorWidth{
+      *this, "prefer-vector-width",
+      llvm::cl::desc("Vectors of this many bits for LLVM's vectorisers in the lowered rev "
+                     "functions (--lower-rev's option: 128, 256 or 512; 0, the default: "
+                     "the target's choice, 256 on x86 with AVX-512). Exact: the same "
+                     "operations, in wider lanes"),
+      llvm::cl::init(0)};
   PassOptions::Option<std::string> fastMath{
       *this, "fast-math",
       llvm::cl::desc("Fast-math flags for the float ops of the lowered functions "

@@ -109,6 +109,10 @@ def LowerRev : Pass<"lower-rev", "::mlir::ModuleOp"> {
            "rev.parallel_for accumulator becomes (its sum's order is unspecified), so "
            "that LLVM may vectorise the loop with partial sums (false: a plain addf, "
            "the sequential build adds in iteration order)">,
+    Option<"preferVectorWidth", "prefer-vector-width", "unsigned", /*default=*/"0",
+           "Ask LLVM for vectors of this many bits in the lowered functions (their "
+           "`passthrough` attribute \"prefer-vector-width\"; 128, 256 or 512); 0: the "
+           "target's default (256 on x86 CPUs with AVX-512)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",

@@ -39,6 +39,7 @@ void mlir::rev::buildRevToStandardPipeline(OpPassManager &pm, const RevToLLVMOpt
   lower.memrefNoalias = options.memrefNoalias;
   lower.markRecoveries = options.foldRecoveries;
   lower.reassociateReductions = options.reassociateReductions;
+  lower.preferVectorWidth = options.preferVectorWidth;
   pm.addPass(createLowerRev(lower));
   if (options.unrollMaxTripCount > 0) {
     RevUnrollSmallLoopsOptions unroll;
@@ -132,7 +133,8 @@ void mlir::rev::registerRevPassesAndPipelines() {
       "rev-to-llvm",
       "Lower rev through the standard dialects to the LLVM dialect (options: checks, atol, "
       "check-lowering, unroll-max-trip-count, unroll-max-body-ops, memref-noalias, "
-      "fold-zero-adjoints, fold-recoveries, reassociate-reductions, fast-math)",
+      "fold-zero-adjoints, fold-recoveries, reassociate-reductions, prefer-vector-width, "
+      "fast-math)",
       buildRevToLLVMPipeline);
   registerRevToGPUPipeline();
   PassPipelineRegistration<RevToOpenMPOptions>(

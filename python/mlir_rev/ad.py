@@ -63,7 +63,7 @@ class Derivatives:
                  fast_math: str = "none", target: str = "cpu", num_threads=None,
                  privatize_atomics: bool = True, wrt=None, fold_zero_adjoints: bool = True,
                  fold_recoveries: bool = True, reassociate_reductions: bool = True,
-                 memory_budget=None, loop_budget=0, fuse_sweeps: bool = True,
+                 vector_width=None, memory_budget=None, loop_budget=0, fuse_sweeps: bool = True,
                  adjoint_only: bool = True, seeds: int = 1):
         source, name = _resolve(source, name)
         self.name = _check_name(name, "the function to differentiate")
@@ -82,6 +82,7 @@ class Derivatives:
                                fold_zero_adjoints=fold_zero_adjoints,
                                fold_recoveries=fold_recoveries,
                                reassociate_reductions=reassociate_reductions,
+                               vector_width=vector_width,
                                memory_budget=memory_budget, loop_budget=loop_budget,
                                fuse_sweeps=fuse_sweeps, adjoint_only=adjoint_only,
                                seeds=seeds)

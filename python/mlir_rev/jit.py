@@ -463,6 +463,12 @@ class Program:
             combiner alone), so LLVM can vectorise the sequential loop with
             partial sums; results then differ from the in-order sum at the
             rounding level (as OpenMP's do). False: in iteration order.
+    vector_width: None (the default: LLVM's choice for this CPU, 256 bits on
+            x86 with AVX-512) or 128, 256, 512: the vector width LLVM's
+            vectorisers prefer in the compiled rev functions (`rev-to-llvm`'s
+            `prefer-vector-width`). Exact: the same operations in wider lanes
+            (results bit for bit the same). 512 helps loops of float code on
+            CPUs with two AVX-512 units; on some CPUs it lowers the clock.
     fast_math: "none" (the default: exact IEEE arithmetic, results
             bit-identical to a build without the option), "arcp" (LLVM may
             replace a division by a multiplication with the reciprocal, e.g.
@@ -545,7 +551,7 @@ class Program:
                  atol: float = 1e-8, opt_level: int = 3,
                  unroll_max_trip_count=None, memref_noalias: bool = True,
                  fold_zero_adjoints: bool = True, fold_recoveries: bool = True,
-                 reassociate_reductions: bool = True,
+                 reassociate_reductions: bool = True, vector_width=None,
                  fast_math: str = "none", target: str = "cpu", num_threads=None,
                  privatize_atomics: bool = True, chip: str = "sm_90",
                  gpu_format: str = "isa", block_size: int = 256, memory_budget=None,
@@ -594,6 +600,10 @@ class Program:
         _check_flag(fold_zero_adjoints, "fold_zero_adjoints")
         _check_flag(fold_recoveries, "fold_recoveries")
         _check_flag(reassociate_reductions, "reassociate_reductions")
+        if vector_width is not None and (not _is_int(vector_width) or
+                                         vector_width not in (128, 256, 512)):
+            raise RevError(f"vector_width must be None, 128, 256 or 512, got {vector_width!r}")
+        vector_width = 0 if vector_width is None else int(vector_width)
         if not (isinstance(fast_math, str) and fast_math in FAST_MATH):
             raise RevError(f"fast_math must be one of {', '.join(map(repr, FAST_MATH))}, got "
                            f"{fast_math!r}")
@@ -684,6 +694,7 @@ class Program:
                         f"fold-zero-adjoints={int(bool(fold_zero_adjoints))} "
                         f"fold-recoveries={int(bool(fold_recoveries))} "
                         f"reassociate-reductions={int(bool(reassociate_reductions))} "
+                        f"prefer-vector-width={vector_width} "
                         f"fast-math={fast_math}{target_options}}})")
             self._run(pipeline, "lowering")
             self._checks = bool(checks)
