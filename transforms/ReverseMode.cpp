@@ -58,13 +58,19 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
     return success();
   Location loc = user->getLoc();
   Operation *opaque = nullptr; // an op computing a float from inputs no rule sees
+  // Whether the reverse sweep ends at `v` (a variable version, a load, a
+  // value computed from integers only).
+  auto isLeaf = [](Value v) {
+    Operation *def = v.getDefiningOp();
+    return !def || !isRecomputable(def) || isa<memref::LoadOp>(def) ||
+           llvm::none_of(def->getOperandTypes(), isActiveScalar);
+  };
   // Post-order over the float pure ops of the DAG under `top`; leaves in
-  // first-seen order. With `cuts`, a value computed by a pure op outside the
-  // block of `user` (a region reads it from above) is not entered: it is
-  // collected there, and its own derivatives are built on their own
-  // (below), from values defined above only.
+  // first-seen order. Values for which `stopAt` holds (never `top`) are not
+  // entered: they go to `stops`.
   auto collect = [&](Value top, SmallVectorImpl<Operation *> &order,
-                     llvm::SetVector<Value> &leaves, llvm::SetVector<Value> *cuts) {
+                     llvm::SetVector<Value> &leaves, function_ref<bool(Value)> stopAt,
+                     llvm::SetVector<Value> &stops) {
     llvm::SmallPtrSet<Operation *, 16> visited;
     std::function<void(Value)> visit = [&](Value v) {
       if (!isActiveScalar(v.getType()))
@@ -72,14 +78,12 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
       Operation *def = v.getDefiningOp();
       if (def && !opaque && hidesFloatInputs(def))
         opaque = def;
-      if (!def || !isRecomputable(def) || isa<memref::LoadOp>(def) ||
-          llvm::none_of(def->getOperandTypes(), isActiveScalar)) {
+      if (isLeaf(v)) {
         leaves.insert(v);
         return;
       }
-      if (cuts && v != top && def->getBlock() != user->getBlock() &&
-          def->getNumRegions() == 0) {
-        cuts->insert(v);
+      if (v != top && stopAt(v)) {
+        stops.insert(v);
         return;
       }
       if (!visited.insert(def).second)
@@ -121,9 +125,17 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
     return success();
   };
 
+  // The root's DAG, cut where it reaches a value computed by a pure op
+  // outside the block of `user` (a region reads it from above).
   SmallVector<Operation *> order;
   llvm::SetVector<Value> leaves, cuts;
-  collect(root, order, leaves, &cuts);
+  collect(
+      root, order, leaves,
+      [&](Value v) {
+        Operation *def = v.getDefiningOp();
+        return def->getBlock() != user->getBlock() && def->getNumRegions() == 0;
+      },
+      cuts);
   if (opaque)
     return emitHiddenFloatInputs(opaque, loc, "adjoint");
   Value one = root;
@@ -133,28 +145,83 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
   // Each value read from above: d root / d leaf = d root / d v * d v / d leaf,
   // with d v / d leaf built from v's own expression alone, so that it is the
   // same in every iteration of a loop around (LLVM hoists it; after
-  // unrolling, CSE keeps one) instead of a chain product per use.
-  for (Value v : cuts) {
-    Value sv = bars.lookup(v);
-    if (!sv)
-      continue;
-    SmallVector<Operation *> vorder;
-    llvm::SetVector<Value> vleaves;
-    collect(v, vorder, vleaves, nullptr);
+  // unrolling, CSE keeps one) instead of a chain product per use. Below the
+  // cuts, values that several ops read (or that are cuts themselves) are cut
+  // too, and the cuts are swept in topological order (a cut's sensitivity is
+  // complete before its own sweep): every op is swept once, as in one sweep.
+  if (!cuts.empty()) {
+    llvm::SetVector<Value> stops(cuts.begin(), cuts.end());
+    {
+      llvm::DenseMap<Value, llvm::SmallPtrSet<Operation *, 2>> readers;
+      llvm::SmallPtrSet<Operation *, 32> seen;
+      SmallVector<Value> stack(cuts.begin(), cuts.end());
+      while (!stack.empty()) {
+        Value v = stack.pop_back_val();
+        if (!isActiveScalar(v.getType()) || isLeaf(v))
+          continue;
+        Operation *def = v.getDefiningOp();
+        if (!seen.insert(def).second)
+          continue;
+        for (Value operand : def->getOperands()) {
+          if (!isActiveScalar(operand.getType()))
+            continue;
+          readers[operand].insert(def);
+          stack.push_back(operand);
+        }
+      }
+      for (auto &[v, ops] : readers)
+        if (ops.size() > 1 && !isLeaf(v) && v.getDefiningOp()->getNumRegions() == 0)
+          stops.insert(v);
+    }
+    struct Cut {
+      SmallVector<Operation *> order;
+      llvm::SetVector<Value> leaves, below;
+    };
+    llvm::DenseMap<Value, Cut> info;
+    llvm::DenseMap<Value, unsigned> above; // how many cuts read this one
+    for (Value v : stops) {
+      Cut &c = info[v];
+      collect(v, c.order, c.leaves, [&](Value w) { return stops.contains(w); }, c.below);
+      for (Value w : c.below)
+        ++above[w];
+    }
     if (opaque)
       return emitHiddenFloatInputs(opaque, loc, "adjoint");
-    llvm::DenseMap<Value, Value> vbars;
-    if (failed(sweep(v, vorder, vbars)))
-      return failure();
-    for (Value leaf : vleaves) {
-      Value j = vbars.lookup(leaf);
-      if (!j || j == v)
-        continue;
-      Value contrib =
-          sv == one ? j : chainProduct(b, loc, j, sv, leaf.getType());
-      Value &acc = bars[leaf];
+    SmallVector<Value> ready;
+    for (Value v : stops)
+      if (!above.lookup(v))
+        ready.push_back(v);
+    auto add = [&](Value to, Value contrib) {
+      Value &acc = bars[to];
       acc = acc ? arith::AddFOp::create(b, loc, acc, contrib).getResult() : contrib;
-      leaves.insert(leaf);
+    };
+    while (!ready.empty()) {
+      Value v = ready.pop_back_val();
+      Cut &c = info[v];
+      Value sv = bars.lookup(v);
+      if (sv) {
+        llvm::DenseMap<Value, Value> vbars;
+        if (failed(sweep(v, c.order, vbars)))
+          return failure();
+        auto chain = [&](Value to) -> Value {
+          Value j = vbars.lookup(to);
+          if (!j)
+            return Value();
+          return sv == one ? castFloat(b, loc, j, to.getType())
+                           : chainProduct(b, loc, j, sv, to.getType());
+        };
+        for (Value w : c.below)
+          if (Value contrib = chain(w))
+            add(w, contrib);
+        for (Value leaf : c.leaves)
+          if (Value contrib = chain(leaf)) {
+            add(leaf, contrib);
+            leaves.insert(leaf);
+          }
+      }
+      for (Value w : c.below)
+        if (--above[w] == 0)
+          ready.push_back(w);
     }
   }
   for (Value leaf : leaves) {
