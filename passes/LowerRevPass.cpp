@@ -73,7 +73,12 @@ struct LowerRevPass : public rev::impl::LowerRevBase<LowerRevPass> {
       root->walk([&](FuncOp f) {
         SmallVector<Attribute> pass;
         if (auto old = f->getAttrOfType<ArrayAttr>("passthrough"))
-          llvm::append_range(pass, old.getValue());
+          for (Attribute a : old) {
+            auto pair = dyn_cast<ArrayAttr>(a);
+            auto key = pair && !pair.empty() ? dyn_cast<StringAttr>(pair[0]) : StringAttr();
+            if (!key || key.getValue() != "prefer-vector-width")
+              pass.push_back(a);
+          }
         pass.push_back(entry);
         f->setAttr("passthrough", b.getArrayAttr(pass));
       });

@@ -137,6 +137,25 @@ struct MemrefNoaliasPass : public rev::impl::RevMemrefNoaliasBase<MemrefNoaliasP
   using RevMemrefNoaliasBase::RevMemrefNoaliasBase;
 
   void runOnOperation() override {
+    // The C wrappers of functions with a preferred vector width stay out of
+    // line (see the pass description).
+    getOperation()->walk([](LLVM::LLVMFuncOp f) {
+      ArrayAttr pass = f.getPassthroughAttr();
+      if (!pass || !f.getSymName().starts_with("_mlir_ciface_") || f.isExternal())
+        return;
+      bool width = false, noinline = false;
+      for (Attribute a : pass) {
+        auto pair = dyn_cast<ArrayAttr>(a);
+        auto key = pair && !pair.empty() ? dyn_cast<StringAttr>(pair[0]) : dyn_cast<StringAttr>(a);
+        width |= key && key.getValue() == "prefer-vector-width";
+        noinline |= key && key.getValue() == "noinline";
+      }
+      if (!width || noinline)
+        return;
+      SmallVector<Attribute> entries(pass.begin(), pass.end());
+      entries.push_back(StringAttr::get(f.getContext(), "noinline"));
+      f.setPassthroughAttr(ArrayAttr::get(f.getContext(), entries));
+    });
     getOperation()->walk([](Operation *op) {
       auto ptrs = op->getAttrOfType<DenseI64ArrayAttr>(kNoaliasPtrArgsAttr);
       auto count = op->getAttrOfType<IntegerAttr>(kNoaliasArgCountAttr);

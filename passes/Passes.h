@@ -73,7 +73,8 @@ struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
       llvm::cl::desc("Vectors of this many bits for LLVM's vectorisers in the lowered rev "
                      "functions (--lower-rev's option: 128, 256 or 512; 0, the default: "
                      "the target's choice, 256 on x86 with AVX-512). Exact: the same "
-                     "operations, in wider lanes"),
+                     "operations, in wider lanes (a parallel loop's reassociated float "
+                     "sums excepted: their partial sums follow the width)"),
       llvm::cl::init(0)};
   PassOptions::Option<std::string> fastMath{
       *this, "fast-math",

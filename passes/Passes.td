@@ -336,6 +336,12 @@ def RevMemrefNoalias : Pass<"rev-memref-noalias", "::mlir::ModuleOp"> {
     bare-pointer convention), not on the descriptor's pointers. A function
     whose signature is not the one recorded is left alone; the marks are
     removed from every function.
+
+    The C wrappers (`_mlir_ciface_f`) of functions that `--lower-rev`
+    gave a preferred vector width (`prefer-vector-width` in `passthrough`)
+    also get `noinline`: an ExecutionEngine calls them through packed
+    wrappers of its own, without that attribute, and LLVM would otherwise
+    inline them there and vectorise at that wrapper's (the default) width.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

@@ -467,8 +467,11 @@ class Program:
             x86 with AVX-512) or 128, 256, 512: the vector width LLVM's
             vectorisers prefer in the compiled rev functions (`rev-to-llvm`'s
             `prefer-vector-width`). Exact: the same operations in wider lanes
-            (results bit for bit the same). 512 helps loops of float code on
-            CPUs with two AVX-512 units; on some CPUs it lowers the clock.
+            (results bit for bit the same), except a parallel loop's float
+            sums under reassociate_reductions, whose grouping into partial
+            sums follows the width (rounding level). 512 helps loops of float
+            code on CPUs with two AVX-512 units; on some CPUs it lowers the
+            clock.
     fast_math: "none" (the default: exact IEEE arithmetic, results
             bit-identical to a build without the option), "arcp" (LLVM may
             replace a division by a multiplication with the reciprocal, e.g.

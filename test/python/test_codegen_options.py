@@ -77,3 +77,34 @@ def test_reassociated_reduction_within_rounding(target):
 def test_reassociate_flag_validated():
     with pytest.raises(RevError, match="reassociate_reductions"):
         Program(BESSEL, reassociate_reductions="yes")
+
+
+SUM = """
+rev.func @sumsq(%X: memref<?xf64>, %s: f64) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %r = rev.parallel_for %i = %c0 to %n step %c1 reduce(%acc = %s) -> (f64) {
+    %x = memref.load %X[%i] : memref<?xf64>
+    %x2 = arith.mulf %x, %x : f64
+    %a1 = rev.add %acc, %x2 : f64
+    rev.yield %a1 : f64
+  }
+  rev.return %r : f64
+}
+"""
+
+
+def test_vector_width_and_ordered_sums_bit_for_bit():
+    """With reassociate_reductions=False every width gives the in-order sum
+    (1e8^2 plus ones: each 1 is lost against 1e16, in order); a reassociated
+    sum may differ at the rounding level (its partial sums follow the width),
+    within 1e-12 of it."""
+    X = np.ones(1001)
+    X[0] = 1e8
+    ordered = {vw: Program(SUM, vector_width=vw, reassociate_reductions=False).call(
+        "sumsq", X.copy(), 0.0) for vw in (None, 128, 256, 512)}
+    assert len(set(ordered.values())) == 1 and ordered[None] == 1e16
+    for vw in (None, 128, 512):
+        r = Program(SUM, vector_width=vw).call("sumsq", X.copy(), 0.0)
+        assert abs(r - 1e16) <= 1e-12 * 1e16
