@@ -94,13 +94,19 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
     };
     visit(top);
   };
+  // `partial * sens` as a `to`; a sensitivity equal to `unit` (a sweep's top,
+  // standing for one) is never materialised.
+  auto times = [&](Value partial, Value sens, Value unit, Type to) {
+    return sens == unit ? castFloat(b, loc, partial, to) : chainProduct(b, loc, partial, sens, to);
+  };
+  auto addTo = [&](llvm::DenseMap<Value, Value> &bars, Value v, Value contrib) {
+    Value &acc = bars[v];
+    acc = acc ? arith::AddFOp::create(b, loc, acc, contrib).getResult() : contrib;
+  };
   // Sensitivities d top / d v into `bars`; `top` stands for its own
-  // sensitivity (one) and is never materialised.
+  // sensitivity (one).
   auto sweep = [&](Value top, ArrayRef<Operation *> order,
                    llvm::DenseMap<Value, Value> &bars) -> LogicalResult {
-    auto times = [&](Value partial, Value sens, Type to) {
-      return sens == top ? castFloat(b, loc, partial, to) : chainProduct(b, loc, partial, sens, to);
-    };
     bars[top] = top;
     for (Operation *op : llvm::reverse(order)) {
       Value rbar = bars.lookup(op->getResult(0));
@@ -117,9 +123,7 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
       for (auto [operand, partial] : llvm::zip(op->getOperands(), partials)) {
         if (!partial || !isActiveScalar(operand.getType()))
           continue;
-        Value contrib = times(partial, rbar, operand.getType());
-        Value &acc = bars[operand];
-        acc = acc ? arith::AddFOp::create(b, loc, acc, contrib).getResult() : contrib;
+        addTo(bars, operand, times(partial, rbar, top, operand.getType()));
       }
     }
     return success();
@@ -191,10 +195,6 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
     for (Value v : stops)
       if (!above.lookup(v))
         ready.push_back(v);
-    auto add = [&](Value to, Value contrib) {
-      Value &acc = bars[to];
-      acc = acc ? arith::AddFOp::create(b, loc, acc, contrib).getResult() : contrib;
-    };
     while (!ready.empty()) {
       Value v = ready.pop_back_val();
       Cut &c = info[v];
@@ -203,21 +203,18 @@ LogicalResult AdjointState::accumulate(OpBuilder &b, Value root,
         llvm::DenseMap<Value, Value> vbars;
         if (failed(sweep(v, c.order, vbars)))
           return failure();
-        auto chain = [&](Value to) -> Value {
+        // d root / d to += d v / d to * d root / d v
+        auto chain = [&](Value to) {
           Value j = vbars.lookup(to);
-          if (!j)
-            return Value();
-          return sv == one ? castFloat(b, loc, j, to.getType())
-                           : chainProduct(b, loc, j, sv, to.getType());
+          if (j)
+            addTo(bars, to, times(j, sv, one, to.getType()));
+          return bool(j);
         };
         for (Value w : c.below)
-          if (Value contrib = chain(w))
-            add(w, contrib);
+          chain(w);
         for (Value leaf : c.leaves)
-          if (Value contrib = chain(leaf)) {
-            add(leaf, contrib);
+          if (chain(leaf))
             leaves.insert(leaf);
-          }
       }
       for (Value w : c.below)
         if (--above[w] == 0)
