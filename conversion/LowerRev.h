@@ -16,6 +16,7 @@
 #ifndef REV_CONVERSION_LOWERREV_H
 #define REV_CONVERSION_LOWERREV_H
 
+#include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/StringRef.h"
 
 namespace mlir {
@@ -34,6 +35,18 @@ inline constexpr llvm::StringLiteral kNoaliasPtrArgsAttr = "rev.noalias_ptr_args
 /// tell checking code from the program; --rev-tape-loops drops it.
 inline constexpr llvm::StringLiteral kCheckFailureAttr = "rev.check_failure";
 inline constexpr llvm::StringLiteral kNoaliasArgCountAttr = "rev.noalias_arg_count";
+/// The `passthrough` entry (key, value) that --lower-rev{prefer-vector-width}
+/// puts on the lowered functions (an LLVM function attribute).
+inline constexpr llvm::StringLiteral kPreferVectorWidthKey = "prefer-vector-width";
+/// The key of an entry of an `llvm.func` `passthrough` array: the string
+/// itself, or the first element of a [key, value] pair; empty otherwise.
+inline llvm::StringRef passthroughKey(Attribute entry) {
+  if (auto key = dyn_cast<StringAttr>(entry))
+    return key.getValue();
+  auto pair = dyn_cast<ArrayAttr>(entry);
+  auto key = pair && !pair.empty() ? dyn_cast<StringAttr>(pair[0]) : StringAttr();
+  return key ? key.getValue() : llvm::StringRef();
+}
 /// Set during the lowering on the element updates of a rev.parallel_for's
 /// shared accumulations: lowered to memref.atomic_rmw.
 inline constexpr llvm::StringLiteral kAtomicUpdateAttr = "rev.atomic";

@@ -69,16 +69,13 @@ struct LowerRevPass : public rev::impl::LowerRevBase<LowerRevPass> {
       // function attribute that the x86 vectoriser and legaliser read.
       Builder b(root->getContext());
       Attribute entry = b.getArrayAttr(
-          {b.getStringAttr("prefer-vector-width"), b.getStringAttr(std::to_string(preferVectorWidth))});
+          {b.getStringAttr(kPreferVectorWidthKey), b.getStringAttr(std::to_string(preferVectorWidth))});
       root->walk([&](FuncOp f) {
         SmallVector<Attribute> pass;
         if (auto old = f->getAttrOfType<ArrayAttr>("passthrough"))
-          for (Attribute a : old) {
-            auto pair = dyn_cast<ArrayAttr>(a);
-            auto key = pair && !pair.empty() ? dyn_cast<StringAttr>(pair[0]) : StringAttr();
-            if (!key || key.getValue() != "prefer-vector-width")
+          for (Attribute a : old)
+            if (passthroughKey(a) != kPreferVectorWidthKey)
               pass.push_back(a);
-          }
         pass.push_back(entry);
         f->setAttr("passthrough", b.getArrayAttr(pass));
       });

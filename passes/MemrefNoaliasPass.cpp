@@ -145,10 +145,8 @@ struct MemrefNoaliasPass : public rev::impl::RevMemrefNoaliasBase<MemrefNoaliasP
         return;
       bool width = false, noinline = false;
       for (Attribute a : pass) {
-        auto pair = dyn_cast<ArrayAttr>(a);
-        auto key = pair && !pair.empty() ? dyn_cast<StringAttr>(pair[0]) : dyn_cast<StringAttr>(a);
-        width |= key && key.getValue() == "prefer-vector-width";
-        noinline |= key && key.getValue() == "noinline";
+        width |= passthroughKey(a) == kPreferVectorWidthKey;
+        noinline |= passthroughKey(a) == "noinline";
       }
       if (!width || noinline)
         return;
