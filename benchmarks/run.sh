@@ -5,7 +5,7 @@
 # the project venv, runs the benchmarks.
 # Each script saves its table in benchmarks/results/ and exits non-zero when
 # a PyTorch gradient differs from rev's by more than 1e-8 (relative), or
-# (steps_checkpointing.py, loop_budget.py) a gradient from JAX's by more than 1e-10 or an
+# (steps_checkpointing.py, loop_budget.py, loop_budget_nested.py) a gradient from JAX's by more than 1e-10 or an
 # advance count from revolve's minimum, or (ba.py) rev's Jacobian from JAX's by more
 # than 1e-8; all
 # scripts still run, and this script then exits 1 naming the failed ones.
@@ -25,6 +25,7 @@ run benchmarks/leapfrog.py
 run benchmarks/parallel_gradients.py --repeats 7
 run benchmarks/steps_checkpointing.py
 run benchmarks/loop_budget.py
+run benchmarks/loop_budget_nested.py
 if [ ${#failed[@]} -gt 0 ]; then
   printf 'FAILED: python %s\n' "${failed[@]}" >&2
   exit 1

@@ -245,7 +245,8 @@ struct ForLowering : public OpConversionPattern<ForOp> {
       sum = arith::AddIOp::create(rw, loc, lb, last);
     }
     auto loop = scf::ForOp::create(rw, loc, lb, ub, step, adaptor.getInits());
-    for (StringRef name : {StringRef(kTapeLoopAttr), StringRef(kTapeAdjointAttr)})
+    for (StringRef name :
+         {StringRef(kTapeLoopAttr), StringRef(kTapeAdjointAttr), StringRef(kTapeInOrderAttr)})
       if (Attribute a = op->getAttr(name))
         loop->setAttr(name, a);
     Block *body = loop.getBody();

@@ -56,6 +56,10 @@ inline constexpr llvm::StringLiteral kTapeAdjointAttr = "rev.tape_adjoint";
 /// index (`sum - j` for a reversed loop), so that --rev-tape-loops maps it to
 /// the forward loop's induction variable.
 inline constexpr llvm::StringLiteral kTapeIndexAttr = "rev.tape_index";
+/// On a marked backward loop that visits the iterations in the forward's
+/// order (its iterations touch only their own elements): its k-th iteration
+/// reverses the forward's k-th, not the (n-1-k)-th.
+inline constexpr llvm::StringLiteral kTapeInOrderAttr = "rev.tape_in_order";
 
 /// On a loop or routine of a gradient function that runs the forward and the
 /// backward sweep of a forward op at once (rev-ad's fuse-sweeps:

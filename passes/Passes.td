@@ -153,7 +153,8 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
     `loop-budget=B` (bytes per iteration) lets the gradient store values for
     the backward sweeps of the top-level `rev.for` loops of each function it
     differentiates and of the functions those reach through top-level
-    `rev.call`s: they and the gradient are marked here, and
+    `rev.call`s, and of the `rev.for` loops nested directly in those (one
+    tape per nest): they and the gradient are marked here, and
     `--rev-tape-loops` (in the lowering pipelines) picks the values. With
     `memory-budget=BYTES > 0` loops store too, their tapes and the rev.steps
     snapshots together within BYTES at run time. The backward functions themselves (called by other
@@ -194,7 +195,8 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
     Option<"loopBudget", "loop-budget", "int64_t", /*default=*/"0",
            "Bytes per iteration that the gradient may store for the backward sweep of each "
            "top-level rev.for of a differentiated function (and of the functions it reaches "
-           "through top-level rev.calls), instead of recomputing them "
+           "through top-level rev.calls), and of each rev.for nested directly in such a loop, "
+           "instead of recomputing them "
            "(--rev-tape-loops, after --lower-rev, chooses the values; 0: none, the "
            "gradient reverse-computes everything)">,
     Option<"fuseSweeps", "fuse-sweeps", "bool", /*default=*/"true",
@@ -359,7 +361,8 @@ def RevTapeLoops : Pass<"rev-tape-loops", "::mlir::ModuleOp"> {
        iteration's state (the loop-carried primal values), the induction
        variable and values the forward loop can see;
      * chooses values of that slice to store, greedily by estimated net time
-       saved per byte, within B bytes per iteration. Static costs: 20 for a
+       saved per byte (a move stores one value, or the sine and the cosine of
+       one value together), within B bytes per iteration. Static costs: 20 for a
        transcendental, 6 for a division or square root, 1 otherwise, three
        times that on the loop-carried uncompute chain (its latency is
        serial); a sine and a cosine of one value are one sincos call (the
@@ -377,6 +380,14 @@ def RevTapeLoops : Pass<"rev-tape-loops", "::mlir::ModuleOp"> {
     it with the stored value in every iteration, so a backward sweep whose
     uncomputation is ill-conditioned (e.g. `y += 1e20 * x` loses `y`) is
     reported instead of silently differing.
+    Pairs nested directly in a pair's bodies (marked loops in the forward
+    body and in the backward body) are handled the same way, innermost
+    first, with one tape per nest: allocated before the top-level loop
+    (the product of the levels' trip counts, so their bounds must be known
+    there), indexed by the iteration's flat position; their slices may read
+    the outer backward body's values computed from its visited index. A
+    backward loop marked `rev.tape_in_order` visits the iterations in the
+    forward's order and reads its tapes in that order.
     Without marks it changes nothing. The values stored equal the recomputed
     ones up to rounding (reverse computing recovers states exactly only up to
     rounding; the stored ones are exact).

@@ -2,6 +2,8 @@
 #include "passes/Passes.h"
 
 #include "transforms/MarkedFunctions.h"
+
+#include <functional>
 #include "transforms/ReverseMode.h"
 
 namespace mlir::rev {
@@ -81,11 +83,19 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
         if (g->hasAttr(kBackwardOfAttr) || findMarkedFunction(g, kBackwardOfAttr) ||
             g.getBody().empty())
           return;
-        for (Operation &op : g.getBody().front())
-          if (auto loop = dyn_cast<ForOp>(op);
-              loop && !loop.getReverse() && !loop->hasAttr(kTapeLoopAttr))
-            loop->setAttr(kTapeLoopAttr, IntegerAttr::get(IntegerType::get(&getContext(), 64),
-                                                          nextTapeId++));
+        // The top-level loops, and the loops nested directly in the body of
+        // a marked loop (their tapes hold one value per iteration of the
+        // nest).
+        std::function<void(Block &)> mark = [&](Block &block) {
+          for (Operation &op : block)
+            if (auto loop = dyn_cast<ForOp>(op); loop && !loop.getReverse()) {
+              if (!loop->hasAttr(kTapeLoopAttr))
+                loop->setAttr(kTapeLoopAttr, IntegerAttr::get(IntegerType::get(&getContext(), 64),
+                                                              nextTapeId++));
+              mark(loop.getBody().front());
+            }
+        };
+        mark(g.getBody().front());
       });
     }
     for (FuncOp f : *selected) {

@@ -28,6 +28,9 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include "llvm/ADT/DenseSet.h"
+
+#include <deque>
+#include <functional>
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -124,17 +127,146 @@ bool isReadOnlyArgument(Value m, func::FuncOp fn, int depth = 0) {
   });
 }
 
+/// A marked pair of loops, at the gradient's top level or nested directly in
+/// the bodies of a parent pair. A tape of a nested pair holds one value per
+/// iteration of the whole nest: the flat position of an iteration is its
+/// parent's flat position x its own trip count + its own position, so the
+/// nested loops' bounds must be known before the top-level forward loop.
+struct Nest {
+  scf::ForOp fwd, bwd;
+  Nest *parent = nullptr;
+  /// The backward loop visits the iterations in the forward's order.
+  bool inOrder = false;
+  int depth = 0;
+  /// Before the top-level forward loop: the own iteration count (may be
+  /// negative), max(count, 0), and the product of that over the nest (the
+  /// tapes' length).
+  Value count, trips, flat;
+  /// count - 1 (only used inside the loops, which run when count > 0).
+  Value last;
+  /// The flat position of the current iteration, at the start of each body.
+  Value fwdPos, bwdPos;
+
+  /// The forward loop's bounds before the top-level forward loop (hoisted
+  /// there, e.g. an inlined callee's `memref.dim`, for a nested pair).
+  Value lb, ub, step;
+
+  scf::ForOp topFwd() { return parent ? parent->topFwd() : fwd; }
+  scf::ForOp topBwd() { return parent ? parent->topBwd() : bwd; }
+  bool hoistBounds(DominanceInfo &dom);
+  void computeCounts();
+  Value fwdPosition(scf::ForOp loop);
+  Value bwdPosition(scf::ForOp loop);
+};
+
+/// `v` before `top`: itself if it dominates `top`, else a clone there of its
+/// pure defining ops inside `top` (loop-invariant: none reads an induction
+/// variable or a loop-carried value); null if there is none.
+Value hoistBefore(Value v, scf::ForOp top, DominanceInfo &dom, IRMapping &map) {
+  if (dom.properlyDominates(v, top))
+    return v;
+  if (Value m = map.lookupOrNull(v))
+    return m;
+  Operation *def = v.getDefiningOp();
+  if (!def || !top->isProperAncestor(def) || def->getNumRegions() != 0 ||
+      !isMemoryEffectFree(def))
+    return {};
+  for (Value o : def->getOperands())
+    if (!hoistBefore(o, top, dom, map))
+      return {};
+  OpBuilder b(top);
+  b.clone(*def, map);
+  return map.lookup(v);
+}
+
+/// Sets lb, ub and step (the parent's first); false if a nested pair's
+/// bounds cannot be known before the top-level loop.
+bool Nest::hoistBounds(DominanceInfo &dom) {
+  if (lb)
+    return true;
+  if (parent && !parent->hoistBounds(dom))
+    return false;
+  IRMapping map;
+  Value l = hoistBefore(fwd.getLowerBound(), topFwd(), dom, map);
+  Value u = hoistBefore(fwd.getUpperBound(), topFwd(), dom, map);
+  Value s = hoistBefore(fwd.getStep(), topFwd(), dom, map);
+  if (!l || !u || !s)
+    return false;
+  lb = l;
+  ub = u;
+  step = s;
+  return true;
+}
+
+void Nest::computeCounts() {
+  if (count)
+    return;
+  if (parent)
+    parent->computeCounts();
+  Location loc = fwd.getLoc();
+  OpBuilder b(topFwd());
+  Value span = arith::SubIOp::create(b, loc, ub, lb);
+  count = arith::CeilDivSIOp::create(b, loc, span, step);
+  trips = arith::MaxSIOp::create(b, loc, count, arith::ConstantIndexOp::create(b, loc, 0));
+  flat = parent ? arith::MulIOp::create(b, loc, parent->flat, trips).getResult() : trips;
+  last = arith::SubIOp::create(b, loc, count, arith::ConstantIndexOp::create(b, loc, 1));
+}
+
+/// `loop` is this nest's forward loop or a copy of it (in the same parent
+/// body); memoized for the nest's own loop only.
+Value Nest::fwdPosition(scf::ForOp loop) {
+  if (loop == fwd && fwdPos)
+    return fwdPos;
+  computeCounts();
+  Location loc = loop.getLoc();
+  OpBuilder b = OpBuilder::atBlockBegin(loop.getBody());
+  Value own = arith::DivSIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, loop.getInductionVar(), loop.getLowerBound()),
+      loop.getStep());
+  Value pos = own;
+  if (parent)
+    pos = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, parent->fwdPosition(parent->fwd), trips), own);
+  if (loop == fwd)
+    fwdPos = pos;
+  return pos;
+}
+
+/// The backward loop's k-th iteration reverses the forward's (n-1-k)-th (the
+/// k-th if in order).
+Value Nest::bwdPosition(scf::ForOp loop) {
+  if (loop == bwd && bwdPos)
+    return bwdPos;
+  computeCounts();
+  Location loc = loop.getLoc();
+  OpBuilder b = OpBuilder::atBlockBegin(loop.getBody());
+  Value own = arith::DivSIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, loop.getInductionVar(), loop.getLowerBound()),
+      loop.getStep());
+  if (!inOrder)
+    own = arith::SubIOp::create(b, loc, last, own);
+  Value pos = own;
+  if (parent)
+    pos = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, parent->bwdPosition(parent->bwd), trips), own);
+  if (loop == bwd)
+    bwdPos = pos;
+  return pos;
+}
+
 /// One marked pair of loops in one gradient function.
 class LoopTaper {
 public:
   /// `counter` (a `memref<index>`, or null): the bytes of the gradient's
   /// memory budget that no tape holds yet; with it, the pair is versioned on
   /// what fits at run time.
-  LoopTaper(func::FuncOp fn, scf::ForOp fwd, scf::ForOp bwd, int64_t budget, Value counter,
-            std::optional<double> checkAtol, SmallVectorImpl<Operation *> &checks)
-      : fn(fn), fwd(fwd), bwd(bwd), budget(budget), counter(counter), checkAtol(checkAtol),
-        checks(checks),
-        dom(fn), body(bwd.getBody()), numState(fwd.getNumRegionIterArgs()) {}
+  /// `nest`: where the pair sits (`fwd` and `bwd` are its loops or copies
+  /// of them).
+  LoopTaper(func::FuncOp fn, Nest &nest, scf::ForOp fwd, scf::ForOp bwd, int64_t budget,
+            Value counter, std::optional<double> checkAtol, SmallVectorImpl<Operation *> &checks)
+      : fn(fn), nest(nest), fwd(fwd), bwd(bwd), topFwd(nest.topFwd()), topBwd(nest.topBwd()),
+        budget(budget), counter(counter), checkAtol(checkAtol), checks(checks), dom(fn),
+        body(bwd.getBody()), numState(fwd.getNumRegionIterArgs()) {}
 
   /// Chooses and stores; the bytes per iteration of each plan, largest first
   /// (empty: the pair is left as it was). Without a counter there is one
@@ -144,6 +276,39 @@ public:
 private:
   bool isAvailableOutside(Value v);
   bool isAvailable(Value v);
+  bool isParentBody(Operation *op) {
+    return nest.parent && op && op->getBlock() == nest.parent->bwd.getBody();
+  }
+  /// If `v` is the state before the parent's iteration (an operand of the
+  /// parent backward body's yield, recovered there), its forward value: the
+  /// parent forward loop's region iter_arg.
+  Value parentPreState(Value v) {
+    if (!nest.parent || !isParentBody(v.getDefiningOp()))
+      return {};
+    Operation *yield = nest.parent->bwd.getBody()->getTerminator();
+    unsigned n = nest.parent->fwd.getNumRegionIterArgs();
+    for (unsigned i = 0; i < n && i < yield->getNumOperands(); ++i)
+      if (yield->getOperand(i) == v &&
+          v.getType() == nest.parent->fwd.getRegionIterArgs()[i].getType())
+        return nest.parent->fwd.getRegionIterArgs()[i];
+    return {};
+  }
+  /// The parent's values with a known forward counterpart: its visited
+  /// index (the forward's induction variable) and the state before its
+  /// iteration.
+  void mapParent(IRMapping &map) {
+    if (!nest.parent)
+      return;
+    Block *pbody = nest.parent->bwd.getBody();
+    for (Operation &op : *pbody)
+      if (op.hasAttr(kTapeIndexAttr) && op.getNumResults() == 1)
+        map.map(op.getResult(0), nest.parent->fwd.getInductionVar());
+    if (nest.parent->inOrder)
+      map.map(nest.parent->bwd.getInductionVar(), nest.parent->fwd.getInductionVar());
+    for (Value v : pbody->getTerminator()->getOperands())
+      if (Value f = parentPreState(v))
+        map.map(v, f);
+  }
   void findSlice();
   int64_t savedCost(const llvm::SetVector<Value> &stored);
   void findTwins();
@@ -157,11 +322,13 @@ private:
   Value materialize(Value v, OpBuilder &inFwd, OpBuilder &beforeFwd, IRMapping &map);
   SmallVector<Value> apply(const llvm::SetVector<Value> &stored);
   void versionOnCounter(ArrayRef<llvm::SetVector<Value>> plans);
-  void computeTripCount();
   void addCheck(Value recomputed, Value loaded);
 
   func::FuncOp fn;
+  Nest &nest;
   scf::ForOp fwd, bwd;
+  /// The top-level loops of the nest (fwd and bwd themselves at the top).
+  scf::ForOp topFwd, topBwd;
   int64_t budget;
   Value counter;
   std::optional<double> checkAtol;
@@ -178,10 +345,9 @@ private:
   llvm::DenseSet<Operation *> chain;
   llvm::DenseSet<Operation *> checkOnly;
   SmallVector<Value> candidates;
-  /// The forward loop's iteration count (ceil((ub - lb) / step), may be
-  /// negative) and its tapes' length (max(count, 0)), computed before it;
-  /// what apply() allocates (trips, or 0 for a plan not chosen at run time).
-  Value count, trips, allocLength;
+  /// What apply() allocates (the nest's flat length, or 0 for a plan not
+  /// chosen at run time); null: the flat length.
+  Value allocLength;
   /// Slice ops whose value the forward body already has (the same op on the
   /// corresponding operands) or that are mapped onto its state: storing them
   /// adds nothing to the forward loop but the store.
@@ -193,19 +359,32 @@ private:
 };
 
 /// A value defined outside the backward loop that the forward loop can use:
-/// it dominates the forward loop, or it is a pure op of the function's top
-/// level (e.g. the backward loop's recomputed bounds) that can be cloned
-/// before it.
+/// it dominates the top-level forward loop, or it is a pure op of the
+/// function's top level (e.g. the backward loop's recomputed bounds) that
+/// can be cloned before that; in a nested pair also an op of the parent's
+/// backward body computed from its visited index (the parent forward's
+/// induction variable) and such values: pure ops and loads of read-only
+/// arguments, cloned in the parent's forward body before the loop.
 bool LoopTaper::isAvailableOutside(Value v) {
   if (auto it = outsideMemo.find(v); it != outsideMemo.end())
     return it->second;
   bool ok = false;
-  if (dom.properlyDominates(v, fwd)) {
+  Operation *def = v.getDefiningOp();
+  if (dom.properlyDominates(v, topFwd)) {
     ok = true;
-  } else if (Operation *def = v.getDefiningOp();
-             def && def->getBlock() == fwd->getBlock() && def->getNumRegions() == 0 &&
+  } else if (def && def->getBlock() == topFwd->getBlock() && def->getNumRegions() == 0 &&
              isMemoryEffectFree(def)) {
     outsideMemo[v] = false; // no cycles through here
+    ok = llvm::all_of(def->getOperands(), [&](Value o) { return isAvailableOutside(o); });
+  } else if (isParentBody(def) && (def->hasAttr(kTapeIndexAttr) || parentPreState(v))) {
+    ok = true;
+  } else if (nest.parent && nest.parent->inOrder && v == nest.parent->bwd.getInductionVar()) {
+    ok = true; // the visited index of a backward loop in the forward's order
+  } else if (isParentBody(def) && def->getNumRegions() == 0 &&
+             (isMemoryEffectFree(def) ||
+              (isa<memref::LoadOp>(def) &&
+               isReadOnlyArgument(cast<memref::LoadOp>(def).getMemRef(), fn)))) {
+    outsideMemo[v] = false;
     ok = llvm::all_of(def->getOperands(), [&](Value o) { return isAvailableOutside(o); });
   }
   outsideMemo[v] = ok;
@@ -280,7 +459,9 @@ void LoopTaper::findSlice() {
     if (toState.contains(op))
       chain.insert(op);
   // Candidates: slice values used outside the slice (by the adjoint updates,
-  // the yield, nested regions).
+  // the yield, nested regions), and inside it the results of expensive ops
+  // (a transcendental, a division or root: storing one may pay where each
+  // value computed from it, stored alone, does not).
   for (Operation &op : body->without_terminator()) {
     if (!slice.contains(&op))
       continue;
@@ -291,7 +472,7 @@ void LoopTaper::findSlice() {
         Operation *top = body->findAncestorOpInBlock(*user);
         return !top || (!slice.contains(top) && !checkOnly.contains(top));
       });
-      if (external)
+      if (external || opCost(&op) >= 6)
         candidates.push_back(r);
     }
   }
@@ -350,31 +531,49 @@ int64_t LoopTaper::planBytes(const llvm::SetVector<Value> &stored) const {
 /// store and a load per value, kStoreLoadCost), then drop the values whose saving later
 /// choices made redundant.
 llvm::SetVector<Value> LoopTaper::choose(int64_t limit) {
+  // Moves: one candidate, or the sine and the cosine of one value together
+  // (removing one of a sincos pair saves little while the other stays).
+  SmallVector<SmallVector<Value, 2>> moves;
+  for (Value c : candidates) {
+    moves.push_back({c});
+    Operation *def = c.getDefiningOp();
+    if (isa<math::SinOp>(def))
+      if (Operation *other = sincosPartner(def, body))
+        if (llvm::is_contained(candidates, other->getResult(0)))
+          moves.push_back({c, other->getResult(0)});
+  }
   llvm::SetVector<Value> stored;
   int64_t gain = 0, bytes = 0;
   while (true) {
-    Value best;
+    ArrayRef<Value> best;
     double bestRatio = 0;
-    int64_t bestGain = 0;
-    for (Value c : candidates) {
-      int64_t cb = storedBytes(c.getType());
-      if (stored.contains(c) || bytes + cb > limit)
+    int64_t bestGain = 0, bestBytes = 0;
+    for (ArrayRef<Value> move : moves) {
+      int64_t mb = 0;
+      for (Value c : move)
+        mb += storedBytes(c.getType());
+      if (llvm::any_of(move, [&](Value c) { return stored.contains(c); }) ||
+          bytes + mb > limit)
         continue;
-      stored.insert(c);
+      for (Value c : move)
+        stored.insert(c);
       int64_t g = netGain(stored);
-      stored.pop_back();
-      double ratio = double(g - gain) / double(cb);
+      for (size_t i = 0; i < move.size(); ++i)
+        stored.pop_back();
+      double ratio = double(g - gain) / double(mb);
       if (ratio > bestRatio) {
-        best = c;
+        best = move;
         bestRatio = ratio;
         bestGain = g;
+        bestBytes = mb;
       }
     }
-    if (!best)
+    if (best.empty())
       break;
-    stored.insert(best);
+    for (Value c : best)
+      stored.insert(c);
     gain = bestGain;
-    bytes += storedBytes(best.getType());
+    bytes += bestBytes;
   }
   for (Value c : SmallVector<Value>(stored.begin(), stored.end())) {
     stored.remove(c);
@@ -397,6 +596,32 @@ void LoopTaper::findTwins() {
       map.map(op.getResult(0), fwd.getInductionVar());
       freeInForward.insert(&op);
     }
+  if (nest.inOrder)
+    map.map(bwd.getInductionVar(), fwd.getInductionVar());
+  mapParent(map);
+  if (nest.parent) {
+    // The parent's backward-body values the forward's parent body has before
+    // the loop.
+    Block *pfbody = nest.parent->fwd.getBody();
+    for (Operation &op : *nest.parent->bwd.getBody()) {
+      if (op.getNumResults() != 1 || map.contains(op.getResult(0)))
+        continue;
+      if (op.getNumRegions() != 0 || !isAvailableOutside(op.getResult(0)) || op.getNumOperands() == 0)
+        continue;
+      SmallVector<Value> operands;
+      for (Value v : op.getOperands())
+        operands.push_back(map.lookupOrDefault(v));
+      for (Operation *user : operands.front().getUsers())
+        if (user->getBlock() == pfbody && user->isBeforeInBlock(fwd) &&
+            user->getName() == op.getName() &&
+            user->getAttrDictionary() == op.getAttrDictionary() &&
+            user->getResultTypes() == op.getResultTypes() &&
+            llvm::equal(user->getOperands(), operands)) {
+          map.map(op.getResult(0), user->getResult(0));
+          break;
+        }
+    }
+  }
   auto bwdYield = body->getTerminator();
   auto fwdYield = fbody->getTerminator();
   for (unsigned i = 0; i < numState; ++i) {
@@ -480,12 +705,19 @@ Value LoopTaper::materialize(Value v, OpBuilder &inFwd, OpBuilder &beforeFwd, IR
     return m;
   Operation *def = v.getDefiningOp();
   if (!def || def->getBlock() != body) {
-    if (dom.properlyDominates(v, fwd))
+    if (dom.properlyDominates(v, topFwd))
       return v;
-    // A pure op of the function's top level: clone it before the loop.
     for (Value o : def->getOperands())
       materialize(o, inFwd, beforeFwd, map);
-    beforeFwd.clone(*def, map);
+    if (isParentBody(def)) {
+      // An op of the parent's backward body: clone it in the parent's forward
+      // body, before the loop.
+      OpBuilder beforeLoop(fwd);
+      beforeLoop.clone(*def, map);
+    } else {
+      // A pure op of the function's top level: clone it before the top loop.
+      beforeFwd.clone(*def, map);
+    }
     return map.lookup(v);
   }
   for (Value o : def->getOperands())
@@ -528,34 +760,40 @@ void LoopTaper::addCheck(Value recomputed, Value loaded) {
 /// free after the backward one).
 SmallVector<Value> LoopTaper::apply(const llvm::SetVector<Value> &stored) {
   Location loc = fwd.getLoc();
-  OpBuilder beforeFwd(fwd);
-  Value one = arith::ConstantIndexOp::create(beforeFwd, loc, 1);
-  Value lb = fwd.getLowerBound(), step = fwd.getStep();
-  // Only used inside the loops, which run when count > 0.
-  Value last = arith::SubIOp::create(beforeFwd, loc, count, one);
+  OpBuilder beforeFwd(topFwd);
+  nest.computeCounts();
   SmallVector<Value> tapes;
   for (Value v : stored)
     tapes.push_back(memref::AllocOp::create(
         beforeFwd, loc, MemRefType::get({ShapedType::kDynamic}, v.getType()),
-        ValueRange{allocLength ? allocLength : trips}));
+        ValueRange{allocLength ? allocLength : nest.flat}));
 
-  // Forward body: position p = (j - lb) / s; the backward visits it with
-  // j' = lb + (n - 1 - p) s.
+  // Forward body: own position p = (j - lb) / s; the backward visits it with
+  // j' = lb + (n - 1 - p) s (j' = j in order). The tapes are indexed by the
+  // flat position in the nest.
   auto fwdYield = cast<scf::YieldOp>(fwd.getBody()->getTerminator());
   OpBuilder inFwd(fwdYield);
   Value jf = fwd.getInductionVar();
-  Value pos = arith::DivSIOp::create(inFwd, loc, arith::SubIOp::create(inFwd, loc, jf, lb), step);
+  Value pos = nest.fwdPosition(fwd);
   IRMapping map;
-  map.map(bwd.getInductionVar(),
-          arith::AddIOp::create(
-              inFwd, loc, lb,
-              arith::MulIOp::create(inFwd, loc, arith::SubIOp::create(inFwd, loc, last, pos),
-                                    step)));
+  if (nest.inOrder) {
+    map.map(bwd.getInductionVar(), jf);
+  } else {
+    Value lb = fwd.getLowerBound(), step = fwd.getStep();
+    Value own = arith::DivSIOp::create(inFwd, loc, arith::SubIOp::create(inFwd, loc, jf, lb), step);
+    Value last = nest.last;
+    map.map(bwd.getInductionVar(),
+            arith::AddIOp::create(
+                inFwd, loc, lb,
+                arith::MulIOp::create(inFwd, loc, arith::SubIOp::create(inFwd, loc, last, own),
+                                      step)));
+  }
   // The visited index that the lowering of the reversed loop computes is the
-  // forward's induction variable.
+  // forward's induction variable (the parent's likewise).
   for (Operation &op : *body)
     if (op.hasAttr(kTapeIndexAttr) && op.getNumResults() == 1)
       map.map(op.getResult(0), jf);
+  mapParent(map);
   auto bwdYield = cast<scf::YieldOp>(body->getTerminator());
   for (unsigned i = 0; i < numState; ++i) {
     map.map(bwd.getRegionIterArgs()[i], fwdYield.getOperand(i));
@@ -567,12 +805,8 @@ SmallVector<Value> LoopTaper::apply(const llvm::SetVector<Value> &stored) {
     memref::StoreOp::create(inFwd, loc, materialize(v, inFwd, beforeFwd, map), tape, pos);
 
   // Backward body: the same position, read back.
-  OpBuilder inBwd = OpBuilder::atBlockBegin(body);
-  Value jb = bwd.getInductionVar();
-  Value bpos = arith::SubIOp::create(
-      inBwd, loc, last,
-      arith::DivSIOp::create(inBwd, loc, arith::SubIOp::create(inBwd, loc, jb, bwd.getLowerBound()),
-                             bwd.getStep()));
+  Value bpos = nest.bwdPosition(bwd);
+  OpBuilder inBwd(body, std::next(bpos.getDefiningOp()->getIterator()));
   for (auto [v, tape] : llvm::zip(stored, tapes)) {
     Value loaded = memref::LoadOp::create(inBwd, loc, tape, bpos);
     Value(v).replaceAllUsesWith(loaded);
@@ -592,8 +826,12 @@ constexpr size_t kMaxPlans = 4;
 SmallVector<int64_t> LoopTaper::run() {
   // The pair must be the mirror image that the AD pass builds.
   if (bwd.getNumRegionIterArgs() < numState || !isa<IndexType>(fwd.getStep().getType()) ||
-      !dom.properlyDominates(fwd.getOperation(), bwd.getOperation()))
+      !dom.properlyDominates(topFwd.getOperation(), topBwd.getOperation()))
     return {};
+  // A nested pair's tapes are sized before the top-level loop.
+  if (!nest.hoistBounds(dom))
+    return {};
+  dom.invalidate();
   for (unsigned i = 0; i < numState; ++i)
     if (fwd.getRegionIterArgs()[i].getType() != bwd.getRegionIterArgs()[i].getType())
       return {};
@@ -614,24 +852,16 @@ SmallVector<int64_t> LoopTaper::run() {
   SmallVector<int64_t> bytes;
   for (const llvm::SetVector<Value> &plan : plans)
     bytes.push_back(planBytes(plan));
-  computeTripCount();
+  nest.computeCounts();
   if (!counter) {
     SmallVector<Value> tapes = apply(plans.front());
-    OpBuilder afterBwd(bwd->getBlock(), std::next(bwd->getIterator()));
+    OpBuilder afterBwd(topBwd->getBlock(), std::next(topBwd->getIterator()));
     for (Value tape : tapes)
       memref::DeallocOp::create(afterBwd, fwd.getLoc(), tape);
   } else {
     versionOnCounter(plans);
   }
   return bytes;
-}
-
-void LoopTaper::computeTripCount() {
-  Location loc = fwd.getLoc();
-  OpBuilder b(fwd);
-  Value span = arith::SubIOp::create(b, loc, fwd.getUpperBound(), fwd.getLowerBound());
-  count = arith::CeilDivSIOp::create(b, loc, span, fwd.getStep());
-  trips = arith::MaxSIOp::create(b, loc, count, arith::ConstantIndexOp::create(b, loc, 0));
 }
 
 /// With a budget in bytes in all (the gradient's counter of bytes no tape
@@ -644,7 +874,8 @@ void LoopTaper::computeTripCount() {
 /// pair as it was (reverse computing) when none fits.
 void LoopTaper::versionOnCounter(ArrayRef<llvm::SetVector<Value>> plans) {
   Location loc = fwd.getLoc();
-  OpBuilder b(fwd);
+  OpBuilder b(topFwd);
+  Value trips = nest.flat;
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value left = memref::LoadOp::create(b, loc, counter, ValueRange{});
   Value choice = arith::ConstantIndexOp::create(b, loc, plans.size());
@@ -674,13 +905,10 @@ void LoopTaper::versionOnCounter(ArrayRef<llvm::SetVector<Value>> plans) {
     llvm::SetVector<Value> mapped;
     for (Value v : plan)
       mapped.insert(bmap.lookup(v));
-    LoopTaper copy(fn, f, g, budget, Value(), checkAtol, checks);
-    copy.count = count;
-    copy.trips = trips;
-    OpBuilder ab(f);
-    Value chosen = arith::CmpIOp::create(ab, loc, arith::CmpIPredicate::eq, choice,
-                                         arith::ConstantIndexOp::create(ab, loc, p));
-    copy.allocLength = arith::SelectOp::create(ab, loc, chosen, trips, zero);
+    LoopTaper copy(fn, nest, f, g, budget, Value(), checkAtol, checks);
+    Value chosen = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, choice,
+                                         arith::ConstantIndexOp::create(b, loc, p));
+    copy.allocLength = arith::SelectOp::create(b, loc, chosen, trips, zero);
     copy.findSlice();
     llvm::append_range(tapes, copy.apply(mapped));
     fwds.push_back(f);
@@ -711,7 +939,8 @@ void LoopTaper::versionOnCounter(ArrayRef<llvm::SetVector<Value>> plans) {
   };
   makeSwitch(fwds);
   scf::IndexSwitchOp bsw = makeSwitch(bwds);
-  OpBuilder after(bsw->getBlock(), std::next(bsw->getIterator()));
+  Operation *end = nest.parent ? topBwd.getOperation() : bsw.getOperation();
+  OpBuilder after(end->getBlock(), std::next(end->getIterator()));
   for (Value tape : tapes)
     memref::DeallocOp::create(after, loc, tape);
   Value now = memref::LoadOp::create(after, loc, counter, ValueRange{});
@@ -742,38 +971,50 @@ bool holdsMarkedLoops(func::FuncOp f, SymbolTable &symbols,
 /// Inlines the top-level calls of single-block functions that hold marked
 /// loops or rev.steps budget counters (at their top level, or through their
 /// own such calls: the gradient's calls of f and f_bwd, then f's calls of g
-/// and f_bwd's of g_bwd, ...), so that each marked pair ends up at the
-/// gradient's top level, and each rev.steps schedule reads the gradient's
+/// and f_bwd's of g_bwd, ...), and such calls in the bodies of marked loops,
+/// so that each marked pair ends up at the gradient's top level or nested
+/// in a marked pair, and each rev.steps schedule reads the gradient's
 /// counter.
 /// At most kMaxInlineRounds rounds (a callee that calls itself
 /// unconditionally at its top level would never stop).
 constexpr int kMaxInlineRounds = 8;
 
-void inlineMarkedCalls(func::FuncOp fn, SymbolTable &symbols) {
-  for (int round = 0; round < kMaxInlineRounds; ++round) {
-    bool inlined = false;
-    for (Operation &op : llvm::make_early_inc_range(fn.getBody().front())) {
-      auto call = dyn_cast<func::CallOp>(op);
-      if (!call)
-        continue;
-      auto callee = symbols.lookup<func::FuncOp>(call.getCallee());
-      llvm::DenseSet<Operation *> visiting;
-      if (!holdsMarkedLoops(callee, symbols, visiting))
-        continue;
-      Block &entry = callee.getBody().front();
-      IRMapping map;
-      map.map(entry.getArguments(), call.getOperands());
-      OpBuilder b(call);
-      for (Operation &o : entry.without_terminator())
-        b.clone(o, map);
-      for (auto [r, v] : llvm::zip(call.getResults(), entry.getTerminator()->getOperands()))
-        r.replaceAllUsesWith(map.lookupOrDefault(v));
-      call.erase();
-      inlined = true;
+/// One round in `block` and in the bodies of the marked loops in it
+/// (recursively): a call inside a marked loop is inlined too, so that the
+/// callee's loops become nested pairs of that loop.
+bool inlineMarkedCallsIn(Block &block, SymbolTable &symbols) {
+  bool inlined = false;
+  for (Operation &op : llvm::make_early_inc_range(block)) {
+    if (auto loop = dyn_cast<scf::ForOp>(op)) {
+      if (loop->hasAttr(kTapeLoopAttr) || loop->hasAttr(kTapeAdjointAttr))
+        inlined |= inlineMarkedCallsIn(*loop.getBody(), symbols);
+      continue;
     }
-    if (!inlined)
-      return;
+    auto call = dyn_cast<func::CallOp>(op);
+    if (!call)
+      continue;
+    auto callee = symbols.lookup<func::FuncOp>(call.getCallee());
+    llvm::DenseSet<Operation *> visiting;
+    if (!holdsMarkedLoops(callee, symbols, visiting))
+      continue;
+    Block &entry = callee.getBody().front();
+    IRMapping map;
+    map.map(entry.getArguments(), call.getOperands());
+    OpBuilder b(call);
+    for (Operation &o : entry.without_terminator())
+      b.clone(o, map);
+    for (auto [r, v] : llvm::zip(call.getResults(), entry.getTerminator()->getOperands()))
+      r.replaceAllUsesWith(map.lookupOrDefault(v));
+    call.erase();
+    inlined = true;
   }
+  return inlined;
+}
+
+void inlineMarkedCalls(func::FuncOp fn, SymbolTable &symbols) {
+  for (int round = 0; round < kMaxInlineRounds; ++round)
+    if (!inlineMarkedCallsIn(fn.getBody().front(), symbols))
+      return;
 }
 
 struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
@@ -866,19 +1107,62 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
       llvm::sort(pairs, [](auto &a, auto &b) {
         return a.first->isBeforeInBlock(b.first.getOperation());
       });
-      SmallVector<SmallVector<int64_t>> perLoop;
+      // The pairs nested in each pair's bodies (a forward loop marked N
+      // directly in the forward body, its backward loop directly in the
+      // backward body), innermost first: a parent's copies (with a counter)
+      // then copy its children's stores and loads.
+      std::deque<Nest> nests;
+      SmallVector<Nest *> order;
+      std::function<void(Nest &)> collect = [&](Nest &parent) {
+        llvm::MapVector<Attribute, SmallVector<scf::ForOp>> innerF, innerB;
+        for (Operation &op : *parent.fwd.getBody())
+          if (auto loop = dyn_cast<scf::ForOp>(op))
+            if (Attribute id = loop->getAttr(kTapeLoopAttr))
+              innerF[id].push_back(loop);
+        for (Operation &op : *parent.bwd.getBody())
+          if (auto loop = dyn_cast<scf::ForOp>(op))
+            if (Attribute id = loop->getAttr(kTapeAdjointAttr))
+              innerB[id].push_back(loop);
+        // (k copies of one loop, from k calls of its function inlined in the
+        // body: the i-th forward copy pairs with the (k-1-i)-th backward one)
+        for (auto &[id, fs] : innerF) {
+          auto it = innerB.find(id);
+          if (it == innerB.end() || it->second.size() != fs.size())
+            continue;
+          for (auto [i, f] : llvm::enumerate(fs)) {
+            Nest &child = nests.emplace_back();
+            child.fwd = f;
+            child.bwd = it->second[fs.size() - 1 - i];
+            child.parent = &parent;
+            child.depth = parent.depth + 1;
+            child.inOrder = child.bwd->hasAttr(kTapeInOrderAttr);
+            collect(child);
+          }
+        }
+        order.push_back(&parent);
+      };
       for (auto [f, g] : pairs) {
-        LoopTaper taper(fn, f, g, budget, counter,
+        Nest &top = nests.emplace_back();
+        top.fwd = f;
+        top.bwd = g;
+        top.inOrder = g->hasAttr(kTapeInOrderAttr);
+        collect(top);
+      }
+      SmallVector<std::pair<SmallVector<int64_t>, int>> perLoop;
+      for (Nest *nest : order) {
+        LoopTaper taper(fn, *nest, nest->fwd, nest->bwd, budget, counter,
                         checks ? std::optional<double>(atol) : std::nullopt, checkOps);
         SmallVector<int64_t> plans = taper.run();
         if (!plans.empty())
-          perLoop.push_back(std::move(plans));
+          perLoop.push_back({std::move(plans), nest->depth});
       }
       if (!perLoop.empty()) {
         if (remarks) {
           InFlightDiagnostic remark = emitRemark(fn.getLoc()) << "@" << fn.getSymName() << " stores ";
-          llvm::interleaveComma(perLoop, remark, [&](ArrayRef<int64_t> plans) {
-            llvm::interleave(plans, remark, "|");
+          llvm::interleaveComma(perLoop, remark, [&](auto &loop) {
+            llvm::interleave(loop.first, remark, "|");
+            if (loop.second > 0)
+              remark << " (depth " << loop.second << ")";
           });
           remark << " bytes per iteration (budget " << budget << ") in "
                  << perLoop.size() << " loop(s)";
@@ -904,6 +1188,7 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
       op->removeAttr(kTapeLoopAttr);
       op->removeAttr(kTapeAdjointAttr);
       op->removeAttr(kTapeIndexAttr);
+      op->removeAttr(kTapeInOrderAttr);
       op->removeAttr(kCheckFailureAttr);
       op->removeAttr(kMemoryBudgetCounterAttr);
     });

@@ -850,15 +850,18 @@ static LogicalResult adjointRule(ForOp op, OpBuilder &b, AdjointState &st) {
   // Iterations that touch only their own elements (no iter_args, no float
   // scalar read from above whose adjoint they would sum) may be swept back in
   // any order with the same bits: keep the forward's, which the vectorisers
-  // and prefetchers handle best. (A loop marked for --rev-tape-loops keeps
-  // the reversed order its tapes are read in.)
+  // and prefetchers handle best. (A loop marked for --rev-tape-loops says so,
+  // for the order its tapes are read in.)
   bool reverse = !op.getReverse();
-  if (op.getInits().empty() && captured.empty() && !op->hasAttr(kTapeLoopAttr) &&
-      accessesOwnElementsOnly(op))
+  bool inOrder = op.getInits().empty() && captured.empty() && accessesOwnElementsOnly(op);
+  if (inOrder)
     reverse = op.getReverse();
   auto loop = ForOp::create(b, op.getLoc(), lb, ub, step, *inits, reverse);
-  if (Attribute id = op->getAttr(kTapeLoopAttr))
+  if (Attribute id = op->getAttr(kTapeLoopAttr)) {
     loop->setAttr(kTapeAdjointAttr, id);
+    if (inOrder)
+      loop->setAttr(kTapeInOrderAttr, b.getUnitAttr());
+  }
   loop.getBody().getBlocks().clear();
   if (failed(st.adjointRegionInto(b, op.getLoc(), op.getBody(), loop.getBody(), 1, captured)))
     return failure();

@@ -61,24 +61,27 @@ rev.func @coupled(%y: f64, %z: f64, %X: memref<?xf64>) -> (f64, f64) {
 // B8:         memref.dealloc %[[TAPE]]
 // B8-NOT:     rev.tape
 
-// 64 bytes: the four partial derivatives (32 bytes): the two chain values
-// cos(y_{t+1}) and sin(z_t), and -sin(y_{t+1}) x[t] and cos(z_t) x[t], whose
-// sine and cosine the forward loop gets from the sincos call LLVM forms of
-// its own cos(y_{t+1}) and sin(z_t) (kSincosExtraCost). The backward loop
-// then has no transcendental left; the states are not stored (their
-// uncompute from the stored partials costs less than a store and a load).
+// 64 bytes: the sines and cosines of y_{t+1} and z_t (32 bytes), each
+// sincos pair stored together (one of a pair alone saves little while the
+// other is still computed): cos(y_{t+1}) and sin(z_t) are on the uncompute
+// chains, and the forward loop gets -sin(y_{t+1}) and cos(z_t) from the
+// sincos calls LLVM forms of its own cos(y_{t+1}) and sin(z_t)
+// (kSincosExtraCost). The backward loop then has no transcendental left; the
+// states are not stored (their uncompute from the stored values costs less
+// than a store and a load).
 // B64: remark: @coupled_grad stores 32 bytes per iteration (budget 64) in 1 loop(s)
 // B64-LABEL: func.func @coupled_grad(
 // B64-COUNT-4: memref.alloc
 // B64:         scf.for
 // B64:           %[[S:.*]] = math.sin %arg
-// B64:           %[[C:.*]] = math.cos
-// B64:           memref.store %[[C]], %alloc[
-// B64:           math.sin
-// B64:           memref.store %{{.*}}, %alloc_0[
-// B64:           memref.store %[[S]], %alloc_1[
-// B64:           math.cos %arg
-// B64:           memref.store %{{.*}}, %alloc_2[
+// B64:           %[[Y1:.*]] = arith.addf
+// B64:           %[[C:.*]] = math.cos %[[Y1]]
+// B64:           memref.store %[[S]], %alloc[
+// B64:           %[[C2:.*]] = math.cos %arg
+// B64:           memref.store %[[C2]], %alloc_0[
+// B64:           %[[S2:.*]] = math.sin %[[Y1]]
+// B64:           memref.store %[[S2]], %alloc_1[
+// B64:           memref.store %[[C]], %alloc_2[
 // B64:           scf.yield
 // B64:         scf.for
 // B64-COUNT-4:   memref.load %alloc
