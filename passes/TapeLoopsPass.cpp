@@ -127,6 +127,11 @@ bool isReadOnlyArgument(Value m, func::FuncOp fn, int depth = 0) {
   });
 }
 
+/// On the index ops that compute a tape position (Nest::fwdPosition and
+/// bwdPosition): never part of a slice, so that a loop does not store the
+/// position its own tapes (or its children's) are read at.
+constexpr llvm::StringLiteral kTapePositionAttr = "rev.tape_position";
+
 /// A marked pair of loops, at the gradient's top level or nested directly in
 /// the bodies of a parent pair. A tape of a nested pair holds one value per
 /// iteration of the whole nest: the flat position of an iteration is its
@@ -160,16 +165,18 @@ struct Nest {
 };
 
 /// `v` before `top`: itself if it dominates `top`, else a clone there of its
-/// pure defining ops inside `top` (loop-invariant: none reads an induction
-/// variable or a loop-carried value); null if there is none.
+/// pure, speculatable defining ops inside `top` (loop-invariant: none reads
+/// an induction variable or a loop-carried value); null if there is none.
 Value hoistBefore(Value v, scf::ForOp top, DominanceInfo &dom, IRMapping &map) {
   if (dom.properlyDominates(v, top))
     return v;
   if (Value m = map.lookupOrNull(v))
     return m;
   Operation *def = v.getDefiningOp();
+  // (only ops that may run where the loops would not: no division by a
+  // value that may be zero, e.g. when the outer loop is empty)
   if (!def || !top->isProperAncestor(def) || def->getNumRegions() != 0 ||
-      !isMemoryEffectFree(def))
+      !isMemoryEffectFree(def) || !isSpeculatable(def))
     return {};
   for (Value o : def->getOperands())
     if (!hoistBefore(o, top, dom, map))
@@ -206,10 +213,33 @@ void Nest::computeCounts() {
   Location loc = fwd.getLoc();
   OpBuilder b(topFwd());
   Value span = arith::SubIOp::create(b, loc, ub, lb);
-  count = arith::CeilDivSIOp::create(b, loc, span, step);
+  // A step of 0 (never run: an empty outer loop) must not trap here.
+  Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+  Value zeroStep = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, step, c0);
+  Value safeStep = arith::SelectOp::create(b, loc, zeroStep, c1, step);
+  count = arith::CeilDivSIOp::create(b, loc, span, safeStep);
   trips = arith::MaxSIOp::create(b, loc, count, arith::ConstantIndexOp::create(b, loc, 0));
   flat = parent ? arith::MulIOp::create(b, loc, parent->flat, trips).getResult() : trips;
   last = arith::SubIOp::create(b, loc, count, arith::ConstantIndexOp::create(b, loc, 1));
+}
+
+/// Marks the ops of the index expression `pos` built in one body (down to
+/// the values it reads from elsewhere) with kTapePositionAttr.
+void markPosition(Value pos) {
+  SmallVector<Operation *> work;
+  if (Operation *def = pos.getDefiningOp())
+    work.push_back(def);
+  Block *block = work.empty() ? nullptr : work.front()->getBlock();
+  while (!work.empty()) {
+    Operation *op = work.pop_back_val();
+    if (op->getBlock() != block || op->hasAttr(kTapePositionAttr))
+      continue;
+    op->setAttr(kTapePositionAttr, UnitAttr::get(op->getContext()));
+    for (Value o : op->getOperands())
+      if (Operation *def = o.getDefiningOp())
+        work.push_back(def);
+  }
 }
 
 /// `loop` is this nest's forward loop or a copy of it (in the same parent
@@ -227,6 +257,7 @@ Value Nest::fwdPosition(scf::ForOp loop) {
   if (parent)
     pos = arith::AddIOp::create(
         b, loc, arith::MulIOp::create(b, loc, parent->fwdPosition(parent->fwd), trips), own);
+  markPosition(pos);
   if (loop == fwd)
     fwdPos = pos;
   return pos;
@@ -249,6 +280,7 @@ Value Nest::bwdPosition(scf::ForOp loop) {
   if (parent)
     pos = arith::AddIOp::create(
         b, loc, arith::MulIOp::create(b, loc, parent->bwdPosition(parent->bwd), trips), own);
+  markPosition(pos);
   if (loop == bwd)
     bwdPos = pos;
   return pos;
@@ -420,7 +452,7 @@ void LoopTaper::findSlice() {
       checkOnly.insert(&op);
   }
   for (Operation &op : body->without_terminator()) {
-    if (checkOnly.contains(&op))
+    if (checkOnly.contains(&op) || op.hasAttr(kTapePositionAttr))
       continue;
     if (op.getNumRegions() != 0)
       continue;
@@ -1189,6 +1221,7 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
       op->removeAttr(kTapeAdjointAttr);
       op->removeAttr(kTapeIndexAttr);
       op->removeAttr(kTapeInOrderAttr);
+      op->removeAttr(kTapePositionAttr);
       op->removeAttr(kCheckFailureAttr);
       op->removeAttr(kMemoryBudgetCounterAttr);
     });

@@ -452,3 +452,104 @@ def test_loops_of_functions_called_inside_a_loop_store_too():
             e[i] = h
             f = ((L(X + e, W) - L(X - e, W)) if arr is X else (L(X, W + e) - L(X, W - e))) / (2 * h)
             assert abs(bar[i] - f) <= 1e-6 * max(1.0, abs(f)), (i, bar[i], f)
+
+
+# -- review cases ----------------------------------------------------------------------
+# Three levels, every backward loop in the forward's order: a parent must not
+# store the tape position its children read at (it did: a load indexed by
+# itself, invalid IR).
+IN_ORDER_3 = """
+// Three levels, every backward loop in the forward's order (each iteration
+// touches only its own elements).
+rev.func @f(%Z: memref<?x?x?xf64>, %Y: memref<?x?x?xf64>, %lo: index, %st: index) -> (index, index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %n = memref.dim %Z, %c0 : memref<?x?x?xf64>
+  %K = memref.dim %Z, %c1 : memref<?x?x?xf64>
+  %J = memref.dim %Z, %c2 : memref<?x?x?xf64>
+  rev.for %t = %lo to %n step %st {
+    rev.for %k = %lo to %K step %st {
+      rev.for %j = %lo to %J step %st {
+        %ji = arith.index_cast %j : index to i64
+        %jf = arith.sitofp %ji : i64 to f64
+        %e = math.exp %jf : f64
+        %s = math.sin %e : f64
+        rev.add_at %Z[%t, %k, %j], %s : memref<?x?x?xf64>
+        %z = memref.load %Z[%t, %k, %j] : memref<?x?x?xf64>
+        %c = math.sin %z : f64
+        rev.add_at %Y[%t, %k, %j], %c : memref<?x?x?xf64>
+        rev.yield
+      }
+      rev.yield
+    }
+    rev.yield
+  }
+  rev.return %lo, %st : index, index
+}
+"""
+
+
+def test_three_level_in_order_nest():
+    out = remark(IN_ORDER_3, "loop-budget=64 fuse-sweeps=0")
+    assert "@f_grad stores 8 (depth 2) bytes per iteration (budget 64) in 1 loop(s)" in out, out
+    rng = np.random.default_rng(0)
+    Z = rng.uniform(-1, 1, (3, 4, 5))
+
+    def grad(p):
+        Zc, Yc = Z.copy(), np.zeros((3, 4, 5))
+        Zb, Yb = np.zeros_like(Z), np.ones_like(Z)
+        p.call(p.gradient_names["f"], Zc, Yc, 0, 1, Zb, Yb)
+        return Zc, Zb
+
+    Z0, ref = grad(Program(IN_ORDER_3, grad=["f"], fuse_sweeps=False))
+    # closed form: Z[t,k,j] += sin(exp(j)), then Y += sin(Z): Zbar = cos(Z + sin(exp(j)))
+    np.testing.assert_allclose(ref, np.cos(Z + np.sin(np.exp(np.arange(5.0)))), rtol=1e-14)
+    for kw in (dict(loop_budget=64), dict(loop_budget=8), dict(memory_budget=10**6),
+               dict(loop_budget=64, checks=True)):
+        Zc, got = grad(Program(IN_ORDER_3, grad=["f"], fuse_sweeps=False, **kw))
+        np.testing.assert_allclose(got, ref, rtol=1e-14, err_msg=str(kw))
+        np.testing.assert_allclose(Zc, Z, rtol=0, atol=1e-15)
+
+
+# An inner bound K / n computed in the outer body, n the outer trip count:
+# with n = 0 it is never evaluated, and must not be when the tapes are sized
+# (a division is not hoisted; a zero step does not trap).
+DIV_BOUND = """
+// Inner bound K / n (n = the outer trip count) computed inside the outer body: with n = 0 outer
+// iterations it is never evaluated, but --rev-tape-loops hoists it (and the
+// inner trip count) before the top-level loop.
+rev.func @nested(%y: f64, %z: f64, %X: memref<?xf64>, %K: index, %d: index) -> (f64, f64, index, index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %r:2 = rev.for %t = %c0 to %n step %c1 iter_args(%a = %y, %b = %z) -> (f64, f64) {
+    %x = memref.load %X[%t] : memref<?xf64>
+    %Kd = arith.divui %K, %n : index
+    %q:2 = rev.for %k = %c0 to %Kd step %c1 iter_args(%a0 = %a, %b0 = %b) -> (f64, f64) {
+      %s = math.sin %b0 : f64
+      %dd = arith.mulf %s, %x : f64
+      %a1 = rev.add %a0, %dd : f64
+      %c = math.cos %a1 : f64
+      %e = arith.mulf %c, %x : f64
+      %b1 = rev.add %b0, %e : f64
+      rev.yield %a1, %b1 : f64, f64
+    }
+    rev.yield %q#0, %q#1 : f64, f64
+  }
+  rev.return %r#0, %r#1, %K, %d : f64, f64, index, index
+}
+"""
+
+
+def test_inner_bound_that_may_trap_is_not_hoisted():
+    assert 1 not in stored_bytes(DIV_BOUND, 32)
+    X = np.random.default_rng(1).uniform(-0.3, 0.3, 4)
+    for kw in (dict(), dict(loop_budget=32), dict(memory_budget=100000)):
+        p = Program(DIV_BOUND, grad=["nested"], **kw)
+        g = p.gradient_names["nested"]
+        assert p.call(g, 0.3, -0.2, np.zeros(0), 5, 3, 1.0, 0.5, np.zeros(0)) == \
+            (0.3, -0.2, 5, 3, 1.0, 0.5)
+        r = p.call(g, 0.3, -0.2, X, 9, 3, 1.0, 0.5, np.zeros(4))
+        r0 = Program(DIV_BOUND, grad=["nested"]).call(g, 0.3, -0.2, X, 9, 3, 1.0, 0.5, np.zeros(4))
+        np.testing.assert_allclose(r, r0, rtol=1e-12)
