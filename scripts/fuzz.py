@@ -53,6 +53,10 @@ PIPELINES = [
     ["--rev-expand-uncalls", "--rev-expand-routines", "--lower-rev"],
     ["--rev-expand-uncalls", "--rev-expand-routines", "--rev-insert-checks", "--lower-rev"],
     ["--rev-to-llvm"],
+    # the loop tapes (--rev-tape-loops, in --rev-to-llvm): per-iteration and
+    # bytes-in-all budgets
+    ["--rev-ad=loop-budget=64", "--rev-to-llvm"],
+    ["--rev-ad=memory-budget=4096", "--rev-to-llvm"],
 ]
 PARSE = "parse"
 
