@@ -83,6 +83,15 @@ struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
                      "'arcp' (reciprocals: x / c may become x * (1 / c)), 'fast' (all), or "
                      "another arith fast-math flag list"),
       llvm::cl::init("none")};
+  PassOptions::Option<bool> pooledAlloc{
+      *this, "pooled-alloc",
+      llvm::cl::desc("memref.alloc/dealloc call _mlir_memref_to_llvm_alloc/_free "
+                     "(finalize-memref-to-llvm's use-generic-functions) instead of malloc/free: "
+                     "librev_runtime.so serves them from a pool that keeps freed large blocks "
+                     "(loop tapes, privatised copies) for the next call, so that they are not "
+                     "faulted in afresh every call. The host must provide the two functions "
+                     "(the Python package does)"),
+      llvm::cl::init(false)};
 };
 
 /// Options of the `rev-to-gpu` pipeline: rev-to-llvm's, and the NVIDIA
@@ -165,7 +174,7 @@ void buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions &options);
 /// canonicalize/CSE, fast-math), then the sequential CPU back end
 /// (scf to cf, everything to LLVM, --rev-memref-noalias).
 void buildRevToStandardPipeline(OpPassManager &pm, const RevToLLVMOptions &options);
-void buildStandardToLLVMPipeline(OpPassManager &pm);
+void buildStandardToLLVMPipeline(OpPassManager &pm, bool pooledAlloc = false);
 
 /// rev -> standard (as rev-to-llvm) -> NVIDIA GPU kernels (gpu.binary) and
 /// host code in the LLVM dialect calling the MLIR CUDA runtime (mgpu*).

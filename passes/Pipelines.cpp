@@ -65,13 +65,21 @@ void mlir::rev::buildRevToStandardPipeline(OpPassManager &pm, const RevToLLVMOpt
   }
 }
 
-void mlir::rev::buildStandardToLLVMPipeline(OpPassManager &pm) {
+/// finalize-memref-to-llvm, with the generic allocation functions for
+/// pooled-alloc.
+static std::unique_ptr<Pass> memrefToLLVM(bool pooledAlloc) {
+  FinalizeMemRefToLLVMConversionPassOptions options;
+  options.useGenericFunctions = pooledAlloc;
+  return createFinalizeMemRefToLLVMConversionPass(options);
+}
+
+void mlir::rev::buildStandardToLLVMPipeline(OpPassManager &pm, bool pooledAlloc) {
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(memrefToLLVM(pooledAlloc));
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
@@ -85,7 +93,7 @@ void mlir::rev::buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions
   buildRevToStandardPipeline(pm, options);
   // One thread runs every parallel loop here: no atomics needed.
   pm.addPass(createRevSerialAtomics());
-  buildStandardToLLVMPipeline(pm);
+  buildStandardToLLVMPipeline(pm, options.pooledAlloc);
 }
 
 void mlir::rev::buildRevToOpenMPPipeline(OpPassManager &pm, const RevToOpenMPOptions &options) {
@@ -115,7 +123,7 @@ void mlir::rev::buildRevToOpenMPPipeline(OpPassManager &pm, const RevToOpenMPOpt
   pm.addPass(memref::createExpandStridedMetadataPass());
   // Before --convert-scf-to-cf: --convert-scf-to-openmp wraps each loop body
   // in memref.alloca_scope, whose region must stay a single block.
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(memrefToLLVM(options.pooledAlloc));
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
@@ -134,7 +142,7 @@ void mlir::rev::registerRevPassesAndPipelines() {
       "Lower rev through the standard dialects to the LLVM dialect (options: checks, atol, "
       "check-lowering, unroll-max-trip-count, unroll-max-body-ops, memref-noalias, "
       "fold-zero-adjoints, fold-recoveries, reassociate-reductions, prefer-vector-width, "
-      "fast-math)",
+      "fast-math, pooled-alloc)",
       buildRevToLLVMPipeline);
   registerRevToGPUPipeline();
   PassPipelineRegistration<RevToOpenMPOptions>(

@@ -230,8 +230,26 @@ def _load_runtime():
         lib.rev_guarded_call.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_char_p,
                                          ctypes.c_int64]
         lib.rev_guarded_call.restype = ctypes.c_int32
+        lib.rev_pool_release.restype = ctypes.c_int64
+        lib.rev_pool_stats.argtypes = [ctypes.POINTER(ctypes.c_int64)]
         _runtime = lib
     return _runtime
+
+
+def release_pooled_memory() -> int:
+    """Frees the large blocks (loop tapes, privatised copies) that compiled
+    functions freed and the allocation pool keeps for their next call
+    (librev_runtime.so, `rev-to-llvm{pooled-alloc}`; docs/memory.md); returns
+    the bytes freed. Safe at any time between calls."""
+    return int(_load_runtime().rev_pool_release())
+
+
+def pooled_memory_stats() -> dict:
+    """The allocation pool's counters: blocks and bytes it keeps, requests it
+    served, pooled-size requests it could not serve."""
+    stats = (ctypes.c_int64 * 4)()
+    _load_runtime().rev_pool_stats(stats)
+    return dict(blocks=stats[0], bytes=stats[1], hits=stats[2], misses=stats[3])
 
 
 def _functions_reaching(module, target: str) -> set:
@@ -698,7 +716,7 @@ class Program:
                         f"fold-recoveries={int(bool(fold_recoveries))} "
                         f"reassociate-reductions={int(bool(reassociate_reductions))} "
                         f"prefer-vector-width={vector_width} "
-                        f"fast-math={fast_math}{target_options}}})")
+                        f"fast-math={fast_math} pooled-alloc=1{target_options}}})")
             self._run(pipeline, "lowering")
             self._checks = bool(checks)
             # Only the functions that can reach a check are called through
@@ -711,9 +729,9 @@ class Program:
                     ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so")]
             _check_shared_libs(libs)
             libs += target_libs
-            if self._guarded:
-                _load_runtime()
-                libs.append(_RUNTIME_LIB)
+            # (always: memref.alloc/dealloc call its pool, pooled-alloc)
+            _load_runtime()
+            libs.append(_RUNTIME_LIB)
             if self._gpu is not None:
                 libs += self._gpu.shared_libs()  # probes the driver first
             try:
