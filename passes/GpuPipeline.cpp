@@ -132,8 +132,13 @@ LogicalResult mlir::rev::buildRevToGPUPipeline(OpPassManager &pm, const RevToGPU
       "reconcile-unrealized-casts),"
       // Host: as rev-to-llvm's back end, with the GPU runtime calls.
       "convert-scf-to-cf,convert-vector-to-llvm,convert-math-to-llvm,convert-math-to-libm,"
-      "expand-strided-metadata,gpu-to-llvm,finalize-memref-to-llvm{use-generic-functions=" +
-      std::string(options.pooledAlloc ? "1" : "0") + "},convert-arith-to-llvm,"
+      // (with pooled-alloc the memref lowering goes first: gpu-to-llvm lowers
+      // memref.alloc to malloc itself otherwise)
+      "expand-strided-metadata," +
+      std::string(options.pooledAlloc
+                      ? "finalize-memref-to-llvm{use-generic-functions=1},gpu-to-llvm,"
+                      : "gpu-to-llvm,finalize-memref-to-llvm,") +
+      "convert-arith-to-llvm,"
       "convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,rev-memref-noalias,"
       "reconcile-unrealized-casts,"
       // Kernels to PTX (isa) or cubin/fatbin (ptxas).

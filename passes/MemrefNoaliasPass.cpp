@@ -137,6 +137,17 @@ struct MemrefNoaliasPass : public rev::impl::RevMemrefNoaliasBase<MemrefNoaliasP
   using RevMemrefNoaliasBase::RevMemrefNoaliasBase;
 
   void runOnOperation() override {
+    // The generic allocation functions (rev-to-llvm{pooled-alloc}) return
+    // fresh memory, as malloc does (LLVM knows that of malloc by name): say so,
+    // so that LLVM does not assume a loop's tapes alias each other or the
+    // arguments.
+    getOperation()->walk([](LLVM::LLVMFuncOp f) {
+      if (f.isExternal() && f.getNumResults() == 1 &&
+          (f.getSymName() == "_mlir_memref_to_llvm_alloc" ||
+           f.getSymName() == "_mlir_memref_to_llvm_aligned_alloc"))
+        f.setResultAttr(0, LLVM::LLVMDialect::getNoAliasAttrName(),
+                        UnitAttr::get(f.getContext()));
+    });
     // The C wrappers of functions with a preferred vector width stay out of
     // line (see the pass description).
     getOperation()->walk([](LLVM::LLVMFuncOp f) {

@@ -127,6 +127,8 @@ static void *rev_pool_get(size_t align, size_t size) {
     pthread_mutex_unlock(&rev_pool_lock);
   }
   size_t pad = align > REV_POOL_HEADER ? align : REV_POOL_HEADER;
+  if (size > SIZE_MAX - pad) /* (a negative size from the caller) */
+    return NULL;
   void *raw = NULL;
   if (posix_memalign(&raw, pad > 64 ? pad : 64, size + pad) != 0)
     return NULL;
@@ -150,6 +152,11 @@ REV_EXPORT void _mlir_memref_to_llvm_free(void *ptr) {
   /* pooled only where the header sits at the block's start */
   if (h.size >= REV_POOL_MIN && (char *)h.raw + REV_POOL_HEADER == (char *)ptr) {
     pthread_mutex_lock(&rev_pool_lock);
+    for (int i = 0; i < rev_pool_count; ++i)
+      if (rev_pool[i].raw == h.raw) { /* freed twice: keep it once */
+        pthread_mutex_unlock(&rev_pool_lock);
+        return;
+      }
     if (rev_pool_count < REV_POOL_BLOCKS && rev_pool_bytes + h.size <= REV_POOL_BYTES) {
       rev_pool[rev_pool_count++] = h;
       rev_pool_bytes += h.size;

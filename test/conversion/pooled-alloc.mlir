@@ -3,6 +3,7 @@
 // pool; without the option, malloc and free.
 // RUN: rev-opt %s --rev-ad=loop-budget=8 "--rev-to-llvm=pooled-alloc=1" | FileCheck %s
 // RUN: rev-opt %s --rev-ad=loop-budget=8 "--rev-to-openmp=pooled-alloc=1" | FileCheck %s
+// RUN: rev-opt %s --rev-ad=loop-budget=8 "--rev-to-gpu=pooled-alloc=1" | FileCheck %s
 // RUN: rev-opt %s --rev-ad=loop-budget=8 "--rev-to-llvm=pooled-alloc=1" | FileCheck %s --check-prefix=DECL
 // RUN: rev-opt %s --rev-ad=loop-budget=8 --rev-to-llvm | FileCheck %s --check-prefix=MALLOC
 
@@ -27,7 +28,8 @@ rev.func @coupled(%y: f64, %z: f64, %X: memref<?xf64>) -> (f64, f64) {
 // CHECK:         llvm.call @_mlir_memref_to_llvm_alloc(
 // CHECK:         llvm.call @_mlir_memref_to_llvm_free(
 // CHECK-NOT:     llvm.call @malloc
-// DECL-DAG:   llvm.func @_mlir_memref_to_llvm_alloc(i64) -> !llvm.ptr
+// (the result is fresh memory, as malloc's)
+// DECL-DAG:   llvm.func @_mlir_memref_to_llvm_alloc(i64) -> (!llvm.ptr {llvm.noalias})
 // DECL-DAG:   llvm.func @_mlir_memref_to_llvm_free(!llvm.ptr)
 
 // MALLOC-LABEL: llvm.func @coupled_grad(

@@ -88,3 +88,19 @@ def test_gradient_tapes_come_from_the_pool_from_the_second_call(lib):
     r0 = q.call(g, 0.3, -0.2, xs, 1.0, 0.0, xb0)
     np.testing.assert_allclose(res[0][0], r0, rtol=1e-12)
     np.testing.assert_allclose(res[0][1], xb0, rtol=1e-10, atol=1e-14)
+
+
+def test_a_size_too_large_is_refused_and_a_double_free_kept_once(lib):
+    # a negative dynamic size arrives as a huge unsigned one: NULL, as from
+    # malloc (the header must not be written past a small block)
+    assert not lib._mlir_memref_to_llvm_alloc(ctypes.c_size_t(-8).value)
+    assert not lib._mlir_memref_to_llvm_aligned_alloc(64, ctypes.c_size_t(-1).value)
+    p = lib._mlir_memref_to_llvm_alloc(1 << 20)
+    lib._mlir_memref_to_llvm_free(p)
+    lib._mlir_memref_to_llvm_free(p)
+    assert jit.pooled_memory_stats()["blocks"] == 1
+    a = lib._mlir_memref_to_llvm_alloc(1 << 20)
+    b = lib._mlir_memref_to_llvm_alloc(1 << 20)
+    assert a == p and b != p
+    for x in (a, b):
+        lib._mlir_memref_to_llvm_free(x)
