@@ -153,7 +153,7 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
     `loop-budget=B` (bytes per iteration) lets the gradient store values for
     the backward sweeps of the top-level `rev.for` loops of each function it
     differentiates and of the functions those reach through top-level
-    `rev.call`s, and of the `rev.for` loops nested directly in those (one
+    `rev.call`s, and of the `rev.for` loops nested in those, directly or in branches (one
     tape per nest): they and the gradient are marked here, and
     `--rev-tape-loops` (in the lowering pipelines) picks the values. With
     `memory-budget=BYTES > 0` loops store too, their tapes and the rev.steps
@@ -195,7 +195,7 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
     Option<"loopBudget", "loop-budget", "int64_t", /*default=*/"0",
            "Bytes per iteration that the gradient may store for the backward sweep of each "
            "top-level rev.for of a differentiated function (and of the functions it reaches "
-           "through top-level rev.calls), and of each rev.for nested directly in such a loop, "
+           "through top-level rev.calls), and of each rev.for nested in such a loop (directly or in a branch), "
            "instead of recomputing them "
            "(--rev-tape-loops, after --lower-rev, chooses the values; 0: none, the "
            "gradient reverse-computes everything)">,
@@ -380,8 +380,9 @@ def RevTapeLoops : Pass<"rev-tape-loops", "::mlir::ModuleOp"> {
     it with the stored value in every iteration, so a backward sweep whose
     uncomputation is ill-conditioned (e.g. `y += 1e20 * x` loses `y`) is
     reported instead of silently differing.
-    Pairs nested directly in a pair's bodies (marked loops in the forward
-    body and in the backward body) are handled the same way, innermost
+    Pairs nested in a pair's bodies (marked loops in the forward body and in
+    the backward body, directly or in `scf.if` branches there; calls there
+    are inlined first) are handled the same way, innermost
     first, with one tape per nest: allocated before the top-level loop
     (the product of the levels' trip counts, so their bounds must be known
     there), indexed by the iteration's flat position; their slices may read

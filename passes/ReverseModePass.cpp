@@ -83,19 +83,24 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
         if (g->hasAttr(kBackwardOfAttr) || findMarkedFunction(g, kBackwardOfAttr) ||
             g.getBody().empty())
           return;
-        // The top-level loops, and the loops nested directly in the body of
-        // a marked loop (their tapes hold one value per iteration of the
-        // nest).
-        std::function<void(Block &)> mark = [&](Block &block) {
-          for (Operation &op : block)
+        // The top-level loops, and the loops nested in the body of a marked
+        // loop, directly or in its branches (their tapes hold one value per
+        // iteration of the nest).
+        std::function<void(Block &, bool)> mark = [&](Block &block, bool inLoop) {
+          for (Operation &op : block) {
             if (auto loop = dyn_cast<ForOp>(op); loop && !loop.getReverse()) {
               if (!loop->hasAttr(kTapeLoopAttr))
                 loop->setAttr(kTapeLoopAttr, IntegerAttr::get(IntegerType::get(&getContext(), 64),
                                                               nextTapeId++));
-              mark(loop.getBody().front());
+              mark(loop.getBody().front(), true);
+            } else if (auto branch = dyn_cast<IfOp>(op); branch && inLoop) {
+              for (Region *r : {&branch.getThenRegion(), &branch.getElseRegion()})
+                if (!r->empty())
+                  mark(r->front(), true);
             }
+          }
         };
-        mark(g.getBody().front());
+        mark(g.getBody().front(), false);
       });
     }
     for (FuncOp f : *selected) {

@@ -635,6 +635,8 @@ void LoopTaper::findTwins() {
     // The parent's backward-body values the forward's parent body has before
     // the loop.
     Block *pfbody = nest.parent->fwd.getBody();
+    // (the loop, or the branch it is in)
+    Operation *fwdInParent = pfbody->findAncestorOpInBlock(*fwd);
     for (Operation &op : *nest.parent->bwd.getBody()) {
       if (op.getNumResults() != 1 || map.contains(op.getResult(0)))
         continue;
@@ -644,7 +646,7 @@ void LoopTaper::findTwins() {
       for (Value v : op.getOperands())
         operands.push_back(map.lookupOrDefault(v));
       for (Operation *user : operands.front().getUsers())
-        if (user->getBlock() == pfbody && user->isBeforeInBlock(fwd) &&
+        if (user->getBlock() == pfbody && fwdInParent && user->isBeforeInBlock(fwdInParent) &&
             user->getName() == op.getName() &&
             user->getAttrDictionary() == op.getAttrDictionary() &&
             user->getResultTypes() == op.getResultTypes() &&
@@ -1014,12 +1016,19 @@ constexpr int kMaxInlineRounds = 8;
 /// One round in `block` and in the bodies of the marked loops in it
 /// (recursively): a call inside a marked loop is inlined too, so that the
 /// callee's loops become nested pairs of that loop.
-bool inlineMarkedCallsIn(Block &block, SymbolTable &symbols) {
+bool inlineMarkedCallsIn(Block &block, SymbolTable &symbols, bool inLoop = false) {
   bool inlined = false;
   for (Operation &op : llvm::make_early_inc_range(block)) {
     if (auto loop = dyn_cast<scf::ForOp>(op)) {
       if (loop->hasAttr(kTapeLoopAttr) || loop->hasAttr(kTapeAdjointAttr))
-        inlined |= inlineMarkedCallsIn(*loop.getBody(), symbols);
+        inlined |= inlineMarkedCallsIn(*loop.getBody(), symbols, true);
+      continue;
+    }
+    // (and in the branches inside such a loop)
+    if (auto branch = dyn_cast<scf::IfOp>(op); branch && inLoop) {
+      for (Region *r : {&branch.getThenRegion(), &branch.getElseRegion()})
+        if (!r->empty())
+          inlined |= inlineMarkedCallsIn(r->front(), symbols, true);
       continue;
     }
     auto call = dyn_cast<func::CallOp>(op);
@@ -1146,15 +1155,24 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
       std::deque<Nest> nests;
       SmallVector<Nest *> order;
       std::function<void(Nest &)> collect = [&](Nest &parent) {
+        // (directly in the bodies, or in branches there: a tape slot per
+        // iteration of the nest, used when the branch runs)
         llvm::MapVector<Attribute, SmallVector<scf::ForOp>> innerF, innerB;
-        for (Operation &op : *parent.fwd.getBody())
-          if (auto loop = dyn_cast<scf::ForOp>(op))
-            if (Attribute id = loop->getAttr(kTapeLoopAttr))
-              innerF[id].push_back(loop);
-        for (Operation &op : *parent.bwd.getBody())
-          if (auto loop = dyn_cast<scf::ForOp>(op))
-            if (Attribute id = loop->getAttr(kTapeAdjointAttr))
-              innerB[id].push_back(loop);
+        std::function<void(Block &, StringRef, decltype(innerF) &)> find =
+            [&](Block &block, StringRef mark, decltype(innerF) &out) {
+              for (Operation &op : block) {
+                if (auto loop = dyn_cast<scf::ForOp>(op)) {
+                  if (Attribute id = loop->getAttr(mark))
+                    out[id].push_back(loop);
+                } else if (auto branch = dyn_cast<scf::IfOp>(op)) {
+                  for (Region *r : {&branch.getThenRegion(), &branch.getElseRegion()})
+                    if (!r->empty())
+                      find(r->front(), mark, out);
+                }
+              }
+            };
+        find(*parent.fwd.getBody(), kTapeLoopAttr, innerF);
+        find(*parent.bwd.getBody(), kTapeAdjointAttr, innerB);
         // (k copies of one loop, from k calls of its function inlined in the
         // body: the i-th forward copy pairs with the (k-1-i)-th backward one)
         for (auto &[id, fs] : innerF) {

@@ -553,3 +553,106 @@ def test_inner_bound_that_may_trap_is_not_hoisted():
         r = p.call(g, 0.3, -0.2, X, 9, 3, 1.0, 0.5, np.zeros(4))
         r0 = Program(DIV_BOUND, grad=["nested"]).call(g, 0.3, -0.2, X, 9, 3, 1.0, 0.5, np.zeros(4))
         np.testing.assert_allclose(r, r0, rtol=1e-12)
+
+
+# -- loops in the branches of a loop body ---------------------------------------------
+# A loop in a rev.if inside a marked loop is marked too, and a call in such a
+# branch is inlined: their tapes have a slot per outer iteration, used when
+# the branch runs. Then branch: a loop; else branch: a call of @g (a loop);
+# after the branch another call of @g.
+IN_BRANCH = """
+rev.func @g(%a: f64, %b: f64, %W: memref<?xf64>) -> (f64, f64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %x = memref.load %W[%c0] : memref<?xf64>
+  %K = memref.dim %W, %c0 : memref<?xf64>
+  %q:2 = rev.for %k = %c0 to %K step %c1 iter_args(%p = %a, %s = %b) -> (f64, f64) {
+    %w = memref.load %W[%k] : memref<?xf64>
+    %sn = math.sin %s : f64
+    %d = arith.mulf %sn, %x : f64
+    %d1 = arith.mulf %d, %w : f64
+    %p1 = rev.add %p, %d1 : f64
+    %c = math.cos %p1 : f64
+    %e = arith.mulf %c, %x : f64
+    %s1 = rev.add %s, %e : f64
+    rev.yield %p1, %s1 : f64, f64
+  }
+  rev.return %q#0, %q#1 : f64, f64
+}
+rev.func @f(%y: f64, %z: f64, %X: memref<?xf64>, %W: memref<?xf64>) -> (f64, f64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %K = memref.dim %W, %c0 : memref<?xf64>
+  %r:2 = rev.for %t = %c0 to %n step %c1 iter_args(%a = %y, %b = %z) -> (f64, f64) {
+    %x = memref.load %X[%t] : memref<?xf64>
+    %q:2 = rev.if %a, %b : f64, f64 pre {
+    ^bb0(%u: f64, %v: f64):
+      %zero = arith.constant 0.0 : f64
+      %cmp = arith.cmpf ogt, %x, %zero : f64
+      rev.cond %cmp
+    } then {
+    ^bb0(%u: f64, %v: f64):
+      %l:2 = rev.for %k = %c0 to %K step %c1 iter_args(%p = %u, %s = %v) -> (f64, f64) {
+        %w = memref.load %W[%k] : memref<?xf64>
+        %sn = math.sin %s : f64
+        %d = arith.mulf %sn, %x : f64
+        %d1 = arith.mulf %d, %w : f64
+        %p1 = rev.add %p, %d1 : f64
+        %c = math.cos %p1 : f64
+        %e = arith.mulf %c, %x : f64
+        %s1 = rev.add %s, %e : f64
+        rev.yield %p1, %s1 : f64, f64
+      }
+      rev.yield %l#0, %l#1 : f64, f64
+    } else {
+    ^bb0(%u: f64, %v: f64):
+      %m:2 = rev.call @g(%u, %v, %W) : (f64, f64, memref<?xf64>) -> (f64, f64)
+      rev.yield %m#0, %m#1 : f64, f64
+    }
+    %m2:2 = rev.call @g(%q#1, %q#0, %W) : (f64, f64, memref<?xf64>) -> (f64, f64)
+    rev.yield %m2#0, %m2#1 : f64, f64
+  }
+  rev.return %r#0, %r#1 : f64, f64
+}
+"""
+
+
+def test_loops_in_branches_of_a_loop_store_too():
+    out = remark(IN_BRANCH, "funcs=f loop-budget=64")
+    assert "@f_grad stores 32 (depth 1), 16 (depth 1), 32 (depth 1) bytes per iteration" in out, out
+    rng = np.random.default_rng(1)
+    # both branches taken; small enough that the nest is not chaotic (at
+    # W in +-1 central differences need h = 1e-8 to reach the gradient)
+    X, W = rng.uniform(-0.4, 0.4, 9), rng.uniform(-0.3, 0.3, 4)
+
+    def grad(p):
+        xb, wb = np.zeros_like(X), np.zeros_like(W)
+        r = p.call(p.gradient_names["f"], 0.3, -0.2, X, W, 1.0, 0.5, xb, wb)
+        return np.array(r), xb, wb
+
+    ref = grad(Program(IN_BRANCH, grad=["f"]))
+    for kw in (dict(loop_budget=64), dict(loop_budget=8), dict(memory_budget=9 * 4 * 16 + 7),
+               dict(memory_budget=10**6), dict(loop_budget=64, checks=True),
+               dict(loop_budget=64, fuse_sweeps=False)):
+        got = grad(Program(IN_BRANCH, grad=["f"], **kw))
+        for a, b in zip(got, ref):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=str(kw))
+    p = Program(IN_BRANCH, grad=["f"], loop_budget=64)
+    r, xb, wb = grad(p)
+
+    def L(X_, W_):
+        o = p.call("f", 0.3, -0.2, X_, W_)
+        return o[0] + 0.5 * o[1]
+    h = 1e-6
+    for i in (0, 3):
+        e = np.zeros_like(W)
+        e[i] = h
+        f = (L(X, W + e) - L(X, W - e)) / (2 * h)
+        assert abs(wb[i] - f) <= 1e-6 * max(1.0, abs(f)), (i, wb[i], f)
+    for i in range(len(X)):
+        if abs(X[i]) > 1e-3:   # (the branch condition x > 0 is not crossed)
+            e = np.zeros_like(X)
+            e[i] = h
+            f = (L(X + e, W) - L(X - e, W)) / (2 * h)
+            assert abs(xb[i] - f) <= 1e-6 * max(1.0, abs(f)), (i, xb[i], f)
