@@ -28,11 +28,11 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 
 #include <deque>
 #include <functional>
-#include "llvm/ADT/MapVector.h"
-#include "llvm/ADT/SetVector.h"
 
 namespace mlir::rev {
 #define GEN_PASS_DEF_REVTAPELOOPS
@@ -127,8 +127,8 @@ bool isReadOnlyArgument(Value m, func::FuncOp fn, int depth = 0) {
   });
 }
 
-/// On the index ops that compute a tape position (Nest::fwdPosition and
-/// bwdPosition): never part of a slice, so that a loop does not store the
+/// On the index ops that compute a tape position (Nest::position): never
+/// part of a slice, so that a loop does not store the
 /// position its own tapes (or its children's) are read at.
 constexpr llvm::StringLiteral kTapePositionAttr = "rev.tape_position";
 
@@ -149,8 +149,9 @@ struct Nest {
   Value count, trips, flat;
   /// count - 1 (only used inside the loops, which run when count > 0).
   Value last;
-  /// The flat position of the current iteration, at the start of each body.
-  Value fwdPos, bwdPos;
+  /// The flat position of the current iteration, at the start of the
+  /// forward ([0]) and the backward ([1]) body.
+  Value pos[2];
 
   /// The forward loop's bounds before the top-level forward loop (hoisted
   /// there, e.g. an inlined callee's `memref.dim`, for a nested pair).
@@ -160,8 +161,7 @@ struct Nest {
   scf::ForOp topBwd() { return parent ? parent->topBwd() : bwd; }
   bool hoistBounds(DominanceInfo &dom);
   void computeCounts();
-  Value fwdPosition(scf::ForOp loop);
-  Value bwdPosition(scf::ForOp loop);
+  Value position(scf::ForOp loop, bool backward);
 };
 
 /// `v` before `top`: itself if it dominates `top`, else a clone there of its
@@ -242,48 +242,48 @@ void markPosition(Value pos) {
   }
 }
 
-/// `loop` is this nest's forward loop or a copy of it (in the same parent
-/// body); memoized for the nest's own loop only.
-Value Nest::fwdPosition(scf::ForOp loop) {
-  if (loop == fwd && fwdPos)
-    return fwdPos;
+/// The flat position of the current iteration of `loop`: this nest's
+/// forward (backward) loop or a copy of it in the same parent body; memoized
+/// for the nest's own loops only. The backward loop's k-th iteration
+/// reverses the forward's (n-1-k)-th (the k-th if in order).
+Value Nest::position(scf::ForOp loop, bool backward) {
+  bool own = loop == (backward ? bwd : fwd);
+  if (own && pos[backward])
+    return pos[backward];
   computeCounts();
   Location loc = loop.getLoc();
   OpBuilder b = OpBuilder::atBlockBegin(loop.getBody());
-  Value own = arith::DivSIOp::create(
+  Value p = arith::DivSIOp::create(
       b, loc, arith::SubIOp::create(b, loc, loop.getInductionVar(), loop.getLowerBound()),
       loop.getStep());
-  Value pos = own;
+  if (backward && !inOrder)
+    p = arith::SubIOp::create(b, loc, last, p);
   if (parent)
-    pos = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, parent->fwdPosition(parent->fwd), trips), own);
-  markPosition(pos);
-  if (loop == fwd)
-    fwdPos = pos;
-  return pos;
+    p = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc,
+                              parent->position(backward ? parent->bwd : parent->fwd, backward),
+                              trips),
+        p);
+  markPosition(p);
+  if (own)
+    pos[backward] = p;
+  return p;
 }
 
-/// The backward loop's k-th iteration reverses the forward's (n-1-k)-th (the
-/// k-th if in order).
-Value Nest::bwdPosition(scf::ForOp loop) {
-  if (loop == bwd && bwdPos)
-    return bwdPos;
-  computeCounts();
-  Location loc = loop.getLoc();
-  OpBuilder b = OpBuilder::atBlockBegin(loop.getBody());
-  Value own = arith::DivSIOp::create(
-      b, loc, arith::SubIOp::create(b, loc, loop.getInductionVar(), loop.getLowerBound()),
-      loop.getStep());
-  if (!inOrder)
-    own = arith::SubIOp::create(b, loc, last, own);
-  Value pos = own;
-  if (parent)
-    pos = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, parent->bwdPosition(parent->bwd), trips), own);
-  markPosition(pos);
-  if (loop == bwd)
-    bwdPos = pos;
-  return pos;
+/// An op of `block` (before `before`, if given) that computes what `op`
+/// computes on `operands` (the same name, attributes, result types, no
+/// regions), found among the users of the first operand the way CSE would;
+/// null if there is none.
+Operation *findTwin(Operation &op, ArrayRef<Value> operands, Block *block,
+                    Operation *before = nullptr) {
+  for (Operation *user : operands.front().getUsers())
+    if (user->getBlock() == block && (!before || user->isBeforeInBlock(before)) &&
+        user->getName() == op.getName() && user->getAttrDictionary() == op.getAttrDictionary() &&
+        user->getResultTypes() == op.getResultTypes() &&
+        llvm::equal(user->getOperands(), operands) && user->getNumRegions() == 0)
+      return user;
+  return nullptr;
 }
 
 /// One marked pair of loops in one gradient function.
@@ -298,7 +298,9 @@ public:
             Value counter, std::optional<double> checkAtol, SmallVectorImpl<Operation *> &checks)
       : fn(fn), nest(nest), fwd(fwd), bwd(bwd), topFwd(nest.topFwd()), topBwd(nest.topBwd()),
         budget(budget), counter(counter), checkAtol(checkAtol), checks(checks), dom(fn),
-        body(bwd.getBody()), numState(fwd.getNumRegionIterArgs()) {}
+        body(bwd.getBody()), numState(fwd.getNumRegionIterArgs()) {
+    mapParent(parentTwins);
+  }
 
   /// Chooses and stores; the bytes per iteration of each plan, largest first
   /// (empty: the pair is left as it was). Without a counter there is one
@@ -325,9 +327,18 @@ private:
         return nest.parent->fwd.getRegionIterArgs()[i];
     return {};
   }
-  /// The parent's values with a known forward counterpart: its visited
-  /// index (the forward's induction variable) and the state before its
-  /// iteration.
+  /// The backward values with a known forward counterpart: the visited
+  /// index of the loop (the lowering's `rev.tape_index` op, or the induction
+  /// variable of a loop in the forward's order) and, of the parent, also the
+  /// state before its iteration.
+  void mapVisitedIndices(IRMapping &map) {
+    for (Operation &op : *body)
+      if (op.hasAttr(kTapeIndexAttr) && op.getNumResults() == 1)
+        map.map(op.getResult(0), fwd.getInductionVar());
+    if (nest.inOrder)
+      map.map(bwd.getInductionVar(), fwd.getInductionVar());
+    mapParent(map);
+  }
   void mapParent(IRMapping &map) {
     if (!nest.parent)
       return;
@@ -371,6 +382,8 @@ private:
   Block *body;
   unsigned numState;
   DenseMap<Value, bool> outsideMemo;
+  /// mapParent's values (the parent's visited index and pre-state).
+  IRMapping parentTwins;
   llvm::DenseSet<Operation *> slice;
   /// Slice ops on the loop-carried uncompute chain (from the state after the
   /// iteration to the state before it): their latency is serial.
@@ -408,10 +421,8 @@ bool LoopTaper::isAvailableOutside(Value v) {
              isMemoryEffectFree(def)) {
     outsideMemo[v] = false; // no cycles through here
     ok = llvm::all_of(def->getOperands(), [&](Value o) { return isAvailableOutside(o); });
-  } else if (isParentBody(def) && (def->hasAttr(kTapeIndexAttr) || parentPreState(v))) {
+  } else if (parentTwins.contains(v)) {
     ok = true;
-  } else if (nest.parent && nest.parent->inOrder && v == nest.parent->bwd.getInductionVar()) {
-    ok = true; // the visited index of a backward loop in the forward's order
   } else if (isParentBody(def) && def->getNumRegions() == 0 &&
              (isMemoryEffectFree(def) ||
               (isa<memref::LoadOp>(def) &&
@@ -623,14 +634,10 @@ llvm::SetVector<Value> LoopTaper::choose(int64_t limit) {
 void LoopTaper::findTwins() {
   Block *fbody = fwd.getBody();
   IRMapping map;
+  mapVisitedIndices(map);
   for (Operation &op : *body)
-    if (op.hasAttr(kTapeIndexAttr) && op.getNumResults() == 1) {
-      map.map(op.getResult(0), fwd.getInductionVar());
+    if (op.hasAttr(kTapeIndexAttr) && op.getNumResults() == 1)
       freeInForward.insert(&op);
-    }
-  if (nest.inOrder)
-    map.map(bwd.getInductionVar(), fwd.getInductionVar());
-  mapParent(map);
   if (nest.parent) {
     // The parent's backward-body values the forward's parent body has before
     // the loop.
@@ -645,15 +652,8 @@ void LoopTaper::findTwins() {
       SmallVector<Value> operands;
       for (Value v : op.getOperands())
         operands.push_back(map.lookupOrDefault(v));
-      for (Operation *user : operands.front().getUsers())
-        if (user->getBlock() == pfbody && fwdInParent && user->isBeforeInBlock(fwdInParent) &&
-            user->getName() == op.getName() &&
-            user->getAttrDictionary() == op.getAttrDictionary() &&
-            user->getResultTypes() == op.getResultTypes() &&
-            llvm::equal(user->getOperands(), operands)) {
-          map.map(op.getResult(0), user->getResult(0));
-          break;
-        }
+      if (Operation *twin = fwdInParent ? findTwin(op, operands, pfbody, fwdInParent) : nullptr)
+        map.map(op.getResult(0), twin->getResult(0));
     }
   }
   auto bwdYield = body->getTerminator();
@@ -683,21 +683,8 @@ void LoopTaper::findTwins() {
     }
     if (!mapped)
       continue;
-    auto same = [&](Operation &f) {
-      return f.getName() == op.getName() && f.getAttrDictionary() == op.getAttrDictionary() &&
-             f.getResultTypes() == op.getResultTypes() &&
-             llvm::equal(f.getOperands(), operands) && f.getNumRegions() == 0;
-    };
-    Operation *twin = nullptr;
-    if (operands.empty()) {
-      twin = &op; // a constant: free wherever it is
-    } else {
-      for (Operation *user : operands.front().getUsers())
-        if (user->getBlock() == fbody && same(*user)) {
-          twin = user;
-          break;
-        }
-    }
+    // (a constant is free wherever it is)
+    Operation *twin = operands.empty() ? &op : findTwin(op, operands, fbody);
     if (!twin) {
       // sin(v) where the forward body has cos(v), or the reverse.
       if (operands.size() == 1 &&
@@ -808,26 +795,20 @@ SmallVector<Value> LoopTaper::apply(const llvm::SetVector<Value> &stored) {
   auto fwdYield = cast<scf::YieldOp>(fwd.getBody()->getTerminator());
   OpBuilder inFwd(fwdYield);
   Value jf = fwd.getInductionVar();
-  Value pos = nest.fwdPosition(fwd);
+  Value pos = nest.position(fwd, /*backward=*/false);
   IRMapping map;
-  if (nest.inOrder) {
-    map.map(bwd.getInductionVar(), jf);
-  } else {
+  if (!nest.inOrder) {
     Value lb = fwd.getLowerBound(), step = fwd.getStep();
     Value own = arith::DivSIOp::create(inFwd, loc, arith::SubIOp::create(inFwd, loc, jf, lb), step);
-    Value last = nest.last;
     map.map(bwd.getInductionVar(),
             arith::AddIOp::create(
                 inFwd, loc, lb,
-                arith::MulIOp::create(inFwd, loc, arith::SubIOp::create(inFwd, loc, last, own),
-                                      step)));
+                arith::MulIOp::create(
+                    inFwd, loc, arith::SubIOp::create(inFwd, loc, nest.last, own), step)));
   }
   // The visited index that the lowering of the reversed loop computes is the
   // forward's induction variable (the parent's likewise).
-  for (Operation &op : *body)
-    if (op.hasAttr(kTapeIndexAttr) && op.getNumResults() == 1)
-      map.map(op.getResult(0), jf);
-  mapParent(map);
+  mapVisitedIndices(map);
   auto bwdYield = cast<scf::YieldOp>(body->getTerminator());
   for (unsigned i = 0; i < numState; ++i) {
     map.map(bwd.getRegionIterArgs()[i], fwdYield.getOperand(i));
@@ -839,7 +820,7 @@ SmallVector<Value> LoopTaper::apply(const llvm::SetVector<Value> &stored) {
     memref::StoreOp::create(inFwd, loc, materialize(v, inFwd, beforeFwd, map), tape, pos);
 
   // Backward body: the same position, read back.
-  Value bpos = nest.bwdPosition(bwd);
+  Value bpos = nest.position(bwd, /*backward=*/true);
   OpBuilder inBwd(body, std::next(bpos.getDefiningOp()->getIterator()));
   for (auto [v, tape] : llvm::zip(stored, tapes)) {
     Value loaded = memref::LoadOp::create(inBwd, loc, tape, bpos);
