@@ -30,6 +30,18 @@ def remark(src, options):
     return r.stderr
 
 
+def assert_central_differences(L, args, which, bar, indices, h=1e-6):
+    """bar[i] against the central difference of L(*args) in args[which][i]
+    (an array), for each i in `indices`: within 1e-6 x max(1, |fd|)."""
+    for i in indices:
+        e = np.zeros_like(args[which])
+        e[i] = h
+        plus, minus = list(args), list(args)
+        plus[which], minus[which] = args[which] + e, args[which] - e
+        fd = (L(*plus) - L(*minus)) / (2 * h)
+        assert abs(bar[i] - fd) <= 1e-6 * max(1.0, abs(fd)), (which, i, bar[i], fd)
+
+
 def stored_bytes(src, budget):
     """{depth: [bytes per iteration of each loop that stores]}: the remark
     lists the loops innermost first, "B (depth d)" for a nested one."""
@@ -95,15 +107,8 @@ def test_gradient_matches_finite_differences(data):
     fd = [(L(0.3 + h, -0.2, X, W) - L(0.3 - h, -0.2, X, W)) / (2 * h),
           (L(0.3, -0.2 + h, X, W) - L(0.3, -0.2 - h, X, W)) / (2 * h)]
     np.testing.assert_allclose(r[2:4], fd, rtol=1e-6)
-    for arr, bar, idx in ((X, xb, (0, 13, 29)), (W, wb, (0, 3, 6))):
-        for i in idx:
-            e = np.zeros_like(arr)
-            e[i] = h
-            if arr is X:
-                f = (L(0.3, -0.2, X + e, W) - L(0.3, -0.2, X - e, W)) / (2 * h)
-            else:
-                f = (L(0.3, -0.2, X, W + e) - L(0.3, -0.2, X, W - e)) / (2 * h)
-            assert abs(bar[i] - f) <= 1e-6 * max(1.0, abs(f)), (i, bar[i], f)
+    assert_central_differences(L, (0.3, -0.2, X, W), 2, xb, (0, 13, 29))
+    assert_central_differences(L, (0.3, -0.2, X, W), 3, wb, (0, 3, 6))
 
 
 def test_memory_budget_chooses_the_inner_plan_at_run_time():
@@ -298,17 +303,8 @@ def test_random_nest_gradient_matches_finite_differences(random_programs, k):
 
     def f(v_, X_, W_):
         return float(np.dot(vbar, p.call(f"N{k}", *v_, X_.copy(), W_.copy(), Y.copy())))
-    h = 1e-6
-    for i in range(NV):
-        e = np.zeros(NV)
-        e[i] = h
-        fd = (f(v + e, X, W) - f(v - e, X, W)) / (2 * h)
-        assert abs(r[NV + i] - fd) <= 1e-6 * max(1.0, abs(fd)), (i, r[NV + i], fd)
-    for i in range(len(W)):
-        e = np.zeros_like(W)
-        e[i] = h
-        fd = (f(v, X, W + e) - f(v, X, W - e)) / (2 * h)
-        assert abs(Wb[i] - fd) <= 1e-6 * max(1.0, abs(fd)), (i, Wb[i], fd)
+    assert_central_differences(f, (v, X, W), 0, r[NV:2 * NV], range(NV))
+    assert_central_differences(f, (v, X, W), 2, Wb, range(len(W)))
 
 
 def test_random_nests_store_in_inner_loops(random_sources):
@@ -445,13 +441,8 @@ def test_loops_of_functions_called_inside_a_loop_store_too():
     def L(X_, W_):
         o = p.call("outer", 0.3, -0.2, X_, W_, 0)
         return o[0] + 0.5 * o[1]
-    h = 1e-6
-    for arr, bar in ((X, xb), (W, wb)):
-        for i in (0, len(arr) - 1):
-            e = np.zeros_like(arr)
-            e[i] = h
-            f = ((L(X + e, W) - L(X - e, W)) if arr is X else (L(X, W + e) - L(X, W - e))) / (2 * h)
-            assert abs(bar[i] - f) <= 1e-6 * max(1.0, abs(f)), (i, bar[i], f)
+    assert_central_differences(L, (X, W), 0, xb, (0, len(X) - 1))
+    assert_central_differences(L, (X, W), 1, wb, (0, len(W) - 1))
 
 
 # -- review cases ----------------------------------------------------------------------
@@ -644,15 +635,6 @@ def test_loops_in_branches_of_a_loop_store_too():
     def L(X_, W_):
         o = p.call("f", 0.3, -0.2, X_, W_)
         return o[0] + 0.5 * o[1]
-    h = 1e-6
-    for i in (0, 3):
-        e = np.zeros_like(W)
-        e[i] = h
-        f = (L(X, W + e) - L(X, W - e)) / (2 * h)
-        assert abs(wb[i] - f) <= 1e-6 * max(1.0, abs(f)), (i, wb[i], f)
-    for i in range(len(X)):
-        if abs(X[i]) > 1e-3:   # (the branch condition x > 0 is not crossed)
-            e = np.zeros_like(X)
-            e[i] = h
-            f = (L(X + e, W) - L(X - e, W)) / (2 * h)
-            assert abs(xb[i] - f) <= 1e-6 * max(1.0, abs(f)), (i, xb[i], f)
+    assert_central_differences(L, (X, W), 1, wb, (0, 3))
+    # (where the branch condition x > 0 is not crossed)
+    assert_central_differences(L, (X, W), 0, xb, [i for i in range(len(X)) if abs(X[i]) > 1e-3])
