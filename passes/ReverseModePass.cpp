@@ -2,9 +2,9 @@
 #include "passes/Passes.h"
 
 #include "transforms/MarkedFunctions.h"
+#include "transforms/ReverseMode.h"
 
 #include <functional>
-#include "transforms/ReverseMode.h"
 
 namespace mlir::rev {
 #define GEN_PASS_DEF_REVAD
