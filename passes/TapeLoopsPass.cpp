@@ -23,6 +23,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/CSE.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -125,6 +126,61 @@ bool isReadOnlyArgument(Value m, func::FuncOp fn, int depth = 0) {
     }
     return isa<memref::LoadOp, memref::DimOp, memref::ExtractAlignedPointerAsIndexOp>(user);
   });
+}
+
+/// The memref `v` is a view of (through casts, subviews, reshapes): its
+/// allocation or the function argument it comes from.
+Value memrefRoot(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
+      v = view.getViewSource();
+    else if (auto cast = dyn_cast<memref::CastOp>(def))
+      v = cast.getSource();
+    else
+      break;
+  }
+  return v;
+}
+
+/// Whether a write to `a` may change what `b` holds in `fn`: the same root,
+/// or a root that is not a distinct argument or allocation (rev forbids a
+/// written memref argument to alias another argument; the gradient's
+/// shadows are arguments too).
+bool mayAlias(Value a, Value b, func::FuncOp fn) {
+  a = memrefRoot(a);
+  b = memrefRoot(b);
+  if (a == b)
+    return true;
+  auto distinct = [&](Value v) {
+    if (auto arg = dyn_cast<BlockArgument>(v))
+      return arg.getOwner() == &fn.getBody().front();
+    Operation *def = v.getDefiningOp();
+    return def && isa<memref::AllocOp, memref::AllocaOp>(def);
+  };
+  return !distinct(a) || !distinct(b);
+}
+
+/// Whether `op` or an op nested in it may write (or free) memory that the
+/// memref `m` holds; ops with unknown effects (calls) may.
+bool mayWrite(Operation *op, Value m, func::FuncOp fn) {
+  WalkResult r = op->walk([&](Operation *o) {
+    if (auto effects = dyn_cast<MemoryEffectOpInterface>(o)) {
+      SmallVector<MemoryEffects::EffectInstance> list;
+      effects.getEffects(list);
+      for (auto &e : list) {
+        if (!isa<MemoryEffects::Write, MemoryEffects::Free>(e.getEffect()))
+          continue;
+        Value v = e.getValue();
+        if (!v || !isa<BaseMemRefType>(v.getType()) || mayAlias(v, m, fn))
+          return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    }
+    if (o->hasTrait<OpTrait::HasRecursiveMemoryEffects>() || o->hasTrait<OpTrait::IsTerminator>())
+      return WalkResult::advance();
+    return WalkResult::interrupt();
+  });
+  return r.wasInterrupted();
 }
 
 /// On the index ops that compute a tape position (Nest::position): never
@@ -352,6 +408,8 @@ private:
       if (Value f = parentPreState(v))
         map.map(v, f);
   }
+  bool readsStateAfterIteration(memref::LoadOp load);
+  bool forwardMayWrite(Value m);
   void findSlice();
   int64_t savedCost(const llvm::SetVector<Value> &stored);
   void findTwins();
@@ -384,6 +442,9 @@ private:
   DenseMap<Value, bool> outsideMemo;
   /// mapParent's values (the parent's visited index and pre-state).
   IRMapping parentTwins;
+  /// findTwins' backward values with their forward counterparts (what
+  /// apply() stores instead of computing them again).
+  IRMapping twins;
   llvm::DenseSet<Operation *> slice;
   /// Slice ops on the loop-carried uncompute chain (from the state after the
   /// iteration to the state before it): their latency is serial.
@@ -449,6 +510,37 @@ bool LoopTaper::isAvailable(Value v) {
   return isAvailableOutside(v);
 }
 
+/// Whether the forward body (with its nested regions) may write `m`.
+bool LoopTaper::forwardMayWrite(Value m) {
+  return llvm::any_of(fwd.getBody()->without_terminator(),
+                      [&](Operation &op) { return mayWrite(&op, m, fn); });
+}
+
+/// A load in the backward body that reads memory as the forward iteration
+/// left it: the backward iteration starts from the state after the forward
+/// one (the primal memory included: the sweep is its mirror image), and
+/// nothing before the load in the backward body may write the memref. A
+/// clone at the end of the forward body (where apply() computes stored
+/// values) reads the same. The memref must be an argument of the gradient
+/// that the forward loops use: a primal one (a shadow, which the backward
+/// sweep accumulates into, holds something else there). A backward loop in
+/// the forward's order starts where the earlier iterations' elements are
+/// restored already, so there the forward body must not write it at all.
+bool LoopTaper::readsStateAfterIteration(memref::LoadOp load) {
+  Value m = load.getMemRef();
+  if (!isa<BlockArgument>(m) || cast<BlockArgument>(m).getOwner() != &fn.getBody().front())
+    return false;
+  if (llvm::none_of(m.getUsers(), [&](Operation *user) { return topFwd->isAncestor(user); }))
+    return false;
+  for (Operation &op : *body) {
+    if (&op == load.getOperation())
+      break;
+    if (mayWrite(&op, m, fn))
+      return false;
+  }
+  return !nest.inOrder || !forwardMayWrite(m);
+}
+
 void LoopTaper::findSlice() {
   // Checked mode's code: the ops reporting failed checks and the pure ops
   // that only feed them. It neither keeps a value alive nor counts as saved
@@ -469,7 +561,7 @@ void LoopTaper::findSlice() {
       continue;
     bool readOnly = isMemoryEffectFree(&op);
     if (auto load = dyn_cast<memref::LoadOp>(op))
-      readOnly = isReadOnlyArgument(load.getMemRef(), fn);
+      readOnly = isReadOnlyArgument(load.getMemRef(), fn) || readsStateAfterIteration(load);
     if (!readOnly ||
         !llvm::all_of(op.getOperands(), [&](Value v) { return isAvailable(v); }))
       continue;
@@ -633,7 +725,7 @@ llvm::SetVector<Value> LoopTaper::choose(int64_t limit) {
 /// find them after cloning (same op, same attributes, same mapped operands).
 void LoopTaper::findTwins() {
   Block *fbody = fwd.getBody();
-  IRMapping map;
+  IRMapping &map = twins;
   mapVisitedIndices(map);
   for (Operation &op : *body)
     if (op.hasAttr(kTapeIndexAttr) && op.getNumResults() == 1)
@@ -685,6 +777,13 @@ void LoopTaper::findTwins() {
       continue;
     // (a constant is free wherever it is)
     Operation *twin = operands.empty() ? &op : findTwin(op, operands, fbody);
+    // (a load's twin must read what the end of the forward body would: no
+    // op after it there may write the memref)
+    if (auto load = dyn_cast<memref::LoadOp>(op);
+        twin && load && !isReadOnlyArgument(load.getMemRef(), fn) &&
+        llvm::any_of(llvm::make_range(std::next(twin->getIterator()), fbody->end()),
+                     [&](Operation &o) { return mayWrite(&o, load.getMemRef(), fn); }))
+      twin = nullptr;
     if (!twin) {
       // sin(v) where the forward body has cos(v), or the reverse.
       if (operands.size() == 1 &&
@@ -816,6 +915,11 @@ SmallVector<Value> LoopTaper::apply(const llvm::SetVector<Value> &stored) {
     if (pre.getDefiningOp() && pre.getDefiningOp()->getBlock() == body && !map.contains(pre))
       map.map(pre, fwd.getRegionIterArgs()[i]);
   }
+  // What the forward body has already (CSE would not merge a load across the
+  // body's stores to other memrefs).
+  for (auto [b, f] : twins.getValueMap())
+    if (!map.contains(b))
+      map.map(b, f);
   for (auto [v, tape] : llvm::zip(stored, tapes))
     memref::StoreOp::create(inFwd, loc, materialize(v, inFwd, beforeFwd, map), tape, pos);
 
@@ -925,6 +1029,7 @@ void LoopTaper::versionOnCounter(ArrayRef<llvm::SetVector<Value>> plans) {
                                          arith::ConstantIndexOp::create(b, loc, p));
     copy.allocLength = arith::SelectOp::create(b, loc, chosen, trips, zero);
     copy.findSlice();
+    copy.findTwins();
     llvm::append_range(tapes, copy.apply(mapped));
     fwds.push_back(f);
     bwds.push_back(g);
