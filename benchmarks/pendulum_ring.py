@@ -8,6 +8,10 @@ configuration in a fresh child process (median of repeats, after one warm-up):
     k and dt are summed over all N*T element-steps);
   * rev, `wrt=(0, 1)` (mlir_rev.ad: x0 and v0 only; k and dt are marked
     `rev.const` on a copy of the module);
+  * rev with a loop budget (docs/memory.md, "Array state"): @ring_grad (both
+    sweeps in one call) with `loop_budget=16` (sin and cos of X[i] stored in
+    both kicks: 32 bytes per element-step) and with `memory_budget` = 16 bytes
+    per element-step, JAX's tape (one kick's plan fits);
   * JAX: `jax.jit(jax.grad(..., argnums=(0, 1)))` of the same loop as a
     `lax.fori_loop` over steps, vectorised over pendulums (`jnp.roll`);
   * PyTorch: eager, a Python loop over the steps, vectorised over pendulums
@@ -74,6 +78,41 @@ def child_rev(n, steps, repeats, wrt):
     t_grad = median_time(gradient, repeats, warmup=True)
     _, adj = gradient()
     dx, dv = (adj[0], adj[1]) if wrt else (adj[2], adj[3])
+    return {"objective_s": t_obj, "gradient_s": t_grad, "extra_kib": extra,
+            "peak_kib": peak, "dx0": list(dx), "dv0": list(dv)}
+
+
+def child_rev_budget(n, steps, repeats, kind):
+    """@ring_grad (both sweeps in one call) with a loop budget: kind
+    "rev_lb16" stores up to 16 bytes per kick iteration (both kicks: 32 bytes
+    per element-step), "rev_mem" has a memory budget of 16 bytes per
+    element-step in all (JAX's tape), which one kick's 16-byte plan takes."""
+    sys.path.insert(0, os.path.join(ROOT, "build", "python_packages", "rev"))
+    import numpy as np
+    from mlir_rev.jit import Program
+    with open(os.path.join(ROOT, "benchmarks", "pendulum_ring.mlir")) as f:
+        src = f.read()
+    kw = dict(loop_budget=16) if kind == "rev_lb16" else dict(memory_budget=16 * n * steps)
+    p = Program(src, grad=["ring"], opt_level=3, **kw)
+    g = p.gradient_names["ring"]
+    X0, V0 = inputs(n)
+
+    def objective():
+        X, V = X0.copy(), V0.copy()
+        p.call("ring", X, V, K, DT, steps)
+
+    def gradient():
+        X, V = X0.copy(), V0.copy()
+        xb, vb = np.ones(n), np.ones(n)
+        p.call(g, X, V, K, DT, steps, 0.0, 0.0, xb, vb)
+        return xb, vb
+
+    p.call(g, X0[:3].copy(), V0[:3].copy(), K, DT, 1, 0.0, 0.0, np.ones(3), np.ones(3))
+    p.call("ring", X0[:3].copy(), V0[:3].copy(), K, DT, 1)
+    extra, peak, _ = first_call_memory(gradient)
+    t_obj = median_time(objective, repeats, warmup=True)
+    t_grad = median_time(gradient, repeats, warmup=True)
+    dx, dv = gradient()
     return {"objective_s": t_obj, "gradient_s": t_grad, "extra_kib": extra,
             "peak_kib": peak, "dx0": list(dx), "dv0": list(dv)}
 
@@ -173,6 +212,8 @@ def main():
             res = child_jax(args.n, args.steps, args.repeats)
         elif args.child == "torch":
             res = child_torch(args.n, args.steps, args.repeats)
+        elif args.child in ("rev_lb16", "rev_mem"):
+            res = child_rev_budget(args.n, args.steps, args.repeats, args.child)
         else:
             res = child_rev(args.n, args.steps, args.repeats, args.child == "rev_wrt")
         print(json.dumps(res))
@@ -180,7 +221,7 @@ def main():
     from torch_peer import Checks, describe
     checks = Checks("pendulum_ring.py")
     rows = {}
-    for kind in ("rev", "rev_wrt", "jax", "torch"):
+    for kind in ("rev", "rev_wrt", "rev_lb16", "rev_mem", "jax", "torch"):
         try:
             rows[kind] = run_child(kind, args)
         except subprocess.CalledProcessError as e:
@@ -189,6 +230,10 @@ def main():
                 checks.check("the PyTorch child (it failed)", float("nan"))
     import numpy as np
     names = {"rev": "rev (x0, v0, k, dt active)", "rev_wrt": "rev, wrt=(0, 1) (x0, v0)",
+             "rev_lb16": "rev (x0, v0, k, dt active), loop_budget=16: sin, cos of X[i] "
+                         "stored in both kicks",
+             "rev_mem": "rev (x0, v0, k, dt active), memory_budget=16 B x N x T (JAX's): "
+                        "one kick stores",
              "jax": "JAX jit(grad(argnums=(0, 1))), fori_loop",
              "torch": "PyTorch eager, Python loop over steps, autograd.grad"}
     machine = (f"{platform.node()} ({os.cpu_count()} cores), Python "
