@@ -357,7 +357,9 @@ def RevTapeLoops : Pass<"rev-tape-loops", "::mlir::ModuleOp"> {
     forward `scf.for` `rev.tape_loop = N` and its backward `rev.tape_adjoint
     = N`):
      * finds the *recomputable slice* of the backward body: pure ops (and
-       loads of read-only memref arguments) computed only from the
+       loads of read-only memref arguments, or of primal memref arguments
+       that nothing before the load in the backward body may write: they
+       read the memory the forward iteration left) computed only from the
        iteration's state (the loop-carried primal values), the induction
        variable and values the forward loop can see;
      * chooses values of that slice to store, greedily by estimated net time
@@ -385,7 +387,11 @@ def RevTapeLoops : Pass<"rev-tape-loops", "::mlir::ModuleOp"> {
     are inlined first) are handled the same way, innermost
     first, with one tape per nest: allocated before the top-level loop
     (the product of the levels' trip counts, so their bounds must be known
-    there), indexed by the iteration's flat position; their slices may read
+    there; or, for a loop in a top-level loop whose bounds are computed from
+    the outer induction variable, a triangular nest, the sum of its trip
+    counts over the outer iterations, counted by a loop before the nest that
+    also stores each outer iteration's running sum as its base position),
+    indexed by the iteration's flat position; their slices may read
     the outer backward body's values computed from its visited index. A
     backward loop marked `rev.tape_in_order` visits the iterations in the
     forward's order and reads its tapes in that order.

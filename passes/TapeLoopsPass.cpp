@@ -212,22 +212,34 @@ struct Nest {
   /// The forward loop's bounds before the top-level forward loop (hoisted
   /// there, e.g. an inlined callee's `memref.dim`, for a nested pair).
   Value lb, ub, step;
+  /// A pair nested in a top-level pair whose bounds change with the parent's
+  /// iteration (a triangular nest: `for k < t`): lb, ub and step stay null;
+  /// before the top-level loop a counting loop sums the trip counts over
+  /// the parent's iterations into `flat` and stores the running sum before
+  /// each into `bases` (one index per parent iteration): the iteration's
+  /// flat position is bases[parent position] + own position.
+  bool varying = false;
+  Value bases;
 
   scf::ForOp topFwd() { return parent ? parent->topFwd() : fwd; }
   scf::ForOp topBwd() { return parent ? parent->topBwd() : bwd; }
   bool hoistBounds(DominanceInfo &dom);
   void computeCounts();
+  Value lastIn(scf::ForOp loop, OpBuilder &b);
   Value position(scf::ForOp loop, bool backward);
 };
 
 /// `v` before `top`: itself if it dominates `top`, else a clone there of its
 /// pure, speculatable defining ops inside `top` (loop-invariant: none reads
 /// an induction variable or a loop-carried value); null if there is none.
-Value hoistBefore(Value v, scf::ForOp top, DominanceInfo &dom, IRMapping &map) {
-  if (dom.properlyDominates(v, top))
-    return v;
+/// With `at` given: a clone at `at` (by default before `top`), where the
+/// values `map` holds already (e.g. an induction variable) are known.
+Value hoistBefore(Value v, scf::ForOp top, DominanceInfo &dom, IRMapping &map,
+                  OpBuilder *at = nullptr) {
   if (Value m = map.lookupOrNull(v))
     return m;
+  if (dom.properlyDominates(v, top))
+    return v;
   Operation *def = v.getDefiningOp();
   // (only ops that may run where the loops would not: no division by a
   // value that may be zero, e.g. when the outer loop is empty)
@@ -235,17 +247,29 @@ Value hoistBefore(Value v, scf::ForOp top, DominanceInfo &dom, IRMapping &map) {
       !isMemoryEffectFree(def) || !isSpeculatable(def))
     return {};
   for (Value o : def->getOperands())
-    if (!hoistBefore(o, top, dom, map))
+    if (!hoistBefore(o, top, dom, map, at))
       return {};
   OpBuilder b(top);
-  b.clone(*def, map);
+  (at ? *at : b).clone(*def, map);
   return map.lookup(v);
+}
+
+/// Whether hoistBefore(v, top) would succeed where `known` (if given) is
+/// mapped.
+bool canHoistBefore(Value v, scf::ForOp top, DominanceInfo &dom, Value known) {
+  if (v == known || dom.properlyDominates(v, top))
+    return true;
+  Operation *def = v.getDefiningOp();
+  return def && top->isProperAncestor(def) && def->getNumRegions() == 0 &&
+         isMemoryEffectFree(def) && isSpeculatable(def) &&
+         llvm::all_of(def->getOperands(),
+                      [&](Value o) { return canHoistBefore(o, top, dom, known); });
 }
 
 /// Sets lb, ub and step (the parent's first); false if a nested pair's
 /// bounds cannot be known before the top-level loop.
 bool Nest::hoistBounds(DominanceInfo &dom) {
-  if (lb)
+  if (lb || varying)
     return true;
   if (parent && !parent->hoistBounds(dom))
     return false;
@@ -253,21 +277,61 @@ bool Nest::hoistBounds(DominanceInfo &dom) {
   Value l = hoistBefore(fwd.getLowerBound(), topFwd(), dom, map);
   Value u = hoistBefore(fwd.getUpperBound(), topFwd(), dom, map);
   Value s = hoistBefore(fwd.getStep(), topFwd(), dom, map);
-  if (!l || !u || !s)
+  if (l && u && s) {
+    lb = l;
+    ub = u;
+    step = s;
+    return true;
+  }
+  // Bounds computed from the top-level parent's induction variable (cloned
+  // where that is known once computeCounts() builds the counting loop).
+  if (!parent || parent->parent)
     return false;
-  lb = l;
-  ub = u;
-  step = s;
-  return true;
+  Value iv = parent->fwd.getInductionVar();
+  varying = llvm::all_of(ValueRange{fwd.getLowerBound(), fwd.getUpperBound(), fwd.getStep()},
+                         [&](Value v) { return canHoistBefore(v, topFwd(), dom, iv); });
+  return varying;
 }
 
 void Nest::computeCounts() {
-  if (count)
+  if (count || bases)
     return;
   if (parent)
     parent->computeCounts();
   Location loc = fwd.getLoc();
   OpBuilder b(topFwd());
+  if (varying) {
+    // for p in [0, parent trips): bases[p] = sum of the trip counts before
+    Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+    Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+    bases = memref::AllocOp::create(b, loc, MemRefType::get({ShapedType::kDynamic},
+                                                            b.getIndexType()),
+                                    ValueRange{parent->trips});
+    auto counting = scf::ForOp::create(b, loc, c0, parent->trips, c1, ValueRange{c0});
+    OpBuilder in = OpBuilder::atBlockBegin(counting.getBody());
+    Value p = counting.getInductionVar();
+    Value j = arith::AddIOp::create(in, loc, parent->lb,
+                                    arith::MulIOp::create(in, loc, p, parent->step));
+    DominanceInfo dom(fwd->getParentOfType<func::FuncOp>());
+    IRMapping map;
+    map.map(parent->fwd.getInductionVar(), j);
+    Value l = hoistBefore(fwd.getLowerBound(), topFwd(), dom, map, &in);
+    Value u = hoistBefore(fwd.getUpperBound(), topFwd(), dom, map, &in);
+    Value st = hoistBefore(fwd.getStep(), topFwd(), dom, map, &in);
+    Value zeroStep = arith::CmpIOp::create(in, loc, arith::CmpIPredicate::eq, st, c0);
+    Value safeStep = arith::SelectOp::create(in, loc, zeroStep, c1, st);
+    Value n = arith::MaxSIOp::create(
+        in, loc,
+        arith::CeilDivSIOp::create(in, loc, arith::SubIOp::create(in, loc, u, l), safeStep),
+        c0);
+    Value sum = counting.getRegionIterArgs()[0];
+    memref::StoreOp::create(in, loc, sum, bases, p);
+    scf::YieldOp::create(in, loc, ValueRange{arith::AddIOp::create(in, loc, sum, n)});
+    flat = counting.getResult(0);
+    OpBuilder afterBwd(topBwd()->getBlock(), std::next(topBwd()->getIterator()));
+    memref::DeallocOp::create(afterBwd, loc, bases);
+    return;
+  }
   Value span = arith::SubIOp::create(b, loc, ub, lb);
   // A step of 0 (never run: an empty outer loop) must not trap here.
   Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
@@ -313,18 +377,30 @@ Value Nest::position(scf::ForOp loop, bool backward) {
       b, loc, arith::SubIOp::create(b, loc, loop.getInductionVar(), loop.getLowerBound()),
       loop.getStep());
   if (backward && !inOrder)
-    p = arith::SubIOp::create(b, loc, last, p);
-  if (parent)
-    p = arith::AddIOp::create(
-        b, loc,
-        arith::MulIOp::create(b, loc,
-                              parent->position(backward ? parent->bwd : parent->fwd, backward),
-                              trips),
-        p);
+    p = arith::SubIOp::create(b, loc, lastIn(loop, b), p);
+  if (parent) {
+    Value ppos = parent->position(backward ? parent->bwd : parent->fwd, backward);
+    Value base = varying ? memref::LoadOp::create(b, loc, bases, ppos).getResult()
+                         : arith::MulIOp::create(b, loc, ppos, trips).getResult();
+    p = arith::AddIOp::create(b, loc, base, p);
+  }
   markPosition(p);
   if (own)
     pos[backward] = p;
   return p;
+}
+
+/// The own iteration count - 1 of `loop` (this nest's loop or a copy), at
+/// `b` in its body: hoisted before the nest, or for a varying nest from the
+/// loop's own bounds (only used where the loop runs, so its step is not 0).
+Value Nest::lastIn(scf::ForOp loop, OpBuilder &b) {
+  if (!varying)
+    return last;
+  Location loc = loop.getLoc();
+  Value n = arith::CeilDivSIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, loop.getUpperBound(), loop.getLowerBound()),
+      loop.getStep());
+  return arith::SubIOp::create(b, loc, n, arith::ConstantIndexOp::create(b, loc, 1));
 }
 
 /// An op of `block` (before `before`, if given) that computes what `op`
@@ -903,7 +979,8 @@ SmallVector<Value> LoopTaper::apply(const llvm::SetVector<Value> &stored) {
             arith::AddIOp::create(
                 inFwd, loc, lb,
                 arith::MulIOp::create(
-                    inFwd, loc, arith::SubIOp::create(inFwd, loc, nest.last, own), step)));
+                    inFwd, loc, arith::SubIOp::create(inFwd, loc, nest.lastIn(fwd, inFwd), own),
+                    step)));
   }
   // The visited index that the lowering of the reversed loop computes is the
   // forward's induction variable (the parent's likewise).

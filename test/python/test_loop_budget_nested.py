@@ -138,22 +138,47 @@ def test_memory_budget_chooses_the_inner_plan_at_run_time():
             assert all(np.array_equal(a, b) for a, b in zip(rm, r32)), n
 
 
-# A triangular nest (the inner bound depends on the outer index) and an
-# inner loop in a branch store nothing for the inner loop, and stay right.
+# A triangular nest (the inner bound depends on the outer index): the
+# inner loop's tape holds sum over t of min(t + 1, K) values, its flat
+# position is bases[t] + k (bases: the running sum, counted before the nest).
 TRIANGLE = NESTED.replace("%K = memref.dim %W, %c0 : memref<?xf64>\n", "").replace(
     "%x = memref.load %X[%t] : memref<?xf64>",
     "%x = memref.load %X[%t] : memref<?xf64>\n    %K0 = memref.dim %W, %c0 : memref<?xf64>\n"
     "    %t1 = arith.addi %t, %c1 : index\n    %K = arith.minui %t1, %K0 : index")
 
 
-def test_inner_bounds_unknown_before_the_nest():
-    assert 1 not in stored_bytes(TRIANGLE, 32)
+def test_triangular_nest():
+    assert stored_bytes(TRIANGLE, 32) == {1: [32], 0: [16]}
     rng = np.random.default_rng(2)
     X, W = rng.uniform(-0.4, 0.4, 12), rng.uniform(-1, 1, 5)
     ref = nested_grad(Program(TRIANGLE, grad=["nested"]), X, W)
-    got = nested_grad(Program(TRIANGLE, grad=["nested"], loop_budget=32), X, W)
-    for a, b in zip(got, ref):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    # tapes: 1 + 2 + 3 + 4 + 5 x 8 = 50 inner iterations x 32 B, 12 x 16 B
+    for kw in (dict(loop_budget=32), dict(loop_budget=8), dict(memory_budget=50 * 32 + 12 * 16),
+               dict(memory_budget=50 * 32 - 1), dict(memory_budget=50 * 8),
+               dict(loop_budget=32, checks=True)):
+        got = nested_grad(Program(TRIANGLE, grad=["nested"], **kw), X, W)
+        for a, b in zip(got, ref):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=str(kw))
+    p = Program(TRIANGLE, grad=["nested"], loop_budget=32)
+    r, xb, wb = nested_grad(p, X, W)
+
+    def L(y, z, X_, W_):
+        o = p.call("nested", y, z, X_, W_)
+        return o[0] + 0.5 * o[1]
+    assert_central_differences(L, (0.3, -0.2, X, W), 2, xb, (0, 5, 11))
+    assert_central_differences(L, (0.3, -0.2, X, W), 3, wb, (0, 2, 4))
+
+
+def test_triangular_nest_memory_budget_fits_the_sum():
+    # memory_budget = exactly the tapes of the triangle (sum of the inner
+    # trip counts x 32 B, + 16 B per outer iteration): bit for bit what
+    # loop_budget=32 gives; one byte less: the inner loop falls back to a
+    # smaller plan, and the gradient still agrees.
+    rng = np.random.default_rng(3)
+    X, W = rng.uniform(-0.4, 0.4, 12), rng.uniform(-1, 1, 5)
+    full = nested_grad(Program(TRIANGLE, grad=["nested"], loop_budget=32), X, W)
+    fits = nested_grad(Program(TRIANGLE, grad=["nested"], memory_budget=50 * 32 + 12 * 16), X, W)
+    assert all(np.array_equal(a, b) for a, b in zip(full, fits))
 
 
 # -- random nests ----------------------------------------------------------------------
@@ -208,10 +233,11 @@ def emit_ops(rng, cur, factors, nops, tag, indent, write=None):
     return [" " * indent + ln for ln in lines]
 
 
-def random_nest(rng, name, depth):
+def random_nest(rng, name, depth, triangular=False):
     """rev.for over X (state: NV floats) with random updates before and after
     a nested rev.for over W (the same state), `depth` levels deep; the
-    innermost level reads x = X[t], w = W[k] and writes Y[t]."""
+    innermost level reads x = X[t], w = W[k] and writes Y[t]. Triangular:
+    the second level runs k < min(t, K) (none at t = 0)."""
     f64s = ", ".join(["f64"] * NV)
     lines = [f"rev.func @{name}(" + ", ".join(f"%v{i}: f64" for i in range(NV)) +
              f", %X: memref<?xf64>, %W: memref<?xf64>, %Y: memref<?xf64>) -> ({f64s}) {{",
@@ -225,6 +251,9 @@ def random_nest(rng, name, depth):
         nonlocal cur
         iv = ["%t", "%k", "%j"][d]
         ub = ["%n", "%K", "%c3"][d]
+        if d == 1 and triangular:
+            lines.append(" " * indent + "%Kt = arith.minui %t, %K : index")
+            ub = "%Kt"
         args = [f"%l{d}a{i}" for i in range(NV)]
         lines.append(" " * indent + f"%l{d}:{NV} = rev.for {iv} = %c0 to {ub} step %c1 iter_args(" +
                      ", ".join(f"{a} = {c}" for a, c in zip(args, cur)) + f") -> ({f64s}) {{")
@@ -324,6 +353,57 @@ def test_checked_mode_passes_the_random_nests(random_sources):
         args = nest_args(500 + k)
         for a, b in zip(run_nest_grad(p, k, *args), run_nest_grad(p0, k, *args)):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+
+
+# Random triangular nests: the second level runs k < min(t, K), a third level
+# (rectangular) inside it in the three-level ones; the same checks.
+NTRI = 6
+
+
+@pytest.fixture(scope="module")
+def triangular_sources():
+    rng = np.random.default_rng(20261203)
+    return [random_nest(rng, f"N{k}", 2 + k % 2, triangular=True) for k in range(NTRI)]
+
+
+@pytest.fixture(scope="module")
+def triangular_programs(triangular_sources):
+    src = "\n".join(triangular_sources)
+    names = [f"N{k}" for k in range(NTRI)]
+    kws = {"0": {}, "8": dict(loop_budget=8), "4096": dict(loop_budget=4096),
+           "total": dict(memory_budget=3000), "checks": dict(loop_budget=4096, checks=True)}
+    return {k: Program(src, grad=names, **kw) for k, kw in kws.items()}
+
+
+@pytest.mark.parametrize("k", range(NTRI))
+def test_random_triangular_nests_same_gradient_at_every_budget(triangular_programs, k):
+    args = nest_args(600 + k)
+    ref = run_nest_grad(triangular_programs["0"], k, *args)
+    scale = max(1.0, *(np.abs(a).max() for a in ref))
+    for b, p in triangular_programs.items():
+        got = run_nest_grad(p, k, *args)
+        for name, g, r in zip(("scalars", "Xbar", "Wbar", "Ybar"), got, ref):
+            np.testing.assert_allclose(g, r, rtol=1e-9, atol=1e-9 * scale,
+                                       err_msg=f"triangular N{k}, budget {b}, {name}")
+
+
+@pytest.mark.parametrize("k", (0, 3))
+def test_random_triangular_nest_gradient_matches_finite_differences(triangular_programs, k):
+    v, X, W, Y, vbar, _ = nest_args(700 + k, n=6, K=3)
+    p = triangular_programs["4096"]
+    r, Xb, Wb, _ = run_nest_grad(p, k, v, X, W, Y, vbar, np.zeros_like(Y))
+
+    def f(v_, X_, W_):
+        return float(np.dot(vbar, p.call(f"N{k}", *v_, X_.copy(), W_.copy(), Y.copy())))
+    assert_central_differences(f, (v, X, W), 0, r[NV:2 * NV], range(NV))
+    assert_central_differences(f, (v, X, W), 1, Xb, range(len(X)))
+    assert_central_differences(f, (v, X, W), 2, Wb, range(len(W)))
+
+
+def test_random_triangular_nests_store_in_inner_loops(triangular_sources):
+    depths = [stored_bytes(s, 4096) for s in triangular_sources]
+    assert sum(1 for d in depths if 1 in d) >= NTRI // 2, depths
+    assert any(2 in d for d in depths), depths
 
 
 # -- backward loops in the forward's order ---------------------------------------------
