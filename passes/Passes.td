@@ -152,8 +152,9 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
 
     `loop-budget=B` (bytes per iteration) lets the gradient store values for
     the backward sweeps of the top-level `rev.for` loops of each function it
-    differentiates and of the functions those reach through top-level
-    `rev.call`s, and of the `rev.for` loops nested in those, directly or in branches (one
+    differentiates (directly or in top-level `rev.if` branches) and of the
+    functions those reach through top-level `rev.call`s (or calls in such
+    branches), and of the `rev.for` loops nested in those, directly or in branches (one
     tape per nest): they and the gradient are marked here, and
     `--rev-tape-loops` (in the lowering pipelines) picks the values. With
     `memory-budget=BYTES > 0` loops store too, their tapes and the rev.steps
@@ -382,6 +383,12 @@ def RevTapeLoops : Pass<"rev-tape-loops", "::mlir::ModuleOp"> {
     it with the stored value in every iteration, so a backward sweep whose
     uncomputation is ill-conditioned (e.g. `y += 1e20 * x` loses `y`) is
     reported instead of silently differing.
+    Top-level pairs may sit in branches of top-level `scf.if`s (the forward
+    loop in a branch of the forward `scf.if`, the backward one in the same
+    branch of the backward `scf.if`; calls there are inlined first): their
+    tapes are allocated before the forward `scf.if` and freed after the
+    backward one, and with a budget in bytes in all they draw only when their
+    branch runs.
     Pairs nested in a pair's bodies (marked loops in the forward body and in
     the backward body, directly or in `scf.if` branches there; calls there
     are inlined first) are handled the same way, innermost

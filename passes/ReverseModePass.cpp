@@ -21,14 +21,22 @@ namespace {
 bool holdsMarkedLoops(FuncOp f, llvm::DenseSet<Operation *> &visiting) {
   if (f.getBody().empty() || !visiting.insert(f).second)
     return false;
-  bool found = llvm::any_of(f.getBody().front(), [&](Operation &op) {
-    if (isa<ForOp>(op))
-      return op.hasAttr(kTapeLoopAttr);
-    if (auto call = dyn_cast<CallOp>(op))
-      if (auto callee = SymbolTable::lookupNearestSymbolFrom<FuncOp>(call, call.getCalleeAttr()))
-        return holdsMarkedLoops(callee, visiting);
-    return false;
-  });
+  std::function<bool(Block &)> holds = [&](Block &block) {
+    return llvm::any_of(block, [&](Operation &op) {
+      if (isa<ForOp>(op))
+        return op.hasAttr(kTapeLoopAttr);
+      // (a loop or a call in a top-level branch)
+      if (auto branch = dyn_cast<IfOp>(op))
+        return llvm::any_of(op.getRegions(),
+                            [&](Region &r) { return !r.empty() && holds(r.front()); });
+      if (auto call = dyn_cast<CallOp>(op))
+        if (auto callee =
+                SymbolTable::lookupNearestSymbolFrom<FuncOp>(call, call.getCalleeAttr()))
+          return holdsMarkedLoops(callee, visiting);
+      return false;
+    });
+  };
+  bool found = holds(f.getBody().front());
   visiting.erase(f);
   return found;
 }
@@ -83,24 +91,24 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
         if (g->hasAttr(kBackwardOfAttr) || findMarkedFunction(g, kBackwardOfAttr) ||
             g.getBody().empty())
           return;
-        // The top-level loops, and the loops nested in the body of a marked
-        // loop, directly or in its branches (their tapes hold one value per
-        // iteration of the nest).
-        std::function<void(Block &, bool)> mark = [&](Block &block, bool inLoop) {
+        // The top-level loops (directly or in top-level branches), and the
+        // loops nested in the body of a marked loop, directly or in its
+        // branches (their tapes hold one value per iteration of the nest).
+        std::function<void(Block &)> mark = [&](Block &block) {
           for (Operation &op : block) {
             if (auto loop = dyn_cast<ForOp>(op); loop && !loop.getReverse()) {
               if (!loop->hasAttr(kTapeLoopAttr))
                 loop->setAttr(kTapeLoopAttr, IntegerAttr::get(IntegerType::get(&getContext(), 64),
                                                               nextTapeId++));
-              mark(loop.getBody().front(), true);
-            } else if (auto branch = dyn_cast<IfOp>(op); branch && inLoop) {
+              mark(loop.getBody().front());
+            } else if (auto branch = dyn_cast<IfOp>(op)) {
               for (Region *r : {&branch.getThenRegion(), &branch.getElseRegion()})
                 if (!r->empty())
-                  mark(r->front(), true);
+                  mark(r->front());
             }
           }
         };
-        mark(g.getBody().front(), false);
+        mark(g.getBody().front());
       });
     }
     for (FuncOp f : *selected) {

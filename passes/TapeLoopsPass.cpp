@@ -221,8 +221,16 @@ struct Nest {
   bool varying = false;
   Value bases;
 
-  scf::ForOp topFwd() { return parent ? parent->topFwd() : fwd; }
-  scf::ForOp topBwd() { return parent ? parent->topBwd() : bwd; }
+  /// The ops of the function's body that hold the nest's top-level forward
+  /// and backward loops: the loops themselves, or the `scf.if`s they are in.
+  /// Tapes are allocated before the first and freed after the second.
+  Operation *topFwd() { return functionLevel(parent ? parent->topFwd() : fwd.getOperation()); }
+  Operation *topBwd() { return functionLevel(parent ? parent->topBwd() : bwd.getOperation()); }
+  static Operation *functionLevel(Operation *op) {
+    while (!isa<func::FuncOp>(op->getParentOp()))
+      op = op->getParentOp();
+    return op;
+  }
   bool hoistBounds(DominanceInfo &dom);
   void computeCounts();
   Value lastIn(scf::ForOp loop, OpBuilder &b);
@@ -234,7 +242,7 @@ struct Nest {
 /// an induction variable or a loop-carried value); null if there is none.
 /// With `at` given: a clone at `at` (by default before `top`), where the
 /// values `map` holds already (e.g. an induction variable) are known.
-Value hoistBefore(Value v, scf::ForOp top, DominanceInfo &dom, IRMapping &map,
+Value hoistBefore(Value v, Operation *top, DominanceInfo &dom, IRMapping &map,
                   OpBuilder *at = nullptr) {
   if (Value m = map.lookupOrNull(v))
     return m;
@@ -256,7 +264,7 @@ Value hoistBefore(Value v, scf::ForOp top, DominanceInfo &dom, IRMapping &map,
 
 /// Whether hoistBefore(v, top) would succeed where `known` (if given) is
 /// mapped.
-bool canHoistBefore(Value v, scf::ForOp top, DominanceInfo &dom, Value known) {
+bool canHoistBefore(Value v, Operation *top, DominanceInfo &dom, Value known) {
   if (v == known || dom.properlyDominates(v, top))
     return true;
   Operation *def = v.getDefiningOp();
@@ -504,8 +512,10 @@ private:
   func::FuncOp fn;
   Nest &nest;
   scf::ForOp fwd, bwd;
-  /// The top-level loops of the nest (fwd and bwd themselves at the top).
-  scf::ForOp topFwd, topBwd;
+  /// Nest::topFwd() and topBwd(): the function-level ops holding the
+  /// nest's top-level loops (fwd and bwd themselves at the top, or the
+  /// branches they are in).
+  Operation *topFwd, *topBwd;
   int64_t budget;
   Value counter;
   std::optional<double> checkAtol;
@@ -1022,7 +1032,7 @@ constexpr size_t kMaxPlans = 4;
 SmallVector<int64_t> LoopTaper::run() {
   // The pair must be the mirror image that the AD pass builds.
   if (bwd.getNumRegionIterArgs() < numState || !isa<IndexType>(fwd.getStep().getType()) ||
-      !dom.properlyDominates(topFwd.getOperation(), topBwd.getOperation()))
+      !dom.properlyDominates(topFwd, topBwd))
     return {};
   // A nested pair's tapes are sized before the top-level loop.
   if (!nest.hoistBounds(dom))
@@ -1076,11 +1086,30 @@ void LoopTaper::versionOnCounter(ArrayRef<llvm::SetVector<Value>> plans) {
   Value left = memref::LoadOp::create(b, loc, counter, ValueRange{});
   Value choice = arith::ConstantIndexOp::create(b, loc, plans.size());
   Value taken = zero;
+  // A top-level pair in branches draws only when they run: the conditions of
+  // the enclosing scf.ifs known before the function-level one.
+  Value runs;
+  if (!nest.parent && topFwd != fwd.getOperation()) {
+    for (Operation *op = fwd->getParentOp();; op = op->getParentOp()) {
+      if (auto branch = dyn_cast<scf::IfOp>(op);
+          branch && dom.properlyDominates(branch.getCondition(), topFwd)) {
+        Value c = branch.getCondition();
+        if (!branch.getThenRegion().isAncestor(fwd->getParentRegion()))
+          c = arith::XOrIOp::create(
+              b, loc, c, arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
+        runs = runs ? arith::AndIOp::create(b, loc, runs, c).getResult() : c;
+      }
+      if (op == topFwd)
+        break;
+    }
+  }
   for (int64_t p = int64_t(plans.size()) - 1; p >= 0; --p) {
     int64_t bytes = planBytes(plans[p]);
     // trips x bytes <= left, without overflow
     Value most = arith::DivSIOp::create(b, loc, left, arith::ConstantIndexOp::create(b, loc, bytes));
     Value fits = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, trips, most);
+    if (runs)
+      fits = arith::AndIOp::create(b, loc, fits, runs);
     choice = arith::SelectOp::create(b, loc, fits, arith::ConstantIndexOp::create(b, loc, p), choice);
     Value need = arith::MulIOp::create(b, loc, trips, arith::ConstantIndexOp::create(b, loc, bytes));
     taken = arith::SelectOp::create(b, loc, fits, need, taken);
@@ -1134,9 +1163,12 @@ void LoopTaper::versionOnCounter(ArrayRef<llvm::SetVector<Value>> plans) {
     });
     return sw;
   };
+  bool atTop = topBwd == bwd.getOperation();
   makeSwitch(fwds);
   scf::IndexSwitchOp bsw = makeSwitch(bwds);
-  Operation *end = nest.parent ? topBwd.getOperation() : bsw.getOperation();
+  // (after the switch that took the backward loop's place at the function's
+  // top level, else after the function-level op that holds it)
+  Operation *end = atTop ? bsw.getOperation() : topBwd;
   OpBuilder after(end->getBlock(), std::next(end->getIterator()));
   for (Value tape : tapes)
     memref::DeallocOp::create(after, loc, tape);
@@ -1153,14 +1185,21 @@ bool holdsMarkedLoops(func::FuncOp f, SymbolTable &symbols,
                       llvm::DenseSet<Operation *> &visiting) {
   if (!f || f.isExternal() || !f.getBody().hasOneBlock() || !visiting.insert(f).second)
     return false;
-  bool found = llvm::any_of(f.getBody().front(), [&](Operation &o) {
-    if (o.hasAttr(kTapeLoopAttr) || o.hasAttr(kTapeAdjointAttr) ||
-        o.hasAttr(kMemoryBudgetCounterAttr))
-      return true;
-    auto call = dyn_cast<func::CallOp>(o);
-    return call && holdsMarkedLoops(symbols.lookup<func::FuncOp>(call.getCallee()), symbols,
-                                    visiting);
-  });
+  std::function<bool(Block &)> holds = [&](Block &block) {
+    return llvm::any_of(block, [&](Operation &o) {
+      if (o.hasAttr(kTapeLoopAttr) || o.hasAttr(kTapeAdjointAttr) ||
+          o.hasAttr(kMemoryBudgetCounterAttr))
+        return true;
+      if (auto branch = dyn_cast<scf::IfOp>(o))
+        return llvm::any_of(branch->getRegions(), [&](Region &r) {
+          return !r.empty() && holds(r.front());
+        });
+      auto call = dyn_cast<func::CallOp>(o);
+      return call && holdsMarkedLoops(symbols.lookup<func::FuncOp>(call.getCallee()), symbols,
+                                      visiting);
+    });
+  };
+  bool found = holds(f.getBody().front());
   visiting.erase(f);
   return found;
 }
@@ -1176,22 +1215,23 @@ bool holdsMarkedLoops(func::FuncOp f, SymbolTable &symbols,
 /// unconditionally at its top level would never stop).
 constexpr int kMaxInlineRounds = 8;
 
-/// One round in `block` and in the bodies of the marked loops in it
-/// (recursively): a call inside a marked loop is inlined too, so that the
-/// callee's loops become nested pairs of that loop.
-bool inlineMarkedCallsIn(Block &block, SymbolTable &symbols, bool inLoop = false) {
+/// One round in `block`, in the bodies of the marked loops in it and in the
+/// branches of its scf.ifs (recursively): a call inside a marked loop is
+/// inlined too, so that the callee's loops become nested pairs of that loop,
+/// and a call in a top-level branch, so that they become pairs in branches.
+bool inlineMarkedCallsIn(Block &block, SymbolTable &symbols) {
   bool inlined = false;
   for (Operation &op : llvm::make_early_inc_range(block)) {
     if (auto loop = dyn_cast<scf::ForOp>(op)) {
       if (loop->hasAttr(kTapeLoopAttr) || loop->hasAttr(kTapeAdjointAttr))
-        inlined |= inlineMarkedCallsIn(*loop.getBody(), symbols, true);
+        inlined |= inlineMarkedCallsIn(*loop.getBody(), symbols);
       continue;
     }
-    // (and in the branches inside such a loop)
-    if (auto branch = dyn_cast<scf::IfOp>(op); branch && inLoop) {
+    // (and in branches, at the top level or inside such a loop)
+    if (auto branch = dyn_cast<scf::IfOp>(op)) {
       for (Region *r : {&branch.getThenRegion(), &branch.getElseRegion()})
         if (!r->empty())
-          inlined |= inlineMarkedCallsIn(r->front(), symbols, true);
+          inlined |= inlineMarkedCallsIn(r->front(), symbols);
       continue;
     }
     auto call = dyn_cast<func::CallOp>(op);
@@ -1262,15 +1302,28 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
         fn->removeAttr(kLoopBudgetTotalAttr);
       }
       inlineMarkedCalls(fn, symbols);
-      // Pairs at the top level, each mark once on each side.
+      // Pairs at the top level or in branches there (a loop of a top-level
+      // rev.if: its tapes are allocated before the forward scf.if and freed
+      // after the backward one, used when the branch runs), in program order.
       llvm::MapVector<Attribute, SmallVector<scf::ForOp>> fwds, bwds;
-      for (Operation &op : fn.getBody().front())
-        if (auto loop = dyn_cast<scf::ForOp>(op)) {
-          if (Attribute id = loop->getAttr(kTapeLoopAttr))
-            fwds[id].push_back(loop);
-          if (Attribute id = loop->getAttr(kTapeAdjointAttr))
-            bwds[id].push_back(loop);
+      SmallVector<scf::ForOp> fwdOrder;
+      std::function<void(Block &)> findTop = [&](Block &block) {
+        for (Operation &op : block) {
+          if (auto loop = dyn_cast<scf::ForOp>(op)) {
+            if (Attribute id = loop->getAttr(kTapeLoopAttr)) {
+              fwds[id].push_back(loop);
+              fwdOrder.push_back(loop);
+            }
+            if (Attribute id = loop->getAttr(kTapeAdjointAttr))
+              bwds[id].push_back(loop);
+          } else if (auto branch = dyn_cast<scf::IfOp>(op)) {
+            for (Region *r : {&branch.getThenRegion(), &branch.getElseRegion()})
+              if (!r->empty())
+                findTop(r->front());
+          }
         }
+      };
+      findTop(fn.getBody().front());
       // With a budget in bytes in all: one counter of the bytes no tape
       // holds, at the function's start; the schedules of the rev.steps
       // adjoints inlined here read it instead of their own constant (so their
@@ -1301,16 +1354,15 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
       // (k-1-i)-th backward one. In forward order, so that the loops draw on
       // the budget's counter as they run.
       SmallVector<std::pair<scf::ForOp, scf::ForOp>> pairs;
-      for (auto &[id, fs] : fwds) {
+      for (scf::ForOp f : fwdOrder) {
+        Attribute id = f->getAttr(kTapeLoopAttr);
+        const SmallVector<scf::ForOp> &fs = fwds[id];
         auto it = bwds.find(id);
         if (it == bwds.end() || it->second.size() != fs.size())
           continue;
-        for (auto [i, f] : llvm::enumerate(fs))
-          pairs.push_back({f, it->second[fs.size() - 1 - i]});
+        size_t i = llvm::find(fs, f) - fs.begin();
+        pairs.push_back({f, it->second[fs.size() - 1 - i]});
       }
-      llvm::sort(pairs, [](auto &a, auto &b) {
-        return a.first->isBeforeInBlock(b.first.getOperation());
-      });
       // The pairs nested in each pair's bodies (a forward loop marked N
       // directly in the forward body, its backward loop directly in the
       // backward body), innermost first: a parent's copies (with a counter)

@@ -636,3 +636,74 @@ def test_memory_budget_zero_marks_no_loop():
     r = subprocess.run([REV_OPT, "--rev-ad=memory-budget=0 loop-budget=32"], input=COUPLED,
                        capture_output=True, text=True)
     assert r.returncode == 0 and "rev.tape_loop" not in r.stdout and "rev.loop_budget" not in r.stdout
+
+
+# -- loops in top-level branches -------------------------------------------------------
+# rev-ad marks the loops of a top-level rev.if's branches too (and the pass
+# inlines calls there): each branch's loop is a pair whose tapes are
+# allocated before the forward scf.if and freed after the backward one.
+BRANCHES = open(os.path.join(ROOT, "examples", "coupled_branches.mlir")).read()
+
+
+def branches_grad(p, X, pval, y=0.3, z=-0.2):
+    xb = np.zeros_like(X)
+    r = p.call(p.gradient_names["branchy"], y, z, X.copy(), pval, 1.0, 0.5, 0.0, xb)
+    return np.concatenate([np.array(r), xb])
+
+
+def test_loops_in_top_level_branches_store():
+    out = subprocess.run([REV_OPT, "--rev-ad=funcs=branchy loop-budget=16",
+                          "--rev-expand-uncalls", "--rev-expand-routines", "--lower-rev",
+                          "--canonicalize", "--cse", "--rev-tape-loops=remarks=1",
+                          "-o", os.devnull], input=BRANCHES, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "@branchy_grad stores 16, 16 bytes per iteration (budget 16) in 2 loop(s)" \
+        in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize("pval", [0.7, -0.4])
+def test_loops_in_top_level_branches_same_gradient_at_every_budget(pval):
+    rng = np.random.default_rng(4)
+    X = rng.uniform(-0.5, 0.5, 40)
+    ref = branches_grad(Program(BRANCHES, grad=["branchy"]), X, pval)
+    for kw in (dict(loop_budget=8), dict(loop_budget=16), dict(loop_budget=4096),
+               dict(memory_budget=40 * 16), dict(memory_budget=40 * 8),
+               dict(memory_budget=40 * 8 - 1), dict(loop_budget=4096, checks=True)):
+        got = branches_grad(Program(BRANCHES, grad=["branchy"], **kw), X, pval)
+        np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12, err_msg=str((pval, kw)))
+    # central differences (the objective: y_T + 0.5 z_T)
+    p = Program(BRANCHES, grad=["branchy"], loop_budget=16)
+    g = branches_grad(p, X, pval)
+
+    def L(y, z, X_):
+        o = p.call("branchy", y, z, X_.copy(), pval)
+        return o[0] + 0.5 * o[1]
+    h = 1e-6
+    fd = [(L(0.3 + h, -0.2, X) - L(0.3 - h, -0.2, X)) / (2 * h),
+          (L(0.3, -0.2 + h, X) - L(0.3, -0.2 - h, X)) / (2 * h)]
+    np.testing.assert_allclose(g[3:5], fd, rtol=1e-6)
+    for i in (0, 17, 39):
+        e = np.zeros_like(X)
+        e[i] = h
+        fdx = (L(0.3, -0.2, X + e) - L(0.3, -0.2, X - e)) / (2 * h)
+        assert abs(g[6 + i] - fdx) <= 1e-6 * max(1, abs(fdx)), (i, g[6 + i], fdx)
+
+
+def test_memory_budget_is_drawn_by_the_branch_that_runs():
+    # The branches' loops draw before the forward scf.if, each only if its
+    # branch runs (the condition is known there), and give back after the
+    # backward one. With a loop after the branch and a budget for two
+    # 16-byte tapes, the branch that runs and the loop after both store:
+    # bit for bit the gradient of loop_budget=16 (which stores in both).
+    src = BRANCHES.replace("rev.return %r#0, %r#1, %p : f64, f64, f64", """
+  %w:2 = rev.call @coupled(%r#0, %r#1, %X) : (f64, f64, memref<?xf64>) -> (f64, f64)
+  rev.return %w#0, %w#1, %p : f64, f64, f64""")
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-0.5, 0.5, 30)
+    for pval in (0.6, -0.6):
+        ref = branches_grad(Program(src, grad=["branchy"]), X, pval)
+        full = branches_grad(Program(src, grad=["branchy"], loop_budget=16), X, pval)
+        got = branches_grad(Program(src, grad=["branchy"], memory_budget=30 * 16 * 2), X, pval)
+        np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
+        assert not np.array_equal(full, ref)  # storing changes the last bits here
+        assert np.array_equal(got, full), pval
