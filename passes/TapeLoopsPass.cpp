@@ -20,6 +20,7 @@
 
 #include "mlir/IR/Dominance.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -161,9 +162,13 @@ bool mayAlias(Value a, Value b, func::FuncOp fn) {
 }
 
 /// Whether `op` or an op nested in it may write (or free) memory that the
-/// memref `m` holds; ops with unknown effects (calls) may.
+/// memref `m` holds; ops with unknown effects (calls) may. Checked mode's
+/// failure reports (`rev.check_failure`: they print and end the program, or
+/// record the failure in the runtime) write nothing the sweeps read.
 bool mayWrite(Operation *op, Value m, func::FuncOp fn) {
-  WalkResult r = op->walk([&](Operation *o) {
+  WalkResult r = op->walk<WalkOrder::PreOrder>([&](Operation *o) {
+    if (o->hasAttr(kCheckFailureAttr))
+      return WalkResult::skip();
     if (auto effects = dyn_cast<MemoryEffectOpInterface>(o)) {
       SmallVector<MemoryEffects::EffectInstance> list;
       effects.getEffects(list);
@@ -813,6 +818,25 @@ void LoopTaper::findTwins() {
   Block *fbody = fwd.getBody();
   IRMapping &map = twins;
   mapVisitedIndices(map);
+  // The backward sweep's constants (of the inlined backward function, after
+  // the forward loop) as the forward's equal ones before it.
+  DenseMap<std::pair<Attribute, Type>, Value> constants;
+  for (Operation &op : fn.getBody().front()) {
+    if (&op == topFwd)
+      break;
+    Attribute value;
+    if (op.getNumResults() == 1 && matchPattern(op.getResult(0), m_Constant(&value)))
+      constants.try_emplace({value, op.getResult(0).getType()}, op.getResult(0));
+  }
+  for (Operation &op : *body)
+    for (Value v : op.getOperands()) {
+      Attribute value;
+      if (map.contains(v) || dom.properlyDominates(v, fwd) ||
+          !matchPattern(v, m_Constant(&value)))
+        continue;
+      if (Value f = constants.lookup({value, v.getType()}))
+        map.map(v, f);
+    }
   for (Operation &op : *body)
     if (op.hasAttr(kTapeIndexAttr) && op.getNumResults() == 1)
       freeInForward.insert(&op);
