@@ -34,6 +34,7 @@
 #include "llvm/ADT/SetVector.h"
 
 #include <deque>
+#include <map>
 #include <functional>
 
 namespace mlir::rev {
@@ -512,6 +513,7 @@ private:
   Value materialize(Value v, OpBuilder &inFwd, OpBuilder &beforeFwd, IRMapping &map);
   SmallVector<Value> apply(const llvm::SetVector<Value> &stored);
   void versionOnCounter(ArrayRef<llvm::SetVector<Value>> plans);
+  Value branchRuns(OpBuilder &b);
   void addCheck(Value recomputed, Value loaded);
 
   func::FuncOp fn;
@@ -993,10 +995,18 @@ SmallVector<Value> LoopTaper::apply(const llvm::SetVector<Value> &stored) {
   OpBuilder beforeFwd(topFwd);
   nest.computeCounts();
   SmallVector<Value> tapes;
+  // (a pair in branches that do not run allocates nothing)
+  Value length = allocLength;
+  if (!length) {
+    length = nest.flat;
+    if (Value runs = branchRuns(beforeFwd))
+      length = arith::SelectOp::create(beforeFwd, loc, runs, length,
+                                       arith::ConstantIndexOp::create(beforeFwd, loc, 0));
+  }
   for (Value v : stored)
     tapes.push_back(memref::AllocOp::create(
         beforeFwd, loc, MemRefType::get({ShapedType::kDynamic}, v.getType()),
-        ValueRange{allocLength ? allocLength : nest.flat}));
+        ValueRange{length}));
 
   // Forward body: own position p = (j - lb) / s; the backward visits it with
   // j' = lb + (n - 1 - p) s (j' = j in order). The tapes are indexed by the
@@ -1047,6 +1057,29 @@ SmallVector<Value> LoopTaper::apply(const llvm::SetVector<Value> &stored) {
     if (slice.contains(&op) && op.use_empty())
       op.erase();
   return tapes;
+}
+
+/// For a top-level pair in branches of a function-level scf.if: whether
+/// they run, from the conditions of the enclosing scf.ifs known before that
+/// one (at `b`, before it); null otherwise.
+Value LoopTaper::branchRuns(OpBuilder &b) {
+  if (nest.parent || topFwd == fwd.getOperation())
+    return {};
+  Location loc = fwd.getLoc();
+  Value runs;
+  for (Operation *op = fwd->getParentOp();; op = op->getParentOp()) {
+    if (auto branch = dyn_cast<scf::IfOp>(op);
+        branch && dom.properlyDominates(branch.getCondition(), topFwd)) {
+      Value c = branch.getCondition();
+      if (!branch.getThenRegion().isAncestor(fwd->getParentRegion()))
+        c = arith::XOrIOp::create(b, loc, c,
+                                  arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
+      runs = runs ? arith::AndIOp::create(b, loc, runs, c).getResult() : c;
+    }
+    if (op == topFwd)
+      break;
+  }
+  return runs;
 }
 
 /// At most this many plans per loop when the budget is checked at run time
@@ -1110,23 +1143,8 @@ void LoopTaper::versionOnCounter(ArrayRef<llvm::SetVector<Value>> plans) {
   Value left = memref::LoadOp::create(b, loc, counter, ValueRange{});
   Value choice = arith::ConstantIndexOp::create(b, loc, plans.size());
   Value taken = zero;
-  // A top-level pair in branches draws only when they run: the conditions of
-  // the enclosing scf.ifs known before the function-level one.
-  Value runs;
-  if (!nest.parent && topFwd != fwd.getOperation()) {
-    for (Operation *op = fwd->getParentOp();; op = op->getParentOp()) {
-      if (auto branch = dyn_cast<scf::IfOp>(op);
-          branch && dom.properlyDominates(branch.getCondition(), topFwd)) {
-        Value c = branch.getCondition();
-        if (!branch.getThenRegion().isAncestor(fwd->getParentRegion()))
-          c = arith::XOrIOp::create(
-              b, loc, c, arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
-        runs = runs ? arith::AndIOp::create(b, loc, runs, c).getResult() : c;
-      }
-      if (op == topFwd)
-        break;
-    }
-  }
+  // A top-level pair in branches draws only when they run.
+  Value runs = branchRuns(b);
   for (int64_t p = int64_t(plans.size()) - 1; p >= 0; --p) {
     int64_t bytes = planBytes(plans[p]);
     // trips x bytes <= left, without overflow
@@ -1200,6 +1218,50 @@ void LoopTaper::versionOnCounter(ArrayRef<llvm::SetVector<Value>> plans) {
   memref::StoreOp::create(after, loc, arith::AddIOp::create(after, loc, now, taken), counter,
                           ValueRange{});
   dom.invalidate();
+}
+
+/// The marked loops of `fwdBlock` (`rev.tape_loop`) and `bwdBlock`
+/// (`rev.tape_adjoint`), directly or in scf.if branches there (recursively),
+/// paired, in the forward's program order. A loop has k copies when its
+/// function is called k times (inlined): the copies in the same branches
+/// (the same then/else path from the block) pair in reverse order, the i-th
+/// forward copy with the (k-1-i)-th backward one (the backward sweep runs
+/// the calls' backward functions in reverse order, and the backward scf.ifs
+/// keep their branches).
+SmallVector<std::pair<scf::ForOp, scf::ForOp>> pairLoops(Block &fwdBlock, Block &bwdBlock) {
+  using Key = std::pair<const void *, std::string>;
+  std::map<Key, SmallVector<scf::ForOp>> fwds, bwds;
+  SmallVector<std::pair<scf::ForOp, Key>> order;
+  std::function<void(Block &, bool, const std::string &)> find =
+      [&](Block &block, bool forward, const std::string &path) {
+        for (Operation &op : block) {
+          if (auto loop = dyn_cast<scf::ForOp>(op)) {
+            if (Attribute id = loop->getAttr(forward ? kTapeLoopAttr : kTapeAdjointAttr)) {
+              Key key{id.getAsOpaquePointer(), path};
+              (forward ? fwds : bwds)[key].push_back(loop);
+              if (forward)
+                order.push_back({loop, key});
+            }
+          } else if (auto branch = dyn_cast<scf::IfOp>(op)) {
+            if (!branch.getThenRegion().empty())
+              find(branch.getThenRegion().front(), forward, path + "t");
+            if (!branch.getElseRegion().empty())
+              find(branch.getElseRegion().front(), forward, path + "e");
+          }
+        }
+      };
+  find(fwdBlock, true, "");
+  find(bwdBlock, false, "");
+  SmallVector<std::pair<scf::ForOp, scf::ForOp>> pairs;
+  for (auto &[f, key] : order) {
+    const SmallVector<scf::ForOp> &fs = fwds[key];
+    auto it = bwds.find(key);
+    if (it == bwds.end() || it->second.size() != fs.size())
+      continue;
+    size_t i = llvm::find(fs, f) - fs.begin();
+    pairs.push_back({f, it->second[fs.size() - 1 - i]});
+  }
+  return pairs;
 }
 
 /// Whether `f` (a single-block function) holds a marked loop or a rev.steps
@@ -1328,26 +1390,10 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
       inlineMarkedCalls(fn, symbols);
       // Pairs at the top level or in branches there (a loop of a top-level
       // rev.if: its tapes are allocated before the forward scf.if and freed
-      // after the backward one, used when the branch runs), in program order.
-      llvm::MapVector<Attribute, SmallVector<scf::ForOp>> fwds, bwds;
-      SmallVector<scf::ForOp> fwdOrder;
-      std::function<void(Block &)> findTop = [&](Block &block) {
-        for (Operation &op : block) {
-          if (auto loop = dyn_cast<scf::ForOp>(op)) {
-            if (Attribute id = loop->getAttr(kTapeLoopAttr)) {
-              fwds[id].push_back(loop);
-              fwdOrder.push_back(loop);
-            }
-            if (Attribute id = loop->getAttr(kTapeAdjointAttr))
-              bwds[id].push_back(loop);
-          } else if (auto branch = dyn_cast<scf::IfOp>(op)) {
-            for (Region *r : {&branch.getThenRegion(), &branch.getElseRegion()})
-              if (!r->empty())
-                findTop(r->front());
-          }
-        }
-      };
-      findTop(fn.getBody().front());
+      // after the backward one, used when the branch runs), in program
+      // order, so that the loops draw on the budget's counter as they run.
+      SmallVector<std::pair<scf::ForOp, scf::ForOp>> pairs =
+          pairLoops(fn.getBody().front(), fn.getBody().front());
       // With a budget in bytes in all: one counter of the bytes no tape
       // holds, at the function's start; the schedules of the rev.steps
       // adjoints inlined here read it instead of their own constant (so their
@@ -1372,21 +1418,6 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
           a.erase();
         }
       }
-      // A loop of a function called k times (inlined above) has k forward
-      // and k backward copies: the backward sweep runs the calls' backward
-      // functions in reverse order, so the i-th forward copy pairs with the
-      // (k-1-i)-th backward one. In forward order, so that the loops draw on
-      // the budget's counter as they run.
-      SmallVector<std::pair<scf::ForOp, scf::ForOp>> pairs;
-      for (scf::ForOp f : fwdOrder) {
-        Attribute id = f->getAttr(kTapeLoopAttr);
-        const SmallVector<scf::ForOp> &fs = fwds[id];
-        auto it = bwds.find(id);
-        if (it == bwds.end() || it->second.size() != fs.size())
-          continue;
-        size_t i = llvm::find(fs, f) - fs.begin();
-        pairs.push_back({f, it->second[fs.size() - 1 - i]});
-      }
       // The pairs nested in each pair's bodies (a forward loop marked N
       // directly in the forward body, its backward loop directly in the
       // backward body), innermost first: a parent's copies (with a counter)
@@ -1396,37 +1427,14 @@ struct RevTapeLoopsPass : public rev::impl::RevTapeLoopsBase<RevTapeLoopsPass> {
       std::function<void(Nest &)> collect = [&](Nest &parent) {
         // (directly in the bodies, or in branches there: a tape slot per
         // iteration of the nest, used when the branch runs)
-        llvm::MapVector<Attribute, SmallVector<scf::ForOp>> innerF, innerB;
-        std::function<void(Block &, StringRef, decltype(innerF) &)> find =
-            [&](Block &block, StringRef mark, decltype(innerF) &out) {
-              for (Operation &op : block) {
-                if (auto loop = dyn_cast<scf::ForOp>(op)) {
-                  if (Attribute id = loop->getAttr(mark))
-                    out[id].push_back(loop);
-                } else if (auto branch = dyn_cast<scf::IfOp>(op)) {
-                  for (Region *r : {&branch.getThenRegion(), &branch.getElseRegion()})
-                    if (!r->empty())
-                      find(r->front(), mark, out);
-                }
-              }
-            };
-        find(*parent.fwd.getBody(), kTapeLoopAttr, innerF);
-        find(*parent.bwd.getBody(), kTapeAdjointAttr, innerB);
-        // (k copies of one loop, from k calls of its function inlined in the
-        // body: the i-th forward copy pairs with the (k-1-i)-th backward one)
-        for (auto &[id, fs] : innerF) {
-          auto it = innerB.find(id);
-          if (it == innerB.end() || it->second.size() != fs.size())
-            continue;
-          for (auto [i, f] : llvm::enumerate(fs)) {
-            Nest &child = nests.emplace_back();
-            child.fwd = f;
-            child.bwd = it->second[fs.size() - 1 - i];
-            child.parent = &parent;
-            child.depth = parent.depth + 1;
-            child.inOrder = child.bwd->hasAttr(kTapeInOrderAttr);
-            collect(child);
-          }
+        for (auto [f, g] : pairLoops(*parent.fwd.getBody(), *parent.bwd.getBody())) {
+          Nest &child = nests.emplace_back();
+          child.fwd = f;
+          child.bwd = g;
+          child.parent = &parent;
+          child.depth = parent.depth + 1;
+          child.inOrder = child.bwd->hasAttr(kTapeInOrderAttr);
+          collect(child);
         }
         order.push_back(&parent);
       };

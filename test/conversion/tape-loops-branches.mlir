@@ -67,12 +67,17 @@ rev.func @branchy(%y: f64, %z: f64, %X: memref<?xf64>, %p: f64) -> (f64, f64, f6
 // MARK:           } {rev.tape_adjoint = [[ID]] : i64}
 
 // CHECK: remark: @branchy_grad stores 16, 16 bytes per iteration (budget 16) in 2 loop(s)
+// The tapes of the branch that does not run are empty.
 // CHECK-LABEL: func.func @branchy_grad(
-// CHECK:         %[[T1:.*]] = memref.alloc(%[[N:.*]]) : memref<?xf64>
-// CHECK:         %[[T2:.*]] = memref.alloc(%[[N]]) : memref<?xf64>
-// CHECK:         %[[E1:.*]] = memref.alloc(%[[N]]) : memref<?xf64>
-// CHECK:         %[[E2:.*]] = memref.alloc(%[[N]]) : memref<?xf64>
-// CHECK:         scf.if %[[COND:[^ ]*]]
+// CHECK:         %[[COND:.*]] = arith.cmpf ogt
+// CHECK:         %[[N:.*]] = arith.maxsi
+// CHECK:         %[[NT:.*]] = arith.select %[[COND]], %[[N]], %c0 : index
+// CHECK:         %[[T1:.*]] = memref.alloc(%[[NT]]) : memref<?xf64>
+// CHECK:         %[[T2:.*]] = memref.alloc(%[[NT]]) : memref<?xf64>
+// CHECK:         %[[NE:.*]] = arith.select %[[COND]], %c0, %[[N]] : index
+// CHECK:         %[[E1:.*]] = memref.alloc(%[[NE]]) : memref<?xf64>
+// CHECK:         %[[E2:.*]] = memref.alloc(%[[NE]]) : memref<?xf64>
+// CHECK:         scf.if %[[COND]]
 // CHECK:           scf.for
 // CHECK:             memref.store %{{.*}}, %[[T1]][
 // CHECK:             memref.store %{{.*}}, %[[T2]][

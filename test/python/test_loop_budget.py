@@ -707,3 +707,47 @@ def test_memory_budget_is_drawn_by_the_branch_that_runs():
         np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
         assert not np.array_equal(full, ref)  # storing changes the last bits here
         assert np.array_equal(got, full), pval
+
+
+# A function called in both branches (with different arrays; twice in the
+# else branch): its loop's copies pair within each branch, in reverse order
+# there (the backward scf.if keeps its branches). Pairing across the branches
+# read the other branch's tapes (of another length) and gave wrong gradients.
+BOTH_CALLS = COUPLED + """
+rev.func @both(%y: f64, %z: f64, %X: memref<?xf64>, %W: memref<?xf64>, %p: f64) -> (f64, f64, f64) {
+  %zero = arith.constant 0.0 : f64
+  %r:2 = rev.if %y, %z : f64, f64 pre {
+  ^bb0(%u0: f64, %v0: f64):
+    %pos = arith.cmpf ogt, %p, %zero : f64
+    rev.cond %pos
+  } then {
+  ^bb0(%u: f64, %v: f64):
+    %q:2 = rev.call @coupled(%u, %v, %X) : (f64, f64, memref<?xf64>) -> (f64, f64)
+    rev.yield %q#0, %q#1 : f64, f64
+  } else {
+  ^bb0(%u: f64, %v: f64):
+    %q:2 = rev.call @coupled(%u, %v, %W) : (f64, f64, memref<?xf64>) -> (f64, f64)
+    %s:2 = rev.call @coupled(%q#0, %q#1, %X) : (f64, f64, memref<?xf64>) -> (f64, f64)
+    rev.yield %s#0, %s#1 : f64, f64
+  }
+  rev.return %r#0, %r#1, %p : f64, f64, f64
+}
+"""
+
+
+@pytest.mark.parametrize("pval", [0.7, -0.4])
+def test_a_function_called_in_both_branches(pval):
+    rng = np.random.default_rng(1)
+    X, W = rng.uniform(-0.5, 0.5, 30), rng.uniform(-0.5, 0.5, 20)
+
+    def grad(p):
+        xb, wb = np.zeros_like(X), np.zeros_like(W)
+        r = p.call(p.gradient_names["both"], 0.3, -0.2, X.copy(), W.copy(), pval, 1.0, 1.5, 2.0,
+                   xb, wb)
+        return np.concatenate([np.array(r), xb, wb])
+    ref = grad(Program(BOTH_CALLS, grad=["both"]))
+    for kw in (dict(loop_budget=16), dict(loop_budget=4096), dict(loop_budget=4096, checks=True),
+               dict(loop_budget=4096, fuse_sweeps=False), dict(memory_budget=240),
+               dict(memory_budget=1000), dict(memory_budget=100000)):
+        np.testing.assert_allclose(grad(Program(BOTH_CALLS, grad=["both"], **kw)), ref,
+                                   rtol=1e-10, atol=1e-12, err_msg=str((pval, kw)))

@@ -720,3 +720,66 @@ def test_loops_in_branches_of_a_loop_store_too():
     assert_central_differences(L, (X, W), 1, wb, (0, 3))
     # (where the branch condition x > 0 is not crossed)
     assert_central_differences(L, (X, W), 0, xb, [i for i in range(len(X)) if abs(X[i]) > 1e-3])
+
+
+# A function called in both branches of a rev.if inside a loop (with other
+# arrays, the states swapped in one): the copies of its loop pair within each
+# branch (pairing across them read the other branch's tapes).
+BRANCH_CALLS = """
+rev.func @inner(%a: f64, %b: f64, %W: memref<?xf64>) -> (f64, f64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %K = memref.dim %W, %c0 : memref<?xf64>
+  %q:2 = rev.for %k = %c0 to %K step %c1 iter_args(%a0 = %a, %b0 = %b) -> (f64, f64) {
+    %w = memref.load %W[%k] : memref<?xf64>
+    %s = math.sin %b0 : f64
+    %d1 = arith.mulf %s, %w : f64
+    %a1 = rev.add %a0, %d1 : f64
+    %c = math.cos %a1 : f64
+    %e = arith.mulf %c, %w : f64
+    %b1 = rev.add %b0, %e : f64
+    rev.yield %a1, %b1 : f64, f64
+  }
+  rev.return %q#0, %q#1 : f64, f64
+}
+rev.func @outer(%y: f64, %z: f64, %X: memref<?xf64>, %W: memref<?xf64>) -> (f64, f64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %X, %c0 : memref<?xf64>
+  %r:2 = rev.for %t = %c0 to %n step %c1 iter_args(%a = %y, %b = %z) -> (f64, f64) {
+    %g:2 = rev.if %a, %b : f64, f64 pre {
+    ^bb0(%u0: f64, %v0: f64):
+      %odd = arith.andi %t, %c1 : index
+      %even = arith.cmpi eq, %odd, %c0 : index
+      rev.cond %even
+    } then {
+    ^bb0(%u: f64, %v: f64):
+      %q:2 = rev.call @inner(%u, %v, %W) : (f64, f64, memref<?xf64>) -> (f64, f64)
+      rev.yield %q#0, %q#1 : f64, f64
+    } else {
+    ^bb0(%u: f64, %v: f64):
+      %q:2 = rev.call @inner(%v, %u, %X) : (f64, f64, memref<?xf64>) -> (f64, f64)
+      rev.yield %q#1, %q#0 : f64, f64
+    }
+    rev.yield %g#0, %g#1 : f64, f64
+  }
+  rev.return %r#0, %r#1 : f64, f64
+}
+"""
+
+
+def test_a_function_called_in_both_branches_inside_a_loop():
+    rng = np.random.default_rng(2)
+    X, W = rng.uniform(-0.3, 0.3, 9), rng.uniform(-0.5, 0.5, 5)
+
+    def grad(p):
+        xb, wb = np.zeros_like(X), np.zeros_like(W)
+        r = p.call(p.gradient_names["outer"], 0.3, -0.2, X.copy(), W.copy(), 1.0, 0.5, xb, wb)
+        return np.concatenate([np.array(r), xb, wb])
+    ref = grad(Program(BRANCH_CALLS, grad=["outer"]))
+    assert "@outer_grad stores 16 (depth 1), 16 (depth 1) bytes per iteration" in \
+        remark(BRANCH_CALLS, "funcs=outer loop-budget=16")
+    for kw in (dict(loop_budget=16), dict(loop_budget=4096), dict(loop_budget=4096, checks=True),
+               dict(loop_budget=4096, fuse_sweeps=False), dict(memory_budget=100000)):
+        np.testing.assert_allclose(grad(Program(BRANCH_CALLS, grad=["outer"], **kw)), ref,
+                                   rtol=1e-10, atol=1e-12, err_msg=str(kw))
