@@ -534,8 +534,12 @@ class Program:
             the tapes alive then leave; 0 stores nothing anywhere.
     loop_budget: bytes per loop iteration that the gradient may store for
             the backward sweep of each top-level `rev.for` of a
-            differentiated function and of the functions it reaches through
-            top-level `rev.call`s (`rev-ad`'s loop-budget): within it,
+            differentiated function (also in top-level `rev.if` branches),
+            of the loops nested in those (one tape per nest, triangular
+            nests included) and of the functions it reaches through
+            top-level calls or calls in those loops and branches (`rev-ad`'s
+            loop-budget; arrays updated in place too, docs/memory.md
+            "Array state"): within it,
             values the backward sweep would recompute (partial derivatives,
             states) are stored by the forward loop and read back, chosen by
             estimated time saved per byte; 0 (the default): reverse computing
