@@ -248,6 +248,15 @@ struct Nest {
 /// an induction variable or a loop-carried value); null if there is none.
 /// With `at` given: a clone at `at` (by default before `top`), where the
 /// values `map` holds already (e.g. an induction variable) are known.
+/// Whether `def` (may be null) is an op inside `top` that may be cloned
+/// before it: pure, speculatable, no regions (only ops that may run where
+/// the loops would not: no division by a value that may be zero, e.g. when
+/// the outer loop is empty).
+bool isHoistable(Operation *def, Operation *top) {
+  return def && top->isProperAncestor(def) && def->getNumRegions() == 0 &&
+         isMemoryEffectFree(def) && isSpeculatable(def);
+}
+
 Value hoistBefore(Value v, Operation *top, DominanceInfo &dom, IRMapping &map,
                   OpBuilder *at = nullptr) {
   if (Value m = map.lookupOrNull(v))
@@ -255,10 +264,7 @@ Value hoistBefore(Value v, Operation *top, DominanceInfo &dom, IRMapping &map,
   if (dom.properlyDominates(v, top))
     return v;
   Operation *def = v.getDefiningOp();
-  // (only ops that may run where the loops would not: no division by a
-  // value that may be zero, e.g. when the outer loop is empty)
-  if (!def || !top->isProperAncestor(def) || def->getNumRegions() != 0 ||
-      !isMemoryEffectFree(def) || !isSpeculatable(def))
+  if (!isHoistable(def, top))
     return {};
   for (Value o : def->getOperands())
     if (!hoistBefore(o, top, dom, map, at))
@@ -274,8 +280,7 @@ bool canHoistBefore(Value v, Operation *top, DominanceInfo &dom, Value known) {
   if (v == known || dom.properlyDominates(v, top))
     return true;
   Operation *def = v.getDefiningOp();
-  return def && top->isProperAncestor(def) && def->getNumRegions() == 0 &&
-         isMemoryEffectFree(def) && isSpeculatable(def) &&
+  return isHoistable(def, top) &&
          llvm::all_of(def->getOperands(),
                       [&](Value o) { return canHoistBefore(o, top, dom, known); });
 }
@@ -307,6 +312,18 @@ bool Nest::hoistBounds(DominanceInfo &dom) {
   return varying;
 }
 
+/// ceil((ub - lb) / step): the iteration count of a loop, negative when it
+/// does not run. A step of 0 (a loop that never runs, e.g. in an empty outer
+/// loop) counts as 1, so that this does not trap where it is hoisted.
+Value iterationCount(OpBuilder &b, Location loc, Value lb, Value ub, Value step) {
+  Value span = arith::SubIOp::create(b, loc, ub, lb);
+  Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+  Value zeroStep = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, step, c0);
+  Value safeStep = arith::SelectOp::create(b, loc, zeroStep, c1, step);
+  return arith::CeilDivSIOp::create(b, loc, span, safeStep);
+}
+
 void Nest::computeCounts() {
   if (count || bases)
     return;
@@ -332,12 +349,7 @@ void Nest::computeCounts() {
     Value l = hoistBefore(fwd.getLowerBound(), topFwd(), dom, map, &in);
     Value u = hoistBefore(fwd.getUpperBound(), topFwd(), dom, map, &in);
     Value st = hoistBefore(fwd.getStep(), topFwd(), dom, map, &in);
-    Value zeroStep = arith::CmpIOp::create(in, loc, arith::CmpIPredicate::eq, st, c0);
-    Value safeStep = arith::SelectOp::create(in, loc, zeroStep, c1, st);
-    Value n = arith::MaxSIOp::create(
-        in, loc,
-        arith::CeilDivSIOp::create(in, loc, arith::SubIOp::create(in, loc, u, l), safeStep),
-        c0);
+    Value n = arith::MaxSIOp::create(in, loc, iterationCount(in, loc, l, u, st), c0);
     Value sum = counting.getRegionIterArgs()[0];
     memref::StoreOp::create(in, loc, sum, bases, p);
     scf::YieldOp::create(in, loc, ValueRange{arith::AddIOp::create(in, loc, sum, n)});
@@ -346,13 +358,7 @@ void Nest::computeCounts() {
     memref::DeallocOp::create(afterBwd, loc, bases);
     return;
   }
-  Value span = arith::SubIOp::create(b, loc, ub, lb);
-  // A step of 0 (never run: an empty outer loop) must not trap here.
-  Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
-  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
-  Value zeroStep = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, step, c0);
-  Value safeStep = arith::SelectOp::create(b, loc, zeroStep, c1, step);
-  count = arith::CeilDivSIOp::create(b, loc, span, safeStep);
+  count = iterationCount(b, loc, lb, ub, step);
   trips = arith::MaxSIOp::create(b, loc, count, arith::ConstantIndexOp::create(b, loc, 0));
   flat = parent ? arith::MulIOp::create(b, loc, parent->flat, trips).getResult() : trips;
   last = arith::SubIOp::create(b, loc, count, arith::ConstantIndexOp::create(b, loc, 1));
@@ -499,7 +505,7 @@ private:
         map.map(v, f);
   }
   bool readsStateAfterIteration(memref::LoadOp load);
-  bool forwardMayWrite(Value m);
+  bool forwardMayWrite(Value m, Operation *after = nullptr);
   void findSlice();
   int64_t savedCost(const llvm::SetVector<Value> &stored);
   void findTwins();
@@ -603,9 +609,12 @@ bool LoopTaper::isAvailable(Value v) {
   return isAvailableOutside(v);
 }
 
-/// Whether the forward body (with its nested regions) may write `m`.
-bool LoopTaper::forwardMayWrite(Value m) {
-  return llvm::any_of(fwd.getBody()->without_terminator(),
+/// Whether the forward body (with its nested regions; after `after`, if
+/// given) may write `m`.
+bool LoopTaper::forwardMayWrite(Value m, Operation *after) {
+  Block *fbody = fwd.getBody();
+  auto from = after ? std::next(after->getIterator()) : fbody->begin();
+  return llvm::any_of(llvm::make_range(from, fbody->end()),
                       [&](Operation &op) { return mayWrite(&op, m, fn); });
 }
 
@@ -893,8 +902,7 @@ void LoopTaper::findTwins() {
     // op after it there may write the memref)
     if (auto load = dyn_cast<memref::LoadOp>(op);
         twin && load && !isReadOnlyArgument(load.getMemRef(), fn) &&
-        llvm::any_of(llvm::make_range(std::next(twin->getIterator()), fbody->end()),
-                     [&](Operation &o) { return mayWrite(&o, load.getMemRef(), fn); }))
+        forwardMayWrite(load.getMemRef(), twin))
       twin = nullptr;
     if (!twin) {
       // sin(v) where the forward body has cos(v), or the reverse.
@@ -1015,7 +1023,12 @@ SmallVector<Value> LoopTaper::apply(const llvm::SetVector<Value> &stored) {
   OpBuilder inFwd(fwdYield);
   Value jf = fwd.getInductionVar();
   Value pos = nest.position(fwd, /*backward=*/false);
-  IRMapping map;
+  // findTwins' mapping: the visited indices (the lowering's index of the
+  // reversed loop is the forward's induction variable, the parent's
+  // likewise), the state after and before the iteration, and what the
+  // forward body has already (CSE would not merge a load across the body's
+  // stores to other memrefs).
+  IRMapping map = twins;
   if (!nest.inOrder) {
     Value lb = fwd.getLowerBound(), step = fwd.getStep();
     Value own = arith::DivSIOp::create(inFwd, loc, arith::SubIOp::create(inFwd, loc, jf, lb), step);
@@ -1026,21 +1039,6 @@ SmallVector<Value> LoopTaper::apply(const llvm::SetVector<Value> &stored) {
                     inFwd, loc, arith::SubIOp::create(inFwd, loc, nest.lastIn(fwd, inFwd), own),
                     step)));
   }
-  // The visited index that the lowering of the reversed loop computes is the
-  // forward's induction variable (the parent's likewise).
-  mapVisitedIndices(map);
-  auto bwdYield = cast<scf::YieldOp>(body->getTerminator());
-  for (unsigned i = 0; i < numState; ++i) {
-    map.map(bwd.getRegionIterArgs()[i], fwdYield.getOperand(i));
-    Value pre = bwdYield.getOperand(i);
-    if (pre.getDefiningOp() && pre.getDefiningOp()->getBlock() == body && !map.contains(pre))
-      map.map(pre, fwd.getRegionIterArgs()[i]);
-  }
-  // What the forward body has already (CSE would not merge a load across the
-  // body's stores to other memrefs).
-  for (auto [b, f] : twins.getValueMap())
-    if (!map.contains(b))
-      map.map(b, f);
   for (auto [v, tape] : llvm::zip(stored, tapes))
     memref::StoreOp::create(inFwd, loc, materialize(v, inFwd, beforeFwd, map), tape, pos);
 
