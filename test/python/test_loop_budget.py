@@ -17,6 +17,7 @@ import pytest
 
 from mlir_rev import ad
 from mlir_rev.jit import Program, RevError
+from test_loop_budget_nested import assert_central_differences
 from test_steps import SRC as STEPS_SRC
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -77,11 +78,7 @@ def test_coupled_gradient_matches_finite_differences(coupled_programs):
     fd_y = (f(0.3 + h, -0.2, xs) - f(0.3 - h, -0.2, xs)) / (2 * h)
     fd_z = (f(0.3, -0.2 + h, xs) - f(0.3, -0.2 - h, xs)) / (2 * h)
     np.testing.assert_allclose(r[2:], [fd_y, fd_z], rtol=1e-6)
-    for i in (0, 17, 150, 299):
-        e = np.zeros_like(xs)
-        e[i] = h
-        fd = (f(0.3, -0.2, xs + e) - f(0.3, -0.2, xs - e)) / (2 * h)
-        assert abs(xbar[i] - fd) <= 1e-6 * max(1.0, abs(fd)), i
+    assert_central_differences(f, (0.3, -0.2, xs), 2, xbar, (0, 17, 150, 299))
 
 
 def test_coupled_stored_bytes_follow_the_budget():
@@ -212,17 +209,8 @@ def test_random_loop_program_gradient_matches_finite_differences(random_programs
         out = p.call(f"L{k}", *v, X.copy(), Y.copy())
         return float(np.dot(vbar, out))
 
-    h = 1e-6
-    for i in range(NVARS):
-        e = np.zeros(NVARS)
-        e[i] = h
-        fd = (f(v + e, X) - f(v - e, X)) / (2 * h)
-        assert abs(r[NVARS + i] - fd) <= 1e-6 * max(1.0, abs(fd)), (i, r[NVARS + i], fd)
-    for i in (0, 7, 19):
-        e = np.zeros_like(X)
-        e[i] = h
-        fd = (f(v, X + e) - f(v, X - e)) / (2 * h)
-        assert abs(Xbar[i] - fd) <= 1e-6 * max(1.0, abs(fd)), (i, Xbar[i], fd)
+    assert_central_differences(f, (v, X), 0, r[NVARS:2 * NVARS], range(NVARS))
+    assert_central_differences(f, (v, X), 1, Xbar, (0, 7, 19))
 
 
 def test_random_loop_programs_store_something(random_sources):
@@ -458,14 +446,8 @@ def test_loops_in_callees_store_too(name):
     def L(y, z, X_, W_):
         o = p.call(name, y, z, X_, W_)
         return o[0] + 0.5 * o[1]
-    h = 1e-6
-    fd_y = (L(0.3 + h, -0.2, X, W) - L(0.3 - h, -0.2, X, W)) / (2 * h)
-    assert abs(r[2] - fd_y) <= 1e-6 * max(1.0, abs(fd_y))
-    for i in (0, 31, 59):
-        e = np.zeros_like(X)
-        e[i] = h
-        fd = (L(0.3, -0.2, X + e, W) - L(0.3, -0.2, X - e, W)) / (2 * h)
-        assert abs(xb[i] - fd) <= 1e-6 * max(1.0, abs(fd)), i
+    assert_central_differences(L, (0.3, -0.2, X, W), 0, r[2])
+    assert_central_differences(L, (0.3, -0.2, X, W), 2, xb, (0, 31, 59))
 
 
 F32 = COUPLED.replace("f64", "f32")
@@ -682,11 +664,7 @@ def test_loops_in_top_level_branches_same_gradient_at_every_budget(pval):
     fd = [(L(0.3 + h, -0.2, X) - L(0.3 - h, -0.2, X)) / (2 * h),
           (L(0.3, -0.2 + h, X) - L(0.3, -0.2 - h, X)) / (2 * h)]
     np.testing.assert_allclose(g[3:5], fd, rtol=1e-6)
-    for i in (0, 17, 39):
-        e = np.zeros_like(X)
-        e[i] = h
-        fdx = (L(0.3, -0.2, X + e) - L(0.3, -0.2, X - e)) / (2 * h)
-        assert abs(g[6 + i] - fdx) <= 1e-6 * max(1, abs(fdx)), (i, g[6 + i], fdx)
+    assert_central_differences(L, (0.3, -0.2, X), 2, g[6:], (0, 17, 39))
 
 
 def test_memory_budget_is_drawn_by_the_branch_that_runs():

@@ -30,16 +30,20 @@ def remark(src, options):
     return r.stderr
 
 
-def assert_central_differences(L, args, which, bar, indices, h=1e-6):
+def assert_central_differences(L, args, which, bar, indices=None, h=1e-6):
     """bar[i] against the central difference of L(*args) in args[which][i]
-    (an array), for each i in `indices`: within 1e-6 x max(1, |fd|)."""
-    for i in indices:
-        e = np.zeros_like(args[which])
-        e[i] = h
+    (an array), for each i in `indices`; without indices, bar against the one
+    in the scalar args[which]: within 1e-6 x max(1, |fd|)."""
+    for i in ([None] if indices is None else indices):
+        e = h
+        if i is not None:
+            e = np.zeros_like(args[which])
+            e[i] = h
         plus, minus = list(args), list(args)
         plus[which], minus[which] = args[which] + e, args[which] - e
         fd = (L(*plus) - L(*minus)) / (2 * h)
-        assert abs(bar[i] - fd) <= 1e-6 * max(1.0, abs(fd)), (which, i, bar[i], fd)
+        b = bar if i is None else bar[i]
+        assert abs(b - fd) <= 1e-6 * max(1.0, abs(fd)), (which, i, b, fd)
 
 
 def stored_bytes(src, budget):
