@@ -228,3 +228,127 @@ func.func @ba_gather(%CAMS: memref<?x11xf64>, %PTS: memref<?x3xf64>,
   }
   return
 }
+
+// The sparse Jacobian in one pass, with no per-observation copies in memory:
+// J[o, k, :] = row k of observation o's 2 x 15 block (11 camera, 3 point,
+// 1 weight column), DWERR[o] = d(1 - W[o]^2)/dW[o] (the weight-error row). For each observation, its camera, point, weight and
+// feature go into one-row stack arrays (CIDX = PIDX = [0]), and
+// rev.grad_call runs the two-seed gradient of @ba_reproj on them (resolved
+// by --rev-ad into a rev.call of @ba_reproj_grad_x2) with one-row stack
+// shadows, seeded with ERR_bar[0, k] = 1 in set k; the shadows are copied
+// into J. A second rev.grad_call, of @ba_werr on the same one-row weight
+// seeded with WERR_bar = 1, gives DWERR[o]. The stack arrays are allocated
+// once, before the loop.
+func.func @ba_jacobian(%CAMS: memref<?x11xf64>, %PTS: memref<?x3xf64>, %W: memref<?xf64>,
+                       %FEAT: memref<?x2xf64>, %CIDX: memref<?xindex>, %PIDX: memref<?xindex>,
+                       %J: memref<?x2x15xf64>, %DWERR: memref<?xf64>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %c11 = arith.constant 11 : index
+  %c14 = arith.constant 14 : index
+  %zero = arith.constant 0.0 : f64
+  %one = arith.constant 1.0 : f64
+  %cam = memref.alloca() : memref<1x11xf64>
+  %pt = memref.alloca() : memref<1x3xf64>
+  %w = memref.alloca() : memref<1xf64>
+  %feat = memref.alloca() : memref<1x2xf64>
+  %err = memref.alloca() : memref<1x2xf64>
+  %werr = memref.alloca() : memref<1xf64>
+  %dww = memref.alloca() : memref<1xf64>
+  %dwerr = memref.alloca() : memref<1xf64>
+  %werrD = memref.cast %werr : memref<1xf64> to memref<?xf64>
+  %dwwD = memref.cast %dww : memref<1xf64> to memref<?xf64>
+  %dwerrD = memref.cast %dwerr : memref<1xf64> to memref<?xf64>
+  %idx = memref.alloca() : memref<1xindex>
+  memref.store %c0, %idx[%c0] : memref<1xindex>
+  %dcam0 = memref.alloca() : memref<1x11xf64>
+  %dpt0 = memref.alloca() : memref<1x3xf64>
+  %dw0 = memref.alloca() : memref<1xf64>
+  %dfeat0 = memref.alloca() : memref<1x2xf64>
+  %derr0 = memref.alloca() : memref<1x2xf64>
+  %dcam1 = memref.alloca() : memref<1x11xf64>
+  %dpt1 = memref.alloca() : memref<1x3xf64>
+  %dw1 = memref.alloca() : memref<1xf64>
+  %dfeat1 = memref.alloca() : memref<1x2xf64>
+  %derr1 = memref.alloca() : memref<1x2xf64>
+  %camD = memref.cast %cam : memref<1x11xf64> to memref<?x11xf64>
+  %ptD = memref.cast %pt : memref<1x3xf64> to memref<?x3xf64>
+  %wD = memref.cast %w : memref<1xf64> to memref<?xf64>
+  %featD = memref.cast %feat : memref<1x2xf64> to memref<?x2xf64>
+  %errD = memref.cast %err : memref<1x2xf64> to memref<?x2xf64>
+  %idxD = memref.cast %idx : memref<1xindex> to memref<?xindex>
+  %dcam0D = memref.cast %dcam0 : memref<1x11xf64> to memref<?x11xf64>
+  %dpt0D = memref.cast %dpt0 : memref<1x3xf64> to memref<?x3xf64>
+  %dw0D = memref.cast %dw0 : memref<1xf64> to memref<?xf64>
+  %dfeat0D = memref.cast %dfeat0 : memref<1x2xf64> to memref<?x2xf64>
+  %derr0D = memref.cast %derr0 : memref<1x2xf64> to memref<?x2xf64>
+  %dcam1D = memref.cast %dcam1 : memref<1x11xf64> to memref<?x11xf64>
+  %dpt1D = memref.cast %dpt1 : memref<1x3xf64> to memref<?x3xf64>
+  %dw1D = memref.cast %dw1 : memref<1xf64> to memref<?xf64>
+  %dfeat1D = memref.cast %dfeat1 : memref<1x2xf64> to memref<?x2xf64>
+  %derr1D = memref.cast %derr1 : memref<1x2xf64> to memref<?x2xf64>
+  %p = memref.dim %J, %c0 : memref<?x2x15xf64>
+  scf.for %o = %c0 to %p step %c1 {
+    %ci = memref.load %CIDX[%o] : memref<?xindex>
+    %pi = memref.load %PIDX[%o] : memref<?xindex>
+    scf.for %j = %c0 to %c11 step %c1 {
+      %v = memref.load %CAMS[%ci, %j] : memref<?x11xf64>
+      memref.store %v, %cam[%c0, %j] : memref<1x11xf64>
+      memref.store %zero, %dcam0[%c0, %j] : memref<1x11xf64>
+      memref.store %zero, %dcam1[%c0, %j] : memref<1x11xf64>
+    }
+    scf.for %j = %c0 to %c3 step %c1 {
+      %v = memref.load %PTS[%pi, %j] : memref<?x3xf64>
+      memref.store %v, %pt[%c0, %j] : memref<1x3xf64>
+      memref.store %zero, %dpt0[%c0, %j] : memref<1x3xf64>
+      memref.store %zero, %dpt1[%c0, %j] : memref<1x3xf64>
+    }
+    %wo = memref.load %W[%o] : memref<?xf64>
+    memref.store %wo, %w[%c0] : memref<1xf64>
+    memref.store %zero, %dw0[%c0] : memref<1xf64>
+    memref.store %zero, %dw1[%c0] : memref<1xf64>
+    scf.for %j = %c0 to %c2 step %c1 {
+      %v = memref.load %FEAT[%o, %j] : memref<?x2xf64>
+      memref.store %v, %feat[%c0, %j] : memref<1x2xf64>
+      memref.store %zero, %err[%c0, %j] : memref<1x2xf64>
+      memref.store %zero, %derr0[%c0, %j] : memref<1x2xf64>
+      memref.store %zero, %derr1[%c0, %j] : memref<1x2xf64>
+    }
+    memref.store %one, %derr0[%c0, %c0] : memref<1x2xf64>
+    memref.store %one, %derr1[%c0, %c1] : memref<1x2xf64>
+    rev.grad_call @ba_reproj(%camD, %ptD, %wD, %featD, %idxD, %idxD, %errD,
+                             %dcam0D, %dpt0D, %dw0D, %dfeat0D, %derr0D,
+                             %dcam1D, %dpt1D, %dw1D, %dfeat1D, %derr1D) seeds 2
+        : (memref<?x11xf64>, memref<?x3xf64>, memref<?xf64>, memref<?x2xf64>, memref<?xindex>,
+           memref<?xindex>, memref<?x2xf64>,
+           memref<?x11xf64>, memref<?x3xf64>, memref<?xf64>, memref<?x2xf64>, memref<?x2xf64>,
+           memref<?x11xf64>, memref<?x3xf64>, memref<?xf64>, memref<?x2xf64>, memref<?x2xf64>) -> ()
+    scf.for %j = %c0 to %c11 step %c1 {
+      %a = memref.load %dcam0[%c0, %j] : memref<1x11xf64>
+      %b = memref.load %dcam1[%c0, %j] : memref<1x11xf64>
+      memref.store %a, %J[%o, %c0, %j] : memref<?x2x15xf64>
+      memref.store %b, %J[%o, %c1, %j] : memref<?x2x15xf64>
+    }
+    scf.for %j = %c0 to %c3 step %c1 {
+      %a = memref.load %dpt0[%c0, %j] : memref<1x3xf64>
+      %b = memref.load %dpt1[%c0, %j] : memref<1x3xf64>
+      %k = arith.addi %j, %c11 : index
+      memref.store %a, %J[%o, %c0, %k] : memref<?x2x15xf64>
+      memref.store %b, %J[%o, %c1, %k] : memref<?x2x15xf64>
+    }
+    %a = memref.load %dw0[%c0] : memref<1xf64>
+    %b = memref.load %dw1[%c0] : memref<1xf64>
+    memref.store %a, %J[%o, %c0, %c14] : memref<?x2x15xf64>
+    memref.store %b, %J[%o, %c1, %c14] : memref<?x2x15xf64>
+    memref.store %zero, %werr[%c0] : memref<1xf64>
+    memref.store %zero, %dww[%c0] : memref<1xf64>
+    memref.store %one, %dwerr[%c0] : memref<1xf64>
+    rev.grad_call @ba_werr(%wD, %werrD, %dwwD, %dwerrD)
+        : (memref<?xf64>, memref<?xf64>, memref<?xf64>, memref<?xf64>) -> ()
+    %dwo = memref.load %dww[%c0] : memref<1xf64>
+    memref.store %dwo, %DWERR[%o] : memref<?xf64>
+  }
+  return
+}

@@ -15,23 +15,27 @@ the 2 x 15 block of the reprojection rows (11 camera, 3 point, 1 weight
 columns) and the weight-error row's one entry d(1 - w^2)/dw.
 
 * rev: objective = @ba_reproj (reading cameras and points through the index
-  arrays) + @ba_werr. Jacobian = @ba_gather (per-observation copies of the
-  cameras and points), then one call of @ba_reproj_grad_x2 (`--rev-seeds`,
-  Program(seeds=2): the gradient with two sets of shadows, the partial
-  derivatives computed once) seeded with ERR_bar[:, 0] = 1 in the first set
-  and ERR_bar[:, 1] = 1 in the second: each observation's adjoint lands in
-  its own rows of the shadows, so set k gives row k of every block (the
-  observations are independent); the weight-error row by @ba_werr_grad
-  seeded with WERR_bar = 1. FEAT is marked rev.const (data, only read): no
-  adjoint goes into its shadows, which are zeroed once at allocation. The gradient is adjoint-only (no adjoint
-  update reads ERR, the only array f writes), so it runs no forward sweep
-  and leaves the state array as it was. Everything counts: the gather,
-  zeroing the shadows and seeding. The arrays are the caller's, allocated
-  once and reused (zeroed in every call, as rev's accumulate-into-shadow
-  convention needs); "fresh" is the same with every array allocated in the
-  call. JIT at O3 on one thread, exact IEEE. Also timed, same blocks: the
-  baseline of two gradient calls (@ba_reproj_grad, one per row) and forward
-  mode (@ba_reproj_fwd, `--rev-fwd`: 15 runs, one per column).
+  arrays) + @ba_werr. Jacobian = one pass of @ba_jacobian, a func.func
+  driver: per observation, its camera, point, weight and feature go into
+  one-row stack arrays and `rev.grad_call @ba_reproj ... seeds 2` (resolved
+  by --rev-ad into a call of the two-seed gradient @ba_reproj_grad_x2,
+  always inlined) runs both residual rows through one sweep with one-row
+  stack shadows seeded with ERR_bar[0, 0] = 1 and ERR_bar[0, 1] = 1, the
+  partial derivatives computed once; the shadows are copied into the
+  observation's 2 x 15 block of J; a second grad_call, of @ba_werr seeded
+  with WERR_bar = 1, gives the weight-error row's entry. Nothing per
+  observation lives in memory but the Jacobian.
+  FEAT is marked rev.const (data, only read): no adjoint goes into its
+  shadow. The gradient is adjoint-only (no adjoint update reads ERR, the
+  only array f writes), so it runs no forward sweep. The arrays are the
+  caller's, allocated once and reused; "fresh" is the same with every array
+  allocated in the call. JIT at O3 on one thread, exact IEEE. Also timed,
+  same blocks: the earlier method (@ba_gather copies every observation's
+  camera and point into p-row arrays, two whole shadow sets are zeroed and
+  seeded, one call of @ba_reproj_grad_x2 over them: each observation's
+  adjoint lands in its own rows), the baseline of two gradient calls
+  (@ba_reproj_grad, one per row) and forward mode (@ba_reproj_fwd,
+  `--rev-fwd`: 15 runs, one per column).
 * JAX (jit, CPU, float64): objective = vmap of the per-observation error
   over the gathered cameras and points; Jacobian = vmap(jacrev(...)) and
   vmap(jacfwd(...)) of it with respect to (camera, point, weight), as
@@ -140,6 +144,7 @@ class RevBA:
         self.ERR, self.WERR = np.zeros((p, 2)), np.zeros(p)
         # the Jacobian's arrays, allocated once (jacobian(fresh=False))
         self.bufs = self._allocate()
+        self.J = None  # jacobian()'s arrays, allocated on its first call
 
     def _allocate(self):
         np, p = self.np, self.p
@@ -158,11 +163,32 @@ class RevBA:
         self.prog.call("ba_werr", self.w, self.WERR)
         return self.ERR, self.WERR
 
-    def jacobian(self, fresh=False, parts=None):
+    def jacobian(self, fresh=False):
         """[(camera block p x 11, point block p x 3, weight column p) for row 0
-        and row 1], d(1 - w^2)/dw (p). `parts`: a dict whose lists get the
-        seconds of this call's steps (gather, zeroing and seeding the two
-        shadow sets, the two-seed sweep, the weight-error row)."""
+        and row 1], d(1 - w^2)/dw (p), by one pass of @ba_jacobian: per
+        observation, rev.grad_call runs the two-seed gradient of @ba_reproj
+        (inlined) on one-row stack copies with stack shadows and writes the
+        2 x 15 block into J (p x 2 x 15), and a grad_call of @ba_werr the
+        weight-error row's entry into DW (p). `fresh`: every array allocated
+        in the call."""
+        np, p = self.np, self.p
+        if fresh or self.J is None:
+            J, DW = np.empty((p, 2, 15)), np.empty(p)
+            if not fresh:
+                self.J = (J, DW)
+        else:
+            J, DW = self.J
+        self.prog.call("ba_jacobian", self.cams, self.pts, self.w, self.feat, self.cidx,
+                       self.pidx, J, DW)
+        return [(J[:, k, 0:11], J[:, k, 11:14], J[:, k, 14]) for k in range(2)], DW
+
+    def jacobian_gathered(self, fresh=False, parts=None):
+        """The same blocks by the earlier method: @ba_gather (per-observation
+        copies of the cameras and points in memory), zeroing and seeding two
+        whole-array shadow sets, one call of @ba_reproj_grad_x2. `parts`: a
+        dict whose lists get the seconds of this call's steps (gather, zeroing
+        and seeding the two shadow sets, the two-seed sweep, the weight-error
+        row)."""
         clock = time.perf_counter
         t0 = clock()
         b = self._allocate() if fresh else self.bufs
@@ -267,8 +293,10 @@ def child_rev(size, repeats, out):
     small.p = 4
     small.ERR, small.WERR = np.zeros((4, 2)), np.zeros(4)
     small.bufs = small._allocate()
+    small.J = None
     small.objective()
     small.jacobian()
+    small.jacobian_gathered()
     small.jacobian_two_gradients()
     small.jacobian_forward_mode()
     ba.prog_fwd = small.prog_fwd
@@ -279,7 +307,7 @@ def child_rev(size, repeats, out):
     # the parts of the Jacobian, timed inside the calls (medians over the calls)
     steps = {}
     for _ in range(repeats):
-        ba.jacobian(parts=steps)
+        ba.jacobian_gathered(parts=steps)
     parts = {name + "_s": statistics.median(v) for name, v in steps.items()}
     # one single-seed gradient alone, without zeroing its shadows (its
     # timing does not depend on the values it accumulates into)
@@ -288,7 +316,8 @@ def child_rev(size, repeats, out):
         lambda: ba.prog.call("ba_reproj_grad", b["GC"], b["GP"], ba.w, ba.feat, b["I0"],
                              b["I1"], b["E"], *b["shadows"][0]), repeats, warmup=True)
     variants = {}
-    for name, fn in (("two_gradients", ba.jacobian_two_gradients),
+    for name, fn in (("gathered", ba.jacobian_gathered),
+                     ("two_gradients", ba.jacobian_two_gradients),
                      ("forward_mode", ba.jacobian_forward_mode)):
         t = median_time(fn, repeats if name == "two_gradients" else max(3, repeats // 3),
                         warmup=True)
@@ -297,7 +326,7 @@ def child_rev(size, repeats, out):
     err, werr = ba.objective()
     rows, dwerr = ba.jacobian()
     ref = blocks(block_dict(rows, dwerr))
-    for name in ("two_gradients", "forward_mode"):
+    for name in ("gathered", "two_gradients", "forward_mode"):
         variants[name + "_rel_diff"] = rel(variants[name + "_rel_diff"], ref)
     # the state array is untouched (the adjoint-only gradient)
     residual = float(np.max(np.abs(b["E"])))
@@ -509,7 +538,7 @@ def main():
                        else float("inf"))
         for k in kinds:
             x = r[k]
-            name = {"rev": "rev (one sweep, 2 seeds)", "jax-rev": "JAX vmap(jacrev)",
+            name = {"rev": "rev (one pass: rev.grad_call, 2 seeds)", "jax-rev": "JAX vmap(jacrev)",
                     "jax-fwd": "JAX vmap(jacfwd)", "torch-rev": "PyTorch vmap(jacrev)",
                     "torch-fwd": "PyTorch vmap(jacfwd)"}[k]
             if k == jax_best:
@@ -522,7 +551,8 @@ def main():
                          f"{x['jacobian_s'] / r['rev']['jacobian_s']:.2f} | {odiff} | {diff} | "
                          f"{mib(x['extra_kib'])} | {per(x['extra_kib'], p)} |")
             if k == "rev":
-                for v, label in (("two_gradients", "rev, baseline: 2 gradient calls"),
+                for v, label in (("gathered", "rev, gather + one 2-seed sweep over the arrays"),
+                                 ("two_gradients", "rev, baseline: 2 gradient calls"),
                                  ("forward_mode", "rev, forward mode: 15 tangent runs")):
                     t = x[v + "_s"]
                     lines.append(f"| {w['size']} ({n}, {m}, {p}) | {label} | "
@@ -530,18 +560,22 @@ def main():
                                  f"{t / x['objective_s']:.1f} | "
                                  f"{t / x['jacobian_s']:.2f} | - | {x[v + '_rel_diff']:.1e} | "
                                  f"n/a | n/a |")
-    breakdown = ["", "rev's Jacobian, its steps (ms; medians over the timed calls of each step, "
-                 "measured inside the calls; the last columns: one single-seed gradient call "
-                 "alone, without zeroing, in separate calls, and the two-seed sweep over it):",
+    breakdown = ["", "rev's Jacobian (one pass, arrays reused; and allocated in the call), "
+                 "then the gather method's steps (ms; medians over the timed calls of each "
+                 "step, measured inside the calls; the last columns: one single-seed gradient "
+                 "call alone, without zeroing, in separate calls, and the two-seed sweep over "
+                 "it):",
                  "",
-                 "| instance | objective | Jacobian (arrays reused) | Jacobian (arrays allocated "
-                 "in the call) | gather | zeroing and seeding 2 shadow sets | sweep, 2 seeds | "
-                 "weight-error row | 1-seed gradient alone | 2-seed sweep / 1-seed |",
-                 "|---|---|---|---|---|---|---|---|---|---|"]
+                 "| instance | objective | Jacobian, one pass | the same, arrays allocated "
+                 "in the call | gather method | gather | zeroing and seeding 2 shadow sets | "
+                 "sweep, 2 seeds | weight-error row | 1-seed gradient alone | "
+                 "2-seed sweep / 1-seed |",
+                 "|---|---|---|---|---|---|---|---|---|---|---|"]
     for w in rows:
         x = w["results"]["rev"]
         breakdown.append(f"| {w['size']} | {ms(x['objective_s'])} | {ms(x['jacobian_s'])} | "
-                         f"{ms(x['jacobian_fresh_s'])} | {ms(x['gather_s'])} | "
+                         f"{ms(x['jacobian_fresh_s'])} | {ms(x['gathered_s'])} | "
+                         f"{ms(x['gather_s'])} | "
                          f"{ms(x['zero_s'])} | {ms(x['sweep_s'])} | "
                          f"{ms(x['werr_s'])} | {ms(x['sweep_only_s'])} | "
                          f"{x['sweep_s'] / x['sweep_only_s']:.2f} |")
@@ -563,19 +597,20 @@ def main():
                 "Objective: the reprojection errors (p x 2) and weight errors (p). Jacobian: "
                 "ADBench's sparse Jacobian as its nonzero blocks (per observation 2 x 15: 11 "
                 "camera, 3 point, 1 weight column; and d(1 - w^2)/dw), gathers included. rev: "
-                "benchmarks/ba.mlir, JIT at O3 on one thread, exact IEEE; Jacobian = gather + "
-                "one call of the two-seed gradient @ba_reproj_grad_x2 (--rev-seeds, "
-                "Program(seeds=2): shadow sets seeded with ERR_bar[:, 0] = 1 and "
-                "ERR_bar[:, 1] = 1, the partial derivatives computed once; adjoint-only, so "
-                "no forward sweep) on per-observation copies (+ the weight-error gradient), "
-                "into arrays allocated once and zeroed in each call. JAX: jit on CPU, float64, "
+                "benchmarks/ba.mlir, JIT at O3 on one thread, exact IEEE; Jacobian = one pass "
+                "of @ba_jacobian (a func.func: per observation, rev.grad_call runs the two-seed "
+                "gradient @ba_reproj_grad_x2 (seeded with ERR_bar[0, 0] = 1 and "
+                "ERR_bar[0, 1] = 1, the partial derivatives computed once; adjoint-only, so "
+                "no forward sweep), inlined, on one-row stack copies with stack shadows, and "
+                "writes the 2 x 15 block; a grad_call of @ba_werr the weight-error entry), into "
+                "arrays allocated once; the earlier method (gather per-observation copies, zero two whole "
+                "shadow sets, one two-seed sweep) is the second rev row. JAX: jit on CPU, float64, "
                 "vmap over observations of jacrev / jacfwd of the per-observation error. "
                 "PyTorch: eager, CPU, float64, torch.func.vmap of jacrev / jacfwd. Extra "
                 "memory: the rise of the resident-set high-water mark during the first "
                 "Jacobian call in the child process (benchmarks/memory_probe.py); for rev the "
-                "variant that allocates its arrays in the call (all of them: the gathered "
-                "copies, the state, the shadows; the blocks themselves are 240 of its bytes "
-                "per observation). Rel. diff.: max |difference| / largest entry of rev's "
+                "variant that allocates its arrays in the call (the blocks, 240 bytes per "
+                "observation, and the weight-error entries, 8). Rel. diff.: max |difference| / largest entry of rev's "
                 "(objective: reprojection / weight errors; Jacobian: over all blocks; rev vs "
                 "JAX: exit 1 above 1e-8; PyTorch vs rev likewise). "
                 "Machine: " + machine + "\n\n")

@@ -217,8 +217,12 @@ struct CallLowering : public OpConversionPattern<CallOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(CallOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rw) const override {
-    rw.replaceOpWithNewOp<func::CallOp>(op, op.getCalleeAttr(), op.getResultTypes(),
-                                        adaptor.getOperands());
+    auto call = rw.replaceOpWithNewOp<func::CallOp>(op, op.getCalleeAttr(), op.getResultTypes(),
+                                                    adaptor.getOperands());
+    // A resolved rev.grad_call asks for its gradient to be inlined: the
+    // func-to-LLVM conversion keeps the mark, an LLVM call-site attribute.
+    if (op->hasAttr(kAlwaysInlineAttr))
+      call->setAttr(kAlwaysInlineAttr, rw.getUnitAttr());
     return success();
   }
 };

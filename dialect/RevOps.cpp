@@ -865,6 +865,50 @@ static SmallVector<OpOperand *> scalarOperands(OpT op) {
   return out;
 }
 
+FunctionType GradCallOp::getGradientType(FuncOp callee) {
+  FunctionType primal = callee.getFunctionType();
+  FunctionType grad = derivativeFunctionType(primal);
+  unsigned pa = primal.getNumInputs();
+  SmallVector<Type> in(grad.getInputs().take_front(pa));
+  for (int64_t k = 0; k < getSeeds(); ++k)
+    llvm::append_range(in, grad.getInputs().drop_front(pa));
+  return FunctionType::get(getContext(), in, FuncOp::stateTypes(in));
+}
+
+LogicalResult GradCallOp::verify() {
+  if (auto fn = (*this)->getParentOfType<FuncOp>())
+    return emitOpError() << "may not appear in a rev.func (here @" << fn.getSymName()
+                         << "): it has no inverse before --rev-ad resolves it; call the "
+                            "generated gradient with rev.call instead";
+  return success();
+}
+
+LogicalResult GradCallOp::verifySymbolUses(SymbolTableCollection &tables) {
+  Operation *sym = tables.lookupNearestSymbolFrom(*this, getCalleeAttr());
+  if (!sym)
+    return emitOpError() << "callee " << getCalleeAttr() << " does not exist";
+  auto callee = dyn_cast<FuncOp>(sym);
+  if (!callee)
+    return emitOpError() << "callee " << getCalleeAttr() << " is a '" << sym->getName()
+                         << "', not a rev.func: only a rev.func has a generated gradient";
+  FunctionType expected = getGradientType(callee);
+  if (!llvm::equal(expected.getInputs(), getOperandTypes()))
+    return emitOpError() << "operand types (" << getOperandTypes() << ") do not match the "
+                         << (getSeeds() > 1 ? Twine(getSeeds()) + "-seed " : Twine(""))
+                         << "gradient of " << getCalleeAttr() << ": expected ("
+                         << TypeRange(expected.getInputs())
+                         << ") (its arguments, then"
+                         << (getSeeds() > 1 ? " per seed" : "")
+                         << " an adjoint per float scalar argument and a shadow per float "
+                            "memref argument)";
+  if (!llvm::equal(expected.getResults(), getResultTypes()))
+    return emitOpError() << "results must be the final versions of the scalar operands, in "
+                            "order: expected ("
+                         << TypeRange(expected.getResults()) << "), got (" << getResultTypes()
+                         << ")";
+  return success();
+}
+
 LogicalResult CallOp::verify() { return verifyCallShape(*this); }
 LogicalResult UncallOp::verify() { return verifyCallShape(*this); }
 LogicalResult CallOp::verifySymbolUses(SymbolTableCollection &t) { return verifyCallee(*this, t); }

@@ -65,6 +65,9 @@ inline constexpr llvm::StringLiteral kTapeInOrderAttr = "rev.tape_in_order";
 /// backward sweep of a forward op at once (rev-ad's fuse-sweeps:
 /// transforms/FusedGradient.cpp).
 inline constexpr llvm::StringLiteral kFusedSweepsAttr = "rev.fused_sweeps";
+/// On a rev.call (from a resolved rev.grad_call) and the func.call/llvm.call
+/// it lowers to: the LLVM call-site attribute that inlines the callee.
+inline constexpr llvm::StringLiteral kAlwaysInlineAttr = "always_inline";
 
 /// On an update op that a gradient's backward sweep runs to recover a primal
 /// value by inverting a forward update (`y / d` undoing `y * d`, `y - d`

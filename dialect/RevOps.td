@@ -394,6 +394,44 @@ class Rev_CallBase<string mnemonic, string doc> : Rev_Op<mnemonic, [
 def Rev_CallOp : Rev_CallBase<"call", "run a rev.func (inverse: rev.uncall)">;
 def Rev_UncallOp : Rev_CallBase<"uncall", "run the inverse of a rev.func (inverse: rev.call)">;
 
+def Rev_GradCallOp : Rev_Op<"grad_call", [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "call the gradient of a rev.func before it exists (resolved by --rev-ad)";
+  let description = [{
+    ```
+    %x1, %dx1 = rev.grad_call @f(%x, %A, %dx, %dA) : (f64, memref<?xf64>, f64, memref<?xf64>) -> (f64, f64)
+    rev.grad_call @obs(%cam, %pt, %dcam0, %dpt0, %dcam1, %dpt1) seeds 2 : (...) -> ()
+    ```
+    A call of `@f_grad`, the gradient `--rev-ad` generates for the rev.func
+    `@f` (docs/ad.md, "Calling convention"): f's arguments, then the adjoint
+    of each float scalar argument and the shadow of each float memref
+    argument; with `seeds N` (1 to 64, default 1) the N-seed copy
+    `@f_grad_xN` (`--rev-seeds`): f's arguments once, then N such adjoint
+    sets. The results are the final versions of the scalar operands, as for
+    `rev.call`. It stands in a function that is not a rev.func, such as a
+    `func.func` driver (a Jacobian loop that calls a small gradient per
+    element with stack shadows), since the gradient's symbol does not exist
+    when the module is written; a rev.func calls a gradient with `rev.call`
+    once it exists (it must know the inverse of each op). `--rev-ad` generates the gradient (with its options: fused
+    sweeps, adjoint-only, budgets) and replaces the op by `rev.call
+    @f_grad` (or `@f_grad_xN`); the lowering rejects an unresolved one.
+    The gradient's operand types are checked against `@f`'s signature here.
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$callee, Variadic<AnyType>:$operands,
+                       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<1>, IntMaxValue<64>]>,
+                                         "1">:$seeds);
+  let results = (outs Variadic<AnyType>:$results);
+  let assemblyFormat = [{
+    $callee `(` $operands `)` (`seeds` $seeds^)? attr-dict `:` functional-type($operands, $results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The type of the function this op calls once resolved: @f_grad's, with
+    /// its adjoint part repeated `seeds` times.
+    ::mlir::FunctionType getGradientType(::mlir::rev::FuncOp callee);
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Out-of-place steps (checkpointed)
 //===----------------------------------------------------------------------===//

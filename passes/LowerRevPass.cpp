@@ -56,6 +56,14 @@ struct LowerRevPass : public rev::impl::LowerRevBase<LowerRevPass> {
     });
     if (expanded.wasInterrupted())
       return signalPassFailure();
+    WalkResult unresolved = root->walk([](GradCallOp op) {
+      op.emitOpError("must be resolved before --lower-rev: run --rev-ad, which generates the "
+                     "gradient of ")
+          << op.getCalleeAttr() << " and calls it";
+      return WalkResult::interrupt();
+    });
+    if (unresolved.wasInterrupted())
+      return signalPassFailure();
 
     if (memrefNoalias)
       root->walk([](FuncOp f) { markMemrefPointers(f); });

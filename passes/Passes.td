@@ -139,6 +139,13 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
     backward functions on demand. The result is a rev.func, so it can be
     inverted and differentiated again.
 
+    Every `rev.grad_call @f ... seeds N` of the module (a gradient called
+    from a `func.func` driver) is resolved whatever `funcs` selects:
+    `@f_grad` is generated with these options (and its N-seed copy
+    `@f_grad_xN`, as `--rev-seeds` makes it), and the op becomes a
+    `rev.call` of it marked `always_inline` (docs/ad.md, "Calling a gradient
+    from a driver").
+
     A `rev.parallel_for` gets a parallel backward loop: the adjoints of the
     outer scalars it reads are `reduce` accumulators (summed: scf.reduce),
     shadows of memrefs it only reads at other elements are added to

@@ -44,6 +44,48 @@ bool holdsMarkedLoops(FuncOp f, llvm::DenseSet<Operation *> &visiting) {
 struct RevADPass : public rev::impl::RevADBase<RevADPass> {
   using RevADBase::RevADBase;
 
+  /// Replaces every rev.grad_call by a rev.call of the gradient (or its
+  /// N-seed copy) of its callee, generating the gradients it lacks with
+  /// `generate`. (A rev.grad_call stands outside rev.funcs, so no function
+  /// being differentiated holds one.)
+  LogicalResult resolveGradCalls(function_ref<FailureOr<FuncOp>(FuncOp)> generate) {
+    SmallVector<GradCallOp> calls;
+    getOperation()->walk([&](GradCallOp op) { calls.push_back(op); });
+    for (GradCallOp call : calls) {
+      auto callee = SymbolTable::lookupNearestSymbolFrom<FuncOp>(call, call.getCalleeAttr());
+      if (!callee)
+        return call.emitOpError() << "callee " << call.getCalleeAttr() << " is not a rev.func";
+      FuncOp grad = findMarkedFunction(callee, kGradientOfAttr);
+      if (!grad) {
+        FailureOr<FuncOp> made = generate(callee);
+        if (failed(made))
+          return failure();
+        grad = *made;
+      }
+      if (call.getSeeds() > 1) {
+        FailureOr<FuncOp> seeded =
+            getOrCreateSeededFunction(grad, static_cast<unsigned>(call.getSeeds()));
+        if (failed(seeded))
+          return failure();
+        grad = *seeded;
+      }
+      if (!llvm::equal(grad.getArgumentTypes(), call.getOperandTypes()))
+        return call.emitOpError() << "operand types (" << call.getOperandTypes()
+                                  << ") do not match @" << grad.getSymName() << "'s arguments ("
+                                  << TypeRange(grad.getArgumentTypes()) << ")";
+      OpBuilder b(call);
+      auto resolved = CallOp::create(b, call.getLoc(), call.getResultTypes(),
+                                     FlatSymbolRefAttr::get(grad.getSymNameAttr()),
+                                     call.getOperands());
+      // A driver calls a gradient per element: inlined, its stack shadows
+      // become registers (LLVM ignores the mark where inlining is impossible).
+      resolved->setAttr(kAlwaysInlineAttr, b.getUnitAttr());
+      call.replaceAllUsesWith(resolved.getResults());
+      call.erase();
+    }
+    return success();
+  }
+
   void runOnOperation() override {
     if (!parallelAccumulate.empty() && parallelAccumulate != "atomic" &&
         parallelAccumulate != "privatize") {
@@ -111,14 +153,13 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
         mark(g.getBody().front());
       });
     }
-    for (FuncOp f : *selected) {
-      if (findMarkedFunction(f, kGradientOfAttr))
-        continue;
+    // The gradient of one function, with the pass's options.
+    auto generate = [&](FuncOp f) -> FailureOr<FuncOp> {
       llvm::DenseSet<Operation *> visiting;
       bool marked = tapeLoops && holdsMarkedLoops(f, visiting);
       FailureOr<FuncOp> bwd = getOrCreateBackwardFunction(f);
       if (failed(bwd))
-        return signalPassFailure();
+        return failure();
       std::string gradName = uniqueSymbolName(f, f.getSymName() + "_grad");
       FailureOr<FuncOp> grad = FuncOp();
       if (fuseSweeps) {
@@ -130,7 +171,7 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
       if (failed(grad) || !*grad)
         grad = buildGradientFunction(f, *bwd, gradName);
       if (failed(grad))
-        return signalPassFailure();
+        return failure();
       if (adjointOnly)
         makeAdjointOnly(f, *grad);
       if (marked) {
@@ -139,6 +180,15 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
         if (memoryBudget > 0)
           (*grad)->setAttr(kLoopBudgetTotalAttr, IntegerAttr::get(i64, memoryBudget));
       }
+      return grad;
+    };
+    if (failed(resolveGradCalls(generate)))
+      return signalPassFailure();
+    for (FuncOp f : *selected) {
+      if (findMarkedFunction(f, kGradientOfAttr))
+        continue;
+      if (failed(generate(f)))
+        return signalPassFailure();
     }
     if (memoryBudget >= 0)
       getOperation().walk([&](StepsAdjointOp op) {

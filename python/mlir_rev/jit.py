@@ -252,6 +252,21 @@ def pooled_memory_stats() -> dict:
     return dict(blocks=stats[0], bytes=stats[1], hits=stats[2], misses=stats[3])
 
 
+def _grad_call_callees(module) -> list:
+    """The callees of the module's rev.grad_call ops, in order of appearance."""
+    names: list = []
+
+    def collect(o):
+        if o.name == "rev.grad_call":
+            name = o.attributes["callee"].value
+            if name not in names:
+                names.append(name)
+        return WalkResult.ADVANCE
+
+    module.operation.walk(collect)
+    return names
+
+
 def _functions_reaching(module, target: str) -> set:
     """The llvm.func symbols of the lowered `module` from which a call chain
     reaches @target."""
@@ -668,6 +683,15 @@ class Program:
             for name in dict.fromkeys([*grad, *hvp]):
                 self._require_func(name, "grad" if name in grad else "hvp")
                 self._run("builtin.module(rev-ad{funcs=%s%s})" % (name, ad_options), "rev-ad")
+            # rev.grad_call ops (gradients called from func.func drivers): one
+            # rev-ad run generates their gradients, with the same options, and
+            # resolves every one of them.
+            asked = _grad_call_callees(self.module)
+            if asked:
+                _check_name(asked[0], "rev.grad_call")
+                self._require_func(asked[0], "grad")
+                self._run("builtin.module(rev-ad{funcs=%s%s})" % (asked[0], ad_options),
+                          "rev-ad")
             self.gradient_names = self._derived(abi.MARKERS["gradient"])
             self.backward_names = self._derived(abi.MARKERS["backward"])
             # Gradients that run the adjoint updates alone (rev-ad's

@@ -28,3 +28,15 @@ rev.func @h(%y: f64, %d: f64) -> (f64, f64) {
   %y1 = rev.div %y, %d : f64
   rev.return %y1, %d : f64, f64
 }
+
+// -----
+
+// A gradient call that --rev-ad did not resolve (it generates @f_grad).
+rev.func @f(%x: f64) -> f64 {
+  rev.return %x : f64
+}
+func.func @driver(%x: f64) -> (f64, f64) {
+  // expected-error @below {{'rev.grad_call' op must be resolved before --lower-rev: run --rev-ad, which generates the gradient of @f and calls it}}
+  %r:2 = rev.grad_call @f(%x, %x) : (f64, f64) -> (f64, f64)
+  return %r#0, %r#1 : f64, f64
+}

@@ -173,3 +173,16 @@ rev.func @regions(%x: f64, %k: i64, %n: index, %A: memref<?xf64>) -> (f64, i64, 
   }
   rev.return %r#1, %r#0, %n2 : f64, i64, index
 }
+
+// rev.grad_call (outside rev.funcs): `seeds 1` is the default and not printed.
+// CHECK-LABEL: func.func @grad_driver
+// CHECK: rev.grad_call @grad_target(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (f64, memref<?xf64>, f64, memref<?xf64>) -> (f64, f64)
+// CHECK: rev.grad_call @grad_target(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) seeds 2 :
+rev.func @grad_target(%x: f64, %A: memref<?xf64>) -> f64 {
+  rev.return %x : f64
+}
+func.func @grad_driver(%x: f64, %A: memref<?xf64>, %d: f64, %dA: memref<?xf64>) {
+  %r:2 = rev.grad_call @grad_target(%x, %A, %d, %dA) seeds 1 : (f64, memref<?xf64>, f64, memref<?xf64>) -> (f64, f64)
+  %t:3 = rev.grad_call @grad_target(%x, %A, %d, %dA, %d, %dA) seeds 2 : (f64, memref<?xf64>, f64, memref<?xf64>, f64, memref<?xf64>) -> (f64, f64, f64)
+  return
+}
