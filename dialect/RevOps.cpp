@@ -906,6 +906,22 @@ LogicalResult GradCallOp::verifySymbolUses(SymbolTableCollection &tables) {
                             "order: expected ("
                          << TypeRange(expected.getResults()) << "), got (" << getResultTypes()
                          << ")";
+  // The gradient writes every shadow and every memref f writes: a memref
+  // passed twice where one of the two is written is aliasing (rev.call's
+  // rule, checked here because the gradient does not exist yet).
+  unsigned primalArgs = callee.getNumArguments();
+  Block &entry = callee.getBody().front();
+  auto written = [&](unsigned i) {
+    return i >= primalArgs || writesMemRef(callee, entry.getArgument(i));
+  };
+  for (unsigned i = 0, e = getNumOperands(); i < e; ++i)
+    for (unsigned j = i + 1; j < e; ++j)
+      if (getOperand(i) == getOperand(j) && isa<MemRefType>(getOperand(i).getType()) &&
+          (written(i) || written(j)))
+        return emitOpError() << "passes the same memref as operands #" << i << " and #" << j
+                             << " and the gradient writes "
+                             << (written(i) && written(j) ? "both" : "one of them")
+                             << ": aliasing is not reversible";
   return success();
 }
 

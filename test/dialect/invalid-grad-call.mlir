@@ -74,3 +74,27 @@ rev.func @inside(%x: f64, %d: f64) -> (f64, f64) {
   %r:2 = rev.grad_call @f(%x, %d) : (f64, f64) -> (f64, f64)
   rev.return %r#0, %r#1 : f64, f64
 }
+
+// -----
+
+// The gradient writes its shadows: one memref as an input and as its own
+// shadow is aliasing.
+rev.func @f(%x: f64, %A: memref<?xf64>) -> f64 {
+  rev.return %x : f64
+}
+func.func @aliased(%x: f64, %A: memref<?xf64>) {
+  // expected-error @+1 {{passes the same memref as operands #1 and #3 and the gradient writes one of them: aliasing is not reversible}}
+  %r:2 = rev.grad_call @f(%x, %A, %x, %A) : (f64, memref<?xf64>, f64, memref<?xf64>) -> (f64, f64)
+  return
+}
+
+// -----
+
+// Two primal inputs may share a memref that f only reads.
+rev.func @g(%A: memref<?xf64>, %B: memref<?xf64>) {
+  rev.return
+}
+func.func @shared_input(%A: memref<?xf64>, %dA: memref<?xf64>, %dB: memref<?xf64>) {
+  rev.grad_call @g(%A, %A, %dA, %dB) : (memref<?xf64>, memref<?xf64>, memref<?xf64>, memref<?xf64>) -> ()
+  return
+}

@@ -181,8 +181,8 @@ rev.func @regions(%x: f64, %k: i64, %n: index, %A: memref<?xf64>) -> (f64, i64, 
 rev.func @grad_target(%x: f64, %A: memref<?xf64>) -> f64 {
   rev.return %x : f64
 }
-func.func @grad_driver(%x: f64, %A: memref<?xf64>, %d: f64, %dA: memref<?xf64>) {
+func.func @grad_driver(%x: f64, %A: memref<?xf64>, %d: f64, %dA: memref<?xf64>, %dB: memref<?xf64>) {
   %r:2 = rev.grad_call @grad_target(%x, %A, %d, %dA) seeds 1 : (f64, memref<?xf64>, f64, memref<?xf64>) -> (f64, f64)
-  %t:3 = rev.grad_call @grad_target(%x, %A, %d, %dA, %d, %dA) seeds 2 : (f64, memref<?xf64>, f64, memref<?xf64>, f64, memref<?xf64>) -> (f64, f64, f64)
+  %t:3 = rev.grad_call @grad_target(%x, %A, %d, %dA, %d, %dB) seeds 2 : (f64, memref<?xf64>, f64, memref<?xf64>, f64, memref<?xf64>) -> (f64, f64, f64)
   return
 }

@@ -200,3 +200,39 @@ rev.func @inner(%s: f64, %p: memref<2xf64>, %e: memref<2xf64>, %d: f64, %dp: mem
 """
     with pytest.raises(RevError, match=r"may not appear in a rev.func \(here @inner\)"):
         Program(src)
+
+
+def test_python_builders():
+    """The generated builder (mlir_rev.dialects.rev.grad_call) builds a
+    driver in a func.func; it computes d(y + x^3)/dx = 3 x^2 and passes the
+    seed through for y."""
+    from mlir_rev import ir
+    from mlir_rev.dialects import func, rev
+
+    with ir.Context(), ir.Location.unknown():
+        module = ir.Module.parse("""
+rev.func @cube(%x: f64, %y: f64) -> (f64, f64) {
+  %x2 = arith.mulf %x, %x : f64
+  %x3 = arith.mulf %x2, %x : f64
+  %y1 = rev.add %y, %x3 : f64
+  rev.return %x, %y1 : f64, f64
+}""")
+        f64 = ir.F64Type.get()
+        with ir.InsertionPoint(module.body):
+            ftype = ir.FunctionType.get([f64, f64], [f64, f64, f64, f64])
+            drv = func.FuncOp("drv", ftype)
+            entry = drv.add_entry_block()
+            with ir.InsertionPoint(entry):
+                x, y = entry.arguments
+                zero = ir.Operation.create("arith.constant", results=[f64],
+                                           attributes={"value": ir.FloatAttr.get(f64, 0.0)})
+                one = ir.Operation.create("arith.constant", results=[f64],
+                                          attributes={"value": ir.FloatAttr.get(f64, 1.0)})
+                r = rev.grad_call([f64] * 4, "cube", [x, y, zero.result, one.result])
+                func.ReturnOp(list(r))
+        assert module.operation.verify()
+        assert "rev.grad_call @cube" in str(module)
+        prog = Program(module)
+    out = prog.call("drv", 0.5, 2.0)
+    assert out[:2] == (0.5, 2.0)  # the gradient runs f forwards and back
+    assert out[2] == 3 * 0.5 ** 2 and out[3] == 1.0
