@@ -56,8 +56,11 @@ constexpr double kTwoOverSqrtPi = 1.12837916709551257389615890312154517;
 SmallVector<Value> addRule(F &f, ValueRange, Value) { return {f.c(1), f.c(1)}; }
 SmallVector<Value> subRule(F &f, ValueRange, Value) { return {f.c(1), f.c(-1)}; }
 SmallVector<Value> mulRule(F &, ValueRange x, Value) { return {x[1], x[0]}; }
+// d(a/b) = (1/b, -(a/b) * (1/b)): one division for both partials (and none
+// where the program computes 1/b itself, as BA's `1 / t`: CSE shares it).
 SmallVector<Value> divRule(F &f, ValueRange x, Value r) {
-  return {f.div(f.c(1), x[1]), f.neg(f.div(r, x[1]))};
+  Value inv = f.div(f.c(1), x[1]);
+  return {inv, f.neg(f.mul(r, inv))};
 }
 SmallVector<Value> negRule(F &f, ValueRange, Value) { return {f.c(-1)}; }
 SmallVector<Value> castRule(F &f, ValueRange, Value) { return {f.c(1)}; }
@@ -106,7 +109,11 @@ SmallVector<Value> asinRule(F &f, ValueRange x, Value) {
   return {f.div(f.c(1), s)};
 }
 SmallVector<Value> acosRule(F &f, ValueRange x, Value r) { return {f.neg(asinRule(f, x, r)[0])}; }
-SmallVector<Value> sqrtRule(F &f, ValueRange, Value r) { return {f.div(f.c(0.5), r)}; }
+// 0.5 * (1/r) is 0.5 / r bit for bit (1/r of a square root is a normal
+// number), and shares 1/r with the program or another rule.
+SmallVector<Value> sqrtRule(F &f, ValueRange, Value r) {
+  return {f.mul(f.c(0.5), f.div(f.c(1), r))};
+}
 SmallVector<Value> rsqrtRule(F &f, ValueRange x, Value r) {
   return {f.div(f.mul(f.c(-0.5), r), x[0])};
 }
