@@ -59,14 +59,17 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
       if (!grad) {
         FailureOr<FuncOp> made = generate(callee);
         if (failed(made))
-          return failure();
+          return call.emitOpError() << "asks for the gradient of " << call.getCalleeAttr()
+                                    << ", which could not be generated (the errors above)";
         grad = *made;
       }
       if (call.getSeeds() > 1) {
         FailureOr<FuncOp> seeded =
             getOrCreateSeededFunction(grad, static_cast<unsigned>(call.getSeeds()));
         if (failed(seeded))
-          return failure();
+          return call.emitOpError() << "asks for the " << call.getSeeds() << "-seed gradient of "
+                                    << call.getCalleeAttr()
+                                    << ", which could not be built (the errors above)";
         grad = *seeded;
       }
       if (!llvm::equal(grad.getArgumentTypes(), call.getOperandTypes()))
