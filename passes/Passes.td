@@ -187,6 +187,9 @@ def RevAD : Pass<"rev-ad", "::mlir::ModuleOp"> {
     ListOption<"funcs", "funcs", "std::string",
                "Functions to differentiate (default: every rev.func that is not "
                "a generated backward sweep and has no gradient yet)">,
+    Option<"onlyGradCalls", "only-grad-calls", "bool", /*default=*/"false",
+           "Generate only the gradients that rev.grad_call ops ask for (and resolve "
+           "them); no other function is differentiated, whatever 'funcs' says">,
     Option<"parallelAccumulate", "parallel-accumulate", "std::string", /*default=*/"\"\"",
            "How backward parallel loops add to shared adjoints when their forward loop has "
            "no 'accumulate' attribute: 'atomic' or 'privatize' (default: none set, which "

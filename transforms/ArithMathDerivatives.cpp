@@ -56,11 +56,9 @@ constexpr double kTwoOverSqrtPi = 1.12837916709551257389615890312154517;
 SmallVector<Value> addRule(F &f, ValueRange, Value) { return {f.c(1), f.c(1)}; }
 SmallVector<Value> subRule(F &f, ValueRange, Value) { return {f.c(1), f.c(-1)}; }
 SmallVector<Value> mulRule(F &, ValueRange x, Value) { return {x[1], x[0]}; }
-// d(a/b) = (1/b, -(a/b) * (1/b)): one division for both partials (and none
-// where the program computes 1/b itself, as BA's `1 / t`: CSE shares it).
+// -(a/b)/b, not -(a/b) * (1/b): 1/b overflows for a subnormal b (0 * inf).
 SmallVector<Value> divRule(F &f, ValueRange x, Value r) {
-  Value inv = f.div(f.c(1), x[1]);
-  return {inv, f.neg(f.mul(r, inv))};
+  return {f.div(f.c(1), x[1]), f.neg(f.div(r, x[1]))};
 }
 SmallVector<Value> negRule(F &f, ValueRange, Value) { return {f.c(-1)}; }
 SmallVector<Value> castRule(F &f, ValueRange, Value) { return {f.c(1)}; }

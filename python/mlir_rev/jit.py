@@ -686,11 +686,8 @@ class Program:
             # rev.grad_call ops (gradients called from func.func drivers): one
             # rev-ad run generates their gradients, with the same options, and
             # resolves every one of them.
-            asked = _grad_call_callees(self.module)
-            if asked:
-                _check_name(asked[0], "rev.grad_call")
-                self._require_func(asked[0], "grad")
-                self._run("builtin.module(rev-ad{funcs=%s%s})" % (asked[0], ad_options),
+            if _grad_call_callees(self.module):
+                self._run("builtin.module(rev-ad{only-grad-calls=1%s})" % ad_options,
                           "rev-ad")
             self.gradient_names = self._derived(abi.MARKERS["gradient"])
             self.backward_names = self._derived(abi.MARKERS["backward"])

@@ -50,3 +50,29 @@ func.func @driver(%T: index, %k: f64, %a: memref<?xf64>, %b: memref<?xf64>,
       : (index, f64, memref<?xf64>, memref<?xf64>, f64, memref<?xf64>, memref<?xf64>, f64, memref<?xf64>, memref<?xf64>) -> (index, f64, f64, f64)
   return
 }
+
+// -----
+
+// @h only reads A and B, so the verifier lets one memref pass as both; but
+// its gradient (not adjoint-only: the adjoint update reads C, which @h
+// writes) runs @h forwards with a rev.call, which counts as writing them.
+rev.func @g(%y: f64) -> f64 {
+  rev.return %y : f64
+}
+rev.func @h(%y: f64, %A: memref<?xf64>, %B: memref<?xf64>, %C: memref<?xf64>) -> f64 {
+  %c0 = arith.constant 0 : index
+  %a = memref.load %A[%c0] : memref<?xf64>
+  %b = memref.load %B[%c0] : memref<?xf64>
+  %p = arith.mulf %a, %b : f64
+  rev.add_at %C[%c0], %p : memref<?xf64>
+  %c = memref.load %C[%c0] : memref<?xf64>
+  %q = math.sin %c : f64
+  %y1 = rev.add %y, %q : f64
+  rev.return %y1 : f64
+}
+func.func @d(%y: f64, %A: memref<?xf64>, %C: memref<?xf64>, %dy: f64, %dA: memref<?xf64>,
+             %dB: memref<?xf64>, %dC: memref<?xf64>) -> f64 {
+  // expected-error @below {{'rev.grad_call' op passes the same memref as operands #1 and #2 and @h_grad writes (or passes to a call) one of them: aliasing is not reversible}}
+  %r:2 = rev.grad_call @h(%y, %A, %A, %C, %dy, %dA, %dB, %dC) : (f64, memref<?xf64>, memref<?xf64>, memref<?xf64>, f64, memref<?xf64>, memref<?xf64>, memref<?xf64>) -> (f64, f64)
+  return %r#1 : f64
+}

@@ -1,5 +1,12 @@
 // RUN: rev-opt %s --rev-ad=funcs=g | FileCheck %s
 // RUN: rev-opt %s --rev-ad=funcs=g --rev-to-llvm | FileCheck %s --check-prefix=LLVM
+// RUN: rev-opt %s --rev-ad=only-grad-calls=1 | FileCheck %s --check-prefix=ONLY
+
+// only-grad-calls: @f's gradients for the grad_calls, nothing for @g.
+// ONLY-NOT: rev.func @g_grad
+// ONLY: rev.func @f_grad(
+// ONLY-NOT: rev.func @g_grad
+// ONLY: rev.call @f_grad_x2(
 
 // rev.grad_call names @f, whose gradient does not exist when the module is
 // written; --rev-ad generates it (and, for `seeds 2`, its two-seed copy) even
