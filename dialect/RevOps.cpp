@@ -808,6 +808,16 @@ static LogicalResult verifyCallShape(OpT op) {
   return success();
 }
 
+std::optional<std::pair<unsigned, unsigned>>
+mlir::rev::findWrittenAlias(ValueRange operands, function_ref<bool(unsigned)> written) {
+  for (unsigned i = 0, e = operands.size(); i < e; ++i)
+    for (unsigned j = i + 1; j < e; ++j)
+      if (operands[i] == operands[j] && isa<MemRefType>(operands[i].getType()) &&
+          (written(i) || written(j)))
+        return std::make_pair(i, j);
+  return std::nullopt;
+}
+
 template <typename OpT>
 static LogicalResult verifyCallee(OpT op, SymbolTableCollection &tables) {
   Operation *sym = tables.lookupNearestSymbolFrom(op, op.getCalleeAttr());
@@ -825,15 +835,12 @@ static LogicalResult verifyCallee(OpT op, SymbolTableCollection &tables) {
                             << TypeRange(callee.getArgumentTypes()) << ")";
   // A memref passed twice where the callee writes one of the two is aliasing.
   Block &entry = callee.getBody().front();
-  for (unsigned i = 0, e = op.getNumOperands(); i < e; ++i)
-    for (unsigned j = i + 1; j < e; ++j) {
-      if (op.getOperand(i) != op.getOperand(j) || !isa<MemRefType>(op.getOperand(i).getType()))
-        continue;
-      if (writesMemRef(callee, entry.getArgument(i)) ||
-          writesMemRef(callee, entry.getArgument(j)))
-        return op.emitOpError() << "passes the same memref as operands #" << i << " and #"
-                                << j << " and the callee writes it: aliasing is not reversible";
-    }
+  if (auto pair = findWrittenAlias(op.getOperands(), [&](unsigned i) {
+        return writesMemRef(callee, entry.getArgument(i));
+      }))
+    return op.emitOpError() << "passes the same memref as operands #" << pair->first
+                            << " and #" << pair->second
+                            << " and the callee writes it: aliasing is not reversible";
   return success();
 }
 
@@ -914,14 +921,12 @@ LogicalResult GradCallOp::verifySymbolUses(SymbolTableCollection &tables) {
   auto written = [&](unsigned i) {
     return i >= primalArgs || writesMemRef(callee, entry.getArgument(i));
   };
-  for (unsigned i = 0, e = getNumOperands(); i < e; ++i)
-    for (unsigned j = i + 1; j < e; ++j)
-      if (getOperand(i) == getOperand(j) && isa<MemRefType>(getOperand(i).getType()) &&
-          (written(i) || written(j)))
-        return emitOpError() << "passes the same memref as operands #" << i << " and #" << j
-                             << " and the gradient writes "
-                             << (written(i) && written(j) ? "both" : "one of them")
-                             << ": aliasing is not reversible";
+  if (auto pair = findWrittenAlias(getOperands(), written))
+    return emitOpError() << "passes the same memref as operands #" << pair->first << " and #"
+                         << pair->second << " and the gradient writes "
+                         << (written(pair->first) && written(pair->second) ? "both"
+                                                                          : "one of them")
+                         << ": aliasing is not reversible";
   return success();
 }
 

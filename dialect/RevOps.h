@@ -17,6 +17,8 @@
 #include "dialect/RevDialect.h"
 #include "dialect/RevInterfaces.h"
 
+#include <optional>
+
 #define GET_OP_CLASSES
 #include "dialect/RevOps.h.inc"
 
@@ -197,6 +199,12 @@ Value viewRoot(Value memref);
 /// True if `op` writes `memref`, itself or through any nested op (a rev call
 /// or uncall that receives the memref counts as a write).
 bool writesMemRef(Operation *op, Value memref);
+
+/// The first pair (i, j), i < j, of `operands` that pass the same memref
+/// where `written(i)` or `written(j)`: a call that passes one buffer twice
+/// and writes it through either name is aliasing (rev.call, rev.grad_call).
+std::optional<std::pair<unsigned, unsigned>>
+findWrittenAlias(ValueRange operands, llvm::function_ref<bool(unsigned)> written);
 
 /// Clones the ops of the pure condition region `cond` (a rev.if/rev.while
 /// pre or post region) at the insertion point of `b`, its arguments bound to

@@ -80,16 +80,13 @@ struct RevADPass : public rev::impl::RevADBase<RevADPass> {
       // write a primal memref that @f only reads (a gradient that runs @f
       // forwards passes it to a rev.call, which counts as a write).
       Block &entry = grad.getBody().front();
-      for (unsigned i = 0, e = call.getNumOperands(); i < e; ++i)
-        for (unsigned j = i + 1; j < e; ++j)
-          if (call.getOperand(i) == call.getOperand(j) &&
-              isa<MemRefType>(call.getOperand(i).getType()) &&
-              (writesMemRef(grad, entry.getArgument(i)) ||
-               writesMemRef(grad, entry.getArgument(j))))
-            return call.emitOpError()
-                   << "passes the same memref as operands #" << i << " and #" << j << " and @"
-                   << grad.getSymName() << " writes (or passes to a call) one of them: "
-                   << "aliasing is not reversible";
+      if (auto pair = findWrittenAlias(call.getOperands(), [&](unsigned i) {
+            return writesMemRef(grad, entry.getArgument(i));
+          }))
+        return call.emitOpError() << "passes the same memref as operands #" << pair->first
+                                  << " and #" << pair->second << " and @" << grad.getSymName()
+                                  << " writes (or passes to a call) one of them: "
+                                  << "aliasing is not reversible";
       OpBuilder b(call);
       auto resolved = CallOp::create(b, call.getLoc(), call.getResultTypes(),
                                      FlatSymbolRefAttr::get(grad.getSymNameAttr()),

@@ -243,11 +243,6 @@ struct Nest {
   Value position(scf::ForOp loop, bool backward);
 };
 
-/// `v` before `top`: itself if it dominates `top`, else a clone there of its
-/// pure, speculatable defining ops inside `top` (loop-invariant: none reads
-/// an induction variable or a loop-carried value); null if there is none.
-/// With `at` given: a clone at `at` (by default before `top`), where the
-/// values `map` holds already (e.g. an induction variable) are known.
 /// Whether `def` (may be null) is an op inside `top` that may be cloned
 /// before it: pure, speculatable, no regions (only ops that may run where
 /// the loops would not: no division by a value that may be zero, e.g. when
@@ -257,6 +252,11 @@ bool isHoistable(Operation *def, Operation *top) {
          isMemoryEffectFree(def) && isSpeculatable(def);
 }
 
+/// `v` before `top`: itself if it dominates `top`, else a clone there of its
+/// pure, speculatable defining ops inside `top` (loop-invariant: none reads
+/// an induction variable or a loop-carried value); null if there is none.
+/// With `at` given: a clone at `at` (by default before `top`), where the
+/// values `map` holds already (e.g. an induction variable) are known.
 Value hoistBefore(Value v, Operation *top, DominanceInfo &dom, IRMapping &map,
                   OpBuilder *at = nullptr) {
   if (Value m = map.lookupOrNull(v))

@@ -252,19 +252,18 @@ def pooled_memory_stats() -> dict:
     return dict(blocks=stats[0], bytes=stats[1], hits=stats[2], misses=stats[3])
 
 
-def _grad_call_callees(module) -> list:
-    """The callees of the module's rev.grad_call ops, in order of appearance."""
-    names: list = []
+def _holds_grad_call(module) -> bool:
+    """Whether the module holds a rev.grad_call (nested modules included)."""
+    found = []
 
-    def collect(o):
+    def look(o):
         if o.name == "rev.grad_call":
-            name = o.attributes["callee"].value
-            if name not in names:
-                names.append(name)
+            found.append(o)
+            return WalkResult.INTERRUPT
         return WalkResult.ADVANCE
 
-    module.operation.walk(collect)
-    return names
+    module.operation.walk(look)
+    return bool(found)
 
 
 def _functions_reaching(module, target: str) -> set:
@@ -686,7 +685,7 @@ class Program:
             # rev.grad_call ops (gradients called from func.func drivers): one
             # rev-ad run generates their gradients, with the same options, and
             # resolves every one of them.
-            if _grad_call_callees(self.module):
+            if _holds_grad_call(self.module):
                 self._run("builtin.module(rev-ad{only-grad-calls=1%s})" % ad_options,
                           "rev-ad")
             self.gradient_names = self._derived(abi.MARKERS["gradient"])
