@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from mlir_rev.jit import Program, RevError
-from test_seeds import ba_data
+from test_seeds import ba_data, ba_worst_central_difference
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 with open(os.path.join(ROOT, "benchmarks", "ba.mlir")) as f:
@@ -154,30 +154,7 @@ def test_ba_one_pass_equals_gathered_sweep():
         ref = np.concatenate([sets[k][0], sets[k][1], sets[k][2][:, None]], axis=1)
         assert np.array_equal(J[:, k, :], ref)
 
-    def err(c, x, ww):
-        e = np.zeros((p, 2))
-        prog.call("ba_reproj", c, x, ww, feat, ident.copy(), ident.copy(), e)
-        return e
-
-    h, worst = 1e-6, 0.0
-    for col in range(15):
-        c1, c2, x1, x2, w1, w2 = GC.copy(), GC.copy(), GP.copy(), GP.copy(), w.copy(), w.copy()
-        if col < 11:
-            step = h * np.maximum(1.0, np.abs(GC[:, col]))
-            c1[:, col] += step
-            c2[:, col] -= step
-        elif col < 14:
-            step = h * np.maximum(1.0, np.abs(GP[:, col - 11]))
-            x1[:, col - 11] += step
-            x2[:, col - 11] -= step
-        else:
-            step = h * np.ones(p)
-            w1 += step
-            w2 -= step
-        fd = (err(c1, x1, w1) - err(c2, x2, w2)) / (2 * step[:, None])
-        for k in range(2):
-            scale = np.maximum(1.0, np.abs(fd[:, k]))
-            worst = max(worst, float(np.max(np.abs(J[:, k, col] - fd[:, k]) / scale)))
+    worst = ba_worst_central_difference(prog, GC, GP, w, feat, lambda col, k: J[:, k, col])
     assert worst < 1e-6, worst
 
 

@@ -264,6 +264,41 @@ def ba_data(p, rng):
     return cams, pts, w, feat
 
 
+def ba_worst_central_difference(prog, cams, pts, w, feat, column, h=1e-6):
+    """The largest difference between BA's Jacobian entries column(col, k)
+    (col: 11 camera, 3 point, 1 weight; k: residual row; one value per
+    observation) and central differences of @ba_reproj on per-observation
+    cameras and points (CIDX = PIDX = 0..p-1), relative to max(1, |fd|)."""
+    p = len(w)
+    ident = np.arange(p, dtype=np.int64)
+
+    def err(c, x, ww):
+        e = np.zeros((p, 2))
+        prog.call("ba_reproj", c, x, ww, feat, ident.copy(), ident.copy(), e)
+        return e
+
+    worst = 0.0
+    for col in range(15):
+        c1, c2, x1, x2, w1, w2 = cams.copy(), cams.copy(), pts.copy(), pts.copy(), w.copy(), w.copy()
+        if col < 11:
+            step = h * np.maximum(1.0, np.abs(cams[:, col]))
+            c1[:, col] += step
+            c2[:, col] -= step
+        elif col < 14:
+            step = h * np.maximum(1.0, np.abs(pts[:, col - 11]))
+            x1[:, col - 11] += step
+            x2[:, col - 11] -= step
+        else:
+            step = h * np.ones(p)
+            w1 += step
+            w2 -= step
+        fd = (err(c1, x1, w1) - err(c2, x2, w2)) / (2 * step[:, None])
+        for k in range(2):
+            scale = np.maximum(1.0, np.abs(fd[:, k]))
+            worst = max(worst, float(np.max(np.abs(column(col, k) - fd[:, k]) / scale)))
+    return worst
+
+
 def test_ba_jacobian_rows_in_one_sweep():
     """The BA benchmark's Jacobian: one call of the two-seed gradient gives
     both rows of every observation's 2 x 15 block; they equal two
@@ -288,33 +323,11 @@ def test_ba_jacobian_rows_in_one_sweep():
 
     _, sas = check_seeds(prog, "ba_reproj", args, sets())
 
-    def err(c, x, ww):
-        e = np.zeros((p, 2))
-        prog.call("ba_reproj", c, x, ww, feat, idx[0].copy(), idx[1].copy(), e)
-        return e
+    def column(col, k):
+        sk = sas[k]
+        return sk[0][:, col] if col < 11 else (sk[1][:, col - 11] if col < 14 else sk[2])
 
-    h = 1e-6
-    worst = 0.0
-    for col in range(15):
-        c1, c2, x1, x2, w1, w2 = cams.copy(), cams.copy(), pts.copy(), pts.copy(), w.copy(), w.copy()
-        if col < 11:
-            step = h * np.maximum(1.0, np.abs(cams[:, col]))
-            c1[:, col] += step
-            c2[:, col] -= step
-        elif col < 14:
-            step = h * np.maximum(1.0, np.abs(pts[:, col - 11]))
-            x1[:, col - 11] += step
-            x2[:, col - 11] -= step
-        else:
-            step = h * np.ones(p)
-            w1 += step
-            w2 -= step
-        fd = (err(c1, x1, w1) - err(c2, x2, w2)) / (2 * step[:, None])
-        for k in range(2):
-            s = sas[k]
-            got = s[0][:, col] if col < 11 else (s[1][:, col - 11] if col < 14 else s[2])
-            scale = np.maximum(1.0, np.abs(fd[:, k]))
-            worst = max(worst, float(np.max(np.abs(got - fd[:, k]) / scale)))
+    worst = ba_worst_central_difference(prog, cams, pts, w, feat, column)
     assert worst < 1e-6, worst
 
 
