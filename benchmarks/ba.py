@@ -68,7 +68,7 @@ import time
 
 from child import run_json_child
 from memory_probe import first_call_memory, mib, per
-from timing import median_time
+from timing import interleaved_medians, median_time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
@@ -301,9 +301,10 @@ def child_rev(size, repeats, out):
     small.jacobian_forward_mode()
     ba.prog_fwd = small.prog_fwd
     extra, peak, _ = first_call_memory(lambda: ba.jacobian(fresh=True))
-    t_obj = median_time(ba.objective, repeats, warmup=True)
-    t_jac = median_time(ba.jacobian, repeats, warmup=True)
-    t_fresh = median_time(lambda: ba.jacobian(fresh=True), repeats, warmup=True)
+    t_obj, t_jac, t_fresh = interleaved_medians(
+        [ba.objective, ba.jacobian, lambda: ba.jacobian(fresh=True)], repeats, warmup=True)
+    # the objective alone, in back-to-back calls (nothing else between them)
+    t_obj_alone = median_time(ba.objective, repeats, warmup=True)
     # the parts of the Jacobian, timed inside the calls (medians over the calls)
     steps = {}
     for _ in range(repeats):
@@ -331,7 +332,8 @@ def child_rev(size, repeats, out):
     # the state array is untouched (the adjoint-only gradient)
     residual = float(np.max(np.abs(b["E"])))
     np.savez(out, err=err, werr=werr, **block_dict(rows, dwerr))
-    return {"objective_s": t_obj, "jacobian_s": t_jac, "jacobian_fresh_s": t_fresh,
+    return {"objective_s": t_obj, "objective_alone_s": t_obj_alone, "jacobian_s": t_jac,
+            "jacobian_fresh_s": t_fresh,
             "extra_kib": extra, "peak_kib": peak, "residual": residual, **parts, **variants}
 
 
@@ -380,8 +382,9 @@ def child_jax(size, repeats, out, mode):
     obj = jax.jit(objective).lower(*xs).compile()
     jac = jax.jit(jacobian(mode)).lower(*xs).compile()
     extra, peak, _ = first_call_memory(lambda: jax.block_until_ready(jac(*xs)))
-    t_obj = median_time(lambda: jax.block_until_ready(obj(*xs)), repeats, warmup=True)
-    t_jac = median_time(lambda: jax.block_until_ready(jac(*xs)), repeats, warmup=True)
+    t_obj, t_jac = interleaved_medians([lambda: jax.block_until_ready(obj(*xs)),
+                                        lambda: jax.block_until_ready(jac(*xs))],
+                                       repeats, warmup=True)
     err, werr = obj(*xs)
     (jc, jp, jw), dwerr = jac(*xs)
     np.savez(out, err=np.asarray(err), werr=np.asarray(werr), dwerr=np.asarray(dwerr),
@@ -434,8 +437,7 @@ def child_torch(size, repeats, out, mode):
     # the one-time set-up (dispatch, allocator), on four observations
     torch.func.vmap(jac1)(cams[cidx[:4]], pts[pidx[:4]], w[:4], feat[:4])
     extra, peak, _ = first_call_memory(jacobian)
-    t_obj = median_time(objective, repeats, warmup=True)
-    t_jac = median_time(jacobian, repeats, warmup=True)
+    t_obj, t_jac = interleaved_medians([objective, jacobian], repeats, warmup=True)
     err, werr_v = objective()
     (jc, jp, jw), dwerr = jacobian()
     np.savez(out, err=err.numpy(), werr=werr_v.numpy(), dwerr=dwerr.numpy(),
@@ -579,6 +581,12 @@ def main():
                          f"{ms(x['zero_s'])} | {ms(x['sweep_s'])} | "
                          f"{ms(x['werr_s'])} | {ms(x['sweep_only_s'])} | "
                          f"{x['sweep_s'] / x['sweep_only_s']:.2f} |")
+    breakdown += ["", "rev's objective alone, in back-to-back calls (no Jacobian call "
+                  "between them; the table's objective column interleaves them): "
+                  + "; ".join(f"{w['size']} {ms(w['results']['rev']['objective_alone_s'])} ms "
+                              f"(Jacobian / that: "
+                              f"{w['results']['rev']['jacobian_s'] / w['results']['rev']['objective_alone_s']:.1f})"
+                              for w in rows) + "."]
     jax_version = rows[0]["results"]["jax-rev"].get("version", "?")
     machine = (f"{platform.node()} ({os.cpu_count()} cores, load average "
                f"{os.getloadavg()[0]:.2f} at the end), Python {platform.python_version()}, "
@@ -592,7 +600,9 @@ def main():
         f.write("# Bundle adjustment: objective and sparse Jacobian (ADBench shapes), rev beside "
                 "JAX and PyTorch\n\n"
                 f"Produced by `python benchmarks/ba.py --repeats {args.repeats}` (medians, each "
-                "method in a fresh child process). Generated data with ADBench's shapes (ba1, "
+                "method in a fresh child process, its objective and Jacobian calls "
+                "interleaved, so that Jacobian / objective compares calls made in the same "
+                "state of the machine). Generated data with ADBench's shapes (ba1, "
                 "ba4; seed 0, every point in front of every camera, camera 0 with r = 0). "
                 "Objective: the reprojection errors (p x 2) and weight errors (p). Jacobian: "
                 "ADBench's sparse Jacobian as its nonzero blocks (per observation 2 x 15: 11 "

@@ -19,12 +19,18 @@ benchmarks/besselj2_batched.py) and a jitted weighted sum of J2 for d/da,
 for the sparse products `jit(grad)` of the objective with `segment_sum`; and
 PyTorch (eager, CPU, float64, threads as benchmarks/torch_peer.py says): the
 same programs vectorised, `index_add` for the sparse products,
-`torch.autograd.grad` of the objective. JAX and PyTorch each run in a fresh
-child process with the CPU affinity this process had at its start (libomp's
-binding pins the parent's thread, and a child inherits that mask).
+`torch.autograd.grad` of the objective; and, for the sparse products, the same
+loops written by hand in C (benchmarks/spmv_peer.c, gcc -O3 -march=native
+-fopenmp, the privatisation rev-to-openmp generates) on 1 thread and on one
+per core: what this machine gives a hand-written version of the algorithm.
+JAX, PyTorch and C each run in a fresh child process with the CPU affinity
+this process had at its start (libomp's binding pins the parent's thread, and
+a child inherits that mask).
 The gradient is rev's compiled `@f_grad` (forward, then the tape-free backward
 sweep) called directly, for the objective sum(w * Y_final). Times: best of
---repeats, configurations interleaved. Every configuration's gradient is
+--repeats rounds, each running every configuration's forward and gradient
+once (interleaved); the caller's zeroing of the shadow arrays before each
+gradient call is not timed (its median is printed under the table). Every configuration's gradient is
 compared with the sequential one (max relative difference printed); a PyTorch
 gradient more than 1e-8 from it makes the script exit with status 1.
 For the sparse products, each configuration's gradient extra memory on its
@@ -48,6 +54,7 @@ os.environ.setdefault("KMP_BLOCKTIME", "0")
 import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
@@ -87,25 +94,58 @@ def bessel_case(n):
     return X, Y, w
 
 
+def interleaved(cases, repeats):
+    """Times of each case's forward and gradient, the cases interleaved: one
+    untimed warm-up round, then `repeats` rounds, each running every case's
+    forward and then its gradient once (so that a change in the machine's
+    state, frequent on this shared VM, hits every case alike). `cases`: name
+    -> (forward, reset, gradient); `reset` (untimed, before each gradient
+    call) zeroes the caller's shadow arrays, into which the gradient
+    accumulates. Returns name -> (best forward s, best gradient s) and the
+    median seconds of a reset."""
+    fwd = {name: [] for name in cases}
+    grad = {name: [] for name in cases}
+    resets = []
+    for rnd in range(repeats + 1):
+        for name, (f, reset, g) in cases.items():
+            t0 = time.perf_counter()
+            f()
+            t1 = time.perf_counter()
+            reset()
+            t2 = time.perf_counter()
+            g()
+            t3 = time.perf_counter()
+            if rnd:
+                fwd[name].append(t1 - t0)
+                grad[name].append(t3 - t2)
+                resets.append(t2 - t1)
+    return {name: (min(fwd[name]), min(grad[name])) for name in cases}, statistics.median(resets)
+
+
+# the median seconds the caller spends zeroing the shadows before a gradient
+# call (program, size) -> s; not in the gradient times (see interleaved)
+RESETS = {}
+
+
 def run_bessel(n, repeats):
     X, Y, w = bessel_case(n)
     a = 1.3
-    rows = {}
     grads = {}
+    cases = {}
     for name, kw in CONFIGS.items():
         p = Program(BESSEL, grad=["bessel"], **kw)
         g = p.gradient_names["bessel"]
         Yf = Y.copy()
-        t_fwd = min_time(lambda: p.call("bessel", a, X, Yf), repeats, warmup=True)
         Xb, Yb = np.zeros(n), w.copy()
 
-        def grad():
+        def reset(Xb=Xb):
             Xb[...] = 0
-            return p.call(g, a, X, Y, 0.0, Xb, Yb)
-        t_grad = min_time(grad, repeats, warmup=True)
-        res = grad()
-        grads[name] = (res[1], Xb.copy())
-        rows[name] = (t_fwd, t_grad)
+
+        def grad(p=p, g=g, Xb=Xb, Yb=Yb, name=name):
+            grads[name] = p.call(g, a, X, Y, 0.0, Xb, Yb)[1], Xb
+        cases[name] = (lambda p=p, Yf=Yf: p.call("bessel", a, X, Yf), reset, grad)
+    rows, RESETS[("bessel", n)] = interleaved(cases, repeats)
+    grads = {name: (ga, Xb.copy()) for name, (ga, Xb) in grads.items()}
     rows["JAX jit"] = in_child("jax", "bessel", n, repeats, grads)
     rows["PyTorch eager"] = in_child("torch", "bessel", n, repeats, grads)
     return rows, grads
@@ -163,22 +203,24 @@ def run_csr(m, per_row, repeats, fmt="csr"):
     rowptr, col, vals, x, y, w = csr_case(m, per_row)
     first = rowptr if fmt == "csr" else np.repeat(np.arange(m), per_row).astype(np.int64)
     src = CSR if fmt == "csr" else COO
-    rows, grads = {}, {}
+    cases, shadows = {}, {}
     for name, kw in CONFIGS.items():
         p = Program(src, grad=[fmt], **kw)
         g = p.gradient_names[fmt]
         yf = y.copy()
-        t_fwd = min_time(lambda: p.call(fmt, first, col, vals, x, yf), repeats, warmup=True)
         vb, xb, yb = np.zeros_like(vals), np.zeros_like(x), w.copy()
+        shadows[name] = (vb, xb)
 
-        def grad():
+        def reset(vb=vb, xb=xb):
             vb[...] = 0
             xb[...] = 0
-            p.call(g, first, col, vals, x, y, vb, xb, yb)
-        t_grad = min_time(grad, repeats, warmup=True)
-        grad()
-        grads[name] = (vb.copy(), xb.copy())
-        rows[name] = (t_fwd, t_grad)
+        cases[name] = (lambda p=p, yf=yf: p.call(fmt, first, col, vals, x, yf), reset,
+                       lambda p=p, g=g, vb=vb, xb=xb, yb=yb:
+                       p.call(g, first, col, vals, x, y, vb, xb, yb))
+    rows, RESETS[(fmt, m)] = interleaved(cases, repeats)
+    # the shadows after the last call: one gradient's worth
+    grads = {name: (vb.copy(), xb.copy()) for name, (vb, xb) in shadows.items()}
+    rows.update(c_peer(fmt, m, repeats, grads))
     rows["JAX jit"] = in_child("jax", fmt, m, repeats, grads)
     rows["PyTorch eager"] = in_child("torch", fmt, m, repeats, grads)
     return rows, grads
@@ -313,6 +355,117 @@ def peer_child(peer, kind, n, repeats, out):
     np.savez(out, t_fwd=t[0], t_grad=t[1], g0=np.asarray(g0), g1=np.asarray(g1), **mem)
 
 
+def build_c_peer(directory):
+    """benchmarks/spmv_peer.c as a shared library in `directory` (cc -O3
+    -march=native -fopenmp); None, with a message, where that fails."""
+    import shutil
+    import subprocess
+    cc = shutil.which(os.environ.get("CC", "cc"))
+    if cc is None:
+        print("no C compiler (cc): the hand-written C rows are skipped", flush=True)
+        return None
+    lib = os.path.join(directory, "libspmv_peer.so")
+    cmd = [cc, "-O3", "-march=native", "-fopenmp", "-shared", "-fPIC", "-o", lib,
+           os.path.join(ROOT, "benchmarks", "spmv_peer.c")]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        print(f"{' '.join(cmd)} failed: the hand-written C rows are skipped\n{r.stderr}",
+              flush=True)
+        return None
+    return lib
+
+
+# one thread per core this process had at its start (a child is told them)
+C_THREADS = len(os.environ["REV_BENCH_CPUS"].split(",") if "REV_BENCH_CPUS" in os.environ
+                else START_CPUS)
+C_LABELS = {1: "C by hand (gcc -O3 -fopenmp), 1 thread",
+            C_THREADS: f"C by hand (gcc -O3 -fopenmp), {C_THREADS} threads"}
+C_DESCRIPTION = None  # the compiler's version line, once built
+C_FORWARDS = {}  # label -> y + A x from the last c_peer call (for the tests)
+
+
+def c_peer(kind, m, repeats, grads):
+    """The hand-written C peer's rows (1 thread and one per core), measured
+    in a fresh child process (its OpenMP runtime, libgomp, is not the one
+    rev's code calls, libomp); their gradients go into `grads`."""
+    import subprocess
+    import tempfile
+    global C_DESCRIPTION
+    with tempfile.TemporaryDirectory() as d:
+        lib = build_c_peer(d)
+        if lib is None:
+            return {}
+        if C_DESCRIPTION is None:
+            cc = os.environ.get("CC", "cc")
+            C_DESCRIPTION = subprocess.run([cc, "--version"], capture_output=True,
+                                           text=True).stdout.splitlines()[0]
+        out = os.path.join(d, "c.npz")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "KMP_"))}
+        env.update(REV_BENCH_CPUS=",".join(map(str, START_CPUS)), OMP_PROC_BIND="close",
+                   OMP_PLACES="cores")
+        subprocess.run([sys.executable, os.path.abspath(__file__), "--c-child", kind, lib,
+                        "--n", str(m), "--repeats", str(repeats), "--out", out],
+                       check=True, env=env)
+        r = np.load(out)
+        for t, label in C_LABELS.items():
+            grads[label] = (r[f"vb_{t}"], r[f"xb_{t}"])
+            C_FORWARDS[label] = r[f"y_{t}"]
+        return {C_LABELS[t]: (float(r[f"t_fwd_{t}"]), float(r[f"t_grad_{t}"]))
+                for t in sorted(C_LABELS)}
+
+
+def c_child(kind, lib, m, repeats, out):
+    import ctypes
+    cpus = os.environ.get("REV_BENCH_CPUS")
+    if cpus:
+        os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
+    so = ctypes.CDLL(lib)
+    rowptr, col, vals, x, y, w = csr_case(m, 10)
+    row = np.repeat(np.arange(m), 10).astype(np.int64)
+
+    def ptr(a):
+        return a.ctypes.data_as(ctypes.c_void_p)
+    i64 = ctypes.c_int64
+    cases = {}
+    shadows = {}
+    for t in sorted(C_LABELS):
+        yf = y.copy()
+        vb, xb = np.zeros_like(vals), np.zeros_like(x)
+        shadows[t] = (vb, xb)
+
+        def reset(vb=vb, xb=xb):
+            vb[...] = 0
+            xb[...] = 0
+        if kind == "csr":
+            fwd = (lambda t=t, yf=yf: so.csr_forward(i64(m), ptr(rowptr), ptr(col), ptr(vals),
+                                                     ptr(x), ptr(yf), t))
+            grad = (lambda t=t, vb=vb, xb=xb: so.csr_gradient(
+                i64(m), i64(len(x)), ptr(rowptr), ptr(col), ptr(vals), ptr(x), ptr(w), ptr(vb),
+                ptr(xb), t))
+        else:
+            fwd = (lambda t=t, yf=yf: so.coo_forward(i64(len(vals)), i64(m), ptr(row), ptr(col),
+                                                     ptr(vals), ptr(x), ptr(yf), t))
+            grad = (lambda t=t, vb=vb, xb=xb: so.coo_gradient(
+                i64(len(vals)), i64(len(x)), ptr(row), ptr(col), ptr(vals), ptr(x), ptr(w),
+                ptr(vb), ptr(xb), t))
+        cases[t] = (fwd, reset, grad)
+    rows, _ = interleaved(cases, repeats)
+    # one forward from y (the timed ones accumulated into their copies)
+    forwards = {}
+    for t in C_LABELS:
+        yf = y.copy()
+        if kind == "csr":
+            so.csr_forward(i64(m), ptr(rowptr), ptr(col), ptr(vals), ptr(x), ptr(yf), t)
+        else:
+            so.coo_forward(i64(len(vals)), i64(m), ptr(row), ptr(col), ptr(vals), ptr(x),
+                           ptr(yf), t)
+        forwards[f"y_{t}"] = yf
+    np.savez(out, **forwards, **{f"vb_{t}": vb for t, (vb, xb) in shadows.items()},
+             **{f"xb_{t}": xb for t, (vb, xb) in shadows.items()},
+             **{f"t_fwd_{t}": rows[t][0] for t in rows},
+             **{f"t_grad_{t}": rows[t][1] for t in rows})
+
+
 # (program, size, configuration) -> the gradient's extra memory (KiB) on its
 # first call in a fresh child process (the sparse products only)
 MEMORY = {}
@@ -367,6 +520,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     ap.add_argument("--peer-child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--mem-child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--c-child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -376,6 +530,9 @@ def main():
     if args.mem_child:
         rev_memory_child(*args.mem_child, args.n, args.out)
         return
+    if args.c_child:
+        c_child(*args.c_child, args.n, args.repeats, args.out)
+        return
     from torch_peer import Checks, describe
     checks = Checks("parallel_gradients.py")
     niced = nice_autogroup()
@@ -383,7 +540,8 @@ def main():
              [("bessel", 1_000_000), ("bessel", 10_000_000), ("csr", 1_000_000),
               ("coo", 1_000_000)])
     lines = [f"# rev.parallel_for: forward and gradient, sequential / OpenMP / JAX / PyTorch "
-             f"({platform.node()}, {os.cpu_count()} cores, best of {args.repeats}, "
+             f"({platform.node()}, {os.cpu_count()} cores, best of {args.repeats} interleaved "
+             f"rounds, "
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average before "
              f"{os.getloadavg()[0]:.2f}, autogroup nice -15: {'yes' if niced else 'no'}; "
              f"{describe()}; JAX and PyTorch in child processes on CPUs "
@@ -421,7 +579,21 @@ def main():
               "rev writes the gradients into caller-provided shadow arrays (not counted), JAX "
               "and PyTorch allocate theirs in the call (counted: 8 bytes per nonzero and 8 per "
               "row of x). Not measured for the Bessel rows (benchmarks/besselj2_batched.py "
-              "has that column)."]
+              "has that column).", "",
+              "Times: in each round every rev configuration (and, in its own child process, "
+              "every C configuration) runs its forward and then its gradient once; a "
+              "configuration's time is its best round. rev's and C's gradient times leave out "
+              "the caller's zeroing of the shadow arrays before each call (the gradient "
+              "accumulates into them; NumPy, one thread: median "
+              + ", ".join(f"{k} {n:.0e} {1e3 * t:.1f} ms" for (k, n), t in RESETS.items())
+              + "); JAX and PyTorch allocate and fill their gradients in the call."]
+    if C_DESCRIPTION:
+        lines += ["", f"C by hand: benchmarks/spmv_peer.c ({C_DESCRIPTION}; -O3 -march=native "
+                  "-fopenmp, libgomp, threads bound to cores), the same loops and the same "
+                  "privatisation (thread 0 into xbar itself, every other thread into a "
+                  "private copy it zeroes, a parallel loop adding the copies in; COO's "
+                  "forward likewise for y) as rev-to-openmp generates: the speed-up this "
+                  "machine gives a hand-written version of the same algorithm."]
     table = "\n".join(lines)
     print(table)
     if not args.quick:

@@ -1,7 +1,8 @@
 """The benchmarks' time measurement, shared by every script: the median (or
 the minimum) of `repeats` timed calls, optionally after one untimed warm-up
-call (where the first call would compile or fault in memory); and the machine
-line of a results table (where and when it was measured)."""
+call (where the first call would compile or fault in memory), or the medians
+of several functions called in interleaved rounds (for ratios); and the
+machine line of a results table (where and when it was measured)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,22 @@ def call_times(fn, repeats: int, warmup: bool = False) -> list:
 
 def median_time(fn, repeats: int, warmup: bool = False) -> float:
     return statistics.median(call_times(fn, repeats, warmup))
+
+
+def interleaved_medians(fns, repeats: int, warmup: bool = False) -> list:
+    """The median seconds of each of `fns`, measured in `repeats` rounds that
+    call every function once in turn (after one untimed round when
+    `warmup`): a ratio of two of them then compares calls made in the same
+    state of the machine, which on a shared VM drifts from one second to
+    the next."""
+    times = [[] for _ in fns]
+    for rnd in range(repeats + int(warmup)):
+        for fn, ts in zip(fns, times):
+            t0 = time.perf_counter()
+            fn()
+            if rnd or not warmup:
+                ts.append(time.perf_counter() - t0)
+    return [statistics.median(ts) for ts in times]
 
 
 def min_time(fn, repeats: int, warmup: bool = False) -> float:

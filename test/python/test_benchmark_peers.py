@@ -101,7 +101,7 @@ def test_gmm():
         assert rel(g.numpy().ravel(), np.asarray(w).ravel()) < TOL
 
 
-def test_csr_spmv():
+def import_parallel_gradients():
     # parallel_gradients sets OpenMP variables when imported: keep them out of
     # this process (the OpenMP tests set their own)
     saved = dict(os.environ)
@@ -110,6 +110,11 @@ def test_csr_spmv():
     finally:
         os.environ.clear()
         os.environ.update(saved)
+    return pg
+
+
+def test_csr_spmv():
+    pg = import_parallel_gradients()
     rowptr, col, vals, x, y, w = pg.csr_case(20, 3)
     p = Program(pg.CSR, grad=["csr"], opt_level=0)
     vb, xb = np.zeros_like(vals), np.zeros_like(x)
@@ -119,6 +124,31 @@ def test_csr_spmv():
     gv, gx = grads["PyTorch eager"]
     assert rel(gv, vb) < TOL
     assert rel(gx, xb) < TOL
+
+
+@pytest.mark.parametrize("kind", ["csr", "coo"])
+def test_c_spmv_peer(kind, tmp_path):
+    """The hand-written C peer (benchmarks/spmv_peer.c) computes what rev's
+    program does, on one thread and on one per core (privatised scatters)."""
+    pg = import_parallel_gradients()
+    if pg.build_c_peer(str(tmp_path)) is None:
+        pytest.skip("no C compiler")
+    m = 300
+    rowptr, col, vals, x, y, w = pg.csr_case(m, 10)
+    first = rowptr if kind == "csr" else np.repeat(np.arange(m), 10).astype(np.int64)
+    p = Program(pg.CSR if kind == "csr" else pg.COO, grad=[kind], opt_level=0)
+    vb, xb = np.zeros_like(vals), np.zeros_like(x)
+    p.call(p.gradient_names[kind], first, col, vals, x, y, vb, xb, w.copy())
+    yf = y.copy()
+    p.call(kind, first, col, vals, x, yf)
+    grads = {}
+    rows = pg.c_peer(kind, m, 1, grads)
+    assert set(rows) == set(pg.C_LABELS.values())
+    for label in pg.C_LABELS.values():
+        gv, gx = grads[label]
+        assert rel(gv, vb) < TOL
+        assert rel(gx, xb) < TOL
+        assert rel(pg.C_FORWARDS[label], yf) < TOL
 
 
 def test_check_fails_loudly(capsys):
