@@ -1,0 +1,206 @@
+"""How much of the batched Bessel J2 primal and gradient is the divider's
+time: the bound that exact IEEE division puts under rev's default build.
+
+The series' term `t *= -(h2 / (k (k + 2)))` divides by a constant per term;
+rev's default keeps those divisions exact (XLA turns them into
+multiplications by reciprocals, docs: README "Batched Bessel J2"). This
+script measures, in the same run:
+  * the divider's throughput on this machine (benchmarks/div_throughput.c,
+    cc -O2 -march=native): ns per float64 division issued back to back in
+    8 independent chains, scalar, 4 lanes (ymm) and, with AVX-512, 8 lanes
+    (zmm);
+  * the divisions in rev's object code for benchmarks/besselj2_batched.mlir
+    (the defaults, JIT at O3; the ExecutionEngine's object file, objdump):
+    per function, the vdivpd on ymm / zmm registers and the scalar vdivsd.
+    In the element loop's vector body every vdivpd divides one value of each
+    of its lanes' elements, so the ymm count is the divisions per element
+    there (the scalar ones are in the remainder loop and in constant set-up);
+  * rev's primal and gradient (n = 1e6, ns per element, medians of
+    interleaved calls in this process), the defaults and the series written
+    as XLA evaluates JAX's (`xla_arithmetic`: no division left), and JAX's
+    gradient pinned to one core (a child process, besselj2_batched.py's).
+The bound: (vdivpd ymm per element) x (ns per lane-division, ymm). Printed
+and saved to benchmarks/results/division_bound.{md,json}.
+
+Run: python benchmarks/division_bound.py [--repeats 11] [--no-jax]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from timing import interleaved_medians, machine_line
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "benchmarks", "results")
+N = 1_000_000
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "CPU model unknown"
+
+
+def divider_throughput(directory, rounds=5):
+    """{"scalar"|"ymm"|"zmm": ns per lane-division} from div_throughput.c."""
+    cc = shutil.which(os.environ.get("CC", "cc"))
+    if cc is None:
+        raise SystemExit("division_bound.py needs a C compiler (cc)")
+    exe = os.path.join(directory, "div_throughput")
+    subprocess.run([cc, "-O2", "-march=native", "-o", exe,
+                    os.path.join(ROOT, "benchmarks", "div_throughput.c")], check=True)
+    out = subprocess.run([exe, str(rounds)], capture_output=True, text=True,
+                         check=True).stdout
+    return {k: float(v) for k, v in (line.split() for line in out.splitlines())}
+
+
+def division_counts(objdump_text, functions):
+    """{function: {"ymm": n, "zmm": n, "xmm": n, "scalar": n}}: the vdivpd on
+    each register width and the vdivsd in each function's disassembly."""
+    counts = {}
+    current = None
+    for line in objdump_text.splitlines():
+        m = re.match(r"^[0-9a-f]+ <(.+)>:$", line)
+        if m:
+            current = m.group(1) if m.group(1) in functions else None
+            if current:
+                counts[current] = dict(ymm=0, zmm=0, xmm=0, scalar=0)
+            continue
+        if current is None:
+            continue
+        ins = line.split("\t")[-1].strip()
+        if ins.startswith("vdivpd"):
+            width = "zmm" if "%zmm" in ins else "ymm" if "%ymm" in ins else "xmm"
+            counts[current][width] += 1
+        elif ins.startswith(("vdivsd", "divsd")):
+            counts[current]["scalar"] += 1
+    return counts
+
+
+def rev_program(variant):
+    sys.path.insert(0, os.path.join(ROOT, "build", "python_packages", "rev"))
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    from mlir_rev.jit import Program
+    from besselj2_batched import xla_arithmetic
+    with open(os.path.join(ROOT, "benchmarks", "besselj2_batched.mlir")) as f:
+        src = f.read()
+    if variant == "xla":
+        src = xla_arithmetic(src)
+    return Program(src, grad=["besselj2_batched"], opt_level=3)
+
+
+def object_divisions(prog, directory):
+    """The division counts of the primal and gradient in the object code the
+    JIT makes of `prog`'s module (a second ExecutionEngine with object dump,
+    the same module and optimisation level)."""
+    from mlir_rev.execution_engine import ExecutionEngine
+    from mlir_rev import jit
+    jit._load_runtime()
+    engine = ExecutionEngine(prog.module, opt_level=3, shared_libs=[jit._RUNTIME_LIB],
+                             enable_object_dump=True)
+    obj = os.path.join(directory, "bessel.o")
+    engine.dump_to_object_file(obj)
+    objdump = shutil.which("objdump") or shutil.which("llvm-objdump")
+    if objdump is None:
+        raise SystemExit("division_bound.py needs objdump (binutils) or llvm-objdump")
+    text = subprocess.run([objdump, "-d", "--no-show-raw-insn", obj], capture_output=True,
+                          text=True, check=True).stdout
+    grad = prog.gradient_names["besselj2_batched"]
+    return division_counts(text, {"besselj2_batched", grad}), grad
+
+
+def times(prog, repeats):
+    """ns per element of the primal and the gradient (seeds dY = 1), medians
+    of interleaved calls."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    xs = rng.uniform(0.5, 8.0, N)
+    ys, xbar, ybar = np.zeros_like(xs), np.zeros_like(xs), np.ones_like(xs)
+    g = prog.gradient_names["besselj2_batched"]
+
+    def primal():
+        prog.call("besselj2_batched", xs, ys)
+
+    def gradient():
+        prog.call(g, xs, ys, xbar, ybar)
+
+    tp, tg = interleaved_medians([primal, gradient], repeats, warmup=True)
+    return tp / N * 1e9, tg / N * 1e9
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=11)
+    ap.add_argument("--no-jax", action="store_true",
+                    help="leave out JAX's one-core gradient (the child process)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        div = divider_throughput(d)
+        rows = {}
+        for variant in ("exact", "xla"):
+            prog = rev_program(variant)
+            counts, grad = object_divisions(prog, d)
+            tp, tg = times(prog, args.repeats)
+            rows[variant] = dict(primal_ns=tp, grad_ns=tg,
+                                 primal_div=counts["besselj2_batched"],
+                                 grad_div=counts[grad])
+    jax_ns, jax_version = None, "not run"
+    if not args.no_jax:
+        sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+        import besselj2_batched
+        j = besselj2_batched.run_child("jax", N, args.repeats, "python/1core")
+        jax_ns, jax_version = j["t_grad"] / N * 1e9, j["version"]
+    machine = machine_line(jax_version, cpu_model())
+
+    lane = div["ymm"]
+    lines = [f"# Batched Bessel J2 (n = 1e6): the divider's share ({machine})", "",
+             "Divider throughput (benchmarks/div_throughput.c, cc -O2 -march=native; 8 "
+             "independent chains, best of 5): ns per float64 division, per lane: "
+             + ", ".join(f"{k} {v:.3f}" for k, v in div.items()) + ".", "",
+             "| rev build | primal (ns/element) | gradient (ns/element) | vdivpd ymm in the primal "
+             "(divisions per element in its vector loop) | vdivpd ymm in the gradient | "
+             "vdivsd (primal / gradient) | divider bound of the primal (ns/element) |",
+             "|---|---|---|---|---|---|---|"]
+    names = {"exact": "the defaults (exact IEEE divisions)",
+             "xla": "the series written as XLA evaluates JAX's (`1 / den`, exact)"}
+    for v, r in rows.items():
+        bound = r["primal_div"]["ymm"] * lane
+        r["bound_ns"] = bound
+        lines.append(f"| {names[v]} | {r['primal_ns']:.1f} | {r['grad_ns']:.1f} | "
+                     f"{r['primal_div']['ymm']} | {r['grad_div']['ymm']} | "
+                     f"{r['primal_div']['scalar']} / {r['grad_div']['scalar']} | {bound:.1f} |")
+    lines.append("")
+    if jax_ns is not None:
+        lines.append(f"JAX `jit(vmap(grad))`, pinned to one core (its child process): "
+                     f"{jax_ns:.1f} ns/element; 1.5x that is {1.5 * jax_ns:.1f}, against "
+                     f"the exact build's divider bound of {rows['exact']['bound_ns']:.1f} "
+                     "for the primal's divisions alone (the gradient runs them once, "
+                     "in its forward sweep).")
+    lines.append("zmm counts (vector_width=512 not set here): primal "
+                 f"{rows['exact']['primal_div']['zmm']}, gradient "
+                 f"{rows['exact']['grad_div']['zmm']}.")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, "division_bound.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(RESULTS, "division_bound.json"), "w") as f:
+        json.dump(dict(divider_ns_per_lane=div, rows=rows, jax_grad_1core_ns=jax_ns,
+                       machine=machine), f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
