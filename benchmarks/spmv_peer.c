@@ -24,6 +24,16 @@ static void block(int64_t n, int threads, int t, int64_t *lo, int64_t *hi) {
   *hi = *lo + size < n ? *lo + size : n;
 }
 
+/* where thread t scatters: the target itself on thread 0, else its own
+ * copy (the t-th of the threads - 1 in `copies`, each n long), zeroed here */
+static double *thread_target(double *target, double *copies, int64_t n, int t) {
+  if (t == 0)
+    return target;
+  double *dst = copies + (int64_t)(t - 1) * n;
+  memset(dst, 0, sizeof(double) * (size_t)n);
+  return dst;
+}
+
 /* dst[i] += copies[c][i] over the threads - 1 copies (each n long) */
 static void add_copies(double *dst, const double *copies, int64_t n, int threads) {
 #pragma omp for schedule(static)
@@ -56,9 +66,7 @@ void csr_gradient(int64_t m, int64_t n, const int64_t *rowptr, const int64_t *co
 #pragma omp parallel num_threads(threads)
   {
     int t = omp_get_thread_num();
-    double *dst = t == 0 ? xbar : copies + (int64_t)(t - 1) * n;
-    if (t > 0)
-      memset(dst, 0, sizeof(double) * (size_t)n);
+    double *dst = thread_target(xbar, copies, n, t);
     int64_t lo, hi;
     block(m, threads, t, &lo, &hi);
     for (int64_t r = lo; r < hi; r++) {
@@ -83,9 +91,7 @@ void coo_forward(int64_t nnz, int64_t m, const int64_t *row, const int64_t *col,
 #pragma omp parallel num_threads(threads)
   {
     int t = omp_get_thread_num();
-    double *dst = t == 0 ? y : copies + (int64_t)(t - 1) * m;
-    if (t > 0)
-      memset(dst, 0, sizeof(double) * (size_t)m);
+    double *dst = thread_target(y, copies, m, t);
     int64_t lo, hi;
     block(nnz, threads, t, &lo, &hi);
     for (int64_t k = lo; k < hi; k++)
@@ -105,9 +111,7 @@ void coo_gradient(int64_t nnz, int64_t n, const int64_t *row, const int64_t *col
 #pragma omp parallel num_threads(threads)
   {
     int t = omp_get_thread_num();
-    double *dst = t == 0 ? xbar : copies + (int64_t)(t - 1) * n;
-    if (t > 0)
-      memset(dst, 0, sizeof(double) * (size_t)n);
+    double *dst = thread_target(xbar, copies, n, t);
     int64_t lo, hi;
     block(nnz, threads, t, &lo, &hi);
     for (int64_t k = lo; k < hi; k++) {
