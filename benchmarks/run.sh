@@ -19,6 +19,7 @@ run() { python "$@" || failed+=("$*"); }
 run benchmarks/coupled_recurrence.py "$@"
 run benchmarks/besselj2_batched.py --repeats 21 --trips 16 48
 run benchmarks/division_bound.py --repeats 11
+run benchmarks/compile_time.py
 run benchmarks/pendulum_ring.py --repeats 21
 run benchmarks/gmm.py --repeats 11
 run benchmarks/ba.py --repeats 11

@@ -22,6 +22,10 @@ Value InversionState::lookup(OpBuilder &b, Value v) {
                              "program (is a variable version used after it was consumed?)";
     return {};
   }
+  bool share = shareInvariants && isInvariant(v);
+  if (share)
+    if (Value w = findShared(b, v))
+      return w;
   IRMapping mapping;
   for (Value operand : def->getOperands()) {
     Value w = lookup(b, operand);
@@ -35,9 +39,108 @@ Value InversionState::lookup(OpBuilder &b, Value v) {
   Operation *clone = b.clone(*def, mapping);
   if (recomputed.empty())
     recomputed.emplace_back();
-  for (auto [orig, copy] : llvm::zip(def->getResults(), clone->getResults()))
+  for (auto [orig, copy] : llvm::zip(def->getResults(), clone->getResults())) {
     recomputed.back().map(orig, copy);
+    if (share)
+      shared[orig].push_back(copy);
+  }
   return recomputed.back().lookup(v);
+}
+
+bool InversionState::readsOnlyUnwritten(Operation *op) {
+  if (isMemoryEffectFree(op))
+    return true;
+  auto iface = dyn_cast<MemoryEffectOpInterface>(op);
+  auto func = op->getParentOfType<FuncOp>();
+  if (!iface || !func)
+    return false;
+  auto [it, fresh] = written.try_emplace(func.getOperation());
+  Written &w = it->second;
+  if (fresh) {
+    func.walk([&](Operation *nested) {
+      if (nested == func.getOperation())
+        return;
+      if (isa<CallOp, UncallOp>(nested)) {
+        for (Value operand : nested->getOperands())
+          if (isa<MemRefType>(operand.getType()))
+            w.roots.insert(viewRoot(operand));
+        return;
+      }
+      if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+        return; // its nested ops are visited
+      auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
+      if (!effects) {
+        w.unknown = true;
+        return;
+      }
+      SmallVector<MemoryEffects::EffectInstance> list;
+      effects.getEffects(list);
+      for (auto &e : list) {
+        if (!isa<MemoryEffects::Write>(e.getEffect()))
+          continue;
+        if (Value target = e.getValue())
+          w.roots.insert(viewRoot(target));
+        else
+          w.unknown = true;
+      }
+    });
+  }
+  if (w.unknown)
+    return false;
+  SmallVector<MemoryEffects::EffectInstance> list;
+  iface.getEffects(list);
+  return llvm::all_of(list, [&](const MemoryEffects::EffectInstance &e) {
+    Value read = e.getValue();
+    return isa<MemoryEffects::Read>(e.getEffect()) && read &&
+           !w.roots.contains(viewRoot(read));
+  });
+}
+
+bool InversionState::isInvariant(Value v) {
+  auto found = invariant.find(v);
+  if (found != invariant.end())
+    return found->second;
+  Operation *def = v.getDefiningOp();
+  // Block arguments and variable versions (results of invertible ops) are
+  // single SSA values: whatever holds them on the inverse side holds that
+  // one number. A recomputed value is invariant when what it reads is.
+  bool result = true;
+  if (def && isRecomputable(def)) {
+    invariant[v] = false; // (no cycles in SSA; a guard all the same)
+    // (An op with regions may read values from above that its operands do
+    // not show.)
+    result = def->getNumRegions() == 0 && readsOnlyUnwritten(def) &&
+             llvm::all_of(def->getOperands(), [&](Value o) { return isInvariant(o); });
+  }
+  invariant[v] = result;
+  return result;
+}
+
+Value InversionState::findShared(OpBuilder &b, Value v) {
+  auto it = shared.find(v);
+  if (it == shared.end() || !b.getInsertionBlock())
+    return {};
+  for (Value copy : it->second) {
+    Operation *def = copy.getDefiningOp();
+    Block *home = def->getBlock();
+    // Walk from the insertion point out through the enclosing ops until the
+    // copy's block: the copy dominates when it comes before that point.
+    Block *block = b.getInsertionBlock();
+    Operation *at = b.getInsertionPoint() == block->end() ? nullptr
+                                                          : &*b.getInsertionPoint();
+    while (block && block != home) {
+      Operation *parent = block->getParentOp();
+      if (!parent || parent->hasTrait<OpTrait::IsIsolatedFromAbove>()) {
+        block = nullptr;
+        break;
+      }
+      at = parent;
+      block = parent->getBlock();
+    }
+    if (block && (!at || def->isBeforeInBlock(at)))
+      return copy;
+  }
+  return {};
 }
 
 LogicalResult InversionState::lookupCaptures(OpBuilder &b, Region &src, IRMapping &mapping) {
@@ -144,6 +247,7 @@ FailureOr<FuncOp> mlir::rev::buildInverseFunction(FuncOp func, StringRef name) {
   Block &src = func.getBody().front();
   Block *dst = &inv.getBody().front();
   InversionState st;
+  st.shareInvariants = true;
   SmallVector<Value> dstScalars, srcScalars;
   for (auto [a, na] : llvm::zip(src.getArguments(), dst->getArguments())) {
     if (isa<MemRefType>(a.getType())) {

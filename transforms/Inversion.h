@@ -9,7 +9,9 @@
 // SSA value of the forward program to the value holding it in the inverse
 // program at the current point: variable versions are bound as the inverse
 // restores them; pure values (arith, math, memref.load, ...) are recomputed
-// right before the op that needs them, never cached across a state change.
+// right before the op that needs them, never cached across a state change,
+// except (with shareInvariants) values that hold the same number at every
+// point: those are reused wherever an earlier copy dominates.
 //
 //===----------------------------------------------------------------------===//
 #ifndef REV_TRANSFORMS_INVERSION_H
@@ -77,11 +79,40 @@ public:
   /// known to be zero again (the compute part of a routine).
   bool allowDiscard = false;
 
+  /// Reuse recomputed *invariant* values across the ops of the inverse: a
+  /// value whose recomputation reads no memref that the function writes
+  /// (pure arithmetic over variable versions, block arguments and loads of
+  /// memrefs only read) is the same number at every point of the inverse, so
+  /// a copy made for one op serves every later op it dominates, instead of
+  /// a copy per op (the inverse of a gradient whose partial derivatives feed
+  /// many updates grew 10x without it). Set by buildInverseFunction.
+  bool shareInvariants = false;
+
 private:
+  /// Whether the forward value `v` (defined by a recomputable op) holds the
+  /// same number at every point of the inverse (see shareInvariants).
+  bool isInvariant(Value v);
+  /// Whether `op` (recomputable) reads only memrefs that its function never
+  /// writes.
+  bool readsOnlyUnwritten(Operation *op);
+  /// A copy of the invariant value `v` made earlier that dominates the
+  /// insertion point of `b`, or null.
+  Value findShared(OpBuilder &b, Value v);
+
   IRMapping bindings;
   /// One recomputation cache per op being inverted (innermost last).
   SmallVector<IRMapping> recomputed;
   Region *identityOutside;
+  /// shareInvariants: the copies made of each invariant forward value.
+  DenseMap<Value, SmallVector<Value, 1>> shared;
+  DenseMap<Value, bool> invariant;
+  /// Per function: the view roots of the memrefs it writes (unknown: an op
+  /// whose writes cannot be told; then every memref counts as written).
+  struct Written {
+    llvm::SmallDenseSet<Value, 8> roots;
+    bool unknown = false;
+  };
+  DenseMap<Operation *, Written> written;
 };
 
 /// The inverse of `func` if the module has one (a function marked
