@@ -54,8 +54,26 @@ bool InversionState::readsOnlyUnwritten(Operation *op) {
   auto func = op->getParentOfType<FuncOp>();
   if (!iface || !func)
     return false;
+  // A memref's root (through view ops) names its buffer when it is an
+  // argument of the function or a fresh allocation; one reached otherwise
+  // (e.g. an arith.select of two memrefs) may be any of them.
+  Block &entry = func.getBody().front();
+  auto named = [&](Value root) {
+    if (auto arg = dyn_cast<BlockArgument>(root))
+      return arg.getOwner() == &entry;
+    Operation *def = root.getDefiningOp();
+    auto alloc = dyn_cast_or_null<MemoryEffectOpInterface>(def);
+    return alloc && alloc.hasEffect<MemoryEffects::Allocate>();
+  };
   auto [it, fresh] = written.try_emplace(func.getOperation());
   Written &w = it->second;
+  auto addWrite = [&](Value target) {
+    Value root = viewRoot(target);
+    if (named(root))
+      w.roots.insert(root);
+    else
+      w.unknown = true;
+  };
   if (fresh) {
     func.walk([&](Operation *nested) {
       if (nested == func.getOperation())
@@ -63,7 +81,7 @@ bool InversionState::readsOnlyUnwritten(Operation *op) {
       if (isa<CallOp, UncallOp>(nested)) {
         for (Value operand : nested->getOperands())
           if (isa<MemRefType>(operand.getType()))
-            w.roots.insert(viewRoot(operand));
+            addWrite(operand);
         return;
       }
       if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
@@ -79,7 +97,7 @@ bool InversionState::readsOnlyUnwritten(Operation *op) {
         if (!isa<MemoryEffects::Write>(e.getEffect()))
           continue;
         if (Value target = e.getValue())
-          w.roots.insert(viewRoot(target));
+          addWrite(target);
         else
           w.unknown = true;
       }
@@ -91,8 +109,10 @@ bool InversionState::readsOnlyUnwritten(Operation *op) {
   iface.getEffects(list);
   return llvm::all_of(list, [&](const MemoryEffects::EffectInstance &e) {
     Value read = e.getValue();
-    return isa<MemoryEffects::Read>(e.getEffect()) && read &&
-           !w.roots.contains(viewRoot(read));
+    if (!isa<MemoryEffects::Read>(e.getEffect()) || !read)
+      return false;
+    Value root = viewRoot(read);
+    return named(root) && !w.roots.contains(root);
   });
 }
 

@@ -92,3 +92,26 @@ rev.func @regions(%A: memref<4xf64>, %B: memref<4xf64>, %x: f64) -> f64 {
   rev.add_at %B[%c3], %s : memref<4xf64>
   rev.return %x : f64
 }
+
+// A memref reached through arith.select may be A, which the function
+// writes: the value loaded from it is recomputed before each use.
+// CHECK-LABEL: rev.func @selected_inv(
+// CHECK: rev.sub_at
+// CHECK: math.sin
+// CHECK: rev.sub_at
+// CHECK: math.sin
+// CHECK: rev.sub_at
+// CHECK: rev.return
+rev.func @selected(%A: memref<4xf64>, %B: memref<4xf64>, %C: memref<4xf64>, %x: f64) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f64
+  %pos = arith.cmpf ogt, %x, %zero : f64
+  %m = arith.select %pos, %A, %B : memref<4xf64>
+  %b = memref.load %m[%c1] : memref<4xf64>
+  %s = math.sin %b : f64
+  rev.add_at %C[%c0], %s : memref<4xf64>
+  rev.add_at %C[%c1], %s : memref<4xf64>
+  rev.add_at %A[%c0], %x : memref<4xf64>
+  rev.return %x : f64
+}
