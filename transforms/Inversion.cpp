@@ -76,7 +76,9 @@ bool InversionState::readsOnlyUnwritten(Operation *op) {
   };
   if (fresh) {
     func.walk([&](Operation *nested) {
-      if (nested == func.getOperation())
+      // Scalar ancillas (no effects interface: an empty one would let
+      // canonicalisation drop a rev.free) touch no memref.
+      if (nested == func.getOperation() || isa<AllocOp, FreeOp, DiscardOp>(nested))
         return;
       if (isa<CallOp, UncallOp>(nested)) {
         for (Value operand : nested->getOperands())

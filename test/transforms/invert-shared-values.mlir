@@ -115,3 +115,22 @@ rev.func @selected(%A: memref<4xf64>, %B: memref<4xf64>, %C: memref<4xf64>, %x: 
   rev.add_at %A[%c0], %x : memref<4xf64>
   rev.return %x : f64
 }
+
+// Scalar ancillas write no memref: sin(A[0]) is still shared.
+// CHECK-LABEL: rev.func @ancilla_inv(
+// CHECK: math.sin
+// CHECK-NOT: math.sin
+// CHECK: rev.return
+rev.func @ancilla(%A: memref<4xf64>, %B: memref<4xf64>, %x: f64) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %a = memref.load %A[%c0] : memref<4xf64>
+  %s = math.sin %a : f64
+  rev.add_at %B[%c0], %s : memref<4xf64>
+  rev.add_at %B[%c1], %s : memref<4xf64>
+  %t = rev.alloc : f64
+  %t1 = rev.add %t, %s : f64
+  %t2 = rev.sub %t1, %s : f64
+  rev.free %t2 : f64
+  rev.return %x : f64
+}
