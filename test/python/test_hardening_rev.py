@@ -129,9 +129,36 @@ for name, make in (("Program", lambda: Program(src)), ("grad", lambda: grad(src,
         make()
         print(name, "ACCEPTED")
     except RevError as e:
-        print(name, "RevError", "parser cannot recover from the error above" in str(e), repr(str(e).splitlines()[1][:80]))
+        kind = ("parser" if "parser cannot recover from the error above" in str(e) else
+                "verifier" if "verifier crashes on this input" in str(e) else "other")
+        print(name, "RevError", kind, repr(str(e).splitlines()[1][:80]))
 print("alive")
 """
+
+# An upstream verifier that aborts (scf.reduce.return on a reduction region
+# written without its block arguments; scripts/fuzz.py --seed 22).
+VERIFIER_ABORT_INPUT = """func.func @g(%x: memref<?xf64>, %init: f64, %n: index) -> f64 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %r = scf.parallel (%i) = (%c0) to (%n) step (%c1) init (%init) -> f64 {
+    %a = memref.load %x[%i] : memref<?xf64>
+    scf.reduce(%a : f64) {
+      %t = arith.addf %a, %a : f64
+      scf.reduce.return %t : f64
+    }
+  }
+  return %r : f64
+}"""
+
+
+def _run_abort_script(src):
+    import subprocess
+    import sys
+    p = subprocess.run([sys.executable, "-c", _ABORT_SCRIPT], input=src,
+                       capture_output=True, text=True, timeout=120)
+    lines = p.stdout.splitlines()
+    assert p.returncode == 0 and lines[-1] == "alive", (p.returncode, p.stdout, p.stderr[-2000:])
+    return lines[:-1]
 
 
 @pytest.mark.parametrize("which", sorted(PARSER_ABORT_INPUTS))
@@ -140,15 +167,19 @@ def test_parser_abort_is_a_rev_error(which):
     first: the parser abort becomes a RevError with the parser's located
     error, and the interpreter keeps running (run in a subprocess so that a
     regression cannot take the test session down)."""
-    import subprocess
-    import sys
-    p = subprocess.run([sys.executable, "-c", _ABORT_SCRIPT], input=PARSER_ABORT_INPUTS[which],
-                       capture_output=True, text=True, timeout=120)
-    lines = p.stdout.splitlines()
-    assert p.returncode == 0 and lines[-1] == "alive", (p.returncode, p.stdout, p.stderr[-2000:])
-    for line in lines[:-1]:
-        assert " RevError True " in line, line
+    for line in _run_abort_script(PARSER_ABORT_INPUTS[which]):
+        assert " RevError parser " in line, line
         assert "<source>:" in line and "error:" in line, line
+
+
+def test_verifier_abort_is_a_rev_error():
+    """The probe verifies the parsed text in its child too: an upstream
+    verifier that aborts becomes a RevError with the first op that does not
+    verify, located (checked one op at a time, enclosing ops first, in a
+    second child), and the interpreter keeps running."""
+    for line in _run_abort_script(VERIFIER_ABORT_INPUT):
+        assert " RevError verifier " in line, line
+        assert "<source>:6:5: error: 'scf.reduce' op expected two block arguments" in line, line
 
 
 def test_parse_probe_accepts_valid_and_reports_plain_errors():

@@ -9,8 +9,10 @@
 // (dialect/RevOps.cpp), but an input may reach any registered dialect.
 //
 // probeParse parses the text once in a forked child process, in a fresh
-// context built from the caller's registry, and reports whether the parser
-// died there and the diagnostics it printed before dying. The caller parses
+// context built from the caller's registry, and verifies it (some upstream
+// verifiers crash too: scf.reduce.return on a region without its block
+// arguments), and reports whether the parser or the verifier died there and
+// the diagnostics printed before. The caller parses
 // the text itself only when the probe survived, so a parser abort becomes an
 // ordinary error in rev-opt and a RevError in Python.
 //
@@ -27,8 +29,15 @@
 namespace mlir::rev {
 
 struct ParseProbe {
-  /// The parser did not finish in the child (killed by a signal).
+  /// The parser, or MLIR's verifier after it, did not finish in the child
+  /// (killed by a signal).
   bool crashed = false;
+  /// The crash was in the verifier (the parse finished). `diagnostics` then
+  /// holds the first op that does not verify, when checking the ops one at
+  /// a time, enclosing ops first, found one before any crash;
+  /// `crashLocation` the op being verified when it crashed.
+  bool inVerifier = false;
+  std::string crashLocation;
   /// What the parser reported before (source-manager format, with locations).
   std::string diagnostics;
 };
