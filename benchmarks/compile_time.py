@@ -17,14 +17,13 @@ Run: python benchmarks/compile_time.py [--repeats 3]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
 import sys
 import time
 
-from timing import machine_line
+from timing import machine_line, save_results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
@@ -92,13 +91,8 @@ def main():
         opts = ", ".join(f"{k}={v!r}" for k, v in r["options"].items())
         lines.append(f"| {name} (`{r['source']}`) | {opts} | {r['program_s']:.2f} | "
                      f"{r['source_chars'] / 1024:.1f} | {r['ir_chars'] / 1024:.0f} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "compile_time.md"), "w") as f:
-        f.write(text)
-    with open(os.path.join(RESULTS, "compile_time.json"), "w") as f:
-        json.dump(dict(rows=rows, machine=machine, repeats=args.repeats), f, indent=1)
+    save_results(RESULTS, "compile_time", "\n".join(lines) + "\n",
+                 dict(rows=rows, machine=machine, repeats=args.repeats))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ Run: python benchmarks/division_bound.py [--repeats 11] [--no-jax]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -36,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 
-from timing import interleaved_medians, machine_line
+from timing import interleaved_medians, machine_line, save_results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
@@ -192,14 +191,9 @@ def main():
     lines.append("zmm counts (vector_width=512 not set here): primal "
                  f"{rows['exact']['primal_div']['zmm']}, gradient "
                  f"{rows['exact']['grad_div']['zmm']}.")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "division_bound.md"), "w") as f:
-        f.write(text)
-    with open(os.path.join(RESULTS, "division_bound.json"), "w") as f:
-        json.dump(dict(divider_ns_per_lane=div, rows=rows, jax_grad_1core_ns=jax_ns,
-                       machine=machine), f, indent=1)
+    save_results(RESULTS, "division_bound", "\n".join(lines) + "\n",
+                 dict(divider_ns_per_lane=div, rows=rows, jax_grad_1core_ns=jax_ns,
+                      machine=machine))
 
 
 if __name__ == "__main__":

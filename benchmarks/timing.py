@@ -59,3 +59,15 @@ def machine_line(jax_version, *extra, load: bool = True, stamp_suffix: str = "")
     if load:
         parts.append(f"load average {os.getloadavg()[0]:.2f} at the end")
     return ", ".join(parts)
+
+
+def save_results(results_dir: str, name: str, markdown: str, data: dict) -> None:
+    """Prints the table and saves it as `name`.md, with `data` as `name`.json,
+    in `results_dir`."""
+    import json
+    print(markdown)
+    os.makedirs(results_dir, exist_ok=True)
+    with open(os.path.join(results_dir, name + ".md"), "w") as f:
+        f.write(markdown)
+    with open(os.path.join(results_dir, name + ".json"), "w") as f:
+        json.dump(data, f, indent=1)
