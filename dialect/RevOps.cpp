@@ -129,22 +129,34 @@ Value mlir::rev::viewRoot(Value memref) {
   return memref;
 }
 
-bool mlir::rev::writesMemRef(Operation *root, Value memref) {
-  bool writes = false;
+void mlir::rev::forEachMemRefWrite(
+    Operation *root, llvm::function_ref<void(Operation *op, Value target)> onWrite) {
   root->walk([&](Operation *op) {
     if (isa<CallOp, UncallOp>(op)) {
-      if (llvm::is_contained(op->getOperands(), memref))
-        writes = true;
+      for (Value operand : op->getOperands())
+        if (isa<MemRefType>(operand.getType()))
+          onWrite(op, operand);
       return;
     }
     auto iface = dyn_cast<MemoryEffectOpInterface>(op);
-    if (!iface)
+    if (!iface) {
+      if (!op->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+        onWrite(op, Value());
       return;
+    }
     SmallVector<MemoryEffects::EffectInstance> effects;
     iface.getEffects(effects);
     for (auto &e : effects)
-      if (isa<MemoryEffects::Write>(e.getEffect()) && e.getValue() == memref)
-        writes = true;
+      if (isa<MemoryEffects::Write>(e.getEffect()))
+        onWrite(op, e.getValue());
+  });
+}
+
+bool mlir::rev::writesMemRef(Operation *root, Value memref) {
+  bool writes = false;
+  forEachMemRefWrite(root, [&](Operation *, Value target) {
+    if (target && target == memref)
+      writes = true;
   });
   return writes;
 }

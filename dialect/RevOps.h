@@ -196,6 +196,14 @@ Block::BlockArgListType getThreadedArgs(Block &block);
 /// (memref.cast, subview, ...) to the first value that is not one.
 Value viewRoot(Value memref);
 
+/// Calls `onWrite(op, target)` for each memref `target` that `root` or an op
+/// nested in it may write: the memref operands of a rev call or uncall, the
+/// value of each MemoryEffects::Write. `target` is null where the writes
+/// cannot be told: a write effect without a value, or an op with neither an
+/// effects interface nor recursive effects (whose nested ops are visited).
+void forEachMemRefWrite(Operation *root,
+                        llvm::function_ref<void(Operation *op, Value target)> onWrite);
+
 /// True if `op` writes `memref`, itself or through any nested op (a rev call
 /// or uncall that receives the memref counts as a write).
 bool writesMemRef(Operation *op, Value memref);

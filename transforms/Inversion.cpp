@@ -67,44 +67,21 @@ bool InversionState::readsOnlyUnwritten(Operation *op) {
   };
   auto [it, fresh] = written.try_emplace(func.getOperation());
   Written &w = it->second;
-  auto addWrite = [&](Value target) {
-    Value root = viewRoot(target);
-    if (named(root))
-      w.roots.insert(root);
-    else
-      w.unknown = true;
-  };
-  if (fresh) {
-    func.walk([&](Operation *nested) {
-      // Scalar ancillas (no effects interface: an empty one would let
-      // canonicalisation drop a rev.free) touch no memref.
-      if (nested == func.getOperation() || isa<AllocOp, FreeOp, DiscardOp>(nested))
-        return;
-      if (isa<CallOp, UncallOp>(nested)) {
-        for (Value operand : nested->getOperands())
-          if (isa<MemRefType>(operand.getType()))
-            addWrite(operand);
-        return;
-      }
-      if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
-        return; // its nested ops are visited
-      auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
-      if (!effects) {
-        w.unknown = true;
-        return;
-      }
-      SmallVector<MemoryEffects::EffectInstance> list;
-      effects.getEffects(list);
-      for (auto &e : list) {
-        if (!isa<MemoryEffects::Write>(e.getEffect()))
-          continue;
-        if (Value target = e.getValue())
-          addWrite(target);
+  if (fresh)
+    forEachMemRefWrite(func, [&](Operation *op, Value target) {
+      if (target) {
+        Value root = viewRoot(target);
+        if (named(root))
+          w.roots.insert(root);
         else
           w.unknown = true;
+      } else if (op != func.getOperation() && !isa<AllocOp, FreeOp, DiscardOp>(op)) {
+        // (The function op itself and scalar ancillas, which have no effects
+        // interface, an empty one would let canonicalisation drop a rev.free,
+        // write no memref.)
+        w.unknown = true;
       }
     });
-  }
   if (w.unknown)
     return false;
   SmallVector<MemoryEffects::EffectInstance> list;
