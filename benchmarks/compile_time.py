@@ -7,8 +7,7 @@ Each program is compiled `--repeats` times in this process (the median is
 reported) with its gradient (`grad=`; BA with seeds=2, as benchmarks/ba.py
 builds it), opt_level=3 and the default pipeline.
 IR size: the characters of the module printed right before the lowering
-pipeline (`Program` keeps the lowered module; the size is measured on a
-second run of the same steps with rev-opt: build/bin/rev-opt).
+pipeline (caught there in one more, untimed compile).
 Printed and saved to benchmarks/results/compile_time.{md,json}.
 
 Run: python benchmarks/compile_time.py [--repeats 3]
@@ -19,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 
@@ -40,26 +38,22 @@ PROGRAMS = {
 }
 
 
-def ir_before_lowering(path, kw):
-    """Characters of the module after the steps Program runs before its
-    lowering pipeline (rev-ad per name, rev-ad for grad_calls, rev-seeds,
-    rev-invert{skip-uninvertible=1}), run with rev-opt."""
-    rev_opt = os.path.join(ROOT, "build", "bin", "rev-opt")
-    with open(os.path.join(ROOT, path)) as f:
-        text = f.read()
+def ir_chars_before_lowering(Program, src, kw):
+    """Characters of the module that `Program(src, **kw)` hands to its
+    lowering pipeline, printed at that step (an extra, untimed compile)."""
+    seen = []
+    run = Program._run
 
-    def run(pipeline):
-        return subprocess.run([rev_opt, f"--pass-pipeline=builtin.module({pipeline})"],
-                              input=text, capture_output=True, text=True, check=True).stdout
-    for name in kw["grad"]:
-        text = run(f"rev-ad{{funcs={name}}}")
-    if "rev.grad_call" in text:
-        text = run("rev-ad{only-grad-calls=1}")
-    if kw.get("seeds", 1) > 1:
-        names = ",".join(f"{n}_{s}" for n in kw["grad"] for s in ("grad", "bwd"))
-        text = run(f"rev-seeds{{count={kw['seeds']} funcs={names}}}")
-    text = run("rev-invert{skip-uninvertible=1}")
-    return len(text)
+    def spy(self, pipeline, what):
+        if what == "lowering":
+            seen.append(len(str(self.module)))
+        return run(self, pipeline, what)
+    Program._run = spy
+    try:
+        Program(src, opt_level=3, **kw)
+    finally:
+        Program._run = run
+    return seen[0]
 
 
 def main():
@@ -78,7 +72,8 @@ def main():
             Program(src, opt_level=3, **kw)
             times.append(time.perf_counter() - t0)
         rows[name] = dict(source=path, options=kw, program_s=statistics.median(times),
-                          source_chars=len(src), ir_chars=ir_before_lowering(path, kw))
+                          source_chars=len(src),
+                          ir_chars=ir_chars_before_lowering(Program, src, kw))
         print(f"{name}: {rows[name]['program_s']:.2f} s", flush=True)
     machine = machine_line("not used", load=True)
     lines = [f"# Compile time of the benchmark programs ({machine})", "",

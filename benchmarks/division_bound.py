@@ -35,9 +35,11 @@ import subprocess
 import sys
 import tempfile
 
+from besselj2_batched import inputs, run_child, xla_arithmetic
 from timing import interleaved_medians, machine_line, save_results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "build", "python_packages", "rev"))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 N = 1_000_000
 
@@ -90,10 +92,7 @@ def division_counts(objdump_text, functions):
 
 
 def rev_program(variant):
-    sys.path.insert(0, os.path.join(ROOT, "build", "python_packages", "rev"))
-    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
     from mlir_rev.jit import Program
-    from besselj2_batched import xla_arithmetic
     with open(os.path.join(ROOT, "benchmarks", "besselj2_batched.mlir")) as f:
         src = f.read()
     if variant == "xla":
@@ -125,8 +124,7 @@ def times(prog, repeats):
     """ns per element of the primal and the gradient (seeds dY = 1), medians
     of interleaved calls."""
     import numpy as np
-    rng = np.random.default_rng(0)
-    xs = rng.uniform(0.5, 8.0, N)
+    xs = inputs(N)
     ys, xbar, ybar = np.zeros_like(xs), np.zeros_like(xs), np.ones_like(xs)
     g = prog.gradient_names["besselj2_batched"]
 
@@ -158,9 +156,7 @@ def main():
                                  grad_div=counts[grad])
     jax_ns, jax_version = None, "not run"
     if not args.no_jax:
-        sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-        import besselj2_batched
-        j = besselj2_batched.run_child("jax", N, args.repeats, "python/1core")
+        j = run_child("jax", N, args.repeats, "python/1core")
         jax_ns, jax_version = j["t_grad"] / N * 1e9, j["version"]
     machine = machine_line(jax_version, cpu_model())
 
