@@ -18,7 +18,12 @@ script measures, in the same run:
   * rev's primal and gradient (n = 1e6, ns per element, medians of
     interleaved calls in this process), the defaults and the series written
     as XLA evaluates JAX's (`xla_arithmetic`: no division left), and JAX's
-    gradient pinned to one core (a child process, besselj2_batched.py's).
+    gradient pinned to one core (a child process, besselj2_batched.py's);
+  * the same exact gradient written by hand in C with 4-lane vectors
+    (benchmarks/bessel_schedule.c), in rev's order (each 4 elements' forward
+    sweep, then their backward sweep) and software-pipelined (the next 4
+    elements' divisions interleaved with the current 4's backward chain): what
+    the order of the work is worth, with the same divisions.
 The bound: (vdivpd ymm per element) x (ns per lane-division, ymm). Printed
 and saved to benchmarks/results/division_bound.{md,json}.
 
@@ -66,6 +71,26 @@ def divider_throughput(directory, rounds=5):
     out = subprocess.run([exe, str(rounds)], capture_output=True, text=True,
                          check=True).stdout
     return {k: float(v) for k, v in (line.split() for line in out.splitlines())}
+
+
+def schedule_kernels(directory):
+    """benchmarks/bessel_schedule.c as a shared library: {"plain"|"pipelined":
+    f(X, Yb, Xb)} adding the gradient into Xb (n a multiple of 4, >= 8)."""
+    import ctypes
+    import numpy as np
+    cc = shutil.which(os.environ.get("CC", "cc"))
+    lib = os.path.join(directory, "bessel_schedule.so")
+    subprocess.run([cc, "-O3", "-march=native", "-ffp-contract=off", "-shared", "-fPIC",
+                    "-o", lib, os.path.join(ROOT, "benchmarks", "bessel_schedule.c")],
+                   check=True)
+    so = ctypes.CDLL(lib)
+    arr = np.ctypeslib.ndpointer(dtype=np.float64, flags="C_CONTIGUOUS")
+    out = {}
+    for name in ("plain", "pipelined"):
+        fn = getattr(so, "bessel_grad_" + name)
+        fn.argtypes, fn.restype = [ctypes.c_long, arr, arr, arr], None
+        out[name] = (lambda fn: lambda X, Yb, Xb: fn(len(X), X, Yb, Xb))(fn)
+    return out
 
 
 def division_counts(objdump_text, functions):
@@ -120,6 +145,29 @@ def object_divisions(prog, directory):
     return division_counts(text, {"besselj2_batched", grad}), grad
 
 
+def schedule_times(kernels, prog, repeats):
+    """ns per element of the hand-written C gradients (bessel_schedule.c) and
+    their max difference to rev's exact gradient over its largest entry (the
+    gradient has zeros in the inputs' range), and whether the two C orders
+    agree bit for bit."""
+    import numpy as np
+    xs = inputs(N)
+    ybar = np.ones_like(xs)
+    ref = np.zeros_like(xs)
+    prog.call(prog.gradient_names["besselj2_batched"], xs, np.zeros_like(xs), ref, ybar.copy())
+    out, fns = {}, []
+    for name, kernel in kernels.items():
+        xbar = np.zeros_like(xs)
+        kernel(xs, ybar, xbar)
+        out[name] = dict(rel_diff=float(np.max(np.abs(xbar - ref)) / np.max(np.abs(ref))),
+                         xbar=xbar)
+        fns.append((lambda k, xb: lambda: k(xs, ybar, xb))(kernel, xbar))
+    for name, t in zip(kernels, interleaved_medians(fns, repeats, warmup=True)):
+        out[name]["grad_ns"] = t / N * 1e9
+    same = np.array_equal(out["plain"].pop("xbar"), out["pipelined"].pop("xbar"))
+    return out, bool(same)
+
+
 def times(prog, repeats):
     """ns per element of the primal and the gradient (seeds dY = 1), medians
     of interleaved calls."""
@@ -154,6 +202,8 @@ def main():
             rows[variant] = dict(primal_ns=tp, grad_ns=tg,
                                  primal_div=counts["besselj2_batched"],
                                  grad_div=counts[grad])
+            if variant == "exact":
+                hand, hand_same = schedule_times(schedule_kernels(d), prog, args.repeats)
     jax_ns, jax_version = None, "not run"
     if not args.no_jax:
         j = run_child("jax", N, args.repeats, "python/1core")
@@ -177,7 +227,19 @@ def main():
         lines.append(f"| {names[v]} | {r['primal_ns']:.1f} | {r['grad_ns']:.1f} | "
                      f"{r['primal_div']['ymm']} | {r['grad_div']['ymm']} | "
                      f"{r['primal_div']['scalar']} / {r['grad_div']['scalar']} | {bound:.1f} |")
-    lines.append("")
+    lines += ["", "The same exact gradient written by hand in C with 4-lane vectors "
+              "(benchmarks/bessel_schedule.c, cc -O3 -march=native -ffp-contract=off; "
+              "28 divisions per element, as rev's), the order of the work the only "
+              "difference:", "",
+              "| hand-written gradient | ns/element | max diff. to rev's / its largest entry |",
+              "|---|---|---|"]
+    hand_names = {"plain": "forward sweep, then backward sweep, per 4 elements "
+                           "(rev's order)",
+                  "pipelined": "software-pipelined: the next 4 elements' forward "
+                               "interleaved with the current 4's backward"}
+    for k, r in hand.items():
+        lines.append(f"| {hand_names[k]} | {r['grad_ns']:.1f} | {r['rel_diff']:.1e} |")
+    lines += ["", "The two C orders agree bit for bit: " + ("yes" if hand_same else "NO") + ".", ""]
     if jax_ns is not None:
         lines.append(f"JAX `jit(vmap(grad))`, pinned to one core (its child process): "
                      f"{jax_ns:.1f} ns/element; 1.5x that is {1.5 * jax_ns:.1f}, against "
@@ -188,7 +250,8 @@ def main():
                  f"{rows['exact']['primal_div']['zmm']}, gradient "
                  f"{rows['exact']['grad_div']['zmm']}.")
     save_results(RESULTS, "division_bound", "\n".join(lines) + "\n",
-                 dict(divider_ns_per_lane=div, rows=rows, jax_grad_1core_ns=jax_ns,
+                 dict(divider_ns_per_lane=div, rows=rows, hand_written=hand,
+                      hand_written_bitwise_equal=hand_same, jax_grad_1core_ns=jax_ns,
                       machine=machine))
 
 
