@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassOptions.h"
@@ -76,6 +77,13 @@ struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
                      "operations, in wider lanes (a parallel loop's reassociated float "
                      "sums excepted: their partial sums follow the width)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> pipelineSweeps{
+      *this, "pipeline-sweeps",
+      llvm::cl::desc("--rev-pipeline-sweeps before the LLVM conversion (rev-to-llvm only): "
+                     "element loops whose forward part divides run as vector loops, the next "
+                     "vector's forward part interleaved with the current one's backward part "
+                     "(exact: bit-for-bit the same results)"),
+      llvm::cl::init(true)};
   PassOptions::Option<std::string> fastMath{
       *this, "fast-math",
       llvm::cl::desc("Fast-math flags for the float ops of the lowered functions "

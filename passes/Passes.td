@@ -305,6 +305,50 @@ def RevUnrollSmallLoops : Pass<"rev-unroll-small-loops", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
 }
 
+def RevPipelineSweeps : Pass<"rev-pipeline-sweeps", "::mlir::ModuleOp"> {
+  let summary = "Vectorise and software-pipeline element loops whose forward part divides";
+  let description = [{
+    A fused gradient's element loop runs, per element, a forward part (the
+    primal values: a series' divisions, independent of each other) and then
+    a backward part (a serial chain of multiply-adds on the adjoints). In
+    the object code LLVM makes of it, the divider idles while the backward
+    chain runs and the multipliers wait on the divisions: the two parts do
+    not overlap (the out-of-order window is too small, and LLVM's scheduler
+    keeps each part together). This pass rewrites such a loop into a loop
+    over vectors of `vector-bits` bits whose every step runs the forward
+    part of the *next* vector of elements interleaved with the backward
+    part of the *current* one (software pipelining), so that the divisions
+    overlap the backward chain. The forward values cross from one step to
+    the next through a two-slot stack buffer indexed by the step's parity
+    (which also keeps LLVM from gathering the divisions again); the
+    elements left over after the last full vector run in the original loop.
+    Exact: every element sees the same operations in the same order, only
+    the order across elements changes (bit-for-bit the same results).
+
+    A loop qualifies when, in a function lowered from a rev.func with
+    memref-noalias (`rev.noalias_arg_count`: rev forbids a written memref
+    argument to share memory with another one), it is an innermost
+    `scf.for` with step 1 and no results whose body holds only
+    `memref.load`/`memref.store` of rank-1 identity-layout memref arguments
+    at the induction variable and arith/math elementwise ops on one float
+    type; the forward part (every op that depends only on loads of memrefs
+    the loop does not write and on values from outside the loop) holds at
+    least `min-divisions` divisions or square roots, and the rest (the
+    backward part) at least as many ops as that. Others are left alone.
+    `--rev-to-llvm` runs it last before the LLVM conversion (its
+    `pipeline-sweeps` option).
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"256",
+           "Vector width in bits (128, 256 or 512): lanes = bits / float width">,
+    Option<"minDivisions", "min-divisions", "unsigned", /*default=*/"8",
+           "Pipeline only loops whose forward part holds at least this many "
+           "divisions or square roots">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::vector::VectorDialect"];
+}
+
 def RevCheckMemrefCasts : Pass<"rev-check-memref-casts", "::mlir::ModuleOp"> {
   let summary = "Reject memref.cast ops that always fail at run time, before canonicalisation";
   let description = [{

@@ -93,6 +93,11 @@ void mlir::rev::buildRevToLLVMPipeline(OpPassManager &pm, const RevToLLVMOptions
   buildRevToStandardPipeline(pm, options);
   // One thread runs every parallel loop here: no atomics needed.
   pm.addPass(createRevSerialAtomics());
+  if (options.pipelineSweeps) {
+    RevPipelineSweepsOptions pipe;
+    pipe.vectorBits = options.preferVectorWidth ? unsigned(options.preferVectorWidth) : 256u;
+    pm.addPass(createRevPipelineSweeps(pipe));
+  }
   buildStandardToLLVMPipeline(pm, options.pooledAlloc);
 }
 

@@ -489,6 +489,15 @@ class Program:
             the Bessel series), more where it is not (then toward the right
             value); forward results never. False: every recovery computed as
             written.
+    pipeline_sweeps: `rev-to-llvm`'s `pipeline-sweeps` (default True; the
+            sequential CPU target only): an element loop whose forward part
+            divides (28 divisions per element in the batched Bessel series)
+            and whose backward part then runs a chain of multiply-adds
+            becomes a vector loop that runs the next vector's forward part
+            interleaved with the current one's backward part, so that the
+            divisions overlap the chain (--rev-pipeline-sweeps; docs/ad.md
+            "Software-pipelined sweeps"). Exact: bit for bit the results of
+            False.
     reassociate_reductions: a parallel loop's float sums (`reduce`
             accumulators: the adjoint of a shared scalar) may be added in any
             order (`rev-to-llvm`'s `reassociate-reductions`: `reassoc` on the
@@ -595,7 +604,7 @@ class Program:
                  privatize_atomics: bool = True, chip: str = "sm_90",
                  gpu_format: str = "isa", block_size: int = 256, memory_budget=None,
                  loop_budget=0, fuse_sweeps: bool = True, adjoint_only: bool = True,
-                 seeds: int = 1):
+                 seeds: int = 1, pipeline_sweeps: bool = True):
         """grad: functions to differentiate with --rev-ad (gives `@f_grad`);
         fwd: functions to differentiate with --rev-fwd (gives `@f_fwd`);
         hvp: functions whose gradient is differentiated forwards (gives
@@ -638,6 +647,7 @@ class Program:
         _check_flag(memref_noalias, "memref_noalias")
         _check_flag(fold_zero_adjoints, "fold_zero_adjoints")
         _check_flag(fold_recoveries, "fold_recoveries")
+        _check_flag(pipeline_sweeps, "pipeline_sweeps")
         _check_flag(reassociate_reductions, "reassociate_reductions")
         if vector_width is not None and (not _is_int(vector_width) or
                                          vector_width not in (128, 256, 512)):
@@ -738,6 +748,7 @@ class Program:
                         f"memref-noalias={int(bool(memref_noalias))} "
                         f"fold-zero-adjoints={int(bool(fold_zero_adjoints))} "
                         f"fold-recoveries={int(bool(fold_recoveries))} "
+                        f"pipeline-sweeps={int(bool(pipeline_sweeps))} "
                         f"reassociate-reductions={int(bool(reassociate_reductions))} "
                         f"prefer-vector-width={vector_width} "
                         f"fast-math={fast_math} pooled-alloc=1{target_options}}})")

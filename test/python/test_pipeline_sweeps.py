@@ -1,0 +1,127 @@
+"""pipeline_sweeps= (rev-to-llvm's pipeline-sweeps, --rev-pipeline-sweeps, on
+by default): element loops whose forward part divides run as vector loops,
+the next vector's forward part interleaved with the current one's backward
+part. Exact: every element sees the same operations, so the results are bit
+for bit those of pipeline_sweeps=False, at every length (the elements after
+the last full vector run in the original loop) and vector width; and the
+gradients agree with independent references (the closed form of J2', finite
+differences)."""
+import os
+import subprocess
+
+import numpy as np
+import pytest
+from scipy import special
+
+from mlir_rev.jit import Program, RevError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REV_OPT = os.path.join(ROOT, "build", "bin", "rev-opt")
+LENGTHS = (0, 1, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 1001)
+
+
+def source(name):
+    with open(os.path.join(ROOT, "benchmarks", name)) as f:
+        return f.read()
+
+
+def scaled_bessel():
+    """The batched Bessel series with every term's divisor scaled by a
+    per-element D[i] (data: rev.const): the divisions read a second array
+    that the loop does not write."""
+    src = source("besselj2_batched.mlir")
+    for old, new in [
+        ("rev.func @besselj2_batched(%X: memref<?xf64>, %Y: memref<?xf64>)",
+         "rev.func @scaled(%X: memref<?xf64>, %D: memref<?xf64> {rev.const}, %Y: memref<?xf64>)"),
+        ("    %x = memref.load %X[%i] : memref<?xf64>\n",
+         "    %x = memref.load %X[%i] : memref<?xf64>\n"
+         "    %dd = memref.load %D[%i] : memref<?xf64>\n"),
+        ("        %q = arith.divf %h2, %den : f64\n",
+         "        %den2 = arith.mulf %den, %dd : f64\n"
+         "        %q = arith.divf %h2, %den2 : f64\n"),
+    ]:
+        assert old in src
+        src = src.replace(old, new)
+    return src
+
+
+def bessel_results(prog, x, yb):
+    g = prog.gradient_names["besselj2_batched"]
+    y, xb = np.full_like(x, 0.5), np.full_like(x, 0.25)
+    yb = yb.copy()
+    prog.call(g, x, y, xb, yb)
+    y2 = np.zeros_like(x)
+    prog.call("besselj2_batched", x, y2)
+    return y, xb, yb, y2
+
+
+@pytest.mark.parametrize("vector_width", [None, 128, 512])
+def test_bessel_bit_for_bit_and_closed_form(vector_width):
+    on = Program(source("besselj2_batched.mlir"), grad=["besselj2_batched"],
+                 vector_width=vector_width)
+    off = Program(source("besselj2_batched.mlir"), grad=["besselj2_batched"],
+                  vector_width=vector_width, pipeline_sweeps=False)
+    for n in LENGTHS:
+        rng = np.random.default_rng(n)
+        x, yb = rng.uniform(0.5, 8.0, n), rng.uniform(0.5, 2.0, n)
+        a, b = bessel_results(on, x, yb), bessel_results(off, x, yb)
+        for u, v in zip(a, b):
+            assert np.array_equal(u, v), n
+        if n:
+            # dJ2/dx = (J1 - J3) / 2, within 1e-12 of the largest entry
+            want = 0.25 + yb * (special.jv(1, x) - special.jv(3, x)) / 2
+            assert np.max(np.abs(a[1] - want)) <= 1e-12 * np.max(np.abs(want))
+            np.testing.assert_allclose(a[3], special.jv(2, x), rtol=1e-12, atol=1e-14)
+
+
+def test_divisor_from_a_second_array_against_finite_differences():
+    src = scaled_bessel()
+    on = Program(src, grad=["scaled"])
+    off = Program(src, grad=["scaled"], pipeline_sweeps=False)
+    g = on.gradient_names["scaled"]
+    n = 37
+    rng = np.random.default_rng(5)
+    x, d = rng.uniform(0.5, 6.0, n), rng.uniform(0.5, 2.0, n)
+    outs = []
+    for p in (on, off):
+        y, xb, db = np.zeros(n), np.zeros(n), np.zeros(n)
+        p.call(g, x, d, y, xb, db, np.ones(n))
+        outs.append(xb)
+    assert np.array_equal(outs[0], outs[1])
+
+    def f(x):
+        y = np.zeros(n)
+        on.call("scaled", x, d, y)
+        return y
+
+    h = 1e-6
+    np.testing.assert_allclose(outs[0], (f(x + h) - f(x - h)) / (2 * h), rtol=1e-6, atol=1e-8)
+    # it is pipelined: its gradient's lowered form holds the buffer
+    lowered_src = subprocess.run([REV_OPT, "--rev-ad", "--rev-to-llvm"], input=src,
+                                 capture_output=True, text=True, check=True).stdout
+    grad_fn = lowered_src[lowered_src.index("llvm.func @scaled_grad("):]
+    grad_fn = grad_fn[:grad_fn.index("llvm.func", 10)]
+    assert "vector<4xf64>" in grad_fn and "llvm.alloca" in grad_fn
+
+
+def lowered(*options):
+    out = subprocess.run([REV_OPT, os.path.join(ROOT, "benchmarks", "besselj2_batched.mlir"),
+                          "--rev-ad", "--rev-to-llvm=" + " ".join(options)],
+                         capture_output=True, text=True, check=True).stdout
+    return out
+
+
+def test_the_gradient_is_pipelined_and_the_option_turns_it_off():
+    # the two-slot buffer of carried vectors, 28 divisions' results and h2
+    buffers = [line for line in lowered().splitlines()
+               if "llvm.alloca" in line and "vector<4xf64>" in line]
+    assert buffers, "no pipelined loop in the lowered Bessel module"
+    assert not [line for line in lowered("pipeline-sweeps=0").splitlines()
+                if "llvm.alloca" in line and "vector<" in line]
+    wide = lowered("prefer-vector-width=512")
+    assert any("llvm.alloca" in line and "vector<8xf64>" in line for line in wide.splitlines())
+
+
+def test_the_flag_is_checked():
+    with pytest.raises(RevError, match="pipeline_sweeps"):
+        Program(source("besselj2_batched.mlir"), pipeline_sweeps="yes")
