@@ -95,7 +95,8 @@ def child_rev(n, repeats, config):
     xla_arithmetic); "T/omp", "T/xla+omp": the element loop a rev.parallel_for
     on one OpenMP thread per core (target="openmp", as XLA uses every core);
     "+w512" added: vector_width=512 (opt-in; exact, the same operations in
-    AVX-512 lanes)."""
+    AVX-512 lanes); "+nopipe" added: pipeline_sweeps=False (the element
+    loop not software-pipelined)."""
     trips, _, variant = config.partition("/")
     trips = -1 if trips == "default" else int(trips)
     # "+omp": the element loop a rev.parallel_for, on OpenMP threads (one per
@@ -103,7 +104,8 @@ def child_rev(n, repeats, config):
     parts = variant.split("+")
     omp = "omp" in parts
     wide = "w512" in parts  # vector_width=512 (opt-in, exact)
-    parts = [p for p in parts if p not in ("omp", "w512")]
+    pipe = "nopipe" not in parts  # pipeline_sweeps (the default)
+    parts = [p for p in parts if p not in ("omp", "w512", "nopipe")]
     variant = parts[0] if parts else ""
     if omp:
         os.environ.setdefault("OMP_PLACES", "cores")
@@ -122,7 +124,7 @@ def child_rev(n, repeats, config):
         target = dict(target="openmp", num_threads=len(os.sched_getaffinity(0)))
     t0 = time.perf_counter()
     prog = Program(src, grad=["besselj2_batched"], opt_level=3, **target,
-                   vector_width=512 if wide else None,
+                   vector_width=512 if wide else None, pipeline_sweeps=pipe,
                    unroll_max_trip_count=None if trips < 0 else trips,
                    memref_noalias=variant != "nonoalias",
                    fold_zero_adjoints=variant not in ("nonoalias", "nofold"),
@@ -139,8 +141,10 @@ def child_rev(n, repeats, config):
         prog.call("besselj2_batched", xs, ys)
 
     def gradient():
+        # rev adds dX into the caller's array: zeroing it is part of the
+        # price (JAX returns a fresh one); dY comes back as it went in
+        # (checked below), so it is set once
         xbar[...] = 0.0
-        ybar[...] = 1.0
         prog.call(g, xs, ys, xbar, ybar)
 
     # materialise the JIT's code on one element first
@@ -154,6 +158,7 @@ def child_rev(n, repeats, config):
     t_obj = median_time(primal, repeats)
     t_grad = median_time(gradient, repeats)
     primal(), gradient()
+    assert np.all(ybar == 1.0), "the gradient changed dY"
     return dict(t_obj=t_obj, t_grad=t_grad, t_compile=t_compile, extra_kib=extra,
                 peak_kib=peak, y=ys[:3].tolist(),
                 grad=xbar.tolist() if n <= 10 else None, grad_head=xbar[:1000].tolist())
@@ -269,11 +274,13 @@ def main():
     # rev configurations: before issue 10's work (no unrolling, no noalias),
     # unrolling alone, then the defaults (unrolling and noalias), the defaults
     # with fast-math flags (opt-in), extra limits
-    configs = ["0/nonoalias", "default/nonoalias", "default/nofold", "default/nofuse",
-               "default/norec", "default",
+    configs = ["0/nonoalias+nopipe", "default/nonoalias+nopipe", "default/nofold+nopipe",
+               "default/nofuse+nopipe", "default/norec+nopipe", "default/nopipe", "default",
                "default/xla", "default/arcp",
-               "default/fast", "default/omp", "default/xla+omp", "default/w512",
-               "default/xla+w512", "default/xla+omp+w512", *map(str, args.trips)]
+               "default/fast", "default/omp+nopipe", "default/omp", "default/xla+omp",
+               "default/w512+nopipe", "default/w512",
+               "default/xla+w512", "default/omp+w512", "default/xla+omp+w512",
+               *map(str, args.trips)]
     if args.configs is not None:
         configs = args.configs
     from torch_peer import Checks, describe
@@ -302,18 +309,30 @@ def main():
         print(f"n={n}: done", file=sys.stderr)
 
     ns = lambda s, n: f"{s / n * 1e9:.1f}"
-    name = lambda c: {"0/nonoalias": "no unrolling, no noalias, no zero folding, no fused "
-                                     "sweeps, no recovered values (before)",
-                      "default/nonoalias": "unrolling (default limits), no noalias, no zero "
-                                           "folding, no fused sweeps, no recovered values",
-                      "default/nofold": "unrolling and noalias, no zero folding, no fused "
-                                        "sweeps, no recovered values",
-                      "default/nofuse": "unrolling, noalias, zero folding, no fused sweeps, no "
-                                        "recovered values",
-                      "default/norec": "unrolling, noalias, zero folding, fused sweeps, no "
-                                       "recovered values",
+    name = lambda c: {"0/nonoalias+nopipe": "no unrolling, no noalias, no zero folding, no "
+                                            "fused sweeps, no recovered values, no pipelining "
+                                            "(before)",
+                      "default/nonoalias+nopipe": "unrolling (default limits), no noalias, no "
+                                                  "zero folding, no fused sweeps, no recovered "
+                                                  "values, no pipelining",
+                      "default/nofold+nopipe": "unrolling and noalias, no zero folding, no "
+                                               "fused sweeps, no recovered values, no "
+                                               "pipelining",
+                      "default/nofuse+nopipe": "unrolling, noalias, zero folding, no fused "
+                                               "sweeps, no recovered values, no pipelining",
+                      "default/norec+nopipe": "unrolling, noalias, zero folding, fused sweeps, "
+                                              "no recovered values, no pipelining",
+                      "default/nopipe": "unrolling, noalias, zero folding, fused sweeps, "
+                                        "recovered values, no pipelining",
                       "default": "unrolling, noalias, zero folding, fused sweeps, recovered "
-                                 "values (the defaults)",
+                                 "values, software-pipelined sweeps (the defaults)",
+                      "default/omp+nopipe": "the defaults without pipelining, the element "
+                                            "loop a rev.parallel_for on every core "
+                                            "(target=\"openmp\", exact)",
+                      "default/w512+nopipe": "the defaults without pipelining + "
+                                             "vector_width=512 (exact)",
+                      "default/omp+w512": "the defaults, the element loop a rev.parallel_for "
+                                          "on every core + vector_width=512 (exact)",
                       "default/xla": "the defaults, the series written as XLA evaluates "
                                      "JAX's (h2 * (1 / (k (k + 2))): exact, the same arithmetic)",
                       "default/arcp": "the defaults + fast_math=\"arcp\"",
@@ -378,10 +397,13 @@ def main():
                 "child process; rev JIT-compiled at O3 (the primal is affected by noalias only), "
                 "with --rev-unroll-small-loops, memref noalias, --rev-fold-zero-adjoints and "
                 "rev-ad's fused sweeps (`fuse_sweeps`) and recovered values "
-                "(`fold_recoveries`, --rev-fold-recoveries) off and on, and with the "
-                "opt-in fast-math flags (arcp, fast); JAX `jit(vmap(f))` and "
+                "(`fold_recoveries`, --rev-fold-recoveries) and software-pipelined sweeps "
+                "(`pipeline_sweeps`, --rev-pipeline-sweeps) off and on, and with the "
+                "opt-in fast-math flags (arcp, fast); rev's timed calls include NumPy's "
+                "zeroing of the array rev adds into (Y for the primal, dX for the gradient; "
+                "dY is set once: the gradient leaves it as it came, checked); JAX `jit(vmap(f))` and "
                 "`jit(vmap(grad(f)))`, CPU, float64, the series' terms a Python loop (the "
-                "ratios' reference; XLA uses every core, rev one thread except in the two OpenMP "
+                "ratios' reference; XLA uses every core, rev one thread except in the OpenMP "
                 "rows, which run the element loop as a rev.parallel_for on every core) or a "
                 "`lax.fori_loop` (own "
                 "row), and the Python loop pinned to one core (own row); PyTorch eager, "

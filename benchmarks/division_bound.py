@@ -15,15 +15,21 @@ script measures, in the same run:
     In the element loop's vector body every vdivpd divides one value of each
     of its lanes' elements, so the ymm count is the divisions per element
     there (the scalar ones are in the remainder loop and in constant set-up);
+    a software-pipelined loop (--rev-pipeline-sweeps) holds the vector
+    divisions twice more, in its prologue and in LLVM's vectorised copy of
+    the loop over the elements left after the last full vector, so its count
+    is a multiple of the per-element one;
   * rev's primal and gradient (n = 1e6, ns per element, medians of
-    interleaved calls in this process), the defaults and the series written
-    as XLA evaluates JAX's (`xla_arithmetic`: no division left), and JAX's
-    gradient pinned to one core (a child process, besselj2_batched.py's);
+    interleaved calls in this process): the defaults, the defaults without
+    pipelining (pipeline_sweeps=False) and the series written as XLA
+    evaluates JAX's (`xla_arithmetic`: no division left), and JAX's gradient
+    pinned to one core (a child process, besselj2_batched.py's);
   * the same exact gradient written by hand in C with 4-lane vectors
-    (benchmarks/bessel_schedule.c), in rev's order (each 4 elements' forward
-    sweep, then their backward sweep) and software-pipelined (the next 4
-    elements' divisions interleaved with the current 4's backward chain): what
-    the order of the work is worth, with the same divisions.
+    (benchmarks/bessel_schedule.c), in the order without pipelining (each 4
+    elements' forward sweep, then their backward sweep) and software-pipelined
+    (the next 4 elements' divisions interleaved with the current 4's
+    backward chain): what the order of the work is worth, with the same
+    divisions.
 The bound: (vdivpd ymm per element) x (ns per lane-division, ymm). Printed
 and saved to benchmarks/results/division_bound.{md,json}.
 
@@ -122,7 +128,8 @@ def rev_program(variant):
         src = f.read()
     if variant == "xla":
         src = xla_arithmetic(src)
-    return Program(src, grad=["besselj2_batched"], opt_level=3)
+    return Program(src, grad=["besselj2_batched"], opt_level=3,
+                   pipeline_sweeps=variant != "nopipe")
 
 
 def object_divisions(prog, directory):
@@ -195,7 +202,7 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         div = divider_throughput(d)
         rows = {}
-        for variant in ("exact", "xla"):
+        for variant in ("exact", "nopipe", "xla"):
             prog = rev_program(variant)
             counts, grad = object_divisions(prog, d)
             tp, tg = times(prog, args.repeats)
@@ -216,13 +223,21 @@ def main():
              "independent chains, best of 5): ns per float64 division, per lane: "
              + ", ".join(f"{k} {v:.3f}" for k, v in div.items()) + ".", "",
              "| rev build | primal (ns/element) | gradient (ns/element) | vdivpd ymm in the primal "
-             "(divisions per element in its vector loop) | vdivpd ymm in the gradient | "
-             "vdivsd (primal / gradient) | divider bound of the primal (ns/element) |",
+             "(per element in its vector loop; pipelined: three copies) | vdivpd ymm in the "
+             "gradient | "
+             "vdivsd (primal / gradient) | divider bound (ns/element: divisions per element x ns per "
+             "lane-division) |",
              "|---|---|---|---|---|---|---|"]
-    names = {"exact": "the defaults (exact IEEE divisions)",
+    names = {"exact": "the defaults (exact IEEE divisions; software-pipelined sweeps)",
+             "nopipe": "the defaults without pipelining (pipeline_sweeps=False)",
              "xla": "the series written as XLA evaluates JAX's (`1 / den`, exact)"}
+    # divisions per element: the unpipelined build's count (the pipelined
+    # one holds the same divisions three times, see the docstring)
+    per_element = {"exact": rows["nopipe"]["primal_div"]["ymm"],
+                   "nopipe": rows["nopipe"]["primal_div"]["ymm"],
+                   "xla": rows["xla"]["primal_div"]["ymm"]}
     for v, r in rows.items():
-        bound = r["primal_div"]["ymm"] * lane
+        bound = per_element[v] * lane
         r["bound_ns"] = bound
         lines.append(f"| {names[v]} | {r['primal_ns']:.1f} | {r['grad_ns']:.1f} | "
                      f"{r['primal_div']['ymm']} | {r['grad_div']['ymm']} | "
@@ -234,7 +249,7 @@ def main():
               "| hand-written gradient | ns/element | max diff. to rev's / its largest entry |",
               "|---|---|---|"]
     hand_names = {"plain": "forward sweep, then backward sweep, per 4 elements "
-                           "(rev's order)",
+                           "(rev's order without pipelining)",
                   "pipelined": "software-pipelined: the next 4 elements' forward "
                                "interleaved with the current 4's backward"}
     for k, r in hand.items():
@@ -244,8 +259,9 @@ def main():
         lines.append(f"JAX `jit(vmap(grad))`, pinned to one core (its child process): "
                      f"{jax_ns:.1f} ns/element; 1.5x that is {1.5 * jax_ns:.1f}, against "
                      f"the exact build's divider bound of {rows['exact']['bound_ns']:.1f} "
-                     "for the primal's divisions alone (the gradient runs them once, "
-                     "in its forward sweep).")
+                     "(the gradient runs the primal's divisions once, in its forward "
+                     f"sweep); rev's exact gradient / JAX's: {rows['exact']['grad_ns'] / jax_ns:.2f} "
+                     f"(without pipelining {rows['nopipe']['grad_ns'] / jax_ns:.2f}).")
     lines.append("zmm counts (vector_width=512 not set here): primal "
                  f"{rows['exact']['primal_div']['zmm']}, gradient "
                  f"{rows['exact']['grad_div']['zmm']}.")

@@ -79,7 +79,8 @@ struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
       llvm::cl::init(0)};
   PassOptions::Option<bool> pipelineSweeps{
       *this, "pipeline-sweeps",
-      llvm::cl::desc("--rev-pipeline-sweeps before the LLVM conversion (rev-to-llvm only): "
+      llvm::cl::desc("--rev-pipeline-sweeps before the LLVM conversion (CPU: rev-to-llvm, and "
+                     "rev-to-openmp on chunks of parallel loops): "
                      "element loops whose forward part divides run as vector loops, the next "
                      "vector's forward part interleaved with the current one's backward part "
                      "(exact: bit-for-bit the same results)"),

@@ -335,8 +335,14 @@ def RevPipelineSweeps : Pass<"rev-pipeline-sweeps", "::mlir::ModuleOp"> {
     the loop does not write and on values from outside the loop) holds at
     least `min-divisions` divisions or square roots, and the rest (the
     backward part) at least as many ops as that. Others are left alone.
-    `--rev-to-llvm` runs it last before the LLVM conversion (its
-    `pipeline-sweeps` option).
+    With `parallel-chunk` > 0, a one-dimensional `scf.parallel` (step 1, no
+    reductions) whose body qualifies the same way is first split into
+    chunks of that many elements (rounded up to whole vectors): an
+    `scf.parallel` over the chunks, each running an `scf.for` over its
+    elements, which is then pipelined (each thread pipelines its chunks).
+    `--rev-to-llvm` runs the pass last before the LLVM conversion and
+    `--rev-to-openmp` before `--convert-scf-to-openmp` (with chunks of 4096
+    elements), both under their `pipeline-sweeps` option.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"256",
@@ -344,6 +350,9 @@ def RevPipelineSweeps : Pass<"rev-pipeline-sweeps", "::mlir::ModuleOp"> {
     Option<"minDivisions", "min-divisions", "unsigned", /*default=*/"8",
            "Pipeline only loops whose forward part holds at least this many "
            "divisions or square roots">,
+    Option<"parallelChunk", "parallel-chunk", "unsigned", /*default=*/"0",
+           "Also pipeline qualifying one-dimensional scf.parallel loops, split "
+           "into chunks of this many elements (0: leave scf.parallel alone)">,
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::vector::VectorDialect"];

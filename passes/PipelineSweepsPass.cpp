@@ -105,15 +105,8 @@ struct Plan {
 
 /// The plan for `loop`, or nothing where it does not qualify (see the pass
 /// description).
-std::optional<Plan> analyse(scf::ForOp loop, func::FuncOp fn, unsigned vectorBits,
-                            unsigned minDivisions) {
-  if (loop.getNumResults() != 0)
-    return std::nullopt;
-  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
-  if (!step || *step != 1)
-    return std::nullopt;
-  Block *body = loop.getBody();
-  Value iv = loop.getInductionVar();
+std::optional<Plan> analyseBody(Block *body, Value iv, func::FuncOp fn, unsigned vectorBits,
+                                unsigned minDivisions) {
   // The float type: the first load's element type.
   FloatType elem;
   for (Operation &op : body->without_terminator())
@@ -208,6 +201,57 @@ std::optional<Plan> analyse(scf::ForOp loop, func::FuncOp fn, unsigned vectorBit
   if (plan.carried.empty())
     return std::nullopt;
   return plan;
+}
+
+std::optional<Plan> analyse(scf::ForOp loop, func::FuncOp fn, unsigned vectorBits,
+                            unsigned minDivisions) {
+  if (loop.getNumResults() != 0)
+    return std::nullopt;
+  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+  if (!step || *step != 1)
+    return std::nullopt;
+  return analyseBody(loop.getBody(), loop.getInductionVar(), fn, vectorBits, minDivisions);
+}
+
+/// A one-dimensional scf.parallel with step 1 and no reductions whose body
+/// would qualify as an scf.for's: split into chunks of `chunk` elements
+/// (scf.parallel over the chunks, an scf.for over each chunk's elements),
+/// the scf.for returned for pipelining.
+std::optional<scf::ForOp> chunkParallel(scf::ParallelOp par, func::FuncOp fn,
+                                        unsigned vectorBits, unsigned minDivisions,
+                                        unsigned chunk) {
+  if (par.getNumLoops() != 1 || par.getNumReductions() != 0 || par.getNumResults() != 0)
+    return std::nullopt;
+  std::optional<int64_t> step = getConstantIntValue(par.getStep()[0]);
+  if (!step || *step != 1)
+    return std::nullopt;
+  std::optional<Plan> plan =
+      analyseBody(par.getBody(), par.getInductionVars()[0], fn, vectorBits, minDivisions);
+  if (!plan)
+    return std::nullopt;
+  // whole vectors per chunk
+  int64_t size = std::max<int64_t>(chunk, plan->lanes);
+  size = (size + plan->lanes - 1) / plan->lanes * plan->lanes;
+  OpBuilder b(par);
+  Location loc = par.getLoc();
+  Value ub = par.getUpperBound()[0];
+  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+  Value csize = arith::ConstantIndexOp::create(b, loc, size);
+  auto chunks = scf::ParallelOp::create(b, loc, ValueRange{par.getLowerBound()[0]},
+                                        ValueRange{ub}, ValueRange{csize});
+  for (NamedAttribute a : par->getDiscardableAttrs())
+    chunks->setAttr(a.getName(), a.getValue());
+  b.setInsertionPointToStart(chunks.getBody());
+  Value start = chunks.getInductionVars()[0];
+  Value end = arith::MinSIOp::create(b, loc, arith::AddIOp::create(b, loc, start, csize), ub);
+  auto loop = scf::ForOp::create(b, loc, start, end, c1);
+  Block *from = par.getBody();
+  Block *to = loop.getBody();
+  to->getOperations().splice(to->begin(), from->getOperations(), from->begin(),
+                             std::prev(from->end()));
+  par.getInductionVars()[0].replaceAllUsesWith(loop.getInductionVar());
+  par.erase();
+  return loop;
 }
 
 /// Emits the vector forms of `loop`'s ops.
@@ -399,6 +443,12 @@ struct PipelineSweepsPass : public rev::impl::RevPipelineSweepsBase<PipelineSwee
     getOperation()->walk([&](func::FuncOp fn) {
       if (!fn->hasAttr(kNoaliasArgCountAttr))
         return;
+      if (parallelChunk > 0) {
+        SmallVector<scf::ParallelOp> pars;
+        fn.walk([&](scf::ParallelOp par) { pars.push_back(par); });
+        for (scf::ParallelOp par : pars)
+          (void)chunkParallel(par, fn, vectorBits, minDivisions, parallelChunk);
+      }
       fn.walk([&](scf::ForOp loop) {
         if (std::optional<Plan> plan = analyse(loop, fn, vectorBits, minDivisions))
           todo.emplace_back(loop, std::move(*plan));

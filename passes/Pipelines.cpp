@@ -113,6 +113,12 @@ void mlir::rev::buildRevToOpenMPPipeline(OpPassManager &pm, const RevToOpenMPOpt
     priv.minTripsPerElement = options.privatizeMinTripsPerElement;
     pm.addPass(createRevPrivatizeAtomics(priv));
   }
+  if (options.pipelineSweeps) {
+    RevPipelineSweepsOptions pipe;
+    pipe.vectorBits = options.preferVectorWidth ? unsigned(options.preferVectorWidth) : 256u;
+    pipe.parallelChunk = 4096;
+    pm.addPass(createRevPipelineSweeps(pipe));
+  }
   ConvertSCFToOpenMPPassOptions omp;
   omp.numThreads = options.numThreads;
   pm.addPass(createConvertSCFToOpenMPPass(omp));
