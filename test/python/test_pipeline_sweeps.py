@@ -125,3 +125,28 @@ def test_the_gradient_is_pipelined_and_the_option_turns_it_off():
 def test_the_flag_is_checked():
     with pytest.raises(RevError, match="pipeline_sweeps"):
         Program(source("besselj2_batched.mlir"), pipeline_sweeps="yes")
+
+
+def test_openmp_chunks_bit_for_bit():
+    """target="openmp": the element loop a rev.parallel_for, split into
+    chunks of 4096 elements, each pipelined; lengths around the chunk and
+    vector boundaries, one and two threads, against the unpipelined
+    program and the one-thread sequential one."""
+    src = source("besselj2_batched.mlir").replace(
+        "  rev.for %i = %c0 to %n step %c1 {\n", "  rev.parallel_for %i = %c0 to %n step %c1 {\n")
+    assert "rev.parallel_for" in src
+    progs = [Program(src, grad=["besselj2_batched"], target="openmp", num_threads=t,
+                     pipeline_sweeps=pipe) for t in (1, 2) for pipe in (True, False)]
+    seq = Program(source("besselj2_batched.mlir"), grad=["besselj2_batched"],
+                  pipeline_sweeps=False)
+    lowered_src = subprocess.run([REV_OPT, "--rev-ad", "--rev-to-openmp=num-threads=2"],
+                                 input=src, capture_output=True, text=True, check=True).stdout
+    assert any("llvm.alloca" in line and "vector<4xf64>" in line
+               for line in lowered_src.splitlines())
+    for n in (0, 3, 4095, 4096, 4097, 8195, 12289):
+        rng = np.random.default_rng(n)
+        x, yb = rng.uniform(0.5, 8.0, n), rng.uniform(0.5, 2.0, n)
+        want = bessel_results(seq, x, yb)
+        for p in progs:
+            for u, v in zip(bessel_results(p, x, yb), want):
+                assert np.array_equal(u, v), n

@@ -1,6 +1,7 @@
 // RUN: rev-opt %s --rev-pipeline-sweeps=min-divisions=2 -split-input-file | FileCheck %s
 // RUN: rev-opt %s --rev-pipeline-sweeps="min-divisions=2 vector-bits=512" -split-input-file | FileCheck %s --check-prefix=W512
 // RUN: rev-opt %s --rev-pipeline-sweeps -split-input-file | FileCheck %s --check-prefix=DEFAULT
+// RUN: rev-opt %s --rev-pipeline-sweeps="min-divisions=2 parallel-chunk=10" -split-input-file | FileCheck %s --check-prefix=CHUNK
 
 // A forward part of two divisions of X[i] (independent of the adjoints) and a
 // backward chain on Yb[i] that reads them and accumulates into Xb[i]: the loop
@@ -248,6 +249,48 @@ func.func @in_place(%X: memref<?xf64>, %n: index, %d0: f64, %d1: f64) attributes
     %m = arith.mulf %q0, %q1 : f64
     %a = arith.addf %m, %q0 : f64
     memref.store %a, %X[%i] : memref<?xf64>
+  }
+  return
+}
+
+// -----
+
+// parallel-chunk: a one-dimensional scf.parallel (no reductions) whose body
+// qualifies becomes an scf.parallel over chunks of that many elements
+// (rounded up to whole vectors: 10 -> 12), each chunk's elements an scf.for
+// that is pipelined. Without the option, scf.parallel is left alone.
+// CHECK-LABEL: func.func @chunked
+// CHECK-SAME: (%[[X:.*]]: memref<?xf64>, %{{.*}}: memref<?xf64>, %[[N:.*]]: index
+// CHECK-NOT: vector
+// CHECK: scf.parallel
+// CHECK-NOT: vector
+// CHECK: return
+// CHUNK-LABEL: func.func @chunked
+// CHUNK-SAME: (%[[X:.*]]: memref<?xf64>, %{{.*}}: memref<?xf64>, %[[N:.*]]: index
+// CHUNK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHUNK-DAG: %[[C12:.*]] = arith.constant 12 : index
+// CHUNK: scf.parallel (%[[S:.*]]) = (%[[C0]]) to (%[[N]]) step (%[[C12]]) {
+// CHUNK: %[[SE:.*]] = arith.addi %[[S]], %[[C12]]
+// CHUNK: %[[E:.*]] = arith.minsi %[[SE]], %[[N]]
+// CHUNK: arith.subi %[[E]], %[[S]]
+// CHUNK: scf.if
+// CHUNK: memref.alloca() : memref<2x2xvector<4xf64>>
+// CHUNK: vector.load %[[X]][%[[S]]]
+// CHUNK: scf.for
+// CHUNK: arith.remui
+// CHUNK: scf.for %{{.*}} = %{{.*}} to %[[E]]
+// CHUNK: scf.reduce
+func.func @chunked(%X: memref<?xf64>, %Xb: memref<?xf64>, %n: index, %d0: f64, %d1: f64) attributes {rev.noalias_arg_count = 13 : i64} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    %x = memref.load %X[%i] : memref<?xf64>
+    %q0 = arith.divf %x, %d0 : f64
+    %q1 = arith.divf %x, %d1 : f64
+    %m = arith.mulf %q0, %q1 : f64
+    %a = arith.addf %m, %q0 : f64
+    memref.store %a, %Xb[%i] : memref<?xf64>
+    scf.reduce
   }
   return
 }
