@@ -22,7 +22,9 @@
 //   }
 //   scf.for %i = %lb + nvec VL to %ub step 1 { F(i); B(i) }   // the rest
 //
-// The buffer's parity index is a run-time value, so LLVM cannot tell the
+// The buffer is allocated at the function's entry (or, under rev-to-openmp,
+// at the start of the enclosing scf.parallel's body: one per thread). The
+// buffer's parity index is a run-time value, so LLVM cannot tell the
 // stores of one half from the loads of the other and keeps the interleaved
 // order (with the values in registers, its scheduler gathers the next
 // vector's divisions at the end of the step again: measured no faster).
@@ -94,6 +96,10 @@ bool isLongLatency(Operation *op) {
   }
   return true;
 }
+
+/// At most this many carried values (the stack buffer: 2 x 1024 vectors,
+/// 64 KiB at 256 bits).
+constexpr size_t kMaxCarried = 1024;
 
 /// What the pipelined loop is made of.
 struct Plan {
@@ -198,7 +204,8 @@ std::optional<Plan> analyseBody(Block *body, Value iv, func::FuncOp fn, unsigned
       if (Operation *def = v.getDefiningOp();
           def && isForward.contains(def) && seen.insert(v).second)
         plan.carried.push_back(v);
-  if (plan.carried.empty())
+  // The carried values live in a stack buffer of 2 x carried vectors.
+  if (plan.carried.empty() || plan.carried.size() > kMaxCarried)
     return std::nullopt;
   return plan;
 }
@@ -386,7 +393,7 @@ private:
 };
 
 /// Rewrites `loop` as described at the top of the file.
-void pipeline(scf::ForOp loop, const Plan &plan) {
+void pipeline(scf::ForOp loop, const Plan &plan, bool perThread) {
   OpBuilder b(loop);
   Location loc = loop.getLoc();
   Value lb = loop.getLowerBound(), ub = loop.getUpperBound();
@@ -407,7 +414,21 @@ void pipeline(scf::ForOp loop, const Plan &plan) {
     emitter.broadcastOutsideValues();
     auto bufType = MemRefType::get({2, static_cast<int64_t>(plan.carried.size())},
                                    emitter.vectorType());
-    Value buf = memref::AllocaOp::create(b, loc, bufType);
+    // The buffer, once per function (at its entry: the loop may sit in
+    // another loop, and an alloca there would grow the stack every time),
+    // or once per iteration of the enclosing scf.parallel where its
+    // iterations run on threads (perThread: rev-to-openmp, which gives each
+    // iteration its own stack scope).
+    Operation *scope = loop->getParentOfType<func::FuncOp>();
+    if (perThread)
+      if (auto par = loop->getParentOfType<scf::ParallelOp>())
+        scope = par;
+    Value buf;
+    {
+      OpBuilder::InsertionGuard atScope(b);
+      b.setInsertionPointToStart(&scope->getRegion(0).front());
+      buf = memref::AllocaOp::create(b, loc, bufType);
+    }
     emitter.forward(lb, buf, c0);
     Value last = arith::SubIOp::create(b, loc, nvec, c1);
     auto steps = scf::ForOp::create(b, loc, c0, last, c1);
@@ -455,7 +476,7 @@ struct PipelineSweepsPass : public rev::impl::RevPipelineSweepsBase<PipelineSwee
       });
     });
     for (auto &[loop, plan] : todo)
-      pipeline(loop, plan);
+      pipeline(loop, plan, /*perThread=*/parallelChunk > 0);
   }
 };
 } // namespace

@@ -12,6 +12,8 @@
 
 // CHECK-LABEL: func.func @pipelined
 // CHECK-SAME: (%[[X:.*]]: memref<?xf64>, %[[YB:.*]]: memref<?xf64>, %[[XB:.*]]: memref<?xf64>, %[[LB:.*]]: index, %[[UB:.*]]: index)
+//   the buffer: once, at the function's entry
+// CHECK-NEXT: %[[BUF:.*]] = memref.alloca() : memref<2x2xvector<4xf64>>
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
 // CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
@@ -22,9 +24,8 @@
 // CHECK: %[[END:.*]] = arith.addi %[[LB]], %[[FULL]]
 // CHECK: %[[ANY:.*]] = arith.cmpi sgt, %[[NVEC]], %[[C0]]
 // CHECK: scf.if %[[ANY]] {
-// CHECK-DAG: %[[D0:.*]] = vector.broadcast %{{.*}} : f64 to vector<4xf64>
-// CHECK-DAG: %[[D1:.*]] = vector.broadcast %{{.*}} : f64 to vector<4xf64>
-// CHECK-DAG: %[[BUF:.*]] = memref.alloca() : memref<2x2xvector<4xf64>>
+// CHECK-NEXT: %[[D0:.*]] = vector.broadcast %{{.*}} : f64 to vector<4xf64>
+// CHECK-NEXT: %[[D1:.*]] = vector.broadcast %{{.*}} : f64 to vector<4xf64>
 //   the first vector's forward part, into half 0
 // CHECK: %[[X0:.*]] = vector.load %[[X]][%[[LB]]] : memref<?xf64>, vector<4xf64>
 // CHECK: %[[Q0:.*]] = arith.divf %[[X0]], %[[D0]] : vector<4xf64>
@@ -100,8 +101,8 @@ func.func @pipelined(%X: memref<?xf64>, %Yb: memref<?xf64>, %Xb: memref<?xf64>, 
 // f32: 8 lanes in 256 bits; a square root counts as a division; a value
 // from outside the loop is broadcast once.
 // CHECK-LABEL: func.func @f32_sqrt
-// CHECK: vector.broadcast %{{.*}} : f32 to vector<8xf32>
 // CHECK: memref.alloca() : memref<2x2xvector<8xf32>>
+// CHECK: vector.broadcast %{{.*}} : f32 to vector<8xf32>
 // CHECK: math.sqrt %{{.*}} : vector<8xf32>
 // CHECK: arith.divf %{{.*}} : vector<8xf32>
 func.func @f32_sqrt(%X: memref<?xf32>, %Yb: memref<?xf32>, %Xb: memref<?xf32>, %n: index, %k: f32) attributes {rev.noalias_arg_count = 16 : i64} {
@@ -258,7 +259,9 @@ func.func @in_place(%X: memref<?xf64>, %n: index, %d0: f64, %d1: f64) attributes
 // parallel-chunk: a one-dimensional scf.parallel (no reductions) whose body
 // qualifies becomes an scf.parallel over chunks of that many elements
 // (rounded up to whole vectors: 10 -> 12), each chunk's elements an scf.for
-// that is pipelined. Without the option, scf.parallel is left alone.
+// that is pipelined, the buffer at the start of the chunk's body (one per
+// thread once the chunks run on threads). Without the option, scf.parallel
+// is left alone.
 // CHECK-LABEL: func.func @chunked
 // CHECK-SAME: (%[[X:.*]]: memref<?xf64>, %{{.*}}: memref<?xf64>, %[[N:.*]]: index
 // CHECK-NOT: vector
@@ -270,11 +273,11 @@ func.func @in_place(%X: memref<?xf64>, %n: index, %d0: f64, %d1: f64) attributes
 // CHUNK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHUNK-DAG: %[[C12:.*]] = arith.constant 12 : index
 // CHUNK: scf.parallel (%[[S:.*]]) = (%[[C0]]) to (%[[N]]) step (%[[C12]]) {
-// CHUNK: %[[SE:.*]] = arith.addi %[[S]], %[[C12]]
+// CHUNK-NEXT: memref.alloca() : memref<2x2xvector<4xf64>>
+// CHUNK-NEXT: %[[SE:.*]] = arith.addi %[[S]], %[[C12]]
 // CHUNK: %[[E:.*]] = arith.minsi %[[SE]], %[[N]]
 // CHUNK: arith.subi %[[E]], %[[S]]
 // CHUNK: scf.if
-// CHUNK: memref.alloca() : memref<2x2xvector<4xf64>>
 // CHUNK: vector.load %[[X]][%[[S]]]
 // CHUNK: scf.for
 // CHUNK: arith.remui
