@@ -75,9 +75,11 @@ static std::unique_ptr<Pass> memrefToLLVM(bool pooledAlloc) {
 
 void mlir::rev::buildStandardToLLVMPipeline(OpPassManager &pm, bool pooledAlloc) {
   pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());
+  // math-to-libm splits a vector op (--rev-pipeline-sweeps makes them) into
+  // vector.extract/insert around scalar calls: vector-to-llvm comes after.
   pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(memrefToLLVM(pooledAlloc));
   pm.addPass(createArithToLLVMConversionPass());
@@ -128,9 +130,9 @@ void mlir::rev::buildRevToOpenMPPipeline(OpPassManager &pm, const RevToOpenMPOpt
   // Bessel gradient, which stays ~1.3x the sequential build's; the cause is
   // elsewhere, docs/parallel.md.)
   pm.addPass(createCanonicalizerPass());
-  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   // Before --convert-scf-to-cf: --convert-scf-to-openmp wraps each loop body
   // in memref.alloca_scope, whose region must stay a single block.

@@ -150,3 +150,56 @@ def test_openmp_chunks_bit_for_bit():
         for p in progs:
             for u, v in zip(bessel_results(p, x, yb), want):
                 assert np.array_equal(u, v), n
+
+
+MATH_OPS = ["math.sin", "math.exp", "math.erf", "math.tanh", "math.cbrt", "math.log1p",
+            "math.atan", "math.sqrt", "math.absf", "math.expm1", "math.cos", "math.log"]
+
+
+def math_program():
+    """Eight divisions per element, then math ops on their results (some
+    lowered to LLVM intrinsics, some to libm calls, which split vector ops
+    into scalar calls), powf and atan2, added into Y[i]."""
+    lines = ["rev.func @m(%X: memref<?xf64>, %Y: memref<?xf64>) {",
+             "  %c0 = arith.constant 0 : index", "  %c1 = arith.constant 1 : index",
+             "  %n = memref.dim %X, %c0 : memref<?xf64>",
+             "  %p = arith.constant 1.5 : f64"]
+    lines += [f"  %d{k} = arith.constant {3.0 + k * 1.7} : f64" for k in range(8)]
+    lines += ["  rev.for %i = %c0 to %n step %c1 {",
+              "    %x = memref.load %X[%i] : memref<?xf64>"]
+    lines += [f"    %q{k} = arith.divf %x, %d{k} : f64" for k in range(8)]
+    acc = "%q0"
+    for k, op in enumerate(MATH_OPS):
+        lines += [f"    %m{k} = {op} %q{k % 8} : f64", f"    %a{k} = arith.addf {acc}, %m{k} : f64"]
+        acc = f"%a{k}"
+    lines += [f"    %pw = math.powf {acc}, %p : f64", "    %at = math.atan2 %pw, %q3 : f64",
+              "    rev.add_at %Y[%i], %at : memref<?xf64>", "  }", "  rev.return", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def test_math_ops_in_pipelined_loops():
+    src = math_program()
+    lowered_src = subprocess.run([REV_OPT, "--rev-ad", "--rev-to-llvm"], input=src,
+                                 capture_output=True, text=True, check=True).stdout
+    assert "vector.extract" not in lowered_src
+    assert any("llvm.alloca" in line and "vector<4xf64>" in line
+               for line in lowered_src.splitlines())
+    on, off = Program(src, grad=["m"]), Program(src, grad=["m"], pipeline_sweeps=False)
+    g = on.gradient_names["m"]
+    for n in (0, 1, 5, 8, 13, 101):
+        x = np.random.default_rng(n).uniform(0.5, 4.0, n)
+        res = []
+        for p in (on, off):
+            y, xb = np.zeros(n), np.zeros(n)
+            p.call("m", x, y)
+            p.call(g, x, np.zeros(n), xb, np.ones(n))
+            res.append((y, xb))
+        assert np.array_equal(res[0][0], res[1][0]) and np.array_equal(res[0][1], res[1][1]), n
+        if n:
+            def f(x):
+                y = np.zeros(n)
+                on.call("m", x, y)
+                return y
+            h = 1e-6
+            np.testing.assert_allclose(res[0][1], (f(x + h) - f(x - h)) / (2 * h),
+                                       rtol=1e-5, atol=1e-7)
