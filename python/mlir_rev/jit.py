@@ -490,7 +490,8 @@ class Program:
             value); forward results never. False: every recovery computed as
             written.
     pipeline_sweeps: `rev-to-llvm`'s `pipeline-sweeps` (default True; the
-            sequential CPU target only): an element loop whose forward part
+            CPU targets: under target="openmp" a rev.parallel_for is split
+            into chunks of 4096 elements first): an element loop whose forward part
             divides (28 divisions per element in the batched Bessel series)
             and whose backward part then runs a chain of multiply-adds
             becomes a vector loop that runs the next vector's forward part
