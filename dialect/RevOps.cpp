@@ -820,12 +820,20 @@ static LogicalResult verifyCallShape(OpT op) {
   return success();
 }
 
+/// `v` with memref.cast ops peeled off: a cast (shape or layout spelled
+/// differently) is the same memory, whole.
+static Value castSource(Value v) {
+  while (auto cast = v.getDefiningOp<memref::CastOp>())
+    v = cast.getSource();
+  return v;
+}
+
 std::optional<std::pair<unsigned, unsigned>>
 mlir::rev::findWrittenAlias(ValueRange operands, function_ref<bool(unsigned)> written) {
   for (unsigned i = 0, e = operands.size(); i < e; ++i)
     for (unsigned j = i + 1; j < e; ++j)
-      if (operands[i] == operands[j] && isa<MemRefType>(operands[i].getType()) &&
-          (written(i) || written(j)))
+      if (isa<MemRefType>(operands[i].getType()) &&
+          castSource(operands[i]) == castSource(operands[j]) && (written(i) || written(j)))
         return std::make_pair(i, j);
   return std::nullopt;
 }

@@ -83,7 +83,7 @@ struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
                      "rev-to-openmp on chunks of parallel loops): "
                      "element loops whose forward part divides run as vector loops, the next "
                      "vector's forward part interleaved with the current one's backward part "
-                     "(exact: bit-for-bit the same results)"),
+                     "(exact: bit-for-bit the same results, fast-math 'fast' aside)"),
       llvm::cl::init(true)};
   PassOptions::Option<std::string> fastMath{
       *this, "fast-math",

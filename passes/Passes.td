@@ -320,26 +320,35 @@ def RevPipelineSweeps : Pass<"rev-pipeline-sweeps", "::mlir::ModuleOp"> {
     part of the *current* one (software pipelining), so that the divisions
     overlap the backward chain. The forward values cross from one step to
     the next through a two-slot stack buffer indexed by the step's parity
-    (which also keeps LLVM from gathering the divisions again); the
-    elements left over after the last full vector run in the original loop.
-    Exact: every element sees the same operations in the same order, only
-    the order across elements changes (bit-for-bit the same results).
+    (which also keeps LLVM from gathering the divisions again), one buffer
+    per pipelined loop at the function's entry; the elements left over
+    after the last full vector run in the original loop. Exact: every
+    element sees the same operations in the same order, only the order
+    across elements changes (bit-for-bit the same results, except under
+    fast-math flags that let LLVM reassociate or contract, `fast`).
 
     A loop qualifies when, in a function lowered from a rev.func with
     memref-noalias (`rev.noalias_arg_count`: rev forbids a written memref
-    argument to share memory with another one), it is an innermost
+    argument to share memory with another one), it is an innermost signed
     `scf.for` with step 1 and no results whose body holds only
     `memref.load`/`memref.store` of rank-1 identity-layout memref arguments
     at the induction variable and arith/math elementwise ops on one float
-    type; the forward part (every op that depends only on loads of memrefs
-    the loop does not write and on values from outside the loop) holds at
-    least `min-divisions` divisions or square roots, and the rest (the
-    backward part) at least as many ops as that. Others are left alone.
+    type. Its forward part is its divisions and square roots (a division by
+    a constant power of two is not one) and the ops they are computed from,
+    provided those depend only on loads of memrefs the loop does not write
+    and on values from outside the loop; everything else is the backward
+    part. The forward part must hold at least `min-divisions` divisions or
+    square roots, and the backward part at least as many ops as the forward
+    part has divisions. Loops in an `scf.parallel` are left alone unless
+    `parallel-chunk` > 0.
+
     With `parallel-chunk` > 0, a one-dimensional `scf.parallel` (step 1, no
     reductions) whose body qualifies the same way is first split into
     chunks of that many elements (rounded up to whole vectors): an
     `scf.parallel` over the chunks, each running an `scf.for` over its
-    elements, which is then pipelined (each thread pipelines its chunks).
+    elements, which is then pipelined, its buffer at the start of the
+    enclosing `scf.parallel`'s body (each iteration, so each thread, has its
+    own: the OpenMP conversion gives each iteration a stack scope).
     `--rev-to-llvm` runs the pass last before the LLVM conversion and
     `--rev-to-openmp` before `--convert-scf-to-openmp` (with chunks of 4096
     elements), both under their `pipeline-sweeps` option.

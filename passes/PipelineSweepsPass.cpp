@@ -212,7 +212,7 @@ std::optional<Plan> analyseBody(Block *body, Value iv, func::FuncOp fn, unsigned
 
 std::optional<Plan> analyse(scf::ForOp loop, func::FuncOp fn, unsigned vectorBits,
                             unsigned minDivisions) {
-  if (loop.getNumResults() != 0)
+  if (loop.getNumResults() != 0 || loop.getUnsignedCmp())
     return std::nullopt;
   std::optional<int64_t> step = getConstantIntValue(loop.getStep());
   if (!step || *step != 1)
@@ -250,7 +250,9 @@ std::optional<scf::ForOp> chunkParallel(scf::ParallelOp par, func::FuncOp fn,
     chunks->setAttr(a.getName(), a.getValue());
   b.setInsertionPointToStart(chunks.getBody());
   Value start = chunks.getInductionVars()[0];
-  Value end = arith::MinSIOp::create(b, loc, arith::AddIOp::create(b, loc, start, csize), ub);
+  // start + min(size, ub - start): no overflow (start < ub here)
+  Value rest = arith::SubIOp::create(b, loc, ub, start);
+  Value end = arith::AddIOp::create(b, loc, start, arith::MinUIOp::create(b, loc, csize, rest));
   auto loop = scf::ForOp::create(b, loc, start, end, c1);
   Block *from = par.getBody();
   Block *to = loop.getBody();
@@ -401,11 +403,15 @@ void pipeline(scf::ForOp loop, const Plan &plan, bool perThread) {
   Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
   Value c2 = arith::ConstantIndexOp::create(b, loc, 2);
   Value vl = arith::ConstantIndexOp::create(b, loc, plan.lanes);
-  Value count = arith::MaxSIOp::create(b, loc, arith::SubIOp::create(b, loc, ub, lb), c0);
+  // ub - lb wraps for extreme bounds; once ub > lb (signed) it is exact as
+  // an unsigned number.
+  Value nonEmpty = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, ub, lb);
+  Value count = arith::SelectOp::create(b, loc, nonEmpty,
+                                        arith::SubIOp::create(b, loc, ub, lb), c0);
   Value nvec = arith::DivUIOp::create(b, loc, count, vl);
   Value vecEnd =
       arith::AddIOp::create(b, loc, lb, arith::MulIOp::create(b, loc, nvec, vl));
-  Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, nvec, c0);
+  Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, nvec, c0);
   Emitter emitter(b, loop, plan);
   auto ifOp = scf::IfOp::create(b, loc, any, /*withElseRegion=*/false);
   {
@@ -471,6 +477,12 @@ struct PipelineSweepsPass : public rev::impl::RevPipelineSweepsBase<PipelineSwee
           (void)chunkParallel(par, fn, vectorBits, minDivisions, parallelChunk);
       }
       fn.walk([&](scf::ForOp loop) {
+        // A loop in an scf.parallel's body gets its buffer there (one per
+        // iteration, so per thread); that needs the stack scope that
+        // convert-scf-to-openmp gives each iteration: only in that mode
+        // (parallel-chunk > 0, rev-to-openmp). Otherwise such loops stay.
+        if (parallelChunk == 0 && loop->getParentOfType<scf::ParallelOp>())
+          return;
         if (std::optional<Plan> plan = analyse(loop, fn, vectorBits, minDivisions))
           todo.emplace_back(loop, std::move(*plan));
       });

@@ -498,7 +498,8 @@ class Program:
             interleaved with the current one's backward part, so that the
             divisions overlap the chain (--rev-pipeline-sweeps; docs/ad.md
             "Software-pipelined sweeps"). Exact: bit for bit the results of
-            False.
+            False (unless fast_math="fast", which lets LLVM reassociate
+            differently in the two forms).
     reassociate_reductions: a parallel loop's float sums (`reduce`
             accumulators: the adjoint of a shared scalar) may be added in any
             order (`rev-to-llvm`'s `reassociate-reductions`: `reassoc` on the

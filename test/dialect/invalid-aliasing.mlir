@@ -59,3 +59,21 @@ rev.func @aliased_call(%A: memref<4xf64>) {
   rev.call @writes(%A, %A) : (memref<4xf64>, memref<4xf64>) -> ()
   rev.return
 }
+
+// -----
+
+rev.func @writes_dyn(%A: memref<?xf64>, %B: memref<?xf64>) {
+  %c0 = arith.constant 0 : index
+  %one = arith.constant 1.0 : f64
+  rev.add_at %A[%c0], %one : memref<?xf64>
+  rev.return
+}
+
+// The same memory through casts (whole-memref views): aliasing too.
+rev.func @aliased_through_casts(%A: memref<?xf64>) {
+  %s = memref.cast %A : memref<?xf64> to memref<4xf64>
+  %d = memref.cast %s : memref<4xf64> to memref<?xf64>
+  // expected-error @below {{passes the same memref as operands #0 and #1 and the callee writes it}}
+  rev.call @writes_dyn(%A, %d) : (memref<?xf64>, memref<?xf64>) -> ()
+  rev.return
+}

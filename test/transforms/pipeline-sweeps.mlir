@@ -17,12 +17,14 @@
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
 // CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
+//   the trip count, 0 when ub <= lb (ub - lb is then exact as an unsigned number)
+// CHECK: %[[NONEMPTY:.*]] = arith.cmpi sgt, %[[UB]], %[[LB]]
 // CHECK: %[[N:.*]] = arith.subi %[[UB]], %[[LB]]
-// CHECK: %[[COUNT:.*]] = arith.maxsi %[[N]], %[[C0]]
+// CHECK: %[[COUNT:.*]] = arith.select %[[NONEMPTY]], %[[N]], %[[C0]]
 // CHECK: %[[NVEC:.*]] = arith.divui %[[COUNT]], %[[C4]]
 // CHECK: %[[FULL:.*]] = arith.muli %[[NVEC]], %[[C4]]
 // CHECK: %[[END:.*]] = arith.addi %[[LB]], %[[FULL]]
-// CHECK: %[[ANY:.*]] = arith.cmpi sgt, %[[NVEC]], %[[C0]]
+// CHECK: %[[ANY:.*]] = arith.cmpi ne, %[[NVEC]], %[[C0]]
 // CHECK: scf.if %[[ANY]] {
 // CHECK-NEXT: %[[D0:.*]] = vector.broadcast %{{.*}} : f64 to vector<4xf64>
 // CHECK-NEXT: %[[D1:.*]] = vector.broadcast %{{.*}} : f64 to vector<4xf64>
@@ -237,6 +239,47 @@ func.func @strided(%X: memref<?xf64, strided<[2]>>, %Xb: memref<?xf64>, %n: inde
   return
 }
 
+// CHECK-LABEL: func.func @unsigned_loop
+// CHECK-NOT: vector
+// CHECK: return
+func.func @unsigned_loop(%X: memref<?xf64>, %Xb: memref<?xf64>, %n: index, %d0: f64, %d1: f64) attributes {rev.noalias_arg_count = 13 : i64} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.for unsigned %i = %c0 to %n step %c1 {
+    %x = memref.load %X[%i] : memref<?xf64>
+    %q0 = arith.divf %x, %d0 : f64
+    %q1 = arith.divf %x, %d1 : f64
+    %m = arith.mulf %q0, %q1 : f64
+    %a = arith.addf %m, %q0 : f64
+    memref.store %a, %Xb[%i] : memref<?xf64>
+  }
+  return
+}
+
+// In an scf.parallel's body, without parallel-chunk (whose pipeline gives
+// each iteration a stack scope): left alone, a buffer at the function's
+// entry would be shared by the threads.
+// CHECK-LABEL: func.func @in_parallel_body
+// CHECK-NOT: vector
+// CHECK: return
+func.func @in_parallel_body(%X: memref<?xf64>, %Xb: memref<?xf64>, %n: index, %d0: f64, %d1: f64) attributes {rev.noalias_arg_count = 13 : i64} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  scf.parallel (%r) = (%c0) to (%c4) step (%c1) {
+    scf.for %i = %c0 to %n step %c1 {
+      %x = memref.load %X[%i] : memref<?xf64>
+      %q0 = arith.divf %x, %d0 : f64
+      %q1 = arith.divf %x, %d1 : f64
+      %m = arith.mulf %q0, %q1 : f64
+      %a = arith.addf %m, %q0 : f64
+      memref.store %a, %Xb[%i] : memref<?xf64>
+    }
+    scf.reduce
+  }
+  return
+}
+
 // CHECK-LABEL: func.func @in_place
 // CHECK-NOT: vector
 // CHECK: return
@@ -274,9 +317,10 @@ func.func @in_place(%X: memref<?xf64>, %n: index, %d0: f64, %d1: f64) attributes
 // CHUNK-DAG: %[[C12:.*]] = arith.constant 12 : index
 // CHUNK: scf.parallel (%[[S:.*]]) = (%[[C0]]) to (%[[N]]) step (%[[C12]]) {
 // CHUNK-NEXT: memref.alloca() : memref<2x2xvector<4xf64>>
-// CHUNK-NEXT: %[[SE:.*]] = arith.addi %[[S]], %[[C12]]
-// CHUNK: %[[E:.*]] = arith.minsi %[[SE]], %[[N]]
-// CHUNK: arith.subi %[[E]], %[[S]]
+// CHUNK-NEXT: %[[REST:.*]] = arith.subi %[[N]], %[[S]]
+// CHUNK-NEXT: %[[SIZE:.*]] = arith.minui %[[C12]], %[[REST]]
+// CHUNK-NEXT: %[[E:.*]] = arith.addi %[[S]], %[[SIZE]]
+// CHUNK: arith.cmpi sgt, %[[E]], %[[S]]
 // CHUNK: scf.if
 // CHUNK: vector.load %[[X]][%[[S]]]
 // CHUNK: scf.for
