@@ -355,7 +355,7 @@ def RevPipelineSweeps : Pass<"rev-pipeline-sweeps", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"256",
-           "Vector width in bits (128, 256 or 512): lanes = bits / float width">,
+           "Vector width in bits (128, 256, 512 or 1024): lanes = bits / float width">,
     Option<"minDivisions", "min-divisions", "unsigned", /*default=*/"8",
            "Pipeline only loops whose forward part holds at least this many "
            "divisions or square roots">,
@@ -365,6 +365,40 @@ def RevPipelineSweeps : Pass<"rev-pipeline-sweeps", "::mlir::ModuleOp"> {
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::vector::VectorDialect"];
+}
+
+def RevDivideByConstants : Pass<"rev-divide-by-constants"> {
+  let summary = "Divide float vectors by constants exactly, with multiplications and FMAs";
+  let description = [{
+    Rewrites `arith.divf %a, %c` on 1-D float vectors (f32, f64) whose
+    divisor is a splat constant (a dense splat or a `vector.broadcast` of a
+    scalar constant) into a multiplication by the rounded reciprocal
+    y = RN(1/c) and one or two Markstein corrections
+    (`r = fma(q, -c, a)`, `q = fma(r, y, q)`), which give exactly the
+    correctly rounded quotient, bit for bit that of the division. Each
+    constant is certified when the pass runs: one correction when
+    |c y - 1| <= 2^-(p+1) (p the precision), two when
+    |c y - 1| C (1 + 2^(4-p)) < 1 (C the integral significand of c); the
+    proof is in the source file. Constants that are powers of two (LLVM
+    multiplies already), that fail both tests, or that lie outside
+    [2^-64, 2^64] (f64; [2^-16, 2^16] for f32) keep their division.
+
+    The proof needs every intermediate value normal and finite, so per
+    numerator and block one `scf.if` tests that every lane of the numerator
+    lies in [2^(emin + 2p + 2k), 2^(emax - k - 4)] (k = 64 for f64, 16 for
+    f32: [2^-788, 2^955] and [2^-46, 2^107]) and runs the multiplications, else the divisions: zeros,
+    infinities, NaNs, subnormal and very large numerators take the
+    division. All the divisions of one value share the test.
+
+    Only vector divisions are rewritten (--rev-pipeline-sweeps makes them):
+    in a scalar loop the branch would keep LLVM from vectorising it.
+    Divisions with fast-math flags other than `contract` are left alone
+    (under `arcp` LLVM multiplies by the reciprocal, inexactly). Run by
+    `--rev-to-llvm` and `--rev-to-openmp` after --rev-pipeline-sweeps
+    (their option `divide-by-constants`, default on).
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect", "::mlir::vector::VectorDialect"];
 }
 
 def RevCheckMemrefCasts : Pass<"rev-check-memref-casts", "::mlir::ModuleOp"> {
