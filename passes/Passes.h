@@ -85,6 +85,19 @@ struct RevToLLVMOptions : public PassPipelineOptions<RevToLLVMOptions> {
                      "vector's forward part interleaved with the current one's backward part "
                      "(exact: bit-for-bit the same results, fast-math 'fast' aside)"),
       llvm::cl::init(true)};
+  PassOptions::Option<unsigned> sweepVectorBits{
+      *this, "sweep-vector-bits",
+      llvm::cl::desc("--rev-pipeline-sweeps's vector-bits (128, 256, 512 or 1024; 0, the "
+                     "default: 1024). Wider than the machine's registers, LLVM splits "
+                     "each vector op into independent parts: more chains of the backward "
+                     "sweep in flight per step (exact: the same operations per element)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<bool> divideByConstants{
+      *this, "divide-by-constants",
+      llvm::cl::desc("--rev-divide-by-constants after --rev-pipeline-sweeps: vector divisions "
+                     "by constants become multiplications by the reciprocal with FMA "
+                     "corrections, proven exact (bit-for-bit the divisions' results)"),
+      llvm::cl::init(true)};
   PassOptions::Option<std::string> fastMath{
       *this, "fast-math",
       llvm::cl::desc("Fast-math flags for the float ops of the lowered functions "

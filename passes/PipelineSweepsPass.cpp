@@ -460,9 +460,9 @@ struct PipelineSweepsPass : public rev::impl::RevPipelineSweepsBase<PipelineSwee
   using RevPipelineSweepsBase::RevPipelineSweepsBase;
 
   void runOnOperation() override {
-    if (vectorBits != 128 && vectorBits != 256 && vectorBits != 512) {
+    if (vectorBits != 128 && vectorBits != 256 && vectorBits != 512 && vectorBits != 1024) {
       getOperation()->emitError()
-          << "--rev-pipeline-sweeps: vector-bits must be 128, 256 or 512, got "
+          << "--rev-pipeline-sweeps: vector-bits must be 128, 256, 512 or 1024, got "
           << static_cast<unsigned>(vectorBits);
       return signalPassFailure();
     }

@@ -500,6 +500,19 @@ class Program:
             "Software-pipelined sweeps"). Exact: bit for bit the results of
             False (unless fast_math="fast", which lets LLVM reassociate
             differently in the two forms).
+    divide_by_constants: `rev-to-llvm`'s `divide-by-constants` (default
+            True): in those vector loops a division by a constant c becomes
+            a multiplication by RN(1/c) with one or two FMA corrections,
+            proven to give the correctly rounded quotient (bit for bit the
+            division's; numerators that are zero, infinite, NaN, or beyond
+            2^-788 .. 2^955 take the division; --rev-divide-by-constants,
+            docs/ad.md "Division by constants").
+    sweep_vector_bits: the vector width of those pipelined loops
+            (`rev-to-llvm`'s `sweep-vector-bits`: 128, 256, 512 or 1024;
+            None, the default, is 1024). Wider than the machine's
+            registers, LLVM splits each vector op into independent parts,
+            so several backward chains run per step. Exact: the same
+            operations per element at every width.
     reassociate_reductions: a parallel loop's float sums (`reduce`
             accumulators: the adjoint of a shared scalar) may be added in any
             order (`rev-to-llvm`'s `reassociate-reductions`: `reassoc` on the
@@ -606,7 +619,8 @@ class Program:
                  privatize_atomics: bool = True, chip: str = "sm_90",
                  gpu_format: str = "isa", block_size: int = 256, memory_budget=None,
                  loop_budget=0, fuse_sweeps: bool = True, adjoint_only: bool = True,
-                 seeds: int = 1, pipeline_sweeps: bool = True):
+                 seeds: int = 1, pipeline_sweeps: bool = True,
+                 divide_by_constants: bool = True, sweep_vector_bits=None):
         """grad: functions to differentiate with --rev-ad (gives `@f_grad`);
         fwd: functions to differentiate with --rev-fwd (gives `@f_fwd`);
         hvp: functions whose gradient is differentiated forwards (gives
@@ -650,6 +664,12 @@ class Program:
         _check_flag(fold_zero_adjoints, "fold_zero_adjoints")
         _check_flag(fold_recoveries, "fold_recoveries")
         _check_flag(pipeline_sweeps, "pipeline_sweeps")
+        _check_flag(divide_by_constants, "divide_by_constants")
+        if sweep_vector_bits is not None and (not _is_int(sweep_vector_bits) or
+                                              sweep_vector_bits not in (128, 256, 512, 1024)):
+            raise RevError(f"sweep_vector_bits must be None, 128, 256, 512 or 1024, got "
+                           f"{sweep_vector_bits!r}")
+        sweep_vector_bits = 0 if sweep_vector_bits is None else int(sweep_vector_bits)
         _check_flag(reassociate_reductions, "reassociate_reductions")
         if vector_width is not None and (not _is_int(vector_width) or
                                          vector_width not in (128, 256, 512)):
@@ -751,6 +771,8 @@ class Program:
                         f"fold-zero-adjoints={int(bool(fold_zero_adjoints))} "
                         f"fold-recoveries={int(bool(fold_recoveries))} "
                         f"pipeline-sweeps={int(bool(pipeline_sweeps))} "
+                        f"divide-by-constants={int(bool(divide_by_constants))} "
+                        f"sweep-vector-bits={sweep_vector_bits} "
                         f"reassociate-reductions={int(bool(reassociate_reductions))} "
                         f"prefer-vector-width={vector_width} "
                         f"fast-math={fast_math} pooled-alloc=1{target_options}}})")

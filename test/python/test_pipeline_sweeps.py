@@ -55,10 +55,13 @@ def bessel_results(prog, x, yb):
     return y, xb, yb, y2
 
 
-@pytest.mark.parametrize("vector_width", [None, 128, 512])
-def test_bessel_bit_for_bit_and_closed_form(vector_width):
+@pytest.mark.parametrize("sweep_vector_bits,vector_width,divide",
+                         [(None, None, True), (128, None, True), (256, None, False),
+                          (512, 512, True), (1024, 128, False)])
+def test_bessel_bit_for_bit_and_closed_form(sweep_vector_bits, vector_width, divide):
     on = Program(source("besselj2_batched.mlir"), grad=["besselj2_batched"],
-                 vector_width=vector_width)
+                 vector_width=vector_width, sweep_vector_bits=sweep_vector_bits,
+                 divide_by_constants=divide)
     off = Program(source("besselj2_batched.mlir"), grad=["besselj2_batched"],
                   vector_width=vector_width, pipeline_sweeps=False)
     for n in LENGTHS:
@@ -101,7 +104,7 @@ def test_divisor_from_a_second_array_against_finite_differences():
                                  capture_output=True, text=True, check=True).stdout
     grad_fn = lowered_src[lowered_src.index("llvm.func @scaled_grad("):]
     grad_fn = grad_fn[:grad_fn.index("llvm.func", 10)]
-    assert "vector<4xf64>" in grad_fn and "llvm.alloca" in grad_fn
+    assert "vector<16xf64>" in grad_fn and "llvm.alloca" in grad_fn
 
 
 def lowered(*options):
@@ -113,18 +116,23 @@ def lowered(*options):
 
 def test_the_gradient_is_pipelined_and_the_option_turns_it_off():
     # the two-slot buffer of carried vectors, 28 divisions' results and h2
+    # (1024 bits by default: 16 lanes)
     buffers = [line for line in lowered().splitlines()
-               if "llvm.alloca" in line and "vector<4xf64>" in line]
+               if "llvm.alloca" in line and "vector<16xf64>" in line]
     assert buffers, "no pipelined loop in the lowered Bessel module"
     assert not [line for line in lowered("pipeline-sweeps=0").splitlines()
                 if "llvm.alloca" in line and "vector<" in line]
-    wide = lowered("prefer-vector-width=512")
-    assert any("llvm.alloca" in line and "vector<8xf64>" in line for line in wide.splitlines())
+    narrow = lowered("sweep-vector-bits=256")
+    assert any("llvm.alloca" in line and "vector<4xf64>" in line for line in narrow.splitlines())
 
 
 def test_the_flag_is_checked():
     with pytest.raises(RevError, match="pipeline_sweeps"):
         Program(source("besselj2_batched.mlir"), pipeline_sweeps="yes")
+    with pytest.raises(RevError, match="divide_by_constants"):
+        Program(source("besselj2_batched.mlir"), divide_by_constants=2)
+    with pytest.raises(RevError, match="sweep_vector_bits"):
+        Program(source("besselj2_batched.mlir"), sweep_vector_bits=2048)
 
 
 def test_openmp_chunks_bit_for_bit():
@@ -141,7 +149,7 @@ def test_openmp_chunks_bit_for_bit():
                   pipeline_sweeps=False)
     lowered_src = subprocess.run([REV_OPT, "--rev-ad", "--rev-to-openmp=num-threads=2"],
                                  input=src, capture_output=True, text=True, check=True).stdout
-    assert any("llvm.alloca" in line and "vector<4xf64>" in line
+    assert any("llvm.alloca" in line and "vector<16xf64>" in line
                for line in lowered_src.splitlines())
     for n in (0, 3, 4095, 4096, 4097, 8195, 12289):
         rng = np.random.default_rng(n)
@@ -182,7 +190,7 @@ def test_math_ops_in_pipelined_loops():
     lowered_src = subprocess.run([REV_OPT, "--rev-ad", "--rev-to-llvm"], input=src,
                                  capture_output=True, text=True, check=True).stdout
     assert "vector.extract" not in lowered_src
-    assert any("llvm.alloca" in line and "vector<4xf64>" in line
+    assert any("llvm.alloca" in line and "vector<16xf64>" in line
                for line in lowered_src.splitlines())
     on, off = Program(src, grad=["m"]), Program(src, grad=["m"], pipeline_sweeps=False)
     g = on.gradient_names["m"]

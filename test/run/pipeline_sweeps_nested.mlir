@@ -1,19 +1,20 @@
 // A pipelined element loop (--rev-pipeline-sweeps: eight divisions per
 // element, then their sum added to Y[i]) inside a time loop of 2^18 steps:
 // the pipelined loop's two-slot stack buffer is allocated once, at the
-// function's entry, so the stack does not grow with the outer loop (512
-// bytes a step would be 128 MiB).
+// function's entry, so the stack does not grow with the outer loop (2 KiB
+// a step would be 512 MiB). Its divisions by constants become
+// multiplications with FMA corrections (--rev-divide-by-constants).
 // The divisions are exact (x is a multiple of every divisor), so Y is exact.
 // RUN: rev-opt %s --rev-to-llvm | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_runner_libs | FileCheck %s
 // RUN: rev-opt %s --rev-to-llvm | FileCheck %s --check-prefix=IR
 // RUN: rev-opt %s --rev-to-llvm=pipeline-sweeps=0 | FileCheck %s --check-prefix=OFF
 
 // IR-LABEL: llvm.func @f(
-// IR: llvm.alloca %{{.*}} x vector<4xf64>
+// IR: llvm.alloca %{{.*}} x vector<16xf64>
 // IR: llvm.br
-// IR: llvm.fdiv {{.*}} : vector<4xf64>
+// IR: llvm.intr.fma{{.*}} : (vector<16xf64>, vector<16xf64>, vector<16xf64>) -> vector<16xf64>
 // OFF-LABEL: llvm.func @f(
-// OFF-NOT: x vector<4xf64>
+// OFF-NOT: x vector<16xf64>
 // OFF: llvm.return
 
 rev.func @f(%T: index, %X: memref<?xf64>, %Y: memref<?xf64>) -> index {
