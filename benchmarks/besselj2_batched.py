@@ -96,7 +96,8 @@ def child_rev(n, repeats, config):
     on one OpenMP thread per core (target="openmp", as XLA uses every core);
     "+w512" added: vector_width=512 (opt-in; exact, the same operations in
     AVX-512 lanes); "+nopipe" added: pipeline_sweeps=False (the element
-    loop not software-pipelined)."""
+    loop not software-pipelined); "+nodiv" added: divide_by_constants=False
+    (the pipelined loop's divisions by constants stay divisions)."""
     trips, _, variant = config.partition("/")
     trips = -1 if trips == "default" else int(trips)
     # "+omp": the element loop a rev.parallel_for, on OpenMP threads (one per
@@ -105,7 +106,8 @@ def child_rev(n, repeats, config):
     omp = "omp" in parts
     wide = "w512" in parts  # vector_width=512 (opt-in, exact)
     pipe = "nopipe" not in parts  # pipeline_sweeps (the default)
-    parts = [p for p in parts if p not in ("omp", "w512", "nopipe")]
+    divide = "nodiv" not in parts  # divide_by_constants (the default)
+    parts = [p for p in parts if p not in ("omp", "w512", "nopipe", "nodiv")]
     variant = parts[0] if parts else ""
     if omp:
         os.environ.setdefault("OMP_PLACES", "cores")
@@ -125,6 +127,7 @@ def child_rev(n, repeats, config):
     t0 = time.perf_counter()
     prog = Program(src, grad=["besselj2_batched"], opt_level=3, **target,
                    vector_width=512 if wide else None, pipeline_sweeps=pipe,
+                   divide_by_constants=divide,
                    unroll_max_trip_count=None if trips < 0 else trips,
                    memref_noalias=variant != "nonoalias",
                    fold_zero_adjoints=variant not in ("nonoalias", "nofold"),
@@ -275,9 +278,10 @@ def main():
     # unrolling alone, then the defaults (unrolling and noalias), the defaults
     # with fast-math flags (opt-in), extra limits
     configs = ["0/nonoalias+nopipe", "default/nonoalias+nopipe", "default/nofold+nopipe",
-               "default/nofuse+nopipe", "default/norec+nopipe", "default/nopipe", "default",
-               "default/xla", "default/arcp",
-               "default/fast", "default/omp+nopipe", "default/omp", "default/xla+omp",
+               "default/nofuse+nopipe", "default/norec+nopipe", "default/nopipe",
+               "default/nodiv", "default", "default/xla", "default/arcp",
+               "default/fast", "default/omp+nopipe", "default/omp+nodiv", "default/omp",
+               "default/xla+omp",
                "default/w512+nopipe", "default/w512",
                "default/xla+w512", "default/omp+w512", "default/xla+omp+w512",
                *map(str, args.trips)]
@@ -324,8 +328,16 @@ def main():
                                               "no recovered values, no pipelining",
                       "default/nopipe": "unrolling, noalias, zero folding, fused sweeps, "
                                         "recovered values, no pipelining",
+                      "default/nodiv": "unrolling, noalias, zero folding, fused sweeps, "
+                                       "recovered values, software-pipelined sweeps, their "
+                                       "divisions on the divider (divide_by_constants=False)",
                       "default": "unrolling, noalias, zero folding, fused sweeps, recovered "
-                                 "values, software-pipelined sweeps (the defaults)",
+                                 "values, software-pipelined sweeps, their divisions by "
+                                 "constants as multiplications with FMA corrections "
+                                 "(exact; the defaults)",
+                      "default/omp+nodiv": "the defaults without divide_by_constants, the "
+                                           "element loop a rev.parallel_for on every core "
+                                           "(target=\"openmp\", exact)",
                       "default/omp+nopipe": "the defaults without pipelining, the element "
                                             "loop a rev.parallel_for on every core "
                                             "(target=\"openmp\", exact)",

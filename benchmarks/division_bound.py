@@ -12,16 +12,20 @@ script measures, in the same run:
   * the divisions in rev's object code for benchmarks/besselj2_batched.mlir
     (the defaults, JIT at O3; the ExecutionEngine's object file, objdump):
     per function, the vdivpd on ymm / zmm registers and the scalar vdivsd.
-    In the element loop's vector body every vdivpd divides one value of each
-    of its lanes' elements, so the ymm count is the divisions per element
-    there (the scalar ones are in the remainder loop and in constant set-up);
-    a software-pipelined loop (--rev-pipeline-sweeps) holds the vector
-    divisions twice more, in its prologue and in LLVM's vectorised copy of
-    the loop over the elements left after the last full vector, so its count
-    is a multiple of the per-element one;
+    Every vdivpd divides one value of each of its lanes' elements; the
+    counts are a multiple of the series' 28 divisions per element, one set
+    per copy of the loop (LLVM's vector body, its interleaved and remainder
+    copies, the pipelined loop's prologue: how many depends on the width
+    LLVM picks for this CPU), and the scalar ones are in scalar remainder
+    loops and constant set-up; with --rev-divide-by-constants the vector
+    divisions left are in the guard's fallback branches;
   * rev's primal and gradient (n = 1e6, ns per element, medians of
-    interleaved calls in this process): the defaults, the defaults without
-    pipelining (pipeline_sweeps=False) and the series written as XLA
+    interleaved calls in this process): the defaults (the pipelined loop's
+    divisions by constants done by multiplications and FMA corrections,
+    --rev-divide-by-constants: exact, and off the divider), the defaults with
+    the divisions (divide_by_constants=False), the defaults without
+    pipelining (pipeline_sweeps=False: the primal's and this build's loops
+    are LLVM's, with the divisions) and the series written as XLA
     evaluates JAX's (`xla_arithmetic`: no division left), and JAX's gradient
     pinned to one core (a child process, besselj2_batched.py's);
   * the same exact gradient written by hand in C with 4-lane vectors
@@ -30,7 +34,9 @@ script measures, in the same run:
     (the next 4 elements' divisions interleaved with the current 4's
     backward chain): what the order of the work is worth, with the same
     divisions.
-The bound: (vdivpd ymm per element) x (ns per lane-division, ymm). Printed
+The bound: (divisions per element: the series' 28) x (ns per lane-division
+on the register width LLVM vectorises with here: ymm, or zmm where the CPU's
+tuning prefers 512 bits). Printed
 and saved to benchmarks/results/division_bound.{md,json}.
 
 Run: python benchmarks/division_bound.py [--repeats 11] [--no-jax]
@@ -129,7 +135,8 @@ def rev_program(variant):
     if variant == "xla":
         src = xla_arithmetic(src)
     return Program(src, grad=["besselj2_batched"], opt_level=3,
-                   pipeline_sweeps=variant != "nopipe")
+                   pipeline_sweeps=variant != "nopipe",
+                   divide_by_constants=variant != "divide")
 
 
 def object_divisions(prog, directory):
@@ -202,7 +209,7 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         div = divider_throughput(d)
         rows = {}
-        for variant in ("exact", "nopipe", "xla"):
+        for variant in ("exact", "divide", "nopipe", "xla"):
             prog = rev_program(variant)
             counts, grad = object_divisions(prog, d)
             tp, tg = times(prog, args.repeats)
@@ -217,34 +224,47 @@ def main():
         jax_ns, jax_version = j["t_grad"] / N * 1e9, j["version"]
     machine = machine_line(jax_version, cpu_model())
 
-    lane = div["ymm"]
+    # The vector width LLVM gives the element loops: 512-bit (zmm) where the
+    # CPU's tuning prefers it (AMD Zen 4/5), else 256-bit (ymm); the bound
+    # uses that width's ns per lane-division.
+    width = "zmm" if rows["nopipe"]["primal_div"]["zmm"] else "ymm"
+    lane = div[width]
     lines = [f"# Batched Bessel J2 (n = 1e6): the divider's share ({machine})", "",
              "Divider throughput (benchmarks/div_throughput.c, cc -O2 -march=native; 8 "
              "independent chains, best of 5): ns per float64 division, per lane: "
-             + ", ".join(f"{k} {v:.3f}" for k, v in div.items()) + ".", "",
-             "| rev build | primal (ns/element) | gradient (ns/element) | vdivpd ymm in the primal "
-             "(per element in its vector loop; pipelined: three copies) | vdivpd ymm in the "
-             "gradient | "
+             + ", ".join(f"{k} {v:.3f}" for k, v in div.items()) + f". LLVM vectorises "
+             f"the element loops on {width} registers here.", "",
+             "| rev build | primal (ns/element) | gradient (ns/element) | vdivpd ymm / zmm in the "
+             "primal (every copy of the loop: vector body, LLVM's interleaved and remainder "
+             "copies, the pipelined prologue) | vdivpd ymm / zmm in the gradient | "
              "vdivsd (primal / gradient) | divider bound (ns/element: divisions per element x ns per "
-             "lane-division) |",
+             f"lane-division on {width}) |",
              "|---|---|---|---|---|---|---|"]
-    names = {"exact": "the defaults (exact IEEE divisions; software-pipelined sweeps)",
+    names = {"exact": "the defaults (exact: pipelined sweeps, their divisions by constants "
+                      "as multiplications with FMA corrections, --rev-divide-by-constants; "
+                      "the vdivpd counted are in the guarded fallback branches, not run here)",
+             "divide": "the defaults without divide_by_constants (exact IEEE divisions on "
+                       "the divider; software-pipelined sweeps)",
              "nopipe": "the defaults without pipelining (pipeline_sweeps=False)",
              "xla": "the series written as XLA evaluates JAX's (`1 / den`, exact)"}
-    # divisions per element: the unpipelined build's count (the pipelined
-    # one holds the same divisions three times, see the docstring)
-    per_element = {"exact": rows["nopipe"]["primal_div"]["ymm"],
-                   "nopipe": rows["nopipe"]["primal_div"]["ymm"],
-                   "xla": rows["xla"]["primal_div"]["ymm"]}
+    # divisions per element, from the series itself: the term k (1..29)
+    # divides by k (k + 2), except k = 2's 8, a power of two that LLVM
+    # multiplies by (x / 2 and h2 / 2 likewise); the XLA form divides only
+    # to make its constants. The object code's counts are a multiple of
+    # this (one per copy of the loop).
+    series = sum(1 for k in range(1, 30) if (k * (k + 2)) & (k * (k + 2) - 1))
+    per_element = {"exact": 0, "divide": series, "nopipe": series, "xla": 0}
     for v, r in rows.items():
         bound = per_element[v] * lane
         r["bound_ns"] = bound
+        r["divisions_per_element"] = per_element[v]
         lines.append(f"| {names[v]} | {r['primal_ns']:.1f} | {r['grad_ns']:.1f} | "
-                     f"{r['primal_div']['ymm']} | {r['grad_div']['ymm']} | "
+                     f"{r['primal_div']['ymm']} / {r['primal_div']['zmm']} | "
+                     f"{r['grad_div']['ymm']} / {r['grad_div']['zmm']} | "
                      f"{r['primal_div']['scalar']} / {r['grad_div']['scalar']} | {bound:.1f} |")
     lines += ["", "The same exact gradient written by hand in C with 4-lane vectors "
               "(benchmarks/bessel_schedule.c, cc -O3 -march=native -ffp-contract=off; "
-              "28 divisions per element, as rev's), the order of the work the only "
+              f"{series} divisions per element, as rev's), the order of the work the only "
               "difference:", "",
               "| hand-written gradient | ns/element | max diff. to rev's / its largest entry |",
               "|---|---|---|"]
@@ -258,13 +278,12 @@ def main():
     if jax_ns is not None:
         lines.append(f"JAX `jit(vmap(grad))`, pinned to one core (its child process): "
                      f"{jax_ns:.1f} ns/element; 1.5x that is {1.5 * jax_ns:.1f}, against "
-                     f"the exact build's divider bound of {rows['exact']['bound_ns']:.1f} "
-                     "(the gradient runs the primal's divisions once, in its forward "
-                     f"sweep); rev's exact gradient / JAX's: {rows['exact']['grad_ns'] / jax_ns:.2f} "
-                     f"(without pipelining {rows['nopipe']['grad_ns'] / jax_ns:.2f}).")
-    lines.append("zmm counts (vector_width=512 not set here): primal "
-                 f"{rows['exact']['primal_div']['zmm']}, gradient "
-                 f"{rows['exact']['grad_div']['zmm']}.")
+                     f"the divider bound of {rows['divide']['bound_ns']:.1f} of the build that "
+                     f"divides ({series} divisions per element: the gradient runs the "
+                     "primal's divisions once, in its forward sweep); rev's exact gradient / JAX's: the defaults "
+                     f"{rows['exact']['grad_ns'] / jax_ns:.2f}, dividing "
+                     f"{rows['divide']['grad_ns'] / jax_ns:.2f}, without pipelining "
+                     f"{rows['nopipe']['grad_ns'] / jax_ns:.2f}.")
     save_results(RESULTS, "division_bound", "\n".join(lines) + "\n",
                  dict(divider_ns_per_lane=div, rows=rows, hand_written=hand,
                       hand_written_bitwise_equal=hand_same, jax_grad_1core_ns=jax_ns,
