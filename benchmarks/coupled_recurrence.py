@@ -4,7 +4,9 @@ PyTorch.
     y += sin(z) * x[t];  z += cos(y) * x[t]      t = 0 .. T-1,  L = y_T
 
 For T = 1e4, 1e5, 1e6 this measures, for rev (`--rev-ad`, reverse computing,
-JIT-compiled with the MLIR ExecutionEngine) and for JAX (`jax.jit` of
+JIT-compiled with the MLIR ExecutionEngine), for the reverse-computing limit
+(the same algorithm written by hand in C, benchmarks/coupled_limit.c: the
+gradient time only) and for JAX (`jax.jit` of
 `jax.grad` over `lax.scan`, CPU, float64) and for PyTorch (eager, CPU,
 float64, a Python loop over the steps, `torch.autograd.grad`; see
 benchmarks/torch_peer.py for its threads), in the same run:
@@ -77,6 +79,44 @@ def child_rev(T, repeats):
     res = gradient()
     return dict(t_obj=t_obj, t_grad=t_grad, extra_kib=extra,
                 peak_kib=peak, grad=[res[2], res[3], *xbar[:3].tolist()],
+                grad_norm=float(np.linalg.norm(xbar)))
+
+
+def child_limit(T, repeats):
+    """The reverse-computing limit: rev's algorithm written by hand in C
+    (benchmarks/coupled_limit.c; cc, gcc on Debian, or clang where cc is
+    missing; -O3 -march=native -ffp-contract=off, as rev's code has no
+    contraction), called through ctypes, x_bar zeroed in the call as rev's."""
+    import ctypes
+    import shutil
+    import subprocess
+    import tempfile
+    import numpy as np
+    cc = shutil.which("cc") or shutil.which("clang")
+    if cc is None:
+        raise SystemExit("coupled_recurrence.py needs a C compiler (clang or cc)")
+    d = tempfile.mkdtemp()
+    lib = os.path.join(d, "coupled_limit.so")
+    subprocess.run([cc, "-O3", "-march=native", "-ffp-contract=off", "-shared", "-fPIC",
+                    "-o", lib, os.path.join(ROOT, "benchmarks", "coupled_limit.c"), "-lm"],
+                   check=True)
+    so = ctypes.CDLL(lib)
+    arr = np.ctypeslib.ndpointer(dtype=np.float64, flags="C_CONTIGUOUS")
+    so.coupled_grad.argtypes = [ctypes.c_long, ctypes.c_double, ctypes.c_double, arr,
+                                ctypes.c_double, ctypes.c_double, arr, arr]
+    so.coupled_grad.restype = None
+    y, z, xs = inputs(T)
+    xbar, out = np.zeros_like(xs), np.zeros(2)
+
+    def gradient():
+        xbar[...] = 0.0
+        so.coupled_grad(len(xs), y, z, xs, 1.0, 0.0, xbar, out)
+    gradient()  # warm up
+    t_grad = median_time(gradient, repeats)
+    gradient()
+    shutil.rmtree(d)
+    return dict(t_grad=t_grad, compiler=os.path.basename(cc),
+                grad=[float(out[0]), float(out[1]), *xbar[:3].tolist()],
                 grad_norm=float(np.linalg.norm(xbar)))
 
 
@@ -162,7 +202,8 @@ def main():
     args = ap.parse_args()
     if args.child:
         impl, T, repeats = args.child[0], int(args.child[1]), int(args.child[2])
-        res = {"rev": child_rev, "jax": child_jax, "torch": child_torch}[impl](T, repeats)
+        res = {"rev": child_rev, "jax": child_jax, "torch": child_torch,
+               "limit": child_limit}[impl](T, repeats)
         print(json.dumps(res))
         return
 
@@ -175,7 +216,9 @@ def main():
         repeats = 7 if T <= 100_000 else 3
         r = run_child("rev", T, repeats)
         j = run_child("jax", T, repeats)
-        row = dict(T=T, rev=r, jax=j, grad_rel_diff=rel(r["grad"], j["grad"]))
+        lim = run_child("limit", T, repeats)
+        row = dict(T=T, rev=r, jax=j, limit=lim, grad_rel_diff=rel(r["grad"], j["grad"]),
+                   limit_grad_rel_diff=rel(lim["grad"], r["grad"]))
         estimate = last[1] * T / last[0] if last else 0.0
         if estimate > args.torch_max_s:
             row["torch_skipped"] = (f"skipped (eager Python loop: {last[1]:.1f} s per "
@@ -190,7 +233,9 @@ def main():
 
     ms = lambda s: f"{s * 1e3:.2f}"
     mib = lambda k: f"{k / 1024:.1f}"
-    header = ("| T | rev objective (ms) | rev gradient (ms) | rev ratio | rev gradient extra "
+    header = ("| T | rev objective (ms) | rev gradient (ms) | rev ratio | reverse-computing "
+              "limit, by hand in C (ms) | rev gradient / limit | max rel. difference of the "
+              "gradients (limit vs rev) | rev gradient extra "
               "memory (MiB) | rev peak RSS (MiB) | JAX objective (ms) | JAX gradient (ms) | "
               "JAX ratio | JAX gradient extra memory (MiB) | JAX peak RSS (MiB) | rev gradient "
               "/ JAX gradient time | max rel. difference of the gradients (rev vs JAX) | "
@@ -202,7 +247,9 @@ def main():
         r, j, t = row["rev"], row["jax"], row.get("torch")
         lines.append(
             f"| {row['T']:.0e} | {ms(r['t_obj'])} | {ms(r['t_grad'])} | "
-            f"{r['t_grad'] / r['t_obj']:.2f} | {mib(r['extra_kib'])} | {mib(r['peak_kib'])} | "
+            f"{r['t_grad'] / r['t_obj']:.2f} | {ms(row['limit']['t_grad'])} | "
+            f"{r['t_grad'] / row['limit']['t_grad']:.3f} | {row['limit_grad_rel_diff']:.1e} | "
+            f"{mib(r['extra_kib'])} | {mib(r['peak_kib'])} | "
             f"{ms(j['t_obj'])} | {ms(j['t_grad'])} | {j['t_grad'] / j['t_obj']:.2f} | "
             f"{mib(j['extra_kib'])} | {mib(j['peak_kib'])} | {r['t_grad'] / j['t_grad']:.3f} | "
             f"{row['grad_rel_diff']:.1e} | " + (
@@ -224,7 +271,10 @@ def main():
                 "(inputs and compiled code already resident, the heap's free pages handed back by "
                 "malloc_trim(0) first: benchmarks/memory_probe.py); peak RSS is the child process's "
                 "high-water mark during that call (libraries, compiled code and inputs "
-                "included). PyTorch: eager, a Python loop over the steps, "
+                "included). The reverse-computing limit: rev's algorithm (forward sweep, then "
+                "a backward sweep that undoes each step) written by hand in C, "
+                "benchmarks/coupled_limit.c, compiled by " + rows[0]["limit"]["compiler"] +
+                " -O3 -march=native -ffp-contract=off. PyTorch: eager, a Python loop over the steps, "
                 f"`torch.autograd.grad`; at most {TORCH_REPEATS} repeats from T = 1e5 on; "
                 "a size whose gradient would take more than "
                 f"{args.torch_max_s:.0f} s is skipped (estimated from the previous size). "
