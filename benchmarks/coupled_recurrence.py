@@ -84,23 +84,16 @@ def child_rev(T, repeats):
 
 def child_limit(T, repeats):
     """The reverse-computing limit: rev's algorithm written by hand in C
-    (benchmarks/coupled_limit.c; cc, gcc on Debian, or clang where cc is
-    missing; -O3 -march=native -ffp-contract=off, as rev's code has no
-    contraction), called through ctypes, x_bar zeroed in the call as rev's."""
+    (benchmarks/coupled_limit.c; $CC or cc, gcc on Debian; -O3
+    -march=native -ffp-contract=off, as rev's code has no contraction),
+    called through ctypes, x_bar zeroed in the call as rev's."""
     import ctypes
-    import shutil
-    import subprocess
     import tempfile
     import numpy as np
-    cc = shutil.which("cc") or shutil.which("clang")
-    if cc is None:
-        raise SystemExit("coupled_recurrence.py needs a C compiler (clang or cc)")
-    d = tempfile.mkdtemp()
-    lib = os.path.join(d, "coupled_limit.so")
-    subprocess.run([cc, "-O3", "-march=native", "-ffp-contract=off", "-shared", "-fPIC",
-                    "-o", lib, os.path.join(ROOT, "benchmarks", "coupled_limit.c"), "-lm"],
-                   check=True)
-    so = ctypes.CDLL(lib)
+    from c_build import compile_c
+    with tempfile.TemporaryDirectory() as d:
+        so = ctypes.CDLL(compile_c("coupled_limit.c", os.path.join(d, "coupled_limit.so"),
+                                   ["-O3", "-march=native", "-ffp-contract=off"], shared=True))
     arr = np.ctypeslib.ndpointer(dtype=np.float64, flags="C_CONTIGUOUS")
     so.coupled_grad.argtypes = [ctypes.c_long, ctypes.c_double, ctypes.c_double, arr,
                                 ctypes.c_double, ctypes.c_double, arr, arr]
@@ -114,8 +107,7 @@ def child_limit(T, repeats):
     gradient()  # warm up
     t_grad = median_time(gradient, repeats)
     gradient()
-    shutil.rmtree(d)
-    return dict(t_grad=t_grad, compiler=os.path.basename(cc),
+    return dict(t_grad=t_grad, compiler=os.path.basename(os.environ.get("CC", "cc")),
                 grad=[float(out[0]), float(out[1]), *xbar[:3].tolist()],
                 grad_norm=float(np.linalg.norm(xbar)))
 

@@ -53,6 +53,7 @@ import sys
 import tempfile
 
 from besselj2_batched import inputs, run_child, xla_arithmetic
+from c_build import compile_c
 from timing import interleaved_medians, machine_line, save_results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -74,12 +75,8 @@ def cpu_model():
 
 def divider_throughput(directory, rounds=5):
     """{"scalar"|"ymm"|"zmm": ns per lane-division} from div_throughput.c."""
-    cc = shutil.which(os.environ.get("CC", "cc"))
-    if cc is None:
-        raise SystemExit("division_bound.py needs a C compiler (cc)")
-    exe = os.path.join(directory, "div_throughput")
-    subprocess.run([cc, "-O2", "-march=native", "-o", exe,
-                    os.path.join(ROOT, "benchmarks", "div_throughput.c")], check=True)
+    exe = compile_c("div_throughput.c", os.path.join(directory, "div_throughput"),
+                    ["-O2", "-march=native"])
     out = subprocess.run([exe, str(rounds)], capture_output=True, text=True,
                          check=True).stdout
     return {k: float(v) for k, v in (line.split() for line in out.splitlines())}
@@ -90,12 +87,8 @@ def schedule_kernels(directory):
     f(X, Yb, Xb)} adding the gradient into Xb (n a multiple of 4, >= 8)."""
     import ctypes
     import numpy as np
-    cc = shutil.which(os.environ.get("CC", "cc"))
-    lib = os.path.join(directory, "bessel_schedule.so")
-    subprocess.run([cc, "-O3", "-march=native", "-ffp-contract=off", "-shared", "-fPIC",
-                    "-o", lib, os.path.join(ROOT, "benchmarks", "bessel_schedule.c")],
-                   check=True)
-    so = ctypes.CDLL(lib)
+    so = ctypes.CDLL(compile_c("bessel_schedule.c", os.path.join(directory, "bessel_schedule.so"),
+                               ["-O3", "-march=native", "-ffp-contract=off"], shared=True))
     arr = np.ctypeslib.ndpointer(dtype=np.float64, flags="C_CONTIGUOUS")
     out = {}
     for name in ("plain", "pipelined"):
