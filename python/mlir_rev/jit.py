@@ -131,6 +131,15 @@ def _check_flag(value, what: str):
         raise RevError(f"{what} must be True or False, got {value!r}")
 
 
+def _check_width(value, what: str, widths) -> int:
+    """A vector width option: None (0: the pipeline's default) or one of
+    `widths` (bits), else RevError."""
+    if value is not None and (not _is_int(value) or value not in widths):
+        raise RevError(f"{what} must be None, {', '.join(map(str, widths[:-1]))} or "
+                       f"{widths[-1]}, got {value!r}")
+    return 0 if value is None else int(value)
+
+
 def _check_name(name, what: str) -> str:
     if not isinstance(name, str):
         raise RevError(f"{what}: a function name must be a string, got "
@@ -665,16 +674,10 @@ class Program:
         _check_flag(fold_recoveries, "fold_recoveries")
         _check_flag(pipeline_sweeps, "pipeline_sweeps")
         _check_flag(divide_by_constants, "divide_by_constants")
-        if sweep_vector_bits is not None and (not _is_int(sweep_vector_bits) or
-                                              sweep_vector_bits not in (128, 256, 512, 1024)):
-            raise RevError(f"sweep_vector_bits must be None, 128, 256, 512 or 1024, got "
-                           f"{sweep_vector_bits!r}")
-        sweep_vector_bits = 0 if sweep_vector_bits is None else int(sweep_vector_bits)
+        sweep_vector_bits = _check_width(sweep_vector_bits, "sweep_vector_bits",
+                                         (128, 256, 512, 1024))
         _check_flag(reassociate_reductions, "reassociate_reductions")
-        if vector_width is not None and (not _is_int(vector_width) or
-                                         vector_width not in (128, 256, 512)):
-            raise RevError(f"vector_width must be None, 128, 256 or 512, got {vector_width!r}")
-        vector_width = 0 if vector_width is None else int(vector_width)
+        vector_width = _check_width(vector_width, "vector_width", (128, 256, 512))
         if not (isinstance(fast_math, str) and fast_math in FAST_MATH):
             raise RevError(f"fast_math must be one of {', '.join(map(repr, FAST_MATH))}, got "
                            f"{fast_math!r}")
