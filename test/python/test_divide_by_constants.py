@@ -30,6 +30,13 @@ CONSTANTS = {
 }
 
 
+def literal(c, ftype):
+    """c as an MLIR float literal of its bits (exact, f64 or f32)."""
+    bits = (np.array([c], np.float64).view(np.uint64)[0] if ftype == "f64"
+            else np.array([c], np.float32).view(np.uint32)[0])
+    return f"{int(bits):#x}"
+
+
 def program(ftype, constants):
     """Y_k[i] += X[i] / c_k for each constant: an element loop whose forward
     part divides (--rev-pipeline-sweeps vectorises it)."""
@@ -37,9 +44,7 @@ def program(ftype, constants):
     args = ", ".join([f"%X: memref<?x{ftype}>"] + [f"%Y{k}: memref<?x{ftype}>" for k in range(n)])
     body = [f"    %x = memref.load %X[%i] : memref<?x{ftype}>"]
     for k, c in enumerate(constants):
-        bits = (np.array([c], np.float64).view(np.uint64)[0] if ftype == "f64"
-                else np.array([c], np.float32).view(np.uint32)[0])
-        body.append(f"    %k{k} = arith.constant {int(bits):#x} : {ftype}")
+        body.append(f"    %k{k} = arith.constant {literal(c, ftype)} : {ftype}")
         body.append(f"    %q{k} = arith.divf %x, %k{k} : {ftype}")
         body.append(f"    rev.add_at %Y{k}[%i], %q{k} : memref<?x{ftype}>")
     return (f"rev.func @divide({args}) {{\n"

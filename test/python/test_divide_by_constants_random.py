@@ -17,9 +17,7 @@ import numpy as np
 import pytest
 
 from mlir_rev.jit import Program
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-REV_OPT = os.path.join(ROOT, "build", "bin", "rev-opt")
+from test_divide_by_constants import REV_OPT, literal, same
 
 
 def constant(rng, dtype):
@@ -40,12 +38,6 @@ def constant(rng, dtype):
     else:
         c = float(rng.integers(3, 200)) + float(rng.integers(1, 8)) / 8
     return float(dtype(c * rng.choice([-1.0, 1.0])))
-
-
-def literal(c, ftype):
-    bits = (np.array([c], np.float64).view(np.uint64)[0] if ftype == "f64"
-            else np.array([c], np.float32).view(np.uint32)[0])
-    return f"{int(bits):#x}"
 
 
 def random_program(seed, ftype):
@@ -139,13 +131,6 @@ def inputs(seed, dtype, n):
     with np.errstate(over="ignore"):
         x[where] = np.array(specials, np.float64)[rng.integers(len(specials), size=len(where))].astype(dtype)
     return x
-
-
-def same(u, v):
-    nan = np.isnan(u)
-    ints = np.uint64 if u.dtype == np.float64 else np.uint32
-    return np.array_equal(nan, np.isnan(v)) and np.array_equal(u[~nan].view(ints),
-                                                               v[~nan].view(ints))
 
 
 def results(prog, x, yb):
